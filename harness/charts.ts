@@ -1,0 +1,402 @@
+// Charts from a results file alone: a pure part (cells -> ChartSpec, testable without a canvas)
+// and a thin rendering part (ChartSpec -> Chart.js on @napi-rs/canvas -> PNG).
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createCanvas } from '@napi-rs/canvas';
+import { Chart, Ticks, registerables, type ChartConfiguration, type Plugin } from 'chart.js';
+import type { Cell, CellStatus, Family, Protocol, Results, Scenario } from './results.js';
+import { medianCI, median, type Interval } from './stats.js';
+
+// ---------------------------------------------------------------------------------------------
+// Aggregation: the repetitions of one (model, protocol, scenario, concurrency), shared with report.ts
+
+/** Every repetition of one (model, protocol, scenario, concurrency), in repetition order. */
+export interface Point {
+  model: string;
+  family: Family;
+  protocol: Protocol;
+  scenario: Scenario;
+  concurrency: number;
+  cells: Cell[];
+  /** The repetitions with status `ok`: the only ones aggregated. */
+  ok: Cell[];
+  /** `ok` when at least one repetition is ok; otherwise `failed` if any failed, else `limit`. */
+  status: CellStatus;
+}
+
+/** A median over the ok repetitions, with a confidence interval when there are two or more. */
+export interface Summary {
+  median: number;
+  ci: Interval | null;
+  n: number;
+}
+
+/** The reference ceiling: drawn dashed, in black. */
+export const REFERENCE_MODEL = 'native-epoll';
+export const MiB = 1024 * 1024;
+
+/** Models in the order of settings.models, then any other model seen in the cells. */
+export function modelOrder(results: Results): string[] {
+  const order = [...(results.settings?.models ?? [])];
+  for (const c of results.cells) if (!order.includes(c.model)) order.push(c.model);
+  return order;
+}
+
+export function groupCells(cells: readonly Cell[]): Point[] {
+  const byKey = new Map<string, Point>();
+  for (const c of cells) {
+    const key = JSON.stringify([c.model, c.protocol, c.scenario, c.concurrency]);
+    let p = byKey.get(key);
+    if (!p) {
+      p = { model: c.model, family: c.family, protocol: c.protocol, scenario: c.scenario, concurrency: c.concurrency, cells: [], ok: [], status: 'limit' };
+      byKey.set(key, p);
+    }
+    p.cells.push(c);
+  }
+  for (const p of byKey.values()) {
+    p.cells.sort((a, b) => a.repetition - b.repetition);
+    p.ok = p.cells.filter((c) => c.status === 'ok');
+    p.status = p.ok.length > 0 ? 'ok' : p.cells.some((c) => c.status === 'failed') ? 'failed' : 'limit';
+  }
+  return [...byKey.values()];
+}
+
+export function summarize(point: Point, value: (c: Cell) => number | null | undefined): Summary | null {
+  const xs = point.ok.map(value).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+  if (xs.length === 0) return null;
+  return { median: median(xs), ci: xs.length > 1 ? medianCI(xs) : null, n: xs.length };
+}
+
+/** (protocol, scenario) pairs in a stable order: echo before http, steady first. */
+export function sections(points: readonly Point[]): { protocol: Protocol; scenario: Scenario }[] {
+  const seen = new Map<string, { protocol: Protocol; scenario: Scenario }>();
+  for (const p of points) seen.set(`${p.protocol}\0${p.scenario}`, { protocol: p.protocol, scenario: p.scenario });
+  const rank = (s: string) => (s === 'steady' ? '' : s);
+  return [...seen.values()].sort((a, b) => a.protocol.localeCompare(b.protocol) || rank(a.scenario).localeCompare(rank(b.scenario)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chart specs (pure)
+
+export interface Mark {
+  status: 'limit' | 'failed';
+  reason: string;
+}
+
+export interface Series {
+  label: string;
+  model: string;
+  color: string;
+  /** Line dash pattern in px; empty for a solid line. */
+  dash: number[];
+  pointStyle: 'circle' | 'triangle';
+  /** One value per x label; null where the model has no ok repetition (the line breaks there). */
+  values: (number | null)[];
+  ci: (Interval | null)[];
+  /** A limit or failed point at that x, drawn as a cross. */
+  marks: (Mark | null)[];
+}
+
+export interface ChartSpec {
+  /** File name under the charts folder, e.g. `echo-throughput.png`. */
+  file: string;
+  protocol: Protocol;
+  scenario: Scenario;
+  metric: string;
+  title: string;
+  subtitle: string[];
+  xTitle: string;
+  yTitle: string;
+  yLog: boolean;
+  /** Concurrency values, ascending, as category labels. */
+  labels: string[];
+  series: Series[];
+}
+
+interface Part {
+  suffix: string;
+  value: (c: Cell) => number | null | undefined;
+  pointStyle?: 'triangle';
+}
+interface MetricDef {
+  id: string;
+  title: string;
+  axis: string;
+  unit: string;
+  parts: Part[];
+  /** Switch µs to ms when the values reach 10 ms. */
+  msWhenLarge?: boolean;
+  /** Note saturated clients on this chart. */
+  saturation?: boolean;
+  /** Drawn only when some cell of the section has this. */
+  onlyIf?: (c: Cell) => boolean;
+}
+
+const hasPss = (c: Cell) => typeof c.server?.pssPeakBytes === 'number';
+const METRICS: MetricDef[] = [
+  { id: 'throughput', title: 'throughput', axis: 'Throughput', unit: 'ops/s', saturation: true, parts: [{ suffix: '', value: (c) => c.opsPerSec }] },
+  { id: 'latency-p99', title: 'p99 latency', axis: 'p99 latency', unit: 'µs', msWhenLarge: true, saturation: true, parts: [{ suffix: '', value: (c) => c.latencyUs?.p99 }] },
+  { id: 'rss', title: 'server peak RSS', axis: 'Peak RSS', unit: 'MiB', parts: [{ suffix: '', value: (c) => c.server?.rssPeakBytes / MiB }] },
+  { id: 'cpu-per-1k-ops', title: 'server CPU per 1,000 operations', axis: 'Server CPU', unit: 'CPU s per 1,000 ops', parts: [{ suffix: '', value: (c) => (c.ops > 0 ? ((c.server.cpuUserS + c.server.cpuSysS) / c.ops) * 1000 : null) }] },
+  { id: 'pss', title: 'server peak PSS', axis: 'Peak PSS', unit: 'MiB', onlyIf: hasPss, parts: [{ suffix: '', value: (c) => (hasPss(c) ? c.server.pssPeakBytes! / MiB : null) }] },
+  {
+    id: 'threads-processes', title: 'peak threads and processes', axis: 'Peak count', unit: 'threads ●, processes ▲', onlyIf: hasPss,
+    parts: [{ suffix: ' threads', value: (c) => c.server?.threadsPeak }, { suffix: ' processes', value: (c) => c.server?.processesPeak, pointStyle: 'triangle' }],
+  },
+];
+
+// Fixed colours for the models we know, so a model keeps its colour from run to run; none is red
+// or orange, which mark failed and limit cells.
+const KNOWN_COLORS: Record<string, string> = {
+  async: '#1f77b4', 'node-http': '#17becf', 'busy-poll': '#8c564b', select: '#9467bd', poll: '#e377c2', epoll: '#2ca02c',
+  'thread-per-connection': '#bcbd22', 'thread-pool': '#393b79', 'process-per-connection': '#7b4173', prefork: '#637939',
+  cluster: '#7f7f7f', [REFERENCE_MODEL]: '#111111',
+};
+export const LIMIT_COLOR = '#ff7f0e';
+export const FAILED_COLOR = '#d62728';
+
+/** A model's line colour: fixed for known models, else a hue from its name away from red/orange. */
+export function modelColor(model: string): string {
+  const known = KNOWN_COLORS[model];
+  if (known) return known;
+  let h = 0;
+  for (const ch of model) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
+  return `hsl(${60 + (h % 280)}, 60%, 38%)`;
+}
+
+export function chartSpecs(results: Results): ChartSpec[] {
+  const points = groupCells(results.cells);
+  const models = modelOrder(results);
+  const specs: ChartSpec[] = [];
+  for (const { protocol, scenario } of sections(points)) {
+    const here = points.filter((p) => p.protocol === protocol && p.scenario === scenario);
+    const concurrencies = [...new Set(here.map((p) => p.concurrency))].sort((a, b) => a - b);
+    const present = models.filter((m) => here.some((p) => p.model === m));
+    for (const metric of METRICS) {
+      if (metric.onlyIf && !here.some((p) => p.cells.some(metric.onlyIf!))) continue;
+      specs.push(buildSpec(results, metric, protocol, scenario, here, present, concurrencies));
+    }
+  }
+  return specs;
+}
+
+function buildSpec(
+  results: Results, metric: MetricDef, protocol: Protocol, scenario: Scenario,
+  here: Point[], models: string[], concurrencies: number[],
+): ChartSpec {
+  const series: Series[] = [];
+  for (const model of models) {
+    const row = concurrencies.map((n) => here.find((p) => p.model === model && p.concurrency === n));
+    metric.parts.forEach((part, i) => {
+      const sums = row.map((p) => (p ? summarize(p, part.value) : null));
+      series.push({
+        label: model + part.suffix + (model === REFERENCE_MODEL && i === 0 ? ' (reference, dashed)' : ''), model, color: modelColor(model),
+        dash: model === REFERENCE_MODEL ? [12, 6] : i > 0 ? [3, 4] : [],
+        pointStyle: part.pointStyle ?? 'circle',
+        values: sums.map((s) => s?.median ?? null),
+        ci: sums.map((s) => s?.ci ?? null),
+        marks: row.map((p) => (i === 0 && p && p.status !== 'ok' ? { status: p.status, reason: firstReason(p) } : null)),
+      });
+    });
+  }
+  const ms = metric.msWhenLarge && series.some((s) => s.values.some((v) => v !== null && v >= 10_000));
+  if (ms) for (const s of series) scaleSeries(s, 1 / 1000);
+  const unit = ms ? 'ms' : metric.unit;
+  const yLog = wantsLog(series);
+  const reps = results.settings?.repetitions ?? 1;
+  const where = scenario === 'steady' ? '' : ` (${scenario})`;
+  return {
+    file: `${protocol}${scenario === 'steady' ? '' : `-${scenario}`}-${metric.id}.png`,
+    protocol, scenario, metric: metric.id,
+    title: `${protocol}${where}: ${metric.title} vs concurrency`,
+    subtitle: [
+      `run ${results.runId} · ${reps > 1 ? `median of up to ${reps} repetitions, bars: CI of the median` : 'one repetition per point'}`,
+      ...wrapNotes(chartNotes(here, metric.saturation === true)),
+    ],
+    xTitle: 'Concurrency (connections)',
+    yTitle: `${metric.axis} (${unit})${yLog ? ', log scale' : ''}`,
+    yLog, labels: concurrencies.map(String), series,
+  };
+}
+
+function scaleSeries(s: Series, f: number): void {
+  s.values = s.values.map((v) => (v === null ? null : v * f));
+  s.ci = s.ci.map((c) => (c ? { ...c, lo: c.lo * f, hi: c.hi * f } : null));
+}
+
+/** Log scale when every value is positive and they span more than a factor of 20. */
+function wantsLog(series: Series[]): boolean {
+  const xs = series.flatMap((s) => [...s.values, ...s.ci.flatMap((c) => (c ? [c.lo, c.hi] : []))]).filter((v): v is number => v !== null);
+  if (xs.length < 2 || xs.some((v) => v <= 0)) return false;
+  return Math.max(...xs) / Math.min(...xs) > 20;
+}
+
+function firstReason(p: Point): string {
+  return p.cells.find((c) => c.status !== 'ok' && c.reason)?.reason ?? 'no reason recorded';
+}
+
+/** One line per unusual point: limits, failures, partial failures, a saturated client. */
+export function chartNotes(points: readonly Point[], saturation: boolean): string[] {
+  const notes: string[] = [];
+  for (const p of points) {
+    if (p.status !== 'ok') notes.push(`✕ ${p.model}: ${p.status} at ${p.concurrency} (${clip(firstReason(p), 70)})`);
+    else if (p.ok.length < p.cells.length) notes.push(`${p.model}: ${p.cells.length - p.ok.length} of ${p.cells.length} repetitions not ok at ${p.concurrency}`);
+    if (saturation && p.cells.some((c) => c.client?.saturated)) notes.push(`${p.model}: load generator saturated at ${p.concurrency}`);
+  }
+  return notes;
+}
+
+function clip(s: string, n: number): string {
+  const one = s.replace(/\s+/g, ' ');
+  return one.length > n ? `${one.slice(0, n - 1)}…` : one;
+}
+
+function wrapNotes(notes: string[], width = 150, maxLines = 4): string[] {
+  const lines: string[] = [];
+  for (const note of notes) {
+    const last = lines[lines.length - 1];
+    if (last !== undefined && last.length + 3 + note.length <= width) lines[lines.length - 1] = `${last} · ${note}`;
+    else lines.push(note);
+  }
+  if (lines.length <= maxLines) return lines;
+  return [...lines.slice(0, maxLines - 1), `… and more: see the report's Notes`];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+export const WIDTH = 1200;
+export const HEIGHT = 600;
+const FONT = "'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif";
+Chart.register(...registerables);
+
+/** The Chart.js configuration for a spec: pure, so tests can inspect it without a canvas. */
+export function chartConfig(spec: ChartSpec): ChartConfiguration<'line', (number | null)[], string> {
+  const datasets = spec.series.map((s) => ({
+    label: s.label, data: s.values, borderColor: s.color, backgroundColor: s.color, borderWidth: 3,
+    borderDash: s.dash, pointStyle: s.pointStyle, pointRadius: 5, spanGaps: false, tension: 0, fill: false,
+  }));
+  // Empty datasets whose only job is a legend entry for the crosses.
+  for (const [status, color] of [['limit', LIMIT_COLOR], ['failed', FAILED_COLOR]] as const) {
+    if (spec.series.some((s) => s.marks.some((m) => m?.status === status))) {
+      datasets.push({ label: status, data: [], borderColor: color, backgroundColor: color, borderWidth: 3, borderDash: [], pointStyle: 'crossRot' as 'circle', pointRadius: 8, spanGaps: false, tension: 0, fill: false });
+    }
+  }
+  const font = (size: number, weight: 'bold' | 'normal' = 'normal') => ({ family: FONT, size, weight });
+  return {
+    type: 'line',
+    data: { labels: spec.labels, datasets },
+    options: {
+      animation: false, responsive: false, maintainAspectRatio: false, devicePixelRatio: 1,
+      layout: { padding: { left: 12, right: 24, top: 8, bottom: 8 } },
+      plugins: {
+        title: { display: true, text: spec.title, color: '#111', font: font(22, 'bold') },
+        subtitle: { display: spec.subtitle.length > 0, text: spec.subtitle, color: '#333', font: font(14), padding: { bottom: 8 } },
+        legend: { position: 'top', labels: { color: '#111', font: font(15), usePointStyle: true, boxWidth: 12, boxHeight: 12, padding: 14 } },
+      },
+      scales: {
+        x: { type: 'category', offset: true, title: { display: true, text: spec.xTitle, color: '#111', font: font(16) }, ticks: { color: '#222', font: font(14) } },
+        y: {
+          type: spec.yLog ? 'logarithmic' : 'linear', beginAtZero: !spec.yLog,
+          title: { display: true, text: spec.yTitle, color: '#111', font: font(16) },
+          ticks: { color: '#222', font: font(14), ...(spec.yLog ? { callback: logTick } : {}) },
+        },
+      },
+    },
+    plugins: [overlay(spec)],
+  };
+}
+
+/** Chart.js's own choice of which log ticks to label, printed without trailing zeros. */
+function logTick(this: unknown, value: number | string, index: number, ticks: { value: number }[]): string {
+  const shown = Ticks.formatters.logarithmic.call(this as never, Number(value), index, ticks as never);
+  return shown === '' ? '' : Number(value).toLocaleString('en-US', { maximumSignificantDigits: 3 });
+}
+
+/** White background, CI bars, and a cross with a label for every limit/failed point. */
+function overlay(spec: ChartSpec): Plugin<'line'> {
+  return {
+    id: 'benchOverlay',
+    beforeDraw(chart) {
+      const { ctx, width, height } = chart;
+      ctx.save();
+      ctx.fillStyle = '#ffffff';
+      ctx.fillRect(0, 0, width, height);
+      ctx.restore();
+    },
+    afterDatasetsDraw(chart) {
+      const { ctx, chartArea: area, scales } = chart;
+      const x = scales.x!;
+      const y = scales.y!;
+      ctx.save();
+      spec.series.forEach((s) => s.ci.forEach((ci, j) => {
+        if (!ci) return;
+        const px = x.getPixelForValue(j);
+        const [top, bottom] = [y.getPixelForValue(ci.hi), y.getPixelForValue(ci.lo)];
+        ctx.strokeStyle = s.color;
+        ctx.lineWidth = 2;
+        ctx.setLineDash([]);
+        ctx.beginPath();
+        ctx.moveTo(px, top); ctx.lineTo(px, bottom);
+        ctx.moveTo(px - 6, top); ctx.lineTo(px + 6, top);
+        ctx.moveTo(px - 6, bottom); ctx.lineTo(px + 6, bottom);
+        ctx.stroke();
+      }));
+      ctx.font = `bold 14px ${FONT}`;
+      ctx.textBaseline = 'middle';
+      spec.labels.forEach((_, j) => {
+        const marks = spec.series.flatMap((s) => (s.marks[j] ? [{ model: s.model, mark: s.marks[j]! }] : []));
+        marks.forEach(({ model, mark }, k) => {
+          const px = x.getPixelForValue(j);
+          const py = area.bottom - 16 - k * 24;
+          const color = mark.status === 'failed' ? FAILED_COLOR : LIMIT_COLOR;
+          ctx.strokeStyle = color;
+          ctx.lineWidth = 4;
+          ctx.setLineDash([]);
+          ctx.beginPath();
+          ctx.moveTo(px - 8, py - 8); ctx.lineTo(px + 8, py + 8);
+          ctx.moveTo(px + 8, py - 8); ctx.lineTo(px - 8, py + 8);
+          ctx.stroke();
+          const text = `${model}: ${mark.status}`;
+          const right = px + 14 + ctx.measureText(text).width > area.right;
+          ctx.textAlign = right ? 'right' : 'left';
+          ctx.fillStyle = color;
+          ctx.fillText(text, right ? px - 14 : px + 14, py);
+        });
+      });
+      ctx.restore();
+    },
+  };
+}
+
+/** Render one spec to PNG bytes at 1200×600. */
+export function renderPng(spec: ChartSpec): Buffer {
+  const canvas = createCanvas(WIDTH, HEIGHT);
+  // Chart.js takes a DOM canvas context; @napi-rs/canvas implements the same drawing API, and with
+  // responsive: false and no window Chart.js uses its DOM-free BasicPlatform.
+  const chart = new Chart(canvas.getContext('2d') as any, chartConfig(spec));
+  try {
+    return canvas.toBuffer('image/png');
+  } finally {
+    chart.destroy();
+  }
+}
+
+/** Write via a temporary file and rename, so a reader never sees half a file. */
+export function writeFileAtomic(path: string, data: string | Buffer): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+/** Draw every chart of a results file into outDir; returns the paths written. */
+export async function renderCharts(results: Results, outDir: string): Promise<string[]> {
+  const written: string[] = [];
+  for (const spec of chartSpecs(results)) {
+    const path = join(outDir, spec.file);
+    writeFileAtomic(path, renderPng(spec));
+    written.push(path);
+  }
+  return written;
+}

@@ -1,0 +1,411 @@
+// Current run vs baseline: per cell, the change in throughput and p99 latency with a bootstrap CI and
+// an exact Mann-Whitney U test over per-repetition values, and a verdict against a noise band.
+// Pure: takes two parsed results files and returns data (and Markdown); scripts/compare.ts reads the
+// files, writes the outputs and turns the outcome into an exit status.
+import type { Cell, CellKey, Results } from './results.js';
+import { BOOTSTRAP_DEFAULTS, bootstrapRatioCI, mannWhitneyU, median } from './stats.js';
+
+export type Metric = 'throughput' | 'p99';
+export type Verdict = 'regression' | 'improvement' | 'no change' | 'inconclusive';
+
+export interface CompareOptions {
+  /** Noise band T as a fraction (0.10 = ±10%); a change must clear it to count. */
+  threshold: number;
+  /** When true, an inconclusive cell fails the comparison (exit code 1) as a regression does. */
+  strict: boolean;
+  /** Bootstrap resamples; default 10,000. */
+  iterations?: number;
+  /** Bootstrap seed; a fixed default so identical inputs give an identical report. */
+  seed?: number;
+}
+
+/** Options after defaults: everything a verdict depends on, recorded in every comparison. */
+export interface ResolvedCompareOptions {
+  /** Noise band T as a fraction. */
+  threshold: number;
+  strict: boolean;
+  /** Bootstrap resamples. */
+  iterations: number;
+  /** Bootstrap seed (mulberry32). */
+  seed: number;
+  /** Two-sided confidence level of the bootstrap CI. */
+  level: number;
+  /** Significance level of the U test. */
+  alpha: number;
+  /** Fewest ok repetitions per side: with 4 a side the exact U test's smallest p is 2/70 ≈ 0.029, with 3 it is 0.1. */
+  minRepetitions: number;
+}
+
+export const COMPARE_DEFAULTS: Readonly<ResolvedCompareOptions> = {
+  threshold: 0.1,
+  strict: false,
+  iterations: BOOTSTRAP_DEFAULTS.iterations,
+  seed: BOOTSTRAP_DEFAULTS.seed,
+  level: 0.95,
+  alpha: 0.05,
+  minRepetitions: 5,
+};
+
+export type CompareErrorCode = 'ENOCOMMONCELLS' | 'EBADOPTION';
+
+export class CompareError extends Error {
+  constructor(
+    readonly code: CompareErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A cell without its repetition: what two files are matched on. */
+export type CompareKey = Pick<CellKey, 'model' | 'protocol' | 'scenario' | 'concurrency'>;
+
+export interface SideSummary {
+  /** Repetitions with status `ok` (only these give values). */
+  n: number;
+  /** All repetitions seen, whatever their status. */
+  repetitions: number;
+  /** Median over the ok repetitions; NaN when there are none. */
+  median: number;
+}
+
+export interface MetricComparison {
+  metric: Metric;
+  base: SideSummary;
+  current: SideSummary;
+  /** median(current) / median(base). */
+  ratio: number;
+  /** Bootstrap CI of the ratio; null when there were no usable values. */
+  ci: { lo: number; hi: number } | null;
+  /** Mann-Whitney U of current against base (pairs where current > base, ties half); null without values. */
+  u: number | null;
+  p: number | null;
+  method: 'exact' | 'normal' | null;
+  verdict: Verdict;
+  /** Why the verdict is inconclusive; absent otherwise. */
+  reason?: string;
+}
+
+export interface ComparisonRow {
+  key: CompareKey;
+  /** `model protocol scenario c=N`. */
+  label: string;
+  throughput: MetricComparison;
+  p99: MetricComparison;
+  /** Both metrics combined: see cellVerdict. */
+  verdict: Verdict;
+  /** Reasons no metric could be judged (too few repetitions, saturated client, cells not ok). */
+  problems: string[];
+}
+
+export interface Comparison {
+  base: { runId: string; startedAt: string };
+  current: { runId: string; startedAt: string };
+  /** Everything the verdicts depended on, so a report can be reproduced. */
+  options: ResolvedCompareOptions;
+  rows: ComparisonRow[];
+  /** Labels of cells present in one file only; they are listed, not judged. */
+  onlyInBase: string[];
+  onlyInCurrent: string[];
+  /** One line each: settings that differ but do not prevent matching (duration, warm-up, machine). */
+  warnings: string[];
+  counts: Record<Verdict, number>;
+  /** 1 when any cell regressed, or (strict) any is inconclusive; else 0. Bad input throws instead. */
+  exitCode: 0 | 1;
+}
+
+type Resolved = ResolvedCompareOptions;
+
+/** Compare two results files. Throws CompareError (ENOCOMMONCELLS, EBADOPTION) on input that cannot be judged. */
+export function compareResults(base: Results, current: Results, options: CompareOptions): Comparison {
+  const o = resolveOptions(options);
+  const b = groupCells(base);
+  const c = groupCells(current);
+  const mismatch = settingsMismatch(base, current);
+  const common = mismatch ? [] : [...b.keys()].filter((k) => c.has(k));
+  if (common.length === 0) throw noCommonCells(base, current, mismatch);
+  const rows = common.map((k) => compareCell(b.get(k)!, c.get(k)!, o));
+  const counts: Record<Verdict, number> = { regression: 0, improvement: 0, 'no change': 0, inconclusive: 0 };
+  for (const r of rows) counts[r.verdict]++;
+  const failed = counts.regression > 0 || (o.strict && counts.inconclusive > 0);
+  return {
+    base: { runId: base.runId, startedAt: base.startedAt },
+    current: { runId: current.runId, startedAt: current.startedAt },
+    options: o,
+    rows,
+    onlyInBase: [...b.keys()].filter((k) => !c.has(k)).map((k) => b.get(k)!.label),
+    onlyInCurrent: [...c.keys()].filter((k) => !b.has(k)).map((k) => c.get(k)!.label),
+    warnings: settingsWarnings(base, current),
+    counts,
+    exitCode: failed ? 1 : 0,
+  };
+}
+
+function resolveOptions(options: CompareOptions): Resolved {
+  const o: Resolved = {
+    ...COMPARE_DEFAULTS,
+    threshold: options.threshold,
+    strict: options.strict,
+    iterations: options.iterations ?? COMPARE_DEFAULTS.iterations,
+    seed: options.seed ?? COMPARE_DEFAULTS.seed,
+  };
+  if (!(Number.isFinite(o.threshold) && o.threshold >= 0 && o.threshold < 1)) {
+    throw new CompareError('EBADOPTION', `threshold must be a fraction within [0, 1), got ${o.threshold}`);
+  }
+  if (!Number.isInteger(o.iterations) || o.iterations < 1) {
+    throw new CompareError('EBADOPTION', `iterations must be a positive integer, got ${o.iterations}`);
+  }
+  return o;
+}
+
+interface Group {
+  key: CompareKey;
+  label: string;
+  cells: Cell[];
+}
+
+/** Cells grouped by CompareKey, in a stable order (model, protocol, scenario, then concurrency as a number). */
+function groupCells(r: Results): Map<string, Group> {
+  const groups = new Map<string, Group>();
+  for (const cell of r.cells) {
+    const key = { model: cell.model, protocol: cell.protocol, scenario: cell.scenario, concurrency: cell.concurrency };
+    const id = JSON.stringify([key.model, key.protocol, key.scenario, key.concurrency]);
+    const label = `${key.model} ${key.protocol} ${key.scenario} c=${key.concurrency}`;
+    const group = groups.get(id) ?? { key, label, cells: [] };
+    group.cells.push(cell);
+    groups.set(id, group);
+  }
+  return new Map([...groups].sort(([, x], [, y]) => compareKeys(x.key, y.key)));
+}
+
+function compareKeys(x: CompareKey, y: CompareKey): number {
+  const text = (k: CompareKey): string => `${k.model}\u0000${k.protocol}\u0000${k.scenario}`;
+  return text(x) < text(y) ? -1 : text(x) > text(y) ? 1 : x.concurrency - y.concurrency;
+}
+
+/** Run-level settings that change the workload; cells of runs that differ here are different experiments. */
+const WORKLOAD_SETTINGS = ['payloadBytes', 'workers'] as const;
+
+function settingsMismatch(base: Results, current: Results): string | null {
+  const diffs = WORKLOAD_SETTINGS.filter((s) => base.settings?.[s] !== current.settings?.[s]).map(
+    (s) => `${s} ${base.settings?.[s]} vs ${current.settings?.[s]}`,
+  );
+  return diffs.length > 0 ? diffs.join(', ') : null;
+}
+
+function noCommonCells(base: Results, current: Results, mismatch: string | null): CompareError {
+  const why = mismatch
+    ? `the runs used different workload settings (${mismatch}); cells match only when ${WORKLOAD_SETTINGS.join(' and ')} are equal`
+    : `base has ${describeCells(base)}, current has ${describeCells(current)}`;
+  return new CompareError('ENOCOMMONCELLS', `no cell in common between ${base.runId} and ${current.runId}: ${why}`);
+}
+
+function describeCells(r: Results): string {
+  if (r.cells.length === 0) return 'no cells';
+  const models = [...new Set(r.cells.map((c) => c.model))].sort();
+  const protocols = [...new Set(r.cells.map((c) => c.protocol))].sort();
+  const concurrency = [...new Set(r.cells.map((c) => c.concurrency))].sort((x, y) => x - y);
+  return `models ${models.join(',')} / protocols ${protocols.join(',')} / concurrency ${concurrency.join(',')}`;
+}
+
+function settingsWarnings(base: Results, current: Results): string[] {
+  const warnings: string[] = [];
+  const bs = base.settings;
+  const cs = current.settings;
+  if (bs?.durationS !== cs?.durationS) {
+    warnings.push(`measured window differs (base ${bs?.durationS} s, current ${cs?.durationS} s); compared anyway`);
+  }
+  if (bs?.warmupS !== cs?.warmupS) {
+    warnings.push(`warm-up differs (base ${bs?.warmupS} s, current ${cs?.warmupS} s); compared anyway`);
+  }
+  const machine = (r: Results): string => `${r.env?.cpuModel} × ${r.env?.cpus}`;
+  if (machine(base) !== machine(current)) {
+    warnings.push(`machines differ (base ${machine(base)}, current ${machine(current)}); compared anyway`);
+  }
+  return warnings;
+}
+
+/** Values of the ok repetitions, and reasons the side cannot be judged at all. */
+interface Side {
+  repetitions: number;
+  opsPerSec: number[];
+  p99: number[];
+  problems: string[];
+}
+
+function sideOf(cells: Cell[], name: 'base' | 'current', minRepetitions: number): Side {
+  const ok = cells.filter((c) => c.status === 'ok');
+  const problems: string[] = [];
+  const notOk = cells.filter((c) => c.status !== 'ok');
+  if (notOk.length > 0) {
+    const why = [...new Set(notOk.map((c) => (c.reason ? `${c.status}: ${c.reason}` : c.status)))].join('; ');
+    problems.push(`${notOk.length} of ${cells.length} repetitions in ${name} not ok (${why})`);
+  }
+  const saturated = cells.filter((c) => c.client?.saturated).length;
+  if (saturated > 0) problems.push(`client saturated in ${saturated} of ${cells.length} repetitions in ${name}`);
+  if (ok.length < minRepetitions) problems.push(`${ok.length} ok repetitions in ${name} (need ≥ ${minRepetitions})`);
+  const opsPerSec = ok.map((c) => c.opsPerSec);
+  const p99 = ok.map((c) => c.latencyUs?.p99);
+  if (![...opsPerSec, ...p99].every((x) => Number.isFinite(x) && x > 0)) {
+    problems.push(`${name} has a missing, zero or non-finite opsPerSec or p99 in an ok repetition`);
+  }
+  return { repetitions: cells.length, opsPerSec, p99, problems };
+}
+
+function compareCell(b: Group, c: Group, o: Resolved): ComparisonRow {
+  const bs = sideOf(b.cells, 'base', o.minRepetitions);
+  const cs = sideOf(c.cells, 'current', o.minRepetitions);
+  const problems = [...bs.problems, ...cs.problems];
+  const throughput = compareMetric('throughput', bs, cs, problems, o);
+  const p99 = compareMetric('p99', bs, cs, problems, o);
+  return { key: b.key, label: b.label, throughput, p99, verdict: cellVerdict(throughput.verdict, p99.verdict), problems };
+}
+
+function compareMetric(metric: Metric, bs: Side, cs: Side, problems: string[], o: Resolved): MetricComparison {
+  const bv = metric === 'throughput' ? bs.opsPerSec : bs.p99;
+  const cv = metric === 'throughput' ? cs.opsPerSec : cs.p99;
+  const usable = [...bv, ...cv].every((x) => Number.isFinite(x) && x > 0) && bv.length > 0 && cv.length > 0;
+  const summary = (side: Side, xs: number[]): SideSummary => ({
+    n: xs.length,
+    repetitions: side.repetitions,
+    median: xs.length > 0 ? median(xs) : NaN,
+  });
+  const ci = usable ? bootstrapRatioCI(bv, cv, { iterations: o.iterations, level: o.level, seed: o.seed }) : null;
+  const test = usable ? mannWhitneyU(cv, bv) : null;
+  const judged = problems.length === 0 && ci && test ? metricVerdict(metric, ci, test.p, o) : null;
+  const verdict = judged ? judged.verdict : 'inconclusive';
+  const reason = judged ? judged.reason : problems.join('; ');
+  return {
+    metric,
+    base: summary(bs, bv),
+    current: summary(cs, cv),
+    ratio: usable ? median(cv) / median(bv) : NaN,
+    ci,
+    u: test?.u ?? null,
+    p: test?.p ?? null,
+    method: test?.method ?? null,
+    verdict,
+    ...(reason ? { reason } : {}),
+  };
+}
+
+/**
+ * One metric's verdict, once both sides have enough clean repetitions. T is the noise band. Worse
+ * means the ratio below 1−T for throughput, above 1+T for p99 latency; better is the mirror image.
+ *   regression:  p < alpha and the whole CI is worse than T
+ *   improvement: p < alpha and the whole CI is better than T
+ *   no change:   the CI lies inside [1−T, 1+T], whatever p is
+ *   otherwise inconclusive.
+ */
+export function metricVerdict(
+  metric: Metric,
+  ci: { lo: number; hi: number },
+  p: number,
+  o: { threshold: number; alpha: number },
+): { verdict: Verdict; reason?: string } {
+  const low = 1 - o.threshold;
+  const high = 1 + o.threshold;
+  const below = ci.hi < low;
+  const above = ci.lo > high;
+  const worse = metric === 'throughput' ? below : above;
+  const better = metric === 'throughput' ? above : below;
+  if (p < o.alpha && worse) return { verdict: 'regression' };
+  if (p < o.alpha && better) return { verdict: 'improvement' };
+  if (ci.lo >= low && ci.hi <= high) return { verdict: 'no change' };
+  const band = `±${formatNumber(o.threshold * 100)}%`;
+  if (worse || better) return { verdict: 'inconclusive', reason: `CI is outside the ${band} band but p = ${formatP(p)} ≥ ${o.alpha}` };
+  return { verdict: 'inconclusive', reason: `CI crosses the edge of the ${band} band` };
+}
+
+/** Regression if either metric regresses; improvement if one improves and none regresses; no change if both are. */
+export function cellVerdict(throughput: Verdict, p99: Verdict): Verdict {
+  if (throughput === 'regression' || p99 === 'regression') return 'regression';
+  if (throughput === 'improvement' || p99 === 'improvement') return 'improvement';
+  if (throughput === 'no change' && p99 === 'no change') return 'no change';
+  return 'inconclusive';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown, for a terminal or a CI step summary.
+
+const METRIC_LABEL: Record<Metric, string> = { throughput: 'ops/s', p99: 'p99 µs' };
+
+/** The comparison as Markdown: a summary line, warnings, one table row per cell per metric, and notes. */
+export function comparisonMarkdown(c: Comparison): string {
+  const o = c.options;
+  const lines = [
+    `## Comparison: ${c.base.runId} (base) → ${c.current.runId} (current)`,
+    '',
+    `**${summaryLine(c)}** · noise band ±${formatNumber(o.threshold * 100)}%, ` +
+      `${o.level * 100}% bootstrap CI (${o.iterations} resamples, seed ${o.seed}), ` +
+      `two-sided Mann-Whitney U over repetitions, α = ${o.alpha}${o.strict ? ', strict' : ''}`,
+    '',
+    ...c.warnings.map((w) => `> warning: ${escapeCell(w)}`),
+    ...(c.warnings.length > 0 ? [''] : []),
+    `| cell | cell verdict | metric | base | current | Δ% (${o.level * 100}% CI) | p | n (base/current) | verdict |`,
+    '|---|---|---|--:|--:|---|--:|--:|---|',
+    ...c.rows.flatMap(rowLines),
+    '',
+    ...notes(c),
+  ];
+  return lines.join('\n').replace(/\n+$/, '') + '\n';
+}
+
+function summaryLine(c: Comparison): string {
+  const n = c.counts;
+  const result = c.exitCode === 0 ? 'PASS' : 'FAIL';
+  return `${result}: ${n.regression} regression, ${n.improvement} improvement, ${n['no change']} no change, ${n.inconclusive} inconclusive`;
+}
+
+function rowLines(r: ComparisonRow): string[] {
+  return [r.throughput, r.p99].map((m, i) => {
+    const first = i === 0;
+    const cells = [
+      first ? escapeCell(r.label) : '',
+      first ? verdictText(r.verdict) : '',
+      METRIC_LABEL[m.metric],
+      formatNumber(m.base.median),
+      formatNumber(m.current.median),
+      formatDelta(m),
+      m.p === null ? '–' : formatP(m.p),
+      `${m.base.n}/${m.current.n}`,
+      verdictText(m.verdict),
+    ];
+    return `| ${cells.join(' | ')} |`;
+  });
+}
+
+function notes(c: Comparison): string[] {
+  const out: string[] = [];
+  for (const r of c.rows) {
+    if (r.problems.length > 0) out.push(`- ${r.label}: ${r.problems.join('; ')}`);
+    else for (const m of [r.throughput, r.p99]) if (m.reason) out.push(`- ${r.label} ${METRIC_LABEL[m.metric]}: ${m.reason}`);
+  }
+  if (c.onlyInBase.length > 0) out.push(`- only in base (not compared): ${c.onlyInBase.join(', ')}`);
+  if (c.onlyInCurrent.length > 0) out.push(`- only in current (not compared): ${c.onlyInCurrent.join(', ')}`);
+  return out.length > 0 ? ['Notes:', '', ...out.map(escapeCell)] : [];
+}
+
+function verdictText(v: Verdict): string {
+  return v === 'regression' ? '**regression**' : v;
+}
+
+function formatDelta(m: MetricComparison): string {
+  if (!Number.isFinite(m.ratio)) return '–';
+  const pct = (r: number): string => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%`;
+  return m.ci ? `${pct(m.ratio)} (${pct(m.ci.lo)} … ${pct(m.ci.hi)})` : pct(m.ratio);
+}
+
+function formatP(p: number): string {
+  return p < 0.001 ? '<0.001' : p.toPrecision(2);
+}
+
+function formatNumber(x: number): string {
+  if (!Number.isFinite(x)) return '–';
+  if (Math.abs(x) >= 100) return Math.round(x).toLocaleString('en-US');
+  return String(Number(x.toPrecision(3)));
+}
+
+function escapeCell(s: string): string {
+  return s.replace(/\|/g, '\\|');
+}

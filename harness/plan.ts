@@ -1,0 +1,194 @@
+// Command-line flags -> a validated run plan. Every bad input gets one line naming the flag and
+// what it allows; nothing is started before the whole plan is valid.
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { findModel, MODEL_NAMES, PROTOCOLS, type Protocol } from '../servers/catalog.js';
+
+export class PlanError extends Error {
+  readonly code = 'EPLAN';
+}
+
+export interface Plan {
+  models: string[];
+  protocols: Protocol[];
+  concurrency: number[];
+  durationS: number;
+  warmupS: number;
+  repetitions: number;
+  payloadBytes: number;
+  workers: number;
+  /** Folder that receives <run-id>/; created if missing. */
+  out: string;
+  /** Pin server and client to different CPUs when the machine has two or more. */
+  pin: boolean;
+  /** A server tree above this many bytes of RSS is stopped and its cell recorded as `limit`. */
+  memoryBudgetBytes: number;
+  quick: boolean;
+}
+
+/** The plan a bare `npm run bench` runs: every model, both protocols, four concurrencies. */
+export const DEFAULTS = {
+  models: 'all',
+  protocols: 'echo,http',
+  concurrency: '1,16,64,256',
+  duration: '3s',
+  warmup: '1s',
+  repetitions: '1',
+  payload: '64',
+  workers: String(Math.max(4, availableParallelism() * 2)),
+  out: 'results',
+  pin: 'auto',
+  'memory-budget': `${Math.floor(totalmem() / 2 / 2 ** 20)}MiB`,
+} as const;
+
+/** What --quick changes: a smoke plan that finishes in about a minute. */
+export const QUICK = { concurrency: '1,64', duration: '1s', warmup: '0.5s' } as const;
+
+const FLAGS = {
+  models: { type: 'string' },
+  protocols: { type: 'string' },
+  concurrency: { type: 'string' },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  repetitions: { type: 'string' },
+  payload: { type: 'string' },
+  workers: { type: 'string' },
+  out: { type: 'string' },
+  pin: { type: 'string' },
+  'memory-budget': { type: 'string' },
+  quick: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const FLAG_NAMES = Object.keys(FLAGS).map((f) => `--${f}`);
+
+/** Parses argv (without node and script); returns null when --help was asked for. */
+export function parsePlan(argv: string[]): Plan | null {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false }));
+  } catch (e) {
+    throw new PlanError(flagParseMessage(e as Error));
+  }
+  if (values.help) return null;
+  const quick = values.quick === true;
+  const get = (f: keyof typeof DEFAULTS): string => {
+    const v = values[f];
+    if (typeof v === 'string') return v;
+    return quick && f in QUICK ? QUICK[f as keyof typeof QUICK] : DEFAULTS[f];
+  };
+  const plan: Plan = {
+    models: parseModels(get('models')),
+    protocols: parseList('--protocols', get('protocols'), PROTOCOLS) as Protocol[],
+    concurrency: parseIntList('--concurrency', get('concurrency')),
+    durationS: parseSeconds('--duration', get('duration'), false),
+    warmupS: parseSeconds('--warmup', get('warmup'), true),
+    repetitions: parsePositiveInt('--repetitions', get('repetitions')),
+    payloadBytes: parsePositiveInt('--payload', get('payload')),
+    workers: parsePositiveInt('--workers', get('workers')),
+    out: get('out'),
+    pin: parseList('--pin', get('pin'), ['auto', 'off'])[0] === 'auto',
+    memoryBudgetBytes: parseBytes('--memory-budget', get('memory-budget')),
+    quick,
+  };
+  if (plan.payloadBytes > 64 * 2 ** 20) throw new PlanError(`--payload: at most 67108864 bytes (64 MiB), got ${plan.payloadBytes}`);
+  if (!plan.models.some((m) => plan.protocols.some((p) => findModel(m)!.protocols.includes(p)))) {
+    throw new PlanError(`--models/--protocols: no model in ${plan.models.join(',')} serves ${plan.protocols.join(',')}`);
+  }
+  checkWritable(plan.out);
+  return plan;
+}
+
+function flagParseMessage(e: Error): string {
+  const unknown = /Unknown option '([^']+)'/.exec(e.message);
+  if (unknown) return `${unknown[1]}: unknown flag; allowed: ${FLAG_NAMES.join(', ')}`;
+  const positional = /Unexpected argument '([^']+)'/.exec(e.message);
+  if (positional) return `unexpected argument "${positional[1]}"; flags take the form --name value (see --help)`;
+  return e.message.split('\n')[0]!;
+}
+
+function parseModels(raw: string): string[] {
+  if (raw === 'all') return [...MODEL_NAMES];
+  return parseList('--models', raw, MODEL_NAMES);
+}
+
+function parseList(flag: string, raw: string, allowed: readonly string[]): string[] {
+  const items = splitList(flag, raw);
+  for (const item of items) {
+    if (!allowed.includes(item)) {
+      const what = flag === '--models' ? 'model' : flag === '--protocols' ? 'protocol' : 'value';
+      throw new PlanError(`${flag}: unknown ${what} "${item}"; known: ${allowed.join(', ')}${flag === '--models' ? ', all' : ''}`);
+    }
+  }
+  return [...new Set(items)];
+}
+
+function splitList(flag: string, raw: string): string[] {
+  const items = raw.split(',').map((s) => s.trim());
+  if (items.length === 0 || items.some((s) => s === '')) throw new PlanError(`${flag}: expected a comma-separated list, got "${raw}"`);
+  return items;
+}
+
+function parseIntList(flag: string, raw: string): number[] {
+  const values = splitList(flag, raw).map((s) => parsePositiveInt(flag, s));
+  return [...new Set(values)].sort((a, b) => a - b);
+}
+
+function parsePositiveInt(flag: string, raw: string): number {
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new PlanError(`${flag}: must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+/** "3s", "500ms", "1.5" (seconds). */
+export function parseSeconds(flag: string, raw: string, zeroAllowed: boolean): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(raw);
+  const s = m ? Number(m[1]) / (m[2] === 'ms' ? 1000 : 1) : NaN;
+  if (!Number.isFinite(s) || s < 0 || (!zeroAllowed && s === 0)) {
+    const floor = zeroAllowed ? 'zero or more' : 'a positive duration';
+    throw new PlanError(`${flag}: must be ${floor} like 3s, 500ms or 1.5, got "${raw}"`);
+  }
+  if (s > 3600) throw new PlanError(`${flag}: at most 3600s, got "${raw}"`);
+  return s;
+}
+
+/** "512MiB", "2GiB", "1048576" (bytes). */
+export function parseBytes(flag: string, raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)(KiB|MiB|GiB)?$/.exec(raw);
+  const mult = { KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30 } as const;
+  const n = m ? Number(m[1]) * (m[2] ? mult[m[2] as keyof typeof mult] : 1) : NaN;
+  if (!Number.isFinite(n) || n <= 0) throw new PlanError(`${flag}: must be a size like 512MiB, 2GiB or a byte count, got "${raw}"`);
+  return Math.floor(n);
+}
+
+function checkWritable(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new PlanError(`--out: cannot write to "${dir}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+export function usage(): string {
+  return `Usage: npm run bench -- [flags]
+
+Runs every (model, protocol, concurrency, repetition) cell of the plan, writes
+results/<run-id>/results.json as it goes, then charts and report.md beside it.
+
+  --models LIST        models to run, or "all" (default: ${DEFAULTS.models}); known: ${MODEL_NAMES.join(', ')}
+  --protocols LIST     echo, http (default: ${DEFAULTS.protocols})
+  --concurrency LIST   connections per cell (default: ${DEFAULTS.concurrency})
+  --duration TIME      measured window per cell, e.g. 3s or 500ms (default: ${DEFAULTS.duration})
+  --warmup TIME        unmeasured load before the window (default: ${DEFAULTS.warmup})
+  --repetitions N      times each cell runs, interleaved across cells (default: ${DEFAULTS.repetitions})
+  --payload BYTES      echo message size (default: ${DEFAULTS.payload})
+  --workers N          threads/processes for pooled models (default: ${DEFAULTS.workers}: 2 per CPU, at least 4)
+  --memory-budget SIZE stop a server tree above this RSS and record "limit" (default: ${DEFAULTS['memory-budget']}, half the RAM)
+  --pin auto|off       pin server and client to different CPUs with taskset (default: ${DEFAULTS.pin})
+  --out DIR            where run folders go (default: ${DEFAULTS.out})
+  --quick              smoke plan: concurrency ${QUICK.concurrency}, duration ${QUICK.duration}, warm-up ${QUICK.warmup}
+  -h, --help           this text
+`;
+}

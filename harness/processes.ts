@@ -1,0 +1,115 @@
+// Starting and ending child processes. Each child leads its own process group, so ending the
+// group ends everything it started; every live group is ended again on exit and on Ctrl-C.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+const live = new Set<number>();
+
+/** Ends every process group still running; safe to call more than once and from a signal handler. */
+export function killAllGroups(): void {
+  for (const pgid of live) signalGroup(pgid, 'SIGKILL');
+  live.clear();
+}
+process.on('exit', killAllGroups);
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false; // ESRCH: the group is gone
+  }
+}
+
+export interface Child {
+  proc: ChildProcess;
+  pid: number;
+  /** The last lines of stderr, for error messages. */
+  stderrTail(): string;
+  /** Resolves with the exit code (or signal name) when the leader exits. */
+  exited: Promise<number | string>;
+  /** Each stdout line, parsed when it is JSON. */
+  onLine(cb: (msg: Record<string, unknown> | null, line: string) => void): void;
+}
+
+export interface StartOptions {
+  /** CPUs to pin the child to with taskset, or null. */
+  cpus: number[] | null;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function startGroup(command: string, args: string[], o: StartOptions): Child {
+  const [file, argv] = o.cpus ? ['taskset', ['-c', o.cpus.join(','), command, ...args]] : [command, args];
+  // detached: setsid() in the child, so it leads a new process group that we can end as a whole.
+  const proc = spawn(file, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env });
+  if (proc.pid === undefined) throw new Error(`could not start ${command}`);
+  const pid = proc.pid;
+  live.add(pid);
+  const tail: string[] = [];
+  proc.stderr!.setEncoding('utf8');
+  proc.stderr!.on('data', (d: string) => {
+    tail.push(d);
+    while (tail.length > 20) tail.shift();
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    proc.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+    proc.on('error', (e) => resolve((e as NodeJS.ErrnoException).code ?? 'spawn error'));
+  });
+  const lines = createInterface({ input: proc.stdout! });
+  const listeners: ((msg: Record<string, unknown> | null, line: string) => void)[] = [];
+  lines.on('line', (line) => {
+    let msg: Record<string, unknown> | null = null;
+    try {
+      const v: unknown = JSON.parse(line);
+      if (typeof v === 'object' && v !== null) msg = v as Record<string, unknown>;
+    } catch {
+      // not JSON: passed on as text
+    }
+    for (const l of listeners) l(msg, line);
+  });
+  return {
+    proc,
+    pid,
+    exited,
+    stderrTail: () => tail.join('').trim().split('\n').slice(-5).join(' | '),
+    onLine: (cb) => listeners.push(cb),
+  };
+}
+
+/** SIGTERM to the group, SIGKILL after `graceMs` if the leader has not exited, then SIGKILL to any straggler. */
+export async function stopGroup(child: Child, graceMs = 5000): Promise<{ code: number | string; killed: boolean }> {
+  signalGroup(child.pid, 'SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), graceMs)));
+  const first = await Promise.race([child.exited, timedOut]);
+  clearTimeout(timer);
+  const killed = first === 'timeout';
+  // Children of the server (workers, forked processes) may outlive it; none must survive the cell.
+  signalGroup(child.pid, 'SIGKILL');
+  const code = killed ? await child.exited : first;
+  live.delete(child.pid);
+  return { code, killed };
+}
+
+/** Resolves with the first stdout message for which `pick` returns a value; rejects on exit or timeout. */
+export function waitForMessage<T>(
+  child: Child,
+  pick: (msg: Record<string, unknown>) => T | undefined,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what}: no answer within ${timeoutMs} ms; stderr: ${child.stderrTail() || '(empty)'}`)), timeoutMs);
+    child.onLine((msg) => {
+      const v = msg ? pick(msg) : undefined;
+      if (v !== undefined) {
+        clearTimeout(timer);
+        resolve(v);
+      }
+    });
+    void child.exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what}: process exited (${code}) first; stderr: ${child.stderrTail() || '(empty)'}`));
+    });
+  });
+}

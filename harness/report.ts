@@ -1,0 +1,278 @@
+// report.md and report.html from a results file alone. Both are built from the same plain rows
+// (pure); only writeReport touches the disk.
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { chartSpecs, groupCells, MiB, modelOrder, renderCharts, sections, summarize, writeFileAtomic, type Point, type Summary } from './charts.js';
+import { readResults, type Cell, type Protocol, type Results, type Scenario } from './results.js';
+
+export interface ReportOptions {
+  /** A comparison table from the compare tool, included verbatim under "Comparison with baseline". */
+  comparisonMarkdown?: string;
+  comparisonHtml?: string;
+}
+
+export interface ReportFiles {
+  markdown: string;
+  html: string;
+  charts: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain rows, shared by both formats
+
+const COLUMNS = ['model', 'concurrency', 'ops/s', 'p50 (µs)', 'p99 (µs)', 'server CPU (%)', 'peak RSS (MiB)', 'status'];
+
+interface Section {
+  protocol: Protocol;
+  scenario: Scenario;
+  heading: string;
+  rows: string[][];
+}
+
+export function tableSections(results: Results): Section[] {
+  const points = groupCells(results.cells);
+  const models = modelOrder(results);
+  return sections(points).map(({ protocol, scenario }) => {
+    const here = points.filter((p) => p.protocol === protocol && p.scenario === scenario);
+    const concurrencies = [...new Set(here.map((p) => p.concurrency))].sort((a, b) => a - b);
+    const rows: string[][] = [];
+    for (const model of models) {
+      if (!here.some((p) => p.model === model)) {
+        rows.push([model, 'all', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', `n/a: not run for ${protocol}`]);
+        continue;
+      }
+      for (const n of concurrencies) {
+        const p = here.find((q) => q.model === model && q.concurrency === n);
+        rows.push(p ? pointRow(p) : [model, String(n), 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a: not measured']);
+      }
+    }
+    return { protocol, scenario, heading: scenario === 'steady' ? protocol : `${protocol}, ${scenario}`, rows };
+  });
+}
+
+function pointRow(p: Point): string[] {
+  const s = (f: (c: Cell) => number | undefined, digits: number) => formatSummary(summarize(p, f), digits);
+  return [
+    p.model, String(p.concurrency),
+    s((c) => c.opsPerSec, 0), s((c) => c.latencyUs?.p50, 0), s((c) => c.latencyUs?.p99, 0),
+    s((c) => c.server?.cpuPercent, 1), s((c) => c.server?.rssPeakBytes / MiB, 1),
+    pointStatus(p),
+  ];
+}
+
+function pointStatus(p: Point): string {
+  if (p.status !== 'ok') return `${p.status} (see Notes)`;
+  const parts = ['ok'];
+  if (p.ok.length < p.cells.length) parts.push(`${p.cells.length - p.ok.length} of ${p.cells.length} repetitions not ok`);
+  if (p.cells.some((c) => c.client?.saturated)) parts.push('client saturated');
+  return parts.join(', ');
+}
+
+/** `median [lo–hi]`, with the coverage stated when it is below 95%; `–` when nothing was measured. */
+export function formatSummary(s: Summary | null, digits: number): string {
+  if (!s) return '–';
+  const base = formatNumber(s.median, digits);
+  if (!s.ci) return base;
+  const level = s.ci.level < 0.95 ? `, ${Math.floor(s.ci.level * 1000) / 10}% CI` : '';
+  return `${base} [${formatNumber(s.ci.lo, digits)}–${formatNumber(s.ci.hi, digits)}${level}]`;
+}
+
+export function formatNumber(x: number, digits: number): string {
+  if (!Number.isFinite(x)) return '–';
+  const [int, frac] = x.toFixed(digits).split('.');
+  return int!.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (frac ? `.${frac}` : '');
+}
+
+/** Every failed/limit repetition with its reason, and every repetition with a saturated client. */
+export function notes(results: Results): string[] {
+  const out: string[] = [];
+  for (const c of results.cells) {
+    const where = `${c.model} ${c.protocol}${c.scenario === 'steady' ? '' : ` ${c.scenario}`} at concurrency ${c.concurrency}, repetition ${c.repetition}`;
+    if (c.status !== 'ok') out.push(`${where}: ${c.status}: ${c.reason ?? 'no reason recorded'}`);
+    if (c.client?.saturated) {
+      out.push(`${where}: the load generator was saturated (client CPU ${formatNumber(c.client.cpuPercent, 0)}%): this figure is the client's limit, not the server's`);
+    }
+  }
+  return out;
+}
+
+function machine(results: Results): [string, string][] {
+  const e = results.env;
+  const pin = e.pinning;
+  const pinning = pin && (pin.server || pin.client)
+    ? `server CPUs ${pin.server?.join(',') ?? 'any'}, client CPUs ${pin.client?.join(',') ?? 'any'} (method: ${pin.method})`
+    : `not pinned (method: ${pin?.method ?? 'unknown'})`;
+  return [
+    ['CPU', `${e.cpuModel} × ${e.cpus}`],
+    ['Memory', `${formatNumber(e.memoryBytes / 1024 ** 3, 1)} GiB`],
+    ['Kernel', `${e.platform} ${e.kernel}`],
+    ['Node', e.node],
+    ['Git commit', e.gitCommit ?? 'unknown'],
+    ['Pinning', pinning],
+  ];
+}
+
+function settings(results: Results): [string, string][] {
+  const s = results.settings;
+  return [
+    ['Measured window', `${s.durationS} s per cell`],
+    ['Warm-up', `${s.warmupS} s per cell (not measured)`],
+    ['Payload', `${s.payloadBytes} bytes (echo)`],
+    ['Repetitions', String(s.repetitions)],
+    ['Workers', String(s.workers)],
+    ['Sample interval', `${s.sampleIntervalMs} ms`],
+    ['Models', s.models.join(', ')],
+    ['Concurrency', s.concurrency.join(', ')],
+    ['Started', `${results.startedAt}; finished ${results.finishedAt ?? 'not finished'}`],
+  ];
+}
+
+const AGGREGATION_NOTE =
+  'Figures are medians over the ok repetitions; with more than one, brackets give a distribution-free confidence interval for the median, with its coverage when that is below 95% (few repetitions cannot reach more).';
+
+function chartTitles(results: Results): Map<string, string> {
+  return new Map(chartSpecs(results).map((s) => [s.file, s.title]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown
+
+/** Markdown text that renders as the literal string: no tables broken, no HTML let through. */
+function md(s: string): string {
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/[\\`*_|]/g, (c) => `\\${c}`)
+    .replace(/\]\(/g, '\\](')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\r?\n/g, ' ');
+}
+
+function mdTable(header: string[], rows: string[][]): string[] {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(md).join(' | ')} |`)];
+}
+
+function fence(text: string): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const f = '`'.repeat(longest + 1);
+  return `${f}\n${text}\n${f}`;
+}
+
+/** report.md; chart files are embedded as `charts/<file name>`, relative to the run folder. */
+export function renderMarkdown(results: Results, chartFiles: readonly string[], options: ReportOptions = {}): string {
+  const titles = chartTitles(results);
+  const out = [`# concurrency-bench run ${md(results.runId)}`, ''];
+  out.push('## Machine', '', ...machine(results).map(([k, v]) => `- **${k}**: ${md(v)}`), '');
+  out.push('## Settings', '', ...settings(results).map(([k, v]) => `- **${k}**: ${md(v)}`), '- **Command**:', '', fence(results.command), '');
+  out.push('## Results', '', AGGREGATION_NOTE, '');
+  for (const s of tableSections(results)) out.push(`### ${md(s.heading)}`, '', ...mdTable(COLUMNS, s.rows), '');
+  if (chartFiles.length > 0) {
+    out.push('## Charts', '');
+    for (const f of chartFiles) out.push(`![${md(titles.get(basename(f)) ?? basename(f))}](charts/${encodeURI(basename(f))})`, '');
+  }
+  if (options.comparisonMarkdown) out.push('## Comparison with baseline', '', options.comparisonMarkdown, '');
+  const n = notes(results);
+  out.push('## Notes', '', ...(n.length > 0 ? n.map((x) => `- ${md(x)}`) : ['No cell hit a limit, failed, or saturated the load generator.']), '');
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTML
+
+export function escapeHtml(s: unknown): string {
+  return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function htmlTable(header: string[], rows: string[][]): string {
+  const th = header.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const trs = rows.map((r) => `<tr>${r.map((v) => `<td>${escapeHtml(v)}</td>`).join('')}</tr>`).join('\n');
+  return `<table><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table>`;
+}
+
+function htmlList(items: [string, string][]): string {
+  return `<dl>${items.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`;
+}
+
+const DETAIL_COLUMNS = [
+  'model', 'conc.', 'rep.', 'status', 'reason', 'ops', 'ops/s', 'window (s)', 'p50 (µs)', 'p90', 'p99', 'p99.9', 'max', 'mean',
+  'CPU user (s)', 'CPU sys (s)', 'CPU (%)', 'RSS peak (MiB)', 'RSS mean (MiB)', 'PSS peak (MiB)', 'threads', 'processes',
+  'ctx vol.', 'ctx invol.', 'errors', 'errors by code', 'client CPU (%)', 'client saturated', 'connect p50/p99/max (µs)',
+];
+
+function detailRow(c: Cell): string[] {
+  const n = (x: number | null | undefined, d = 0) => (typeof x === 'number' ? formatNumber(x, d) : '–');
+  const l = c.latencyUs;
+  const sv = c.server;
+  const codes = Object.entries(c.errors?.byCode ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ');
+  return [
+    c.model, String(c.concurrency), String(c.repetition), c.status, c.reason ?? '', n(c.ops), n(c.opsPerSec), n(c.durationS, 2),
+    n(l?.p50), n(l?.p90), n(l?.p99), n(l?.p999), n(l?.max), n(l?.mean, 1),
+    n(sv?.cpuUserS, 2), n(sv?.cpuSysS, 2), n(sv?.cpuPercent, 1), n(sv?.rssPeakBytes / MiB, 1), n(sv?.rssMeanBytes / MiB, 1),
+    typeof sv?.pssPeakBytes === 'number' ? n(sv.pssPeakBytes / MiB, 1) : '–',
+    n(sv?.threadsPeak), n(sv?.processesPeak), n(sv?.ctxVoluntary), n(sv?.ctxInvoluntary), n(c.errors?.total), codes,
+    n(c.client?.cpuPercent, 1), c.client?.saturated ? 'yes' : 'no',
+    c.connectUs ? `${n(c.connectUs.p50)} / ${n(c.connectUs.p99)} / ${n(c.connectUs.max)}` : '–',
+  ];
+}
+
+const CSS = `body{font:15px/1.45 system-ui,'DejaVu Sans',sans-serif;margin:2em auto;max-width:1280px;padding:0 1em;color:#111}
+table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:14px}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right;white-space:nowrap}
+th{background:#f2f2f2}td:first-child,td:last-child{text-align:left}.scroll{overflow-x:auto}.detail td,.detail th{font-size:12px}
+.detail td:nth-child(5){white-space:normal;min-width:16em;text-align:left}dl{display:grid;grid-template-columns:max-content auto;gap:2px 1em}
+dt{font-weight:bold}dd{margin:0}pre{background:#f6f6f6;padding:.6em;overflow-x:auto}img{max-width:100%;border:1px solid #ddd}
+figure{margin:1em 0}li{margin:.2em 0}`;
+
+export interface EmbeddedChart {
+  /** File name, e.g. `echo-throughput.png`. */
+  file: string;
+  png: Buffer;
+}
+
+/** report.html: one file, charts as data: URLs, inline CSS, no scripts and nothing fetched. */
+export function renderHtml(results: Results, charts: readonly EmbeddedChart[], options: ReportOptions = {}): string {
+  const titles = chartTitles(results);
+  const body: string[] = [`<h1>concurrency-bench run ${escapeHtml(results.runId)}</h1>`];
+  body.push('<h2>Machine</h2>', htmlList(machine(results)));
+  body.push('<h2>Settings</h2>', htmlList(settings(results)), `<p><b>Command</b></p><pre>${escapeHtml(results.command)}</pre>`);
+  body.push('<h2>Results</h2>', `<p>${escapeHtml(AGGREGATION_NOTE)}</p>`);
+  for (const s of tableSections(results)) body.push(`<h3>${escapeHtml(s.heading)}</h3>`, `<div class="scroll">${htmlTable(COLUMNS, s.rows)}</div>`);
+  if (charts.length > 0) body.push('<h2>Charts</h2>');
+  for (const c of charts) {
+    const title = titles.get(c.file) ?? c.file;
+    body.push(`<figure><img alt="${escapeHtml(title)}" width="1200" height="600" src="data:image/png;base64,${c.png.toString('base64')}"><figcaption>${escapeHtml(c.file)}</figcaption></figure>`);
+  }
+  if (options.comparisonHtml) body.push('<h2>Comparison with baseline</h2>', options.comparisonHtml);
+  const n = notes(results);
+  body.push('<h2>Notes</h2>', n.length > 0 ? `<ul>${n.map((x) => `<li>${escapeHtml(x)}</li>`).join('\n')}</ul>` : '<p>No cell hit a limit, failed, or saturated the load generator.</p>');
+  body.push('<h2>Every cell</h2>');
+  for (const { protocol, scenario } of sections(groupCells(results.cells))) {
+    const cells = results.cells.filter((c) => c.protocol === protocol && c.scenario === scenario);
+    body.push(`<h3>${escapeHtml(scenario === 'steady' ? protocol : `${protocol}, ${scenario}`)}</h3>`, `<div class="scroll detail">${htmlTable(DETAIL_COLUMNS, cells.map(detailRow))}</div>`);
+  }
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>concurrency-bench ${escapeHtml(results.runId)}</title>
+<style>${CSS}</style></head>
+<body>
+${body.join('\n')}
+</body></html>
+`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+/**
+ * Read `runDir/results.json` (or a results file path, whose folder is then the run folder), draw the
+ * charts into `charts/`, and write report.md and report.html beside it, each atomically.
+ */
+export async function writeReport(runDir: string, options: ReportOptions = {}): Promise<ReportFiles> {
+  const dir = runDir.endsWith('.json') ? dirname(runDir) : runDir;
+  const results = readResults(runDir);
+  const charts = await renderCharts(results, join(dir, 'charts'));
+  const markdown = join(dir, 'report.md');
+  const html = join(dir, 'report.html');
+  writeFileAtomic(markdown, renderMarkdown(results, charts, options));
+  const embedded = charts.map((f) => ({ file: basename(f), png: readFileSync(f) }));
+  writeFileAtomic(html, renderHtml(results, embedded, options));
+  return { markdown, html, charts };
+}

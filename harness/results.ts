@@ -1,0 +1,175 @@
+// The results file: the one contract between a run and everything drawn from it.
+// Reports, charts and comparisons read this file only, so any old run can be redrawn.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** Bumped on a breaking change to the shape below; readers refuse another major version. */
+export const SCHEMA_VERSION = 1;
+
+import type { Family, Protocol } from '../servers/catalog.js';
+
+export type { Family, Protocol };
+export type Scenario = 'steady';
+
+/** `ok` was measured; `limit` means the model hit a limit that is part of its nature (FD_SETSIZE,
+ *  memory budget, spawn failure); `failed` is anything unexpected. */
+export type CellStatus = 'ok' | 'limit' | 'failed';
+
+export interface LatencyUs {
+  /** Microseconds, from the client's HDR histogram (1 µs resolution, 3 significant digits). */
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+export interface ServerUsage {
+  /** CPU seconds in user mode, summed over every thread of every process in the server's tree, during the measured window. */
+  cpuUserS: number;
+  /** CPU seconds in kernel mode, summed likewise. */
+  cpuSysS: number;
+  /** (cpuUserS + cpuSysS) / durationS × 100: 100 means one full core. */
+  cpuPercent: number;
+  /** Highest sum of resident set size over the tree seen in one sample, bytes (shared pages counted in each process). */
+  rssPeakBytes: number;
+  /** Mean over samples of that sum, bytes. */
+  rssMeanBytes: number;
+  /** Highest proportional set size summed over the tree (shared pages split between sharers), bytes; null where unreadable. */
+  pssPeakBytes?: number | null;
+  /** Most threads alive at once, over all processes of the tree. */
+  threadsPeak: number;
+  /** Most processes alive at once in the tree (1 for a single-process server). */
+  processesPeak: number;
+  /** Voluntary context switches (the thread blocked) during the window, summed over every thread seen. */
+  ctxVoluntary: number;
+  /** Involuntary context switches (the thread was preempted), likewise. */
+  ctxInvoluntary: number;
+}
+
+export interface ClientUsage {
+  /** CPU the load generator used during the window, % of one core. */
+  cpuPercent: number;
+  /** True when the client used 90% or more of the CPU it was given: the figures may be the client's limit, not the server's. */
+  saturated: boolean;
+}
+
+export interface CellKey {
+  model: string;
+  family: Family;
+  protocol: Protocol;
+  scenario: Scenario;
+  /** Connections held open by the client, each with one request in flight. */
+  concurrency: number;
+  /** 1-based repetition index. */
+  repetition: number;
+}
+
+export interface Cell extends CellKey {
+  status: CellStatus;
+  /** Why a cell is `limit` or `failed`. */
+  reason?: string;
+  /** Length of the measured window, seconds (after warm-up). */
+  durationS: number;
+  /** Completed operations in the window: echoed messages or HTTP responses. */
+  ops: number;
+  opsPerSec: number;
+  /** Payload bytes per second in both directions (sent + received) for echo; response bytes per second for http. */
+  bytesPerSec: number;
+  errors: { total: number; byCode: Record<string, number> };
+  latencyUs: LatencyUs;
+  server: ServerUsage;
+  client: ClientUsage;
+  /** Microseconds from connect() to the first byte served, over the connections opened in the cell. */
+  connectUs?: { p50: number; p99: number; max: number } | null;
+}
+
+export interface Pinning {
+  /** CPUs the server was pinned to, or null when it was not pinned. */
+  server: number[] | null;
+  client: number[] | null;
+  /** How pinning was done (`taskset`), or why it was not. */
+  method: string;
+}
+
+export interface Env {
+  node: string;
+  platform: string;
+  kernel: string;
+  cpuModel: string;
+  cpus: number;
+  memoryBytes: number;
+  gitCommit: string | null;
+  pinning: Pinning;
+}
+
+export interface Settings {
+  /** Measured window per cell, seconds. */
+  durationS: number;
+  /** Load before the window that is not measured, seconds. */
+  warmupS: number;
+  /** Echo message size, bytes (HTTP uses GET /). */
+  payloadBytes: number;
+  repetitions: number;
+  models: string[];
+  protocols: Protocol[];
+  concurrency: number[];
+  /** Worker threads or processes for models that use them. */
+  workers: number;
+  /** Interval between /proc samples of the server tree, ms. */
+  sampleIntervalMs: number;
+  /** A server tree whose RSS crosses this is stopped and its cell recorded as `limit`, bytes. */
+  memoryBudgetBytes: number;
+}
+
+export interface Results {
+  schemaVersion: number;
+  runId: string;
+  /** ISO 8601. */
+  startedAt: string;
+  /** ISO 8601; null while the run is still going. */
+  finishedAt: string | null;
+  /** The exact command line that produced this file. */
+  command: string;
+  env: Env;
+  settings: Settings;
+  cells: Cell[];
+}
+
+/** Write via a temporary file and rename, so a reader or a crash never sees half a file. */
+export function writeJsonAtomic(path: string, data: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
+  writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n');
+  renameSync(tmp, path);
+}
+
+export class ResultsError extends Error {
+  readonly code = 'EBADRESULTS';
+}
+
+/** Read a results file, or the results.json inside a run folder; throws ResultsError with a one-line message. */
+export function readResults(pathOrDir: string): Results {
+  const path = pathOrDir.endsWith('.json') ? pathOrDir : join(pathOrDir, 'results.json');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ResultsError(`cannot read results file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new ResultsError(`${path} is not JSON`);
+  }
+  const r = data as Partial<Results>;
+  if (typeof r !== 'object' || r === null || typeof r.schemaVersion !== 'number' || !Array.isArray(r.cells)) {
+    throw new ResultsError(`${path} is not a concurrency-bench results file (no schemaVersion or cells)`);
+  }
+  if (Math.floor(r.schemaVersion) !== SCHEMA_VERSION) {
+    throw new ResultsError(`${path} has schemaVersion ${r.schemaVersion}; this version reads ${SCHEMA_VERSION}`);
+  }
+  return r as Results;
+}

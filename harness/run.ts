@@ -1,0 +1,121 @@
+// A run: every cell of the plan in turn, each appended to results.json as soon as it is measured.
+import { renameSync, symlinkSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { findModel } from '../servers/catalog.js';
+import { emptyCell, runCell, SAMPLE_INTERVAL_MS, type CellSpec } from './cell.js';
+import { choosePinning, collectEnv } from './env.js';
+import type { Plan } from './plan.js';
+import { SCHEMA_VERSION, writeJsonAtomic, type Cell, type Results } from './results.js';
+
+/**
+ * Repetitions are the outer loop, so repetition 2 of a cell runs after every cell's repetition 1:
+ * slow drift on a shared machine spreads over all cells instead of landing on one.
+ */
+export function planCells(plan: Plan): CellSpec[] {
+  const cells: CellSpec[] = [];
+  for (let repetition = 1; repetition <= plan.repetitions; repetition++) {
+    for (const protocol of plan.protocols) {
+      for (const model of plan.models) {
+        const info = findModel(model)!;
+        if (!info.protocols.includes(protocol)) continue;
+        for (const concurrency of plan.concurrency) {
+          cells.push({ model, family: info.family, protocol, scenario: 'steady', concurrency, repetition });
+        }
+      }
+    }
+  }
+  return cells;
+}
+
+export function newRunId(now = new Date()): string {
+  return now.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+}
+
+export interface RunOutcome {
+  runDir: string;
+  results: Results;
+  failed: number;
+}
+
+export async function runPlan(plan: Plan, command: string, log: (line: string) => void): Promise<RunOutcome> {
+  const pinning = choosePinning(plan.pin);
+  const runId = newRunId();
+  const runDir = resolve(plan.out, runId);
+  const results: Results = {
+    schemaVersion: SCHEMA_VERSION,
+    runId,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    command,
+    env: collectEnv(pinning),
+    settings: {
+      durationS: plan.durationS,
+      warmupS: plan.warmupS,
+      payloadBytes: plan.payloadBytes,
+      repetitions: plan.repetitions,
+      models: plan.models,
+      protocols: plan.protocols,
+      concurrency: plan.concurrency,
+      workers: plan.workers,
+      sampleIntervalMs: SAMPLE_INTERVAL_MS,
+      memoryBudgetBytes: plan.memoryBudgetBytes,
+    },
+    cells: [],
+  };
+  const file = join(runDir, 'results.json');
+  writeJsonAtomic(file, results);
+  pointLatest(plan.out, runId);
+  log(`run ${runId}: ${planCells(plan).length} cells, pinning: ${describePinning(pinning)}; writing ${file}`);
+  const specs = planCells(plan);
+  const started = Date.now();
+  for (const [i, spec] of specs.entries()) {
+    log(`[${i + 1}/${specs.length}] ${label(spec)}${eta(started, i, specs.length)}`);
+    const cell = await runCell(spec, plan, pinning).catch((e: Error) => emptyCell(spec, 'failed', `harness: ${e.message}`));
+    results.cells.push(cell);
+    writeJsonAtomic(file, results);
+    log(`        ${summary(cell)}`);
+  }
+  results.finishedAt = new Date().toISOString();
+  writeJsonAtomic(file, results);
+  return { runDir, results, failed: results.cells.filter((c) => c.status === 'failed').length };
+}
+
+/** results/latest -> the newest run folder (replaced atomically). */
+function pointLatest(out: string, runId: string): void {
+  const tmp = join(out, `.latest-${process.pid}`);
+  rmSync(tmp, { force: true });
+  try {
+    symlinkSync(runId, tmp);
+    renameSync(tmp, join(out, 'latest'));
+  } catch {
+    rmSync(tmp, { force: true }); // a file system without symlinks: the run folder is still printed
+  }
+}
+
+function describePinning(p: { server: number[] | null; client: number[] | null; method: string }): string {
+  return p.server ? `server on CPU ${p.server.join(',')}, client on CPU ${p.client?.join(',')} (${p.method})` : p.method;
+}
+
+function label(s: CellSpec): string {
+  return `${s.model} ${s.protocol} c=${s.concurrency} rep ${s.repetition}`;
+}
+
+function eta(startedMs: number, done: number, total: number): string {
+  if (done === 0) return '';
+  const left = ((Date.now() - startedMs) / done) * (total - done) / 1000;
+  return `, about ${left >= 60 ? `${Math.floor(left / 60)}m${String(Math.round(left % 60)).padStart(2, '0')}s` : `${Math.round(left)}s`} left`;
+}
+
+function summary(c: Cell): string {
+  if (c.status !== 'ok') return `${c.status}: ${c.reason ?? ''}`;
+  const parts = [
+    `${Math.round(c.opsPerSec).toLocaleString('en-US')} ops/s`,
+    `p50 ${c.latencyUs.p50} µs`,
+    `p99 ${c.latencyUs.p99} µs`,
+    `server CPU ${Math.round(c.server.cpuPercent)}%`,
+    `RSS ${Math.round(c.server.rssPeakBytes / 2 ** 20)} MiB`,
+  ];
+  if (c.errors.total > 0) parts.push(`${c.errors.total} errors ${JSON.stringify(c.errors.byCode)}`);
+  if (c.client.saturated) parts.push('CLIENT SATURATED');
+  return parts.join(', ');
+}

@@ -1,0 +1,219 @@
+// Samples a process group (the server and every process it starts) from /proc: CPU, memory,
+// threads, processes and context switches. The server never knows it is being measured.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { ServerUsage } from './results.js';
+
+const CLK_TCK = readConf('CLK_TCK', 100);
+const PAGE_BYTES = readConf('PAGESIZE', 4096);
+
+function readConf(name: string, fallback: number): number {
+  try {
+    return Number(execFileSync('getconf', [name], { encoding: 'utf8' }).trim()) || fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null; // the process or thread ended between listing and reading: normal
+  }
+}
+
+export interface ProcStat {
+  pid: number;
+  pgrp: number;
+  /** utime + stime, clock ticks, over all the process's threads (living and ended). */
+  cpuTicks: number;
+  utimeTicks: number;
+  stimeTicks: number;
+  threads: number;
+  rssBytes: number;
+}
+
+/** Parses /proc/PID/stat; the command name may contain spaces and parentheses, so split after the last ')'. */
+export function parseStat(text: string): ProcStat {
+  const close = text.lastIndexOf(')');
+  const pid = Number(text.slice(0, text.indexOf(' ')));
+  const f = text.slice(close + 2).split(' '); // f[0] is field 3 (state)
+  const utime = Number(f[11]);
+  const stime = Number(f[12]);
+  return {
+    pid,
+    pgrp: Number(f[2]),
+    utimeTicks: utime,
+    stimeTicks: stime,
+    cpuTicks: utime + stime,
+    threads: Number(f[17]),
+    rssBytes: Number(f[21]) * PAGE_BYTES,
+  };
+}
+
+export function readStat(pid: number): ProcStat | null {
+  const t = readText(`/proc/${pid}/stat`);
+  return t === null ? null : parseStat(t);
+}
+
+/** Every process whose process group is `pgrp`. */
+export function groupMembers(pgrp: number): ProcStat[] {
+  const out: ProcStat[] = [];
+  for (const name of readdirSync('/proc')) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const s = readStat(Number(name));
+    if (s !== null && s.pgrp === pgrp) out.push(s);
+  }
+  return out;
+}
+
+/** Context switches summed over the threads of a process alive now. */
+function contextSwitches(pid: number): { voluntary: number; involuntary: number } {
+  let voluntary = 0;
+  let involuntary = 0;
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return { voluntary, involuntary };
+  }
+  for (const tid of tids) {
+    const t = readText(`/proc/${pid}/task/${tid}/status`);
+    if (t === null) continue;
+    voluntary += Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(t)?.[1] ?? 0);
+    involuntary += Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(t)?.[1] ?? 0);
+  }
+  return { voluntary, involuntary };
+}
+
+function pssBytes(pid: number): number | null {
+  const t = readText(`/proc/${pid}/smaps_rollup`);
+  const kb = t === null ? undefined : /^Pss:\s+(\d+) kB/m.exec(t)?.[1];
+  return kb === undefined ? null : Number(kb) * 1024;
+}
+
+interface Counter {
+  first: number;
+  last: number;
+}
+
+/**
+ * Tracks the group between begin() and end(). CPU and context switches are deltas per process
+ * (a process born in the window counts from zero; one that ends keeps its last sample), so
+ * processes that come and go are counted, not lost or double-counted.
+ */
+export class TreeSampler {
+  private cpuUser = new Map<number, Counter>();
+  private cpuSys = new Map<number, Counter>();
+  private ctxVol = new Map<number, Counter>();
+  private ctxInv = new Map<number, Counter>();
+  private rssPeak = 0;
+  private rssSum = 0;
+  private samples = 0;
+  private pssPeak: number | null = null;
+  private threadsPeak = 0;
+  private processesPeak = 0;
+  private windowStart = 0;
+  private windowEnd = 0;
+  private ticks = 0;
+  private measuring = false;
+  /** RSS of the whole tree at the last sample, for the memory budget. */
+  lastRssBytes = 0;
+
+  /** `slowEvery`: PSS and per-thread context switches are read on every n-th sample (they are costlier). */
+  constructor(
+    private readonly pgrp: number,
+    private readonly slowEvery = 5,
+  ) {}
+
+  begin(): void {
+    this.measuring = true;
+    this.windowStart = performance.now();
+    this.sample(true, true);
+  }
+
+  /** One sample; call every interval. Before begin() it only updates lastRssBytes. */
+  tick(): void {
+    this.sample(false, this.measuring && ++this.ticks % this.slowEvery === 0);
+  }
+
+  end(): void {
+    this.sample(false, true);
+    this.windowEnd = performance.now();
+    this.measuring = false;
+  }
+
+  private sample(first: boolean, slow: boolean): void {
+    const procs = groupMembers(this.pgrp);
+    let rss = 0;
+    let threads = 0;
+    for (const p of procs) {
+      rss += p.rssBytes;
+      threads += p.threads;
+    }
+    this.lastRssBytes = rss;
+    if (!this.measuring) return;
+    for (const p of procs) {
+      track(this.cpuUser, p.pid, p.utimeTicks, first);
+      track(this.cpuSys, p.pid, p.stimeTicks, first);
+    }
+    this.rssPeak = Math.max(this.rssPeak, rss);
+    this.rssSum += rss;
+    this.samples++;
+    this.threadsPeak = Math.max(this.threadsPeak, threads);
+    this.processesPeak = Math.max(this.processesPeak, procs.length);
+    if (!slow) return;
+    let pss: number | null = 0;
+    for (const p of procs) {
+      const cs = contextSwitches(p.pid);
+      track(this.ctxVol, p.pid, cs.voluntary, first);
+      track(this.ctxInv, p.pid, cs.involuntary, first);
+      const one = pssBytes(p.pid);
+      pss = pss === null || one === null ? null : pss + one;
+    }
+    if (pss !== null) this.pssPeak = Math.max(this.pssPeak ?? 0, pss);
+  }
+
+  /** Window length as this sampler saw it, seconds. */
+  get windowS(): number {
+    return (this.windowEnd - this.windowStart) / 1000;
+  }
+
+  usage(): ServerUsage {
+    const cpuUserS = sumDelta(this.cpuUser) / CLK_TCK;
+    const cpuSysS = sumDelta(this.cpuSys) / CLK_TCK;
+    const w = this.windowS;
+    return {
+      cpuUserS,
+      cpuSysS,
+      cpuPercent: w > 0 ? ((cpuUserS + cpuSysS) / w) * 100 : 0,
+      rssPeakBytes: this.rssPeak,
+      rssMeanBytes: this.samples > 0 ? Math.round(this.rssSum / this.samples) : 0,
+      pssPeakBytes: this.pssPeak,
+      threadsPeak: this.threadsPeak,
+      processesPeak: this.processesPeak,
+      ctxVoluntary: sumDelta(this.ctxVol),
+      ctxInvoluntary: sumDelta(this.ctxInv),
+    };
+  }
+}
+
+function track(m: Map<number, Counter>, pid: number, value: number, atStart: boolean): void {
+  const c = m.get(pid);
+  if (c) c.last = value;
+  else m.set(pid, { first: atStart ? value : 0, last: value });
+}
+
+function sumDelta(m: Map<number, Counter>): number {
+  let s = 0;
+  for (const c of m.values()) s += c.last - c.first;
+  return s;
+}
+
+/** CPU seconds a single process has used so far (all its threads). */
+export function processCpuS(pid: number): number | null {
+  const s = readStat(pid);
+  return s === null ? null : s.cpuTicks / CLK_TCK;
+}

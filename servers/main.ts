@@ -1,0 +1,74 @@
+// The one entry for every model: start it, print the listening line, stop cleanly on SIGTERM.
+import { writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { findModel, MODEL_NAMES, PROTOCOLS, type Protocol } from './catalog.js';
+import type { Model, ServerMessage } from './types.js';
+
+/** Worker threads or processes for the models that use a fixed number, unless --workers says. */
+export const DEFAULT_WORKERS = Math.max(4, availableParallelism() * 2);
+const STOP_GRACE_MS = 5000;
+
+function say(m: ServerMessage): void {
+  // Synchronous, so the line is out before a model's busy loop takes the thread.
+  writeSync(1, JSON.stringify(m) + '\n');
+}
+
+class UsageError extends Error {
+  readonly code = 'EUSAGE';
+}
+
+function parse(): { model: string; protocol: Protocol; host: string; port: number; workers: number } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        model: { type: 'string' },
+        protocol: { type: 'string', default: 'echo' },
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '0' },
+        workers: { type: 'string', default: String(DEFAULT_WORKERS) },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError(`server: ${(e as Error).message}`);
+  }
+  const info = findModel(values.model ?? '');
+  if (!info) throw new UsageError(`server: --model: unknown model "${values.model ?? ''}"; known: ${MODEL_NAMES.join(', ')}`);
+  const protocol = values.protocol as Protocol;
+  if (!PROTOCOLS.includes(protocol)) throw new UsageError(`server: --protocol: unknown protocol "${protocol}"; allowed: ${PROTOCOLS.join(', ')}`);
+  if (!info.protocols.includes(protocol)) {
+    throw new UsageError(`server: --protocol: model ${info.name} serves ${info.protocols.join(', ')}, not ${protocol}`);
+  }
+  if (!values.host.startsWith('127.')) throw new UsageError(`server: --host must be a loopback address (127.x.x.x), got ${values.host}`);
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`server: --port must be an integer 0..65535, got ${values.port}`);
+  const workers = Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`server: --workers must be a positive integer, got ${values.workers}`);
+  return { model: info.name, protocol, host: values.host, port, workers };
+}
+
+async function main(): Promise<void> {
+  const o = parse();
+  const model = (await import(`./models/${o.model}.js`)) as Model;
+  const server = await model.start(o);
+  say({ event: 'listening', host: server.host, port: server.port, pid: process.pid });
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    setTimeout(() => process.exit(0), STOP_GRACE_MS).unref();
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((e: Error & { code?: string }) => {
+  say({ event: 'error', code: e.code ?? 'ERROR', message: e.message });
+  process.stderr.write(e.message + '\n');
+  process.exit(e instanceof UsageError ? 2 : 1);
+});

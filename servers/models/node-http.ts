@@ -1,0 +1,34 @@
+// node:http, the server most Node users deploy: its own parser (llhttp), same routes as the shared code.
+import http from 'node:http';
+import { HELLO_BODY } from '../protocols/http.js';
+import type { ModelOptions, RunningServer } from '../types.js';
+import { listenNode } from './node-listen.js';
+
+const hello = Buffer.from(HELLO_BODY);
+
+export function start(o: ModelOptions): Promise<RunningServer> {
+  if (o.protocol !== 'http') throw new Error(`node-http serves only the http protocol, not ${o.protocol}`);
+  const server = http.createServer({ noDelay: true, keepAliveTimeout: 60_000 }, (req, res) => {
+    res.setHeader('Server', 'concurrency-bench');
+    if (req.url === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': hello.length });
+      res.end(req.method === 'HEAD' ? undefined : hello);
+    } else if (req.url === '/echo' && req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
+        res.end(body);
+      });
+    } else if (req.url === '/' || req.url === '/echo') {
+      res.writeHead(405, { Allow: req.url === '/' ? 'GET, HEAD' : 'POST', 'Content-Length': 0 });
+      res.end();
+    } else {
+      res.writeHead(404, { 'Content-Type': 'text/plain', 'Content-Length': 9 });
+      res.end('Not Found');
+    }
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+  return listenNode(server, o);
+}

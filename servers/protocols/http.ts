@@ -1,0 +1,350 @@
+// HTTP/1.1 server side of one connection: parses requests as bytes arrive and answers them from
+// precomputed responses. Every model calls feed() for every chunk, so it works on bytes, never on
+// strings or regexes, and allocates only for echoed bodies, batches of pipelined replies and a head
+// split across reads.
+//
+// Policies (strict where leniency would cost speed or invite request smuggling):
+// - Lines end with CRLF. A bare LF or bare CR anywhere in the head is rejected with 400, as are
+//   obs-fold continuation lines and whitespace between a header name and its colon (RFC 9112 §2.2, §5).
+// - Transfer-Encoding (chunked or any other coding) is not implemented: 501, then close. Closing
+//   also avoids guessing where such a body ends.
+// - Content-Length must be digits only (no lists); a repeated header is accepted only if every value
+//   is the same. Anything else is 400, then close; over MAX_BODY_BYTES is 413, then close.
+// - A head is judged only on bytes already seen, left to right, so feeding a request byte by byte
+//   gives exactly the same replies as feeding it whole.
+import type { Session } from './session.js';
+
+export const HELLO_BODY = 'Hello, World!';
+export const SERVER_NAME = 'concurrency-bench';
+/** Largest request head accepted (request line, headers and the blank line), bytes; more → 431. */
+export const MAX_HEAD_BYTES = 8192;
+/** Largest request body accepted, bytes; more → 413. */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** RFC 7231 IMF-fixdate of an epoch time in ms, e.g. `Mon, 23 Nov 2026 02:45:46 GMT`. */
+export function httpDate(ms: number): string {
+  return new Date(ms).toUTCString();
+}
+
+const HTAB = 0x09, LF = 0x0a, CR = 0x0d, SP = 0x20, COMMA = 0x2c, COLON = 0x3a, QUERY = 0x3f, DEL = 0x7f;
+const INCOMPLETE = 0;
+
+// Reply kinds; parse errors are returned as a negative kind.
+const HELLO = 0, NOT_FOUND = 1, ROOT_405 = 2, ECHO_405 = 3, BAD_REQUEST = 4, TOO_LARGE = 5;
+const HEAD_TOO_LARGE = 6, NOT_IMPLEMENTED = 7, BAD_VERSION = 8;
+const ECHO = 100; // built per request from ECHO_HEADS
+
+/** Status line, body and extra header lines of each canned reply, indexed by kind. */
+const CANNED: readonly (readonly [status: string, body: string, extra: string])[] = [
+  ['200 OK', HELLO_BODY, ''],
+  ['404 Not Found', 'Not Found', ''],
+  ['405 Method Not Allowed', 'Method Not Allowed', 'Allow: GET, HEAD\r\n'],
+  ['405 Method Not Allowed', 'Method Not Allowed', 'Allow: POST\r\n'],
+  ['400 Bad Request', 'Bad Request', ''],
+  ['413 Content Too Large', 'Content Too Large', ''],
+  ['431 Request Header Fields Too Large', 'Request Header Fields Too Large', ''],
+  ['501 Not Implemented', 'Not Implemented', ''],
+  ['505 HTTP Version Not Supported', 'HTTP Version Not Supported', ''],
+];
+
+const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
+const GET = bytes('GET'), HEAD = bytes('HEAD'), POST = bytes('POST');
+const ROOT_PATH = bytes('/'), ECHO_PATH = bytes('/echo');
+const CONTENT_LENGTH = bytes('content-length'), CONNECTION = bytes('connection');
+const TRANSFER_ENCODING = bytes('transfer-encoding'), CLOSE = bytes('close'), KEEP_ALIVE = bytes('keep-alive');
+const VERSION_PATTERN = bytes('HTTP/#.#\r\n'); // '#' stands for a digit
+const HASH = 0x23;
+
+/** 1 for the bytes allowed in a token (method, header name), RFC 9110 §5.6.2. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+  TCHAR[c.charCodeAt(0)] = 1;
+}
+/** 1 for the bytes allowed in a header value: not controls (bare LF, NUL, ...) except HTAB, not DEL. */
+const FIELD_BYTE = new Uint8Array(256).fill(1, SP).fill(0, DEL, DEL + 1);
+FIELD_BYTE[HTAB] = 1;
+
+// Replies embed the Date, so they are rebuilt when the second changes, never per request, and
+// shared by every session in the thread (a returned Buffer is never written to afterwards).
+let cachedSecond = NaN;
+let replies: Buffer[] = [];
+let echoHeads: Buffer[] = [];
+
+function replyIndex(kind: number, close: boolean, omitBody: boolean): number {
+  return kind * 4 + (close ? 2 : 0) + (omitBody ? 1 : 0);
+}
+
+function headLines(status: string, date: string, type: string, extra: string, close: boolean): string {
+  return `HTTP/1.1 ${status}\r\nServer: ${SERVER_NAME}\r\nDate: ${date}\r\nContent-Type: ${type}\r\n` +
+    `${extra}Connection: ${close ? 'close' : 'keep-alive'}\r\nContent-Length: `;
+}
+
+function refreshReplies(nowMs: number): void {
+  const second = Math.floor(nowMs / 1000);
+  if (second === cachedSecond) return;
+  const date = httpDate(second * 1000);
+  const next: Buffer[] = [];
+  for (let kind = 0; kind < CANNED.length; kind++) {
+    const [status, body, extra] = CANNED[kind]!;
+    for (const close of [false, true]) {
+      const head = `${headLines(status, date, 'text/plain', extra, close)}${body.length}\r\n\r\n`;
+      next[replyIndex(kind, close, false)] = bytes(head + body);
+      next[replyIndex(kind, close, true)] = bytes(head);
+    }
+  }
+  const type = 'application/octet-stream';
+  echoHeads = [bytes(headLines('200 OK', date, type, '', false)), bytes(headLines('200 OK', date, type, '', true))];
+  replies = next;
+  cachedSecond = second;
+}
+
+function echoReply(body: Buffer | null, close: boolean): Buffer {
+  const head = echoHeads[close ? 1 : 0]!;
+  const length = body === null ? 0 : body.length;
+  const digits = String(length);
+  const out = Buffer.allocUnsafe(head.length + digits.length + 4 + length);
+  head.copy(out, 0);
+  let at = head.length + out.write(digits, head.length, 'latin1');
+  out[at++] = CR; out[at++] = LF; out[at++] = CR; out[at++] = LF;
+  if (body !== null) body.copy(out, at);
+  return out;
+}
+
+/** Case-sensitive comparison of b[at, at + len) with ref. */
+function same(b: Buffer, at: number, len: number, ref: Buffer): boolean {
+  if (len !== ref.length) return false;
+  for (let k = 0; k < len; k++) if (b[at + k] !== ref[k]) return false;
+  return true;
+}
+
+/** ASCII case-insensitive comparison with a lower-case ref; `| 0x20` lowers letters only, since
+ * the one other byte it could map onto a ref byte ('-' from CR) never reaches here. */
+function sameLower(b: Buffer, at: number, len: number, ref: Buffer): boolean {
+  if (len !== ref.length) return false;
+  for (let k = 0; k < len; k++) if ((b[at + k]! | 0x20) !== ref[k]) return false;
+  return true;
+}
+
+const isSpace = (c: number | undefined): boolean => c === SP || c === HTAB;
+
+// Replies waiting to be returned by the current feed(). feed() is never re-entered, so one array
+// serves every session in the thread.
+const parts: Buffer[] = [];
+
+function flush(): Buffer | null {
+  const n = parts.length;
+  if (n <= 1) return n === 0 ? null : parts.pop()!;
+  const out = Buffer.concat(parts);
+  parts.length = 0;
+  return out;
+}
+
+export class HttpSession implements Session {
+  private closing = false;
+  private head: Buffer | null = null; // a head split across reads, allocated on first need
+  private headLen = 0;
+  private bodyLeft = 0;
+  private body: Buffer | null = null; // an echo body arriving over several reads
+  private bodyAt = 0;
+  // What the request being parsed asked for.
+  private kind = HELLO;
+  private omitBody = false;
+  private http10 = false;
+  private contentLength = -1;
+  private transferEncoding = false;
+  private connClose = false;
+  private connKeepAlive = false;
+  private keepAlive = true;
+  private readonly now: () => number;
+
+  /** @param now clock in epoch ms for the Date header; tests pass a fixed one. */
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
+
+  get closeAfterReply(): boolean {
+    return this.closing;
+  }
+
+  feed(data: Buffer): Buffer | null {
+    if (this.closing || data.length === 0) return null;
+    refreshReplies(this.now());
+    let at = 0;
+    if (this.bodyLeft > 0) at = this.takeBody(data, 0);
+    else if (this.headLen > 0) at = this.resumeHead(data);
+    while (!this.closing && at < data.length) at = this.parseAt(data, at);
+    return flush();
+  }
+
+  /** Parses a request starting at data[at]; returns where the next one starts. */
+  private parseAt(data: Buffer, at: number): number {
+    const r = this.parseHead(data, at, Math.min(data.length, at + MAX_HEAD_BYTES));
+    if (r > 0) return this.startRequest(data, at + r);
+    if (r < 0) return this.fail(-r, data);
+    if (data.length - at >= MAX_HEAD_BYTES) return this.fail(HEAD_TOO_LARGE, data);
+    this.head ??= Buffer.allocUnsafe(MAX_HEAD_BYTES);
+    this.headLen = data.copy(this.head, 0, at);
+    return data.length;
+  }
+
+  /** Appends to a head kept from earlier reads and parses it again from its start. */
+  private resumeHead(data: Buffer): number {
+    const head = this.head!;
+    const before = this.headLen;
+    this.headLen += data.copy(head, before, 0, Math.min(data.length, MAX_HEAD_BYTES - before));
+    const r = this.parseHead(head, 0, this.headLen);
+    if (r > 0) {
+      this.headLen = 0;
+      return this.startRequest(data, r - before); // r > before: the old bytes alone were incomplete
+    }
+    if (r < 0) return this.fail(-r, data);
+    return this.headLen === MAX_HEAD_BYTES ? this.fail(HEAD_TOO_LARGE, data) : data.length;
+  }
+
+  private startRequest(data: Buffer, at: number): number {
+    if (this.transferEncoding) return this.fail(NOT_IMPLEMENTED, data);
+    const length = this.contentLength < 0 ? 0 : this.contentLength;
+    if (length > MAX_BODY_BYTES) return this.fail(TOO_LARGE, data);
+    this.keepAlive = !this.connClose && (!this.http10 || this.connKeepAlive);
+    if (this.kind === ECHO && length > 0) {
+      if (data.length - at >= length) {
+        this.reply(data.subarray(at, at + length));
+        return at + length;
+      }
+      this.body = Buffer.allocUnsafe(length);
+      this.bodyAt = 0;
+    }
+    this.bodyLeft = length;
+    return this.takeBody(data, at);
+  }
+
+  /** Consumes body bytes (kept only for echo) and replies once the body is complete. */
+  private takeBody(data: Buffer, at: number): number {
+    const n = Math.min(this.bodyLeft, data.length - at);
+    if (this.body !== null) this.bodyAt += data.copy(this.body, this.bodyAt, at, at + n);
+    this.bodyLeft -= n;
+    if (this.bodyLeft === 0) {
+      const body = this.body;
+      this.body = null;
+      this.reply(body);
+    }
+    return at + n;
+  }
+
+  private reply(echoBody: Buffer | null): void {
+    const close = !this.keepAlive;
+    parts.push(this.kind === ECHO ? echoReply(echoBody, close) : replies[replyIndex(this.kind, close, this.omitBody)]!);
+    if (close) this.closing = true;
+  }
+
+  private fail(kind: number, data: Buffer): number {
+    parts.push(replies[replyIndex(kind, true, false)]!);
+    this.closing = true;
+    return data.length;
+  }
+
+  /** Head length in bytes when complete, INCOMPLETE, or a negative reply kind when rejected. */
+  private parseHead(b: Buffer, start: number, end: number): number {
+    this.contentLength = -1;
+    this.transferEncoding = this.connClose = this.connKeepAlive = false;
+    let i = this.parseRequestLine(b, start, end);
+    while (i > 0) {
+      if (i >= end) return INCOMPLETE;
+      if (b[i] === CR) {
+        if (i + 1 >= end) return INCOMPLETE;
+        return b[i + 1] === LF ? i + 2 - start : -BAD_REQUEST;
+      }
+      i = this.parseHeaderLine(b, i, end);
+    }
+    return i;
+  }
+
+  /** Returns where the header lines start, INCOMPLETE, or a negative reply kind. */
+  private parseRequestLine(b: Buffer, start: number, end: number): number {
+    let i = start;
+    while (i < end && TCHAR[b[i]!] === 1) i++;
+    if (i === end) return INCOMPLETE;
+    if (i === start || b[i] !== SP) return -BAD_REQUEST;
+    const methodLen = i - start;
+    const target = ++i;
+    let pathEnd = -1;
+    for (; i < end && b[i]! > SP && b[i] !== DEL; i++) if (b[i] === QUERY && pathEnd < 0) pathEnd = i;
+    if (i === end) return INCOMPLETE;
+    if (i === target || b[i] !== SP) return -BAD_REQUEST;
+    const version = i + 1;
+    for (let k = 0; k < VERSION_PATTERN.length; k++) {
+      if (version + k >= end) return INCOMPLETE;
+      const c = b[version + k]!, want = VERSION_PATTERN[k];
+      if (want === HASH ? c < 0x30 || c > 0x39 : c !== want) return -BAD_REQUEST;
+    }
+    if (b[version + 5] !== 0x31) return -BAD_VERSION; // a 1.x server answers any 1.y (RFC 9110 §2.5)
+    this.http10 = b[version + 7] === 0x30;
+    this.route(b, start, methodLen, target, (pathEnd < 0 ? i : pathEnd) - target);
+    return version + VERSION_PATTERN.length;
+  }
+
+  private route(b: Buffer, method: number, methodLen: number, path: number, pathLen: number): void {
+    const isHead = same(b, method, methodLen, HEAD);
+    this.omitBody = isHead;
+    if (same(b, path, pathLen, ROOT_PATH)) {
+      this.kind = isHead || same(b, method, methodLen, GET) ? HELLO : ROOT_405;
+    } else if (same(b, path, pathLen, ECHO_PATH)) {
+      this.kind = same(b, method, methodLen, POST) ? ECHO : ECHO_405;
+    } else {
+      this.kind = NOT_FOUND;
+    }
+  }
+
+  /** Returns where the next line starts, INCOMPLETE, or a negative reply kind. */
+  private parseHeaderLine(b: Buffer, start: number, end: number): number {
+    let i = start;
+    while (i < end && TCHAR[b[i]!] === 1) i++;
+    if (i === end) return INCOMPLETE;
+    // Also rejects obs-fold (a line starting with whitespace) and a bare LF ending the previous line.
+    if (i === start || b[i] !== COLON) return -BAD_REQUEST;
+    const nameLen = i - start;
+    i++;
+    while (i < end && isSpace(b[i])) i++;
+    const valueStart = i;
+    for (; i < end && b[i] !== CR; i++) if (FIELD_BYTE[b[i]!] === 0) return -BAD_REQUEST;
+    if (i + 1 >= end) return INCOMPLETE;
+    if (b[i + 1] !== LF) return -BAD_REQUEST;
+    let valueEnd = i;
+    while (valueEnd > valueStart && isSpace(b[valueEnd - 1])) valueEnd--;
+    return this.applyHeader(b, start, nameLen, valueStart, valueEnd) ? i + 2 : -BAD_REQUEST;
+  }
+
+  /** Records the headers that change framing or keep-alive; false when a value is invalid. */
+  private applyHeader(b: Buffer, name: number, nameLen: number, from: number, to: number): boolean {
+    if (nameLen === 14 && sameLower(b, name, nameLen, CONTENT_LENGTH)) return this.readContentLength(b, from, to);
+    if (nameLen === 10 && sameLower(b, name, nameLen, CONNECTION)) this.readConnection(b, from, to);
+    else if (nameLen === 17 && sameLower(b, name, nameLen, TRANSFER_ENCODING)) this.transferEncoding = true;
+    return true;
+  }
+
+  private readContentLength(b: Buffer, from: number, to: number): boolean {
+    if (from === to) return false;
+    let n = 0;
+    for (let i = from; i < to; i++) {
+      const d = b[i]! - 0x30;
+      if (d < 0 || d > 9) return false;
+      if (n <= MAX_BODY_BYTES) n = n * 10 + d; // past the cap only "too large" matters: stop growing
+    }
+    if (this.contentLength >= 0 && this.contentLength !== n) return false;
+    this.contentLength = n;
+    return true;
+  }
+
+  /** Finds the `close` and `keep-alive` options in a comma-separated Connection value. */
+  private readConnection(b: Buffer, from: number, to: number): void {
+    for (let i = from; i < to; ) {
+      let s = i, e = i;
+      while (e < to && b[e] !== COMMA) e++;
+      i = e + 1;
+      while (s < e && isSpace(b[s])) s++;
+      while (e > s && isSpace(b[e - 1])) e--;
+      if (sameLower(b, s, e - s, CLOSE)) this.connClose = true;
+      else if (sameLower(b, s, e - s, KEEP_ALIVE)) this.connKeepAlive = true;
+    }
+  }
+}

@@ -1,0 +1,78 @@
+// The only place in the project that declares a libc function. Everything is synchronous and
+// returns plain numbers (a negative value is -errno) so hot loops neither allocate nor throw.
+import koffi from 'koffi';
+
+const lib = koffi.load('libc.so.6');
+
+// Buffers are passed as `void *` and koffi hands their memory to libc in place, without copying.
+export const c = {
+  socket: lib.func('int socket(int domain, int type, int protocol)'),
+  setsockopt: lib.func('int setsockopt(int fd, int level, int name, void *value, uint32_t len)'),
+  getsockname: lib.func('int getsockname(int fd, void *addr, _Inout_ uint32_t *len)'),
+  bind: lib.func('int bind(int fd, void *addr, uint32_t len)'),
+  listen: lib.func('int listen(int fd, int backlog)'),
+  accept4: lib.func('int accept4(int fd, void *addr, void *len, int flags)'),
+  connect: lib.func('int connect(int fd, void *addr, uint32_t len)'),
+  recv: lib.func('intptr_t recv(int fd, void *buf, size_t len, int flags)'),
+  send: lib.func('intptr_t send(int fd, void *buf, size_t len, int flags)'),
+  shutdown: lib.func('int shutdown(int fd, int how)'),
+  close: lib.func('int close(int fd)'),
+  fcntl: lib.func('int fcntl(int fd, int cmd, int arg)'),
+  dup: lib.func('int dup(int fd)'),
+  select: lib.func('int select(int nfds, void *readfds, void *writefds, void *exceptfds, void *timeout)'),
+  poll: lib.func('int poll(void *fds, uint64_t nfds, int timeout)'),
+  epoll_create1: lib.func('int epoll_create1(int flags)'),
+  epoll_ctl: lib.func('int epoll_ctl(int epfd, int op, int fd, void *event)'),
+  epoll_wait: lib.func('int epoll_wait(int epfd, void *events, int maxevents, int timeout)'),
+  nanosleep: lib.func('int nanosleep(void *req, void *rem)'),
+  strerror: lib.func('const char *strerror(int errnum)'),
+};
+
+/** errno of the last libc call made on this thread. */
+export function errno(): number {
+  return koffi.errno();
+}
+
+export function strerror(code: number): string {
+  return c.strerror(code) as string;
+}
+
+// Linux values (x86-64 and arm64 share these).
+export const AF_INET = 2;
+export const SOCK_STREAM = 1;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
+export const SO_REUSEADDR = 2;
+export const SO_RCVTIMEO = 20;
+export const SO_SNDTIMEO = 21;
+export const IPPROTO_TCP = 6;
+export const TCP_NODELAY = 1;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+export const F_GETFD = 1;
+export const F_SETFD = 2;
+export const FD_CLOEXEC = 1;
+export const O_NONBLOCK = 0o4000;
+export const MSG_NOSIGNAL = 0x4000;
+export const MSG_DONTWAIT = 0x40;
+export const SHUT_WR = 1;
+
+export const EPOLLIN = 0x001;
+export const EPOLLOUT = 0x004;
+export const EPOLLERR = 0x008;
+export const EPOLLHUP = 0x010;
+export const EPOLLRDHUP = 0x2000;
+export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_DEL = 2;
+export const EPOLL_CTL_MOD = 3;
+export const EPOLL_CLOEXEC = 0o2000000;
+
+export const POLLIN = 0x001;
+export const POLLOUT = 0x004;
+export const POLLERR = 0x008;
+export const POLLHUP = 0x010;
+export const POLLNVAL = 0x020;
+
+/** select(2) can only watch descriptors below this (glibc's fixed fd_set size). */
+export const FD_SETSIZE = 1024;

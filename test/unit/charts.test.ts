@@ -1,0 +1,122 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadImage } from '@napi-rs/canvas';
+import { afterAll, describe, expect, it } from 'vitest';
+import { chartConfig, chartSpecs, groupCells, modelColor, renderCharts, type ChartSpec } from '../../harness/charts.js';
+import { readResults, type Results } from '../../harness/results.js';
+
+const FIXTURE = new URL('../fixtures/results-small.json', import.meta.url).pathname;
+const load = (): Results => readResults(FIXTURE);
+const spec = (specs: ChartSpec[], file: string): ChartSpec => {
+  const s = specs.find((x) => x.file === file);
+  if (!s) throw new Error(`no chart ${file}; have ${specs.map((x) => x.file).join(', ')}`);
+  return s;
+};
+
+describe('groupCells', () => {
+  it('puts repetitions together and takes the worst status only when none is ok', () => {
+    const points = groupCells(load().cells);
+    const asyncEcho1 = points.find((p) => p.model === 'async' && p.protocol === 'echo' && p.concurrency === 1)!;
+    expect(asyncEcho1.cells.map((c) => c.repetition)).toEqual([1, 2]);
+    expect(asyncEcho1.status).toBe('ok');
+    expect(points.find((p) => p.model === 'select' && p.protocol === 'http' && p.concurrency === 2000)!.status).toBe('failed');
+  });
+});
+
+describe('chartSpecs', () => {
+  const specs = chartSpecs(load());
+
+  it('makes one chart per protocol per metric, with PSS and threads charts when PSS was measured', () => {
+    expect(specs.map((s) => s.file)).toEqual([
+      'echo-throughput.png', 'echo-latency-p99.png', 'echo-rss.png', 'echo-cpu-per-1k-ops.png', 'echo-pss.png', 'echo-threads-processes.png',
+      'http-throughput.png', 'http-latency-p99.png', 'http-rss.png', 'http-cpu-per-1k-ops.png', 'http-pss.png', 'http-threads-processes.png',
+    ]);
+  });
+
+  it('leaves out the PSS and threads charts when no cell has PSS', () => {
+    const r = load();
+    for (const c of r.cells) delete c.server.pssPeakBytes;
+    const files = chartSpecs(r).map((s) => s.file);
+    expect(files).not.toContain('echo-pss.png');
+    expect(files).not.toContain('http-threads-processes.png');
+    expect(files).toContain('http-throughput.png');
+  });
+
+  it('has one dataset per model, in settings order, with medians in concurrency order', () => {
+    const t = spec(specs, 'echo-throughput.png');
+    expect(t.labels).toEqual(['1', '2000']);
+    expect(t.series.map((s) => s.label)).toEqual(['async', 'select']);
+    expect(t.series[0]!.values).toEqual([11000, 42000]);
+    expect(t.series[1]!.values).toEqual([9000, null]);
+    expect(t.series[0]!.ci[0]).toEqual({ lo: 10000, hi: 12000, level: 0.5 });
+    expect(t.series[1]!.ci[0]).toBeNull(); // one repetition: no interval
+    expect(t.xTitle).toMatch(/Concurrency/);
+    expect(t.yTitle).toBe('Throughput (ops/s)');
+    expect(t.yLog).toBe(false);
+  });
+
+  it('marks limit and failed cells at their concurrency and lists them in the subtitle', () => {
+    const echo = spec(specs, 'echo-throughput.png');
+    expect(echo.series[1]!.marks[0]).toBeNull();
+    expect(echo.series[1]!.marks[1]).toEqual({ status: 'limit', reason: 'concurrency 2000 exceeds FD_SETSIZE (1024)' });
+    expect(echo.subtitle.join('\n')).toContain('select: limit at 2000 (concurrency 2000 exceeds FD_SETSIZE (1024))');
+    expect(echo.subtitle.join('\n')).toContain('async: load generator saturated at 2000');
+    const http = spec(specs, 'http-rss.png');
+    expect(http.series[1]!.marks[1]?.status).toBe('failed');
+    expect(http.series[0]!.marks.every((m) => m === null)).toBe(true);
+  });
+
+  it('adds legend entries for the limit and failed crosses', () => {
+    const labels = (file: string) => chartConfig(spec(specs, file)).data.datasets.map((d) => d.label);
+    expect(labels('echo-throughput.png')).toEqual(['async', 'select', 'limit']);
+    expect(labels('http-throughput.png')).toEqual(['async', 'select', 'failed']);
+  });
+
+  it('switches p99 latency to ms on a log axis when the range is wide', () => {
+    const l = spec(specs, 'echo-latency-p99.png');
+    expect(l.yTitle).toBe('p99 latency (ms), log scale');
+    expect(l.yLog).toBe(true);
+    expect(l.series[0]!.values).toEqual([0.19, 28]);
+    expect(chartConfig(l).options?.scales?.y?.type).toBe('logarithmic');
+  });
+
+  it('computes server CPU seconds per 1,000 operations, RSS in MiB, threads and processes', () => {
+    const cpu = spec(specs, 'echo-cpu-per-1k-ops.png').series[0]!.values[0]!;
+    expect(cpu).toBeCloseTo(((2 + 1.5) / 50000 * 1000 + (2.2 + 1.3) / 60000 * 1000) / 2, 10);
+    expect(spec(specs, 'echo-rss.png').series[1]!.values).toEqual([45, null]);
+    const tp = spec(specs, 'http-threads-processes.png');
+    expect(tp.series.map((s) => s.label)).toEqual(['async threads', 'async processes', 'select threads', 'select processes']);
+    expect(tp.series[0]!.values).toEqual([7, 7]);
+    expect(tp.series[3]!.values).toEqual([1, null]);
+  });
+
+  it('draws native-epoll dashed and gives each model a fixed, distinct colour', () => {
+    const r = load();
+    for (const c of r.cells) if (c.model === 'select') Object.assign(c, { model: 'native-epoll', family: 'native' });
+    r.settings.models = ['async', 'native-epoll'];
+    const [a, n] = spec(chartSpecs(r), 'echo-throughput.png').series;
+    expect(a!.dash).toEqual([]);
+    expect(n!.dash.length).toBeGreaterThan(0);
+    expect(n!.label).toContain('native-epoll');
+    expect(a!.color).not.toBe(n!.color);
+    expect(modelColor('some-new-model')).toBe(modelColor('some-new-model'));
+    expect(modelColor('some-new-model')).not.toBe(modelColor('another-model'));
+  });
+});
+
+describe('renderCharts', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'charts-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes PNGs of 1200×600 into the folder', async () => {
+    const files = await renderCharts(load(), dir);
+    expect(files).toHaveLength(12);
+    expect(files[0]).toBe(join(dir, 'echo-throughput.png'));
+    const bytes = readFileSync(files[0]!);
+    expect(bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect([bytes.readUInt32BE(16), bytes.readUInt32BE(20)]).toEqual([1200, 600]); // IHDR width, height
+    const img = await loadImage(readFileSync(files[6]!));
+    expect([img.width, img.height]).toEqual([1200, 600]);
+  });
+});

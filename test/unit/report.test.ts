@@ -1,0 +1,156 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatSummary, renderHtml, renderMarkdown, writeReport } from '../../harness/report.js';
+import { readResults, ResultsError, type Results } from '../../harness/results.js';
+import { main, UsageError } from '../../scripts/report.js';
+
+const FIXTURE = new URL('../fixtures/results-small.json', import.meta.url).pathname;
+const load = (): Results => readResults(FIXTURE);
+const CHARTS = ['/somewhere/run/charts/echo-throughput.png', '/somewhere/run/charts/http-latency-p99.png'];
+// The 8-byte PNG signature is enough to stand in for a chart in a pure rendering test.
+const FAKE_PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+const tmp: string[] = [];
+function runDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'report-test-'));
+  tmp.push(dir);
+  cpSync(FIXTURE, join(dir, 'results.json'));
+  return dir;
+}
+afterAll(() => { for (const d of tmp) rmSync(d, { recursive: true, force: true }); });
+
+describe('formatSummary', () => {
+  it('states the coverage only when it is below 95%', () => {
+    expect(formatSummary({ median: 10, ci: { lo: 8, hi: 12, level: 0.97 }, n: 9 }, 0)).toBe('10 [8–12]');
+    expect(formatSummary({ median: 1234.5, ci: { lo: 1000, hi: 1500, level: 0.9375 }, n: 5 }, 1)).toBe('1,234.5 [1,000.0–1,500.0, 93.7% CI]');
+    expect(formatSummary({ median: 7, ci: null, n: 1 }, 0)).toBe('7');
+    expect(formatSummary(null, 0)).toBe('–');
+  });
+});
+
+describe('renderMarkdown', () => {
+  const md = renderMarkdown(load(), CHARTS);
+
+  it('has the title, machine and settings', () => {
+    expect(md).toMatch(/^# concurrency-bench run 2025-01-02T03-04-05Z-fixture\n/);
+    expect(md).toContain('- **CPU**: Test CPU @ 2.00GHz × 2');
+    expect(md).toContain('- **Memory**: 4.0 GiB');
+    expect(md).toContain('- **Kernel**: linux 6.8.0-test');
+    expect(md).toContain('- **Git commit**: abc1234');
+    expect(md).toContain('server CPUs 0, client CPUs 1 (method: taskset)');
+    expect(md).toContain('- **Warm-up**: 1 s per cell');
+    expect(md).toContain('- **Repetitions**: 2');
+    expect(md).toContain('node dist/scripts/bench.js --models async,select');
+  });
+
+  it('has a table per protocol with medians, intervals and statuses from the fixture', () => {
+    expect(md).toContain('### echo\n');
+    expect(md).toContain('### http\n');
+    expect(md).toContain('| model | concurrency | ops/s | p50 (µs) | p99 (µs) | server CPU (%) | peak RSS (MiB) | status |');
+    expect(md).toContain('| async | 1 | 11,000 [10,000–12,000, 50% CI] | 75 [70–80, 50% CI] | 190 [180–200, 50% CI] |');
+    expect(md).toContain('| async | 2000 | 42,000 [40,000–44,000, 50% CI] |');
+    expect(md).toContain('| ok, client saturated |');
+    expect(md).toContain('| select | 1 | 9,000 | 90 | 250 | 74.0 | 45.0 | ok |');
+    expect(md).toContain('| select | 2000 | – | – | – | – | – | limit (see Notes) |');
+    expect(md).toContain('| select | 2000 | – | – | – | – | – | failed (see Notes) |');
+  });
+
+  it('says n/a for a model with no cells for a protocol', () => {
+    const r = load();
+    r.cells = r.cells.filter((c) => !(c.model === 'select' && c.protocol === 'http'));
+    const text = renderMarkdown(r, []);
+    expect(text).toContain('| select | all | n/a | n/a | n/a | n/a | n/a | n/a: not run for http |');
+    expect(text).not.toContain('## Charts');
+  });
+
+  it('embeds the charts by relative path', () => {
+    expect(md).toContain('![echo: throughput vs concurrency](charts/echo-throughput.png)');
+    expect(md).toContain('![http: p99 latency vs concurrency](charts/http-latency-p99.png)');
+    expect(md).not.toContain('/somewhere');
+  });
+
+  it('lists failed and limit reasons and saturated clients in the notes', () => {
+    const notes = md.slice(md.indexOf('## Notes'));
+    expect(notes).toContain('select http at concurrency 2000, repetition 1: failed: server exited with code 1: "accept: EMFILE", too many open files');
+    expect(notes).toContain('select echo at concurrency 2000, repetition 1: limit: concurrency 2000 exceeds FD\\_SETSIZE (1024)');
+    expect(notes).toContain("async echo at concurrency 2000, repetition 2: the load generator was saturated (client CPU 97%): this figure is the client's limit, not the server's");
+    expect(notes.match(/^- /gm)).toHaveLength(3);
+  });
+
+  it('keeps a reason from breaking the table or injecting HTML', () => {
+    const r = load();
+    r.cells.find((c) => c.status === 'failed')!.reason = 'bad | pipe <script>x</script>';
+    const text = renderMarkdown(r, []);
+    expect(text).toContain('bad \\| pipe &lt;script&gt;x&lt;/script&gt;');
+    expect(text).not.toContain('<script>');
+  });
+
+  it('includes a comparison verbatim when given one', () => {
+    const text = renderMarkdown(load(), [], { comparisonMarkdown: '| model | change |\n|---|---|\n| async | +3% |' });
+    expect(text).toContain('## Comparison with baseline\n\n| model | change |\n|---|---|\n| async | +3% |');
+    expect(md).not.toContain('Comparison with baseline');
+  });
+});
+
+describe('renderHtml', () => {
+  const r = load();
+  r.cells.find((c) => c.status === 'failed')!.reason = '<script>alert("x")</script>, & more';
+  const html = renderHtml(r, [{ file: 'echo-throughput.png', png: FAKE_PNG }], { comparisonHtml: '<table><tr><td>cmp</td></tr></table>' });
+
+  it('is self-contained: charts inline, nothing fetched, no scripts', () => {
+    expect(html).toContain(`src="data:image/png;base64,${FAKE_PNG.toString('base64')}"`);
+    expect(html).not.toMatch(/src="http/);
+    expect(html).not.toMatch(/href="http/);
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain('<style>');
+  });
+
+  it('escapes strings from the results file', () => {
+    expect(html).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;, &#38; more');
+  });
+
+  it('has the machine, the tables, a detail row for every repetition, and the comparison', () => {
+    expect(html).toContain('Test CPU @ 2.00GHz × 2');
+    expect(html).toContain('<td>11,000 [10,000–12,000, 50% CI]</td>');
+    expect(html.match(/<td>async<\/td><td>2000<\/td><td>[12]<\/td>/g)).toHaveLength(4); // echo + http, two repetitions each
+    expect(html).toContain('ECONNRESET: 2, ETIMEDOUT: 1');
+    expect(html).toContain('120 / 900 / 4,000'); // connectUs
+    expect(html).toContain('<h2>Comparison with baseline</h2>\n<table><tr><td>cmp</td></tr></table>');
+  });
+});
+
+describe('writeReport', () => {
+  it('writes charts, report.md and report.html into the run folder', async () => {
+    const dir = runDir();
+    const files = await writeReport(dir, { comparisonMarkdown: 'COMPARE-MD' });
+    expect(files.markdown).toBe(join(dir, 'report.md'));
+    expect(files.charts).toHaveLength(12);
+    for (const f of [files.markdown, files.html, ...files.charts]) expect(existsSync(f)).toBe(true);
+    const md = readFileSync(files.markdown, 'utf8');
+    expect(md).toContain('](charts/echo-threads-processes.png)');
+    expect(md).toContain('COMPARE-MD');
+    const html = readFileSync(files.html, 'utf8');
+    expect(html.match(/data:image\/png;base64,iVBORw0KGgo/g)).toHaveLength(12);
+  });
+});
+
+describe('report CLI', () => {
+  it('rejects an unknown flag, a missing argument and a bad file with a one-line message', async () => {
+    await expect(main(['--foo'])).rejects.toThrow(new UsageError('unknown flag --foo; allowed: --csv, --help'));
+    await expect(main([])).rejects.toThrow(/^missing argument/);
+    await expect(main([FIXTURE, 'extra'])).rejects.toBeInstanceOf(UsageError);
+    const dir = runDir();
+    writeFileSync(join(dir, 'results.json'), '{"schemaVersion": 9, "cells": []}');
+    await expect(main([dir])).rejects.toThrow(ResultsError);
+    await expect(main([join(dir, 'missing.json')])).rejects.toThrow(/cannot read results file/);
+  });
+
+  it('writes cells.csv into the run folder with --csv', async () => {
+    const dir = runDir();
+    expect(await main([join(dir, 'results.json'), '--csv'])).toEqual([join(dir, 'cells.csv')]);
+    expect(readFileSync(join(dir, 'cells.csv'), 'utf8')).toMatch(/^runId,model,family/);
+    expect(existsSync(join(dir, 'report.md'))).toBe(false);
+  });
+});
