@@ -16,15 +16,19 @@ export interface EchoLoadOptions {
   port: number;
   /** Connections that keep one message in flight each. */
   connections: number;
-  /** Extra connections that make one exchange and then stay idle (the C10K scenario). */
-  idle: number;
   payloadBytes: number;
   warmupS: number;
   durationS: number;
   /** A message unanswered for this long counts as a `timeout` error and its connection is replaced. */
   timeoutMs: number;
-  /** How long every connection gets to connect and complete a first exchange before warm-up starts. */
-  connectTimeoutMs: number;
+  /**
+   * Warm-up starts once every connection has completed a first exchange, or once none has for this
+   * long (a pool that serves N connections at once starves the rest: waiting longer shows nothing).
+   * A model that keeps making progress (a process per connection starting one child after another)
+   * gets up to connectCapMs.
+   */
+  connectStallMs: number;
+  connectCapMs: number;
 }
 
 const CONNECTING = 0;
@@ -38,7 +42,7 @@ const enum Phase {
 }
 
 export function runEchoLoad(o: EchoLoadOptions, onMeasuring: () => void = () => {}): ClientResult {
-  const total = o.connections + o.idle;
+  const total = o.connections;
   const S = o.payloadBytes;
   const ep = new Epoll(Math.min(total, 4096));
   const fds = new Int32Array(total).fill(-1);
@@ -120,13 +124,15 @@ export function runEchoLoad(o: EchoLoadOptions, onMeasuring: () => void = () => 
     if (at + n < S) return;
     if (served[i] === 0) {
       served[i] = 1;
+      servedCount++;
+      lastServedAt = now;
       recordUs(connectLatency, (now - connectAt[i]!) * 1000);
     }
     if (phase === Phase.Measure) {
       ops++;
       recordUs(latency, (now - sentAt[i]!) * 1000);
     }
-    if (i < o.connections) startMessage(i);
+    startMessage(i);
   };
 
   const onEvent = (i: number, mask: number, now: number): void => {
@@ -149,6 +155,8 @@ export function runEchoLoad(o: EchoLoadOptions, onMeasuring: () => void = () => 
   let measureEnd = Infinity;
   let nextScan = t0 + 100;
   let connectedAtWindow = 0;
+  let servedCount = 0;
+  let lastServedAt = t0;
 
   for (;;) {
     const n = ep.wait(10);
@@ -158,8 +166,8 @@ export function runEchoLoad(o: EchoLoadOptions, onMeasuring: () => void = () => 
     if (now < nextScan) continue;
     nextScan = now + 100;
     scanTimeouts(now);
-    if (phase === Phase.Connect && (served.every((v) => v === 1) || now - t0 > o.connectTimeoutMs)) {
-      if (!served.some((v) => v === 1)) {
+    if (phase === Phase.Connect && (servedCount === total || now - lastServedAt > o.connectStallMs || now - t0 > o.connectCapMs)) {
+      if (servedCount === 0) {
         throw new Error(`no connection to ${o.host}:${o.port} completed an exchange: ${JSON.stringify(byCode)}`);
       }
       phase = Phase.Warmup;
@@ -169,20 +177,30 @@ export function runEchoLoad(o: EchoLoadOptions, onMeasuring: () => void = () => 
       phase = Phase.Measure;
       measureStart = now;
       measureEnd = now + o.durationS * 1000;
-      connectedAtWindow = state.reduce((a, s) => a + (s === OPEN ? 1 : 0), 0);
+      connectedAtWindow = countServedOpen();
       onMeasuring();
     }
     if (phase === Phase.Measure && now >= measureEnd) break;
   }
 
+  // A first exchange may wait for a process or thread to start, so it gets the connect cap, not
+  // the per-message timeout: replacing a slow connection would only start yet another worker.
   function scanTimeouts(now: number): void {
     for (let i = 0; i < total; i++) {
+      const limit = served[i] === 0 ? o.connectCapMs : o.timeoutMs;
       if (state[i] === CLOSED) open(i);
-      else if (state[i] === CONNECTING && now - connectAt[i]! > o.connectTimeoutMs) fail(i, 'connect-timeout');
-      else if (state[i] === OPEN && got[i]! < S && (i < o.connections || served[i] === 0) && now - sentAt[i]! > o.timeoutMs) {
+      else if (state[i] === CONNECTING && now - connectAt[i]! > o.connectCapMs) fail(i, 'connect-timeout');
+      else if (state[i] === OPEN && got[i]! < S && now - sentAt[i]! > limit) {
         fail(i, 'timeout');
       }
     }
+  }
+
+  /** Connections that are open and have been answered at least once. */
+  function countServedOpen(): number {
+    let n = 0;
+    for (let i = 0; i < total; i++) if (state[i] === OPEN && served[i] === 1) n++;
+    return n;
   }
 
   const durationS = (performance.now() - measureStart) / 1000;
@@ -236,12 +254,12 @@ function main(): void {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string' },
       connections: { type: 'string', default: '64' },
-      idle: { type: 'string', default: '0' },
       payload: { type: 'string', default: '64' },
       warmup: { type: 'string', default: '1' },
       duration: { type: 'string', default: '3' },
       'timeout-ms': { type: 'string', default: '5000' },
-      'connect-timeout-ms': { type: 'string', default: '30000' },
+      'connect-stall-ms': { type: 'string', default: '3000' },
+      'connect-cap-ms': { type: 'string', default: '60000' },
     },
   });
   const num = (flag: keyof typeof values, min: number): number => {
@@ -256,12 +274,12 @@ function main(): void {
       host: values.host!,
       port: num('port', 1),
       connections: num('connections', 1),
-      idle: num('idle', 0),
       payloadBytes: num('payload', 1),
       warmupS: num('warmup', 0),
       durationS: num('duration', 0.1),
       timeoutMs: num('timeout-ms', 1),
-      connectTimeoutMs: num('connect-timeout-ms', 1),
+      connectStallMs: num('connect-stall-ms', 1),
+      connectCapMs: num('connect-cap-ms', 1),
     },
     () => emit({ event: 'measuring' }),
   );

@@ -11,7 +11,9 @@ import { verifyExchange } from './verify.js';
 
 export const SAMPLE_INTERVAL_MS = 100;
 const LISTEN_TIMEOUT_MS = 15_000;
-const CONNECT_TIMEOUT_MS = 30_000;
+/** Longest the echo client waits for every connection's first answer (a process per connection takes a while). */
+const CONNECT_CAP_MS = 60_000;
+const IDLE_TIMEOUT_MS = 60_000;
 /** A cell whose own client says so is `limit`; a model that prints a limit line is too. */
 class LimitReached extends Error {}
 
@@ -61,22 +63,46 @@ export async function runCell(spec: CellSpec, plan: Plan, pinning: Pinning): Pro
     if (msg?.event === 'limit' && typeof msg.reason === 'string' && !limits.includes(msg.reason)) limits.push(msg.reason);
   });
   let client: Child | null = null;
+  let idle: Child | null = null;
   try {
     const port = await waitForMessage(server, listeningPort, LISTEN_TIMEOUT_MS, `${spec.model} server start`);
     await verifyExchange('127.0.0.1', port, spec.protocol);
+    if (spec.scenario === 'idle') idle = await holdIdle(spec, plan, port, pinning);
     const sampler = new TreeSampler(server.pid);
     client = startClient(spec, plan, port, pinning);
     const measured = await measure(client, server, sampler, plan);
-    const cell = toCell(spec, measured.result, sampler, measured.clientUsage);
-    if (limits.length > 0) return { ...cell, status: 'limit', reason: limits.join('; ') };
-    return cell;
+    const poolReason = poolLimit(spec, plan.workers);
+    return toCell(spec, measured.result, sampler, measured.clientUsage, poolReason ? [...limits, poolReason] : limits);
   } catch (e) {
     const reason = (e as Error).message;
     if (e instanceof LimitReached || limits.length > 0) return emptyCell(spec, 'limit', [...limits, reason].join('; '));
     return emptyCell(spec, 'failed', reason);
   } finally {
     if (client) await stopGroup(client, 1000);
+    if (idle) await stopGroup(idle, 1000);
     await stopGroup(server);
+  }
+}
+
+/** A fixed pool holding one connection per worker cannot serve more connections than workers at once. */
+function poolLimit(spec: CellSpec, workers: number): string | null {
+  if (!findModel(spec.model)?.poolLimited || spec.concurrency <= workers) return null;
+  return `${spec.model} serves at most ${workers} connections at once (--workers ${workers}); the other ${spec.concurrency - workers} waited`;
+}
+
+/** Starts the idle-connection holder and waits until every idle connection has been answered once. */
+async function holdIdle(spec: CellSpec, plan: Plan, port: number, pinning: Pinning): Promise<Child> {
+  const idle = startGroup(
+    process.execPath,
+    [dist('clients/idle.js'), '--port', String(port), '--connections', String(plan.idleConnections), '--protocol', spec.protocol],
+    { cpus: pinning.client },
+  );
+  try {
+    await waitForMessage(idle, (m) => (m.event === 'idle' ? true : undefined), IDLE_TIMEOUT_MS, `${plan.idleConnections} idle connections`);
+    return idle;
+  } catch (e) {
+    await stopGroup(idle, 1000);
+    throw e;
   }
 }
 
@@ -89,7 +115,7 @@ function startClient(spec: CellSpec, plan: Plan, port: number, pinning: Pinning)
   const common = ['--port', String(port), '--connections', String(spec.concurrency), '--warmup', String(plan.warmupS), '--duration', String(plan.durationS)];
   const args =
     spec.protocol === 'echo'
-      ? [dist('clients/echo.js'), ...common, '--payload', String(plan.payloadBytes), '--connect-timeout-ms', String(CONNECT_TIMEOUT_MS)]
+      ? [dist('clients/echo.js'), ...common, '--payload', String(plan.payloadBytes), '--connect-cap-ms', String(CONNECT_CAP_MS)]
       : [dist('clients/http.js'), ...common];
   return startGroup(process.execPath, args, { cpus: pinning.client });
 }
@@ -117,7 +143,7 @@ async function measure(client: Child, server: Child, sampler: TreeSampler, plan:
       stopBudget(new LimitReached(`server tree RSS ${mib(sampler.lastRssBytes)} crossed the memory budget of ${mib(plan.memoryBudgetBytes)}`));
     }
   }, SAMPLE_INTERVAL_MS);
-  const timeoutMs = (plan.warmupS + plan.durationS) * 1000 + CONNECT_TIMEOUT_MS + 15_000;
+  const timeoutMs = (plan.warmupS + plan.durationS) * 1000 + CONNECT_CAP_MS + 15_000;
   try {
     const result = await Promise.race([
       waitForMessage(client, (m) => (m.event === 'result' ? (m as unknown as ClientResult) : undefined), timeoutMs, 'load client'),
@@ -135,7 +161,8 @@ async function measure(client: Child, server: Child, sampler: TreeSampler, plan:
   }
 }
 
-function toCell(spec: CellSpec, r: ClientResult, sampler: TreeSampler, client: ClientUsage): Cell {
+/** A limit reached keeps the cell's measured figures: what the model did serve is part of the answer. */
+function toCell(spec: CellSpec, r: ClientResult, sampler: TreeSampler, client: ClientUsage, limits: string[]): Cell {
   const base = {
     ...spec,
     durationS: r.durationS,
@@ -148,9 +175,10 @@ function toCell(spec: CellSpec, r: ClientResult, sampler: TreeSampler, client: C
     client,
     connectUs: r.connectUs,
   };
+  if (limits.length > 0) return { ...base, status: 'limit', reason: limits.join('; ') };
   if (r.ops === 0) return { ...base, status: 'failed', reason: `no operation completed in the window; errors: ${JSON.stringify(r.errors.byCode)}` };
   if (r.connections < spec.concurrency) {
-    return { ...base, status: 'failed', reason: `only ${r.connections} of ${spec.concurrency} connections were open when the window started` };
+    return { ...base, status: 'failed', reason: `only ${r.connections} of ${spec.concurrency} connections were answered when the window started` };
   }
   return { ...base, status: 'ok' };
 }

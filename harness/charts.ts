@@ -90,6 +90,8 @@ export interface Series {
   /** Line dash pattern in px; empty for a solid line. */
   dash: number[];
   pointStyle: 'circle' | 'triangle';
+  /** False for a model's second line (processes), so the legend has one entry per model. */
+  inLegend: boolean;
   /** One value per x label; null where the model has no ok repetition (the line breaks there). */
   values: (number | null)[];
   ci: (Interval | null)[];
@@ -140,8 +142,8 @@ const METRICS: MetricDef[] = [
   { id: 'cpu-per-1k-ops', title: 'server CPU per 1,000 operations', axis: 'Server CPU', unit: 'CPU s per 1,000 ops', parts: [{ suffix: '', value: (c) => (c.ops > 0 ? ((c.server.cpuUserS + c.server.cpuSysS) / c.ops) * 1000 : null) }] },
   { id: 'pss', title: 'server peak PSS', axis: 'Peak PSS', unit: 'MiB', onlyIf: hasPss, parts: [{ suffix: '', value: (c) => (hasPss(c) ? c.server.pssPeakBytes! / MiB : null) }] },
   {
-    id: 'threads-processes', title: 'peak threads and processes', axis: 'Peak count', unit: 'threads ●, processes ▲', onlyIf: hasPss,
-    parts: [{ suffix: ' threads', value: (c) => c.server?.threadsPeak }, { suffix: ' processes', value: (c) => c.server?.processesPeak, pointStyle: 'triangle' }],
+    id: 'threads-processes', title: 'peak threads and processes', axis: 'Peak count', unit: 'threads ● solid, processes ▲ dotted', onlyIf: hasPss,
+    parts: [{ suffix: '', value: (c) => c.server?.threadsPeak }, { suffix: ' processes', value: (c) => c.server?.processesPeak, pointStyle: 'triangle' }],
   },
 ];
 
@@ -193,6 +195,7 @@ function buildSpec(
         label: model + part.suffix + (model === REFERENCE_MODEL && i === 0 ? ' (reference, dashed)' : ''), model, color: modelColor(model),
         dash: model === REFERENCE_MODEL ? [12, 6] : i > 0 ? [3, 4] : [],
         pointStyle: part.pointStyle ?? 'circle',
+        inLegend: i === 0,
         values: sums.map((s) => s?.median ?? null),
         ci: sums.map((s) => s?.ci ?? null),
         marks: row.map((p) => (i === 0 && p && p.status !== 'ok' ? { status: p.status, reason: firstReason(p) } : null)),
@@ -210,13 +213,20 @@ function buildSpec(
     protocol, scenario, metric: metric.id,
     title: `${protocol}${where}: ${metric.title} vs concurrency`,
     subtitle: [
-      `run ${results.runId} · ${reps > 1 ? `median of up to ${reps} repetitions, bars: CI of the median` : 'one repetition per point'}`,
+      `run ${results.runId} · ${reps > 1 ? `median of up to ${reps} repetitions, bars: CI of the median${coverage(series)}` : 'one repetition per point'}`,
       ...wrapNotes(chartNotes(here, metric.saturation === true)),
     ],
     xTitle: 'Concurrency (connections)',
     yTitle: `${metric.axis} (${unit})${yLog ? ', log scale' : ''}`,
     yLog, labels: concurrencies.map(String), series,
   };
+}
+
+/** The coverage the CI bars reach, when below 95% (few repetitions cannot reach more). */
+function coverage(series: Series[]): string {
+  const levels = series.flatMap((s) => s.ci.flatMap((c) => (c ? [c.level] : [])));
+  if (levels.length === 0 || Math.min(...levels) >= 0.95) return '';
+  return ` (coverage ${Math.floor(Math.min(...levels) * 1000) / 10}%${Math.max(...levels) > Math.min(...levels) ? ' or more' : ''})`;
 }
 
 function scaleSeries(s: Series, f: number): void {
@@ -283,6 +293,9 @@ export function chartConfig(spec: ChartSpec): ChartConfiguration<'line', (number
     }
   }
   const font = (size: number, weight: 'bold' | 'normal' = 'normal') => ({ family: FONT, size, weight });
+  // Let the axis take in the CI bars too, not only the medians.
+  const all = spec.series.flatMap((s) => [...s.values, ...s.ci.flatMap((c) => (c ? [c.lo, c.hi] : []))]).filter((v): v is number => v !== null);
+  const range = all.length > 0 ? { suggestedMin: Math.min(...all), suggestedMax: Math.max(...all) } : {};
   return {
     type: 'line',
     data: { labels: spec.labels, datasets },
@@ -292,12 +305,18 @@ export function chartConfig(spec: ChartSpec): ChartConfiguration<'line', (number
       plugins: {
         title: { display: true, text: spec.title, color: '#111', font: font(22, 'bold') },
         subtitle: { display: spec.subtitle.length > 0, text: spec.subtitle, color: '#333', font: font(14), padding: { bottom: 8 } },
-        legend: { position: 'top', labels: { color: '#111', font: font(15), usePointStyle: true, boxWidth: 12, boxHeight: 12, padding: 14 } },
+        legend: {
+          position: 'top',
+          labels: {
+            color: '#111', font: font(15), usePointStyle: true, boxWidth: 12, boxHeight: 12, padding: 14,
+            filter: (item) => spec.series[item.datasetIndex ?? -1]?.inLegend ?? true,
+          },
+        },
       },
       scales: {
         x: { type: 'category', offset: true, title: { display: true, text: spec.xTitle, color: '#111', font: font(16) }, ticks: { color: '#222', font: font(14) } },
         y: {
-          type: spec.yLog ? 'logarithmic' : 'linear', beginAtZero: !spec.yLog,
+          type: spec.yLog ? 'logarithmic' : 'linear', beginAtZero: !spec.yLog, ...range,
           title: { display: true, text: spec.yTitle, color: '#111', font: font(16) },
           ticks: { color: '#222', font: font(14), ...(spec.yLog ? { callback: logTick } : {}) },
         },
@@ -329,6 +348,9 @@ function overlay(spec: ChartSpec): Plugin<'line'> {
       const x = scales.x!;
       const y = scales.y!;
       ctx.save();
+      ctx.beginPath();
+      ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
+      ctx.clip();
       spec.series.forEach((s) => s.ci.forEach((ci, j) => {
         if (!ci) return;
         const px = x.getPixelForValue(j);
@@ -344,11 +366,14 @@ function overlay(spec: ChartSpec): Plugin<'line'> {
       }));
       ctx.font = `bold 14px ${FONT}`;
       ctx.textBaseline = 'middle';
+      // One row per cross, counted over the whole chart, so no two labels can overlap.
+      let row = 0;
       spec.labels.forEach((_, j) => {
-        const marks = spec.series.flatMap((s) => (s.marks[j] ? [{ model: s.model, mark: s.marks[j]! }] : []));
-        marks.forEach(({ model, mark }, k) => {
+        for (const s of spec.series) {
+          const mark = s.marks[j];
+          if (!mark) continue;
           const px = x.getPixelForValue(j);
-          const py = area.bottom - 16 - k * 24;
+          const py = area.bottom - 16 - row++ * 22;
           const color = mark.status === 'failed' ? FAILED_COLOR : LIMIT_COLOR;
           ctx.strokeStyle = color;
           ctx.lineWidth = 4;
@@ -357,12 +382,12 @@ function overlay(spec: ChartSpec): Plugin<'line'> {
           ctx.moveTo(px - 8, py - 8); ctx.lineTo(px + 8, py + 8);
           ctx.moveTo(px + 8, py - 8); ctx.lineTo(px - 8, py + 8);
           ctx.stroke();
-          const text = `${model}: ${mark.status}`;
-          const right = px + 14 + ctx.measureText(text).width > area.right;
-          ctx.textAlign = right ? 'right' : 'left';
+          const text = `${s.model} ${mark.status}`;
+          const left = px + 14 + ctx.measureText(text).width > area.right;
+          ctx.textAlign = left ? 'right' : 'left';
           ctx.fillStyle = color;
-          ctx.fillText(text, right ? px - 14 : px + 14, py);
-        });
+          ctx.fillText(text, left ? px - 14 : px + 14, py);
+        }
       });
       ctx.restore();
     },

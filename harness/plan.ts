@@ -3,7 +3,9 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
 import { findModel, MODEL_NAMES, PROTOCOLS, type Protocol } from '../servers/catalog.js';
+import { SCENARIOS, type Scenario } from './results.js';
 
 export class PlanError extends Error {
   readonly code = 'EPLAN';
@@ -11,7 +13,11 @@ export class PlanError extends Error {
 
 export interface Plan {
   models: string[];
+  /** Models asked for that cannot run here, with why; recorded in the results. */
+  skipped: { model: string; reason: string }[];
   protocols: Protocol[];
+  scenarios: Scenario[];
+  idleConnections: number;
   concurrency: number[];
   durationS: number;
   warmupS: number;
@@ -31,6 +37,8 @@ export interface Plan {
 export const DEFAULTS = {
   models: 'all',
   protocols: 'echo,http',
+  scenarios: 'steady',
+  'idle-connections': '1000',
   concurrency: '1,16,64,256',
   duration: '3s',
   warmup: '1s',
@@ -48,6 +56,8 @@ export const QUICK = { concurrency: '1,64', duration: '1s', warmup: '0.5s' } as 
 const FLAGS = {
   models: { type: 'string' },
   protocols: { type: 'string' },
+  scenarios: { type: 'string' },
+  'idle-connections': { type: 'string' },
   concurrency: { type: 'string' },
   duration: { type: 'string' },
   warmup: { type: 'string' },
@@ -67,7 +77,7 @@ export const FLAG_NAMES = Object.keys(FLAGS).map((f) => `--${f}`);
 export function parsePlan(argv: string[]): Plan | null {
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: attachValues(argv), options: FLAGS, strict: true, allowPositionals: false }));
   } catch (e) {
     throw new PlanError(flagParseMessage(e as Error));
   }
@@ -78,9 +88,13 @@ export function parsePlan(argv: string[]): Plan | null {
     if (typeof v === 'string') return v;
     return quick && f in QUICK ? QUICK[f as keyof typeof QUICK] : DEFAULTS[f];
   };
+  const { models, skipped } = available(parseModels(get('models')));
   const plan: Plan = {
-    models: parseModels(get('models')),
+    models,
+    skipped,
     protocols: parseList('--protocols', get('protocols'), PROTOCOLS) as Protocol[],
+    scenarios: parseList('--scenarios', get('scenarios'), SCENARIOS) as Scenario[],
+    idleConnections: parsePositiveInt('--idle-connections', get('idle-connections')),
     concurrency: parseIntList('--concurrency', get('concurrency')),
     durationS: parseSeconds('--duration', get('duration'), false),
     warmupS: parseSeconds('--warmup', get('warmup'), true),
@@ -93,6 +107,9 @@ export function parsePlan(argv: string[]): Plan | null {
     quick,
   };
   if (plan.payloadBytes > 64 * 2 ** 20) throw new PlanError(`--payload: at most 67108864 bytes (64 MiB), got ${plan.payloadBytes}`);
+  if (plan.models.length === 0) {
+    throw new PlanError(`--models: nothing left to run: ${skipped.map((s) => `${s.model} (${s.reason})`).join(', ')}`);
+  }
   if (!plan.models.some((m) => plan.protocols.some((p) => findModel(m)!.protocols.includes(p)))) {
     throw new PlanError(`--models/--protocols: no model in ${plan.models.join(',')} serves ${plan.protocols.join(',')}`);
   }
@@ -100,7 +117,47 @@ export function parsePlan(argv: string[]): Plan | null {
   return plan;
 }
 
+/** Leaves out models whose tool is missing, so one absent compiler never fails a whole run. */
+function available(models: string[]): { models: string[]; skipped: Plan['skipped'] } {
+  const skipped: Plan['skipped'] = [];
+  const kept = models.filter((m) => {
+    const needs = findModel(m)!.requires;
+    if (needs === undefined || hasCommand(needs)) return true;
+    skipped.push({ model: m, reason: `no C compiler: \`${needs}\` is not on PATH` });
+    return false;
+  });
+  return { models: kept, skipped };
+}
+
+function hasCommand(name: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `--warmup -1s` would otherwise be refused by parseArgs as "ambiguous"; joining it to
+ * `--warmup=-1s` lets the flag's own validation say what is allowed.
+ */
+function attachValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]!.startsWith('--') ? argv[i]!.slice(2) : '';
+    const def = (FLAGS as Record<string, { type: string }>)[name];
+    const next = argv[i + 1];
+    const nextIsFlag = next !== undefined && (next === '-h' || next.split('=')[0]!.slice(2) in FLAGS);
+    if (def?.type === 'string' && next?.startsWith('-') && !nextIsFlag) out.push(`--${name}=${argv[++i]}`);
+    else out.push(argv[i]!);
+  }
+  return out;
+}
+
 function flagParseMessage(e: Error): string {
+  const missing = /Option '(--[\w-]+)[^']*' argument (missing|is ambiguous)/.exec(e.message);
+  if (missing) return `${missing[1]}: needs a value (see --help)`;
   const unknown = /Unknown option '([^']+)'/.exec(e.message);
   if (unknown) return `${unknown[1]}: unknown flag; allowed: ${FLAG_NAMES.join(', ')}`;
   const positional = /Unexpected argument '([^']+)'/.exec(e.message);
@@ -117,7 +174,7 @@ function parseList(flag: string, raw: string, allowed: readonly string[]): strin
   const items = splitList(flag, raw);
   for (const item of items) {
     if (!allowed.includes(item)) {
-      const what = flag === '--models' ? 'model' : flag === '--protocols' ? 'protocol' : 'value';
+      const what = ({ '--models': 'model', '--protocols': 'protocol', '--scenarios': 'scenario' } as Record<string, string>)[flag] ?? 'value';
       throw new PlanError(`${flag}: unknown ${what} "${item}"; known: ${allowed.join(', ')}${flag === '--models' ? ', all' : ''}`);
     }
   }
@@ -179,6 +236,9 @@ results/<run-id>/results.json as it goes, then charts and report.md beside it.
 
   --models LIST        models to run, or "all" (default: ${DEFAULTS.models}); known: ${MODEL_NAMES.join(', ')}
   --protocols LIST     echo, http (default: ${DEFAULTS.protocols})
+  --scenarios LIST     steady, idle (default: ${DEFAULTS.scenarios}); idle adds --idle-connections silent
+                       connections beside the load, the C10K shape
+  --idle-connections N idle connections in the idle scenario (default: ${DEFAULTS['idle-connections']})
   --concurrency LIST   connections per cell (default: ${DEFAULTS.concurrency})
   --duration TIME      measured window per cell, e.g. 3s or 500ms (default: ${DEFAULTS.duration})
   --warmup TIME        unmeasured load before the window (default: ${DEFAULTS.warmup})

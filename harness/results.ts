@@ -9,7 +9,9 @@ export const SCHEMA_VERSION = 1;
 import type { Family, Protocol } from '../servers/catalog.js';
 
 export type { Family, Protocol };
-export type Scenario = 'steady';
+/** `steady`: every connection keeps one request in flight. `idle`: the same, beside a crowd of idle connections (C10K). */
+export type Scenario = 'steady' | 'idle';
+export const SCENARIOS: readonly Scenario[] = ['steady', 'idle'];
 
 /** `ok` was measured; `limit` means the model hit a limit that is part of its nature (FD_SETSIZE,
  *  memory budget, spawn failure); `failed` is anything unexpected. */
@@ -121,6 +123,11 @@ export interface Settings {
   sampleIntervalMs: number;
   /** A server tree whose RSS crosses this is stopped and its cell recorded as `limit`, bytes. */
   memoryBudgetBytes: number;
+  scenarios: Scenario[];
+  /** Idle connections held open beside the load in the `idle` scenario. */
+  idleConnections: number;
+  /** Models asked for but left out of the plan, with why (no C compiler, say). */
+  skipped: { model: string; reason: string }[];
 }
 
 export interface Results {

@@ -14,12 +14,14 @@ import { SCHEMA_VERSION, writeJsonAtomic, type Cell, type Results } from './resu
 export function planCells(plan: Plan): CellSpec[] {
   const cells: CellSpec[] = [];
   for (let repetition = 1; repetition <= plan.repetitions; repetition++) {
-    for (const protocol of plan.protocols) {
-      for (const model of plan.models) {
-        const info = findModel(model)!;
-        if (!info.protocols.includes(protocol)) continue;
-        for (const concurrency of plan.concurrency) {
-          cells.push({ model, family: info.family, protocol, scenario: 'steady', concurrency, repetition });
+    for (const scenario of plan.scenarios) {
+      for (const protocol of plan.protocols) {
+        for (const model of plan.models) {
+          const info = findModel(model)!;
+          if (!info.protocols.includes(protocol)) continue;
+          for (const concurrency of plan.concurrency) {
+            cells.push({ model, family: info.family, protocol, scenario, concurrency, repetition });
+          }
         }
       }
     }
@@ -59,6 +61,9 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
       workers: plan.workers,
       sampleIntervalMs: SAMPLE_INTERVAL_MS,
       memoryBudgetBytes: plan.memoryBudgetBytes,
+      scenarios: plan.scenarios,
+      idleConnections: plan.idleConnections,
+      skipped: plan.skipped,
     },
     cells: [],
   };
@@ -66,6 +71,7 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
   writeJsonAtomic(file, results);
   pointLatest(plan.out, runId);
   log(`run ${runId}: ${planCells(plan).length} cells, pinning: ${describePinning(pinning)}; writing ${file}`);
+  for (const s of plan.skipped) log(`note: ${s.model} left out of this run: ${s.reason}`);
   const specs = planCells(plan);
   const started = Date.now();
   for (const [i, spec] of specs.entries()) {
@@ -97,7 +103,7 @@ function describePinning(p: { server: number[] | null; client: number[] | null; 
 }
 
 function label(s: CellSpec): string {
-  return `${s.model} ${s.protocol} c=${s.concurrency} rep ${s.repetition}`;
+  return `${s.model} ${s.protocol}${s.scenario === 'steady' ? '' : ` ${s.scenario}`} c=${s.concurrency} rep ${s.repetition}`;
 }
 
 function eta(startedMs: number, done: number, total: number): string {

@@ -18,6 +18,13 @@ export interface ModelInfo {
    * as `limit` with `limits` as the reason instead of running it.
    */
   maxConcurrency?: number;
+  /**
+   * Serves at most --workers connections at once (a fixed pool of threads or processes, each
+   * holding one connection): a cell above that is run and measured, and recorded as `limit`.
+   */
+  poolLimited?: boolean;
+  /** A tool the model needs at bench time; without it the model is left out of the plan with a note. */
+  requires?: 'cc';
 }
 
 export const MODELS: readonly ModelInfo[] = [
@@ -32,6 +39,76 @@ export const MODELS: readonly ModelInfo[] = [
     family: 'async',
     description: 'node:http, the idiomatic Node HTTP server, as a reference row for the shared HTTP code',
     protocols: ['http'],
+  },
+  {
+    name: 'busy-poll',
+    family: 'nonblocking-poll',
+    description: 'one thread spinning over non-blocking sockets: accept, then recv on every connection, moving on at EAGAIN',
+    protocols: ['echo', 'http'],
+    limits: 'burns a full core even with no traffic; every connection is tried on every pass',
+  },
+  {
+    name: 'select',
+    family: 'selector',
+    description: 'one thread waiting in select(2) on fd_set bitmaps rebuilt every round, dispatching ready sockets',
+    protocols: ['echo', 'http'],
+    limits: 'cannot watch descriptors at or above FD_SETSIZE (1024): such connections are closed at once and the cell is recorded as limit',
+  },
+  {
+    name: 'poll',
+    family: 'selector',
+    description: 'one thread waiting in poll(2) on an array of every connection; the kernel scans the whole array on every call',
+    protocols: ['echo', 'http'],
+  },
+  {
+    name: 'epoll',
+    family: 'selector',
+    description: 'one thread waiting in epoll_wait(2); the kernel keeps the interest list and returns only ready sockets',
+    protocols: ['echo', 'http'],
+  },
+  {
+    name: 'native-epoll',
+    family: 'native',
+    description: 'the same single-threaded epoll loop in C, built at bench time: the ceiling the TypeScript models are measured against',
+    protocols: ['echo', 'http'],
+    requires: 'cc',
+    limits: 'needs a C compiler (cc); left out of the plan with a note when there is none',
+  },
+  {
+    name: 'process-per-connection',
+    family: 'per-process',
+    description: 'an acceptor hands each connection to a new child process that serves it with blocking recv/send and exits when it closes',
+    protocols: ['echo', 'http'],
+    limits: 'a Node process per connection (about 40 MiB and 75 ms to start); cells stop at the memory budget',
+  },
+  {
+    name: 'prefork',
+    family: 'per-process',
+    description: 'N processes started up front, each blocking in accept() on the shared listening socket, then serving that connection with blocking I/O',
+    protocols: ['echo', 'http'],
+    poolLimited: true,
+    limits: 'serves at most N (--workers) connections at once; the rest wait in the accept backlog',
+  },
+  {
+    name: 'cluster',
+    family: 'per-process',
+    description: 'node:cluster with N worker processes, each running the async model: the multi-process setup Node users deploy',
+    protocols: ['echo', 'http'],
+  },
+  {
+    name: 'thread-per-connection',
+    family: 'worker-thread',
+    description: 'a new worker thread per connection, serving it with blocking recv/send, ending when it closes',
+    protocols: ['echo', 'http'],
+    limits: 'a worker thread per connection (about 8 MiB and 27 ms to start)',
+  },
+  {
+    name: 'thread-pool',
+    family: 'worker-thread',
+    description: 'a piscina pool of N threads; each connection is a task served with blocking I/O; connections beyond N wait in the queue',
+    protocols: ['echo', 'http'],
+    poolLimited: true,
+    limits: 'serves at most N (--workers) connections at once; the rest wait in the queue, and that wait counts as latency',
   },
 ];
 

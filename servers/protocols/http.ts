@@ -32,7 +32,7 @@ const INCOMPLETE = 0;
 // Reply kinds; parse errors are returned as a negative kind.
 const HELLO = 0, NOT_FOUND = 1, ROOT_405 = 2, ECHO_405 = 3, BAD_REQUEST = 4, TOO_LARGE = 5;
 const HEAD_TOO_LARGE = 6, NOT_IMPLEMENTED = 7, BAD_VERSION = 8;
-const ECHO = 100; // built per request from ECHO_HEADS
+const ECHO = 100; // built per request, from echoHeads
 
 /** Status line, body and extra header lines of each canned reply, indexed by kind. */
 const CANNED: readonly (readonly [status: string, body: string, extra: string])[] = [
@@ -57,9 +57,7 @@ const HASH = 0x23;
 
 /** 1 for the bytes allowed in a token (method, header name), RFC 9110 §5.6.2. */
 const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
-  TCHAR[c.charCodeAt(0)] = 1;
-}
+for (const c of bytes("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")) TCHAR[c] = 1;
 /** 1 for the bytes allowed in a header value: not controls (bare LF, NUL, ...) except HTAB, not DEL. */
 const FIELD_BYTE = new Uint8Array(256).fill(1, SP).fill(0, DEL, DEL + 1);
 FIELD_BYTE[HTAB] = 1;
@@ -110,19 +108,20 @@ function echoReply(body: Buffer | null, close: boolean): Buffer {
   return out;
 }
 
-/** Case-sensitive comparison of b[at, at + len) with ref. */
-function same(b: Buffer, at: number, len: number, ref: Buffer): boolean {
+/** Compares b[at, at + len) with ref; with fold 0x20 ASCII case-insensitively against a lower-case
+ * ref (`| 0x20` lowers letters; the only other byte it maps onto a ref byte, CR, never gets here). */
+function same(b: Buffer, at: number, len: number, ref: Buffer, fold = 0): boolean {
   if (len !== ref.length) return false;
-  for (let k = 0; k < len; k++) if (b[at + k] !== ref[k]) return false;
+  for (let k = 0; k < len; k++) if ((b[at + k]! | fold) !== ref[k]) return false;
   return true;
 }
 
-/** ASCII case-insensitive comparison with a lower-case ref; `| 0x20` lowers letters only, since
- * the one other byte it could map onto a ref byte ('-' from CR) never reaches here. */
-function sameLower(b: Buffer, at: number, len: number, ref: Buffer): boolean {
-  if (len !== ref.length) return false;
-  for (let k = 0; k < len; k++) if ((b[at + k]! | 0x20) !== ref[k]) return false;
-  return true;
+function route(b: Buffer, method: number, methodLen: number, path: number, pathLen: number): number {
+  if (same(b, path, pathLen, ROOT_PATH)) {
+    return same(b, method, methodLen, GET) || same(b, method, methodLen, HEAD) ? HELLO : ROOT_405;
+  }
+  if (same(b, path, pathLen, ECHO_PATH)) return same(b, method, methodLen, POST) ? ECHO : ECHO_405;
+  return NOT_FOUND;
 }
 
 const isSpace = (c: number | undefined): boolean => c === SP || c === HTAB;
@@ -130,14 +129,6 @@ const isSpace = (c: number | undefined): boolean => c === SP || c === HTAB;
 // Replies waiting to be returned by the current feed(). feed() is never re-entered, so one array
 // serves every session in the thread.
 const parts: Buffer[] = [];
-
-function flush(): Buffer | null {
-  const n = parts.length;
-  if (n <= 1) return n === 0 ? null : parts.pop()!;
-  const out = Buffer.concat(parts);
-  parts.length = 0;
-  return out;
-}
 
 export class HttpSession implements Session {
   private closing = false;
@@ -158,13 +149,9 @@ export class HttpSession implements Session {
   private readonly now: () => number;
 
   /** @param now clock in epoch ms for the Date header; tests pass a fixed one. */
-  constructor(now: () => number = Date.now) {
-    this.now = now;
-  }
+  constructor(now: () => number = Date.now) { this.now = now; }
 
-  get closeAfterReply(): boolean {
-    return this.closing;
-  }
+  get closeAfterReply(): boolean { return this.closing; }
 
   feed(data: Buffer): Buffer | null {
     if (this.closing || data.length === 0) return null;
@@ -173,7 +160,10 @@ export class HttpSession implements Session {
     if (this.bodyLeft > 0) at = this.takeBody(data, 0);
     else if (this.headLen > 0) at = this.resumeHead(data);
     while (!this.closing && at < data.length) at = this.parseAt(data, at);
-    return flush();
+    if (parts.length <= 1) return parts.pop() ?? null;
+    const out = Buffer.concat(parts);
+    parts.length = 0;
+    return out;
   }
 
   /** Parses a request starting at data[at]; returns where the next one starts. */
@@ -279,20 +269,9 @@ export class HttpSession implements Session {
     }
     if (b[version + 5] !== 0x31) return -BAD_VERSION; // a 1.x server answers any 1.y (RFC 9110 §2.5)
     this.http10 = b[version + 7] === 0x30;
-    this.route(b, start, methodLen, target, (pathEnd < 0 ? i : pathEnd) - target);
+    this.omitBody = same(b, start, methodLen, HEAD);
+    this.kind = route(b, start, methodLen, target, (pathEnd < 0 ? i : pathEnd) - target);
     return version + VERSION_PATTERN.length;
-  }
-
-  private route(b: Buffer, method: number, methodLen: number, path: number, pathLen: number): void {
-    const isHead = same(b, method, methodLen, HEAD);
-    this.omitBody = isHead;
-    if (same(b, path, pathLen, ROOT_PATH)) {
-      this.kind = isHead || same(b, method, methodLen, GET) ? HELLO : ROOT_405;
-    } else if (same(b, path, pathLen, ECHO_PATH)) {
-      this.kind = same(b, method, methodLen, POST) ? ECHO : ECHO_405;
-    } else {
-      this.kind = NOT_FOUND;
-    }
   }
 
   /** Returns where the next line starts, INCOMPLETE, or a negative reply kind. */
@@ -316,9 +295,9 @@ export class HttpSession implements Session {
 
   /** Records the headers that change framing or keep-alive; false when a value is invalid. */
   private applyHeader(b: Buffer, name: number, nameLen: number, from: number, to: number): boolean {
-    if (nameLen === 14 && sameLower(b, name, nameLen, CONTENT_LENGTH)) return this.readContentLength(b, from, to);
-    if (nameLen === 10 && sameLower(b, name, nameLen, CONNECTION)) this.readConnection(b, from, to);
-    else if (nameLen === 17 && sameLower(b, name, nameLen, TRANSFER_ENCODING)) this.transferEncoding = true;
+    if (nameLen === 14 && same(b, name, nameLen, CONTENT_LENGTH, 0x20)) return this.readContentLength(b, from, to);
+    if (nameLen === 10 && same(b, name, nameLen, CONNECTION, 0x20)) this.readConnection(b, from, to);
+    else if (nameLen === 17 && same(b, name, nameLen, TRANSFER_ENCODING, 0x20)) this.transferEncoding = true;
     return true;
   }
 
@@ -343,8 +322,8 @@ export class HttpSession implements Session {
       i = e + 1;
       while (s < e && isSpace(b[s])) s++;
       while (e > s && isSpace(b[e - 1])) e--;
-      if (sameLower(b, s, e - s, CLOSE)) this.connClose = true;
-      else if (sameLower(b, s, e - s, KEEP_ALIVE)) this.connKeepAlive = true;
+      if (same(b, s, e - s, CLOSE, 0x20)) this.connClose = true;
+      else if (same(b, s, e - s, KEEP_ALIVE, 0x20)) this.connKeepAlive = true;
     }
   }
 }

@@ -43,6 +43,9 @@ export function buildResults(specs: CellSpec[], overrides: ResultsOverrides = {}
     workers: 2,
     sampleIntervalMs: 100,
     memoryBudgetBytes: 2 * 2 ** 30,
+    scenarios: ['steady'],
+    idleConnections: 1000,
+    skipped: [],
     ...overrides.settings,
   };
   return {

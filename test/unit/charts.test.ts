@@ -62,6 +62,7 @@ describe('chartSpecs', () => {
     expect(echo.series[1]!.marks[1]).toEqual({ status: 'limit', reason: 'concurrency 2000 exceeds FD_SETSIZE (1024)' });
     expect(echo.subtitle.join('\n')).toContain('select: limit at 2000 (concurrency 2000 exceeds FD_SETSIZE (1024))');
     expect(echo.subtitle.join('\n')).toContain('async: load generator saturated at 2000');
+    expect(echo.subtitle[0]).toContain('bars: CI of the median (coverage 50%)');
     const http = spec(specs, 'http-rss.png');
     expect(http.series[1]!.marks[1]?.status).toBe('failed');
     expect(http.series[0]!.marks.every((m) => m === null)).toBe(true);
@@ -86,7 +87,8 @@ describe('chartSpecs', () => {
     expect(cpu).toBeCloseTo(((2 + 1.5) / 50000 * 1000 + (2.2 + 1.3) / 60000 * 1000) / 2, 10);
     expect(spec(specs, 'echo-rss.png').series[1]!.values).toEqual([45, null]);
     const tp = spec(specs, 'http-threads-processes.png');
-    expect(tp.series.map((s) => s.label)).toEqual(['async threads', 'async processes', 'select threads', 'select processes']);
+    expect(tp.series.map((s) => s.label)).toEqual(['async', 'async processes', 'select', 'select processes']);
+    expect(tp.series.map((s) => s.inLegend)).toEqual([true, false, true, false]);
     expect(tp.series[0]!.values).toEqual([7, 7]);
     expect(tp.series[3]!.values).toEqual([1, null]);
   });

@@ -1,0 +1,253 @@
+// What the raw-descriptor models (busy-poll, select, poll, epoll) share: the connection table indexed
+// by descriptor, the accept/read/write handlers with partial-write buffering and back-pressure, and
+// the loop driver that keeps Node's own event loop alive. Each model file supplies only a Readiness:
+// how it learns which descriptors are ready.
+import { writeSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { Protocol } from '../catalog.js';
+import { createSession, type Session } from '../protocols/session.js';
+import { EAGAIN, ECONNABORTED, EINTR } from '../sys/errno.js';
+import { accept, close, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../sys/socket.js';
+import type { LimitMessage, ModelOptions, RunningServer } from '../types.js';
+
+/** How a model learns which descriptors are ready: the one part that differs between the models. */
+export interface Readiness {
+  /** Starts watching a new descriptor for reading; false when this mechanism cannot watch it. */
+  add(fd: number): boolean;
+  /** Watches fd for writability only (true) or readability only (false). */
+  watchWrite(fd: number, write: boolean): void;
+  /** Stops watching fd; called just before it is closed. */
+  remove(fd: number): void;
+  /**
+   * Waits at most `timeoutMs` and calls `conns.ready(fd)` for every ready descriptor. Returns true
+   * when the wait ended with nothing to do (timeout or signal): a good moment to yield.
+   */
+  turn(timeoutMs: number): boolean;
+  /** Releases the mechanism's own descriptor, if it has one. */
+  close(): void;
+  /** The `limit` line's reason once add() has refused `refused` connections. */
+  refusedReason?(refused: number): string;
+}
+
+/** Longest stretch of wall time the loop keeps the JS thread before yielding to Node's loop, ms. */
+const SLICE_MS = 15;
+/** One receive buffer for every connection; a read never takes more than this. */
+const RECV_BYTES = 64 * 1024;
+
+// Connection states, one byte per descriptor.
+const FREE = 0;
+/** Watched for reading; nothing waits to be sent. */
+const READING = 1;
+/** Part of a reply waits to be sent: watched for writing only, so the peer's input is not read. */
+const WRITING = 2;
+/** The last reply is out and the write side shut: read and discard until the peer closes. */
+const DRAINING = 3;
+
+/** A copy of `a` with room for index `i`, filled with `fill` past the old end. */
+function grown<T extends Int32Array | Uint8Array>(a: T, i: number, fill: number): T {
+  let size = a.length;
+  while (size <= i) size *= 2;
+  const next = new (a.constructor as new (n: number) => T)(size);
+  next.fill(fill);
+  next.set(a);
+  return next;
+}
+
+/** Int32Array indexed by descriptor (used by the models for their own per-fd slots). */
+export function fdSlots(a: Int32Array, fd: number): Int32Array {
+  return fd < a.length ? a : grown(a, fd, -1);
+}
+
+/** Every connection of one server, indexed by descriptor, and what to do when one is ready. */
+export class Connections {
+  readonly listenFd: number;
+  private readonly protocol: Protocol;
+  private readiness!: Readiness;
+  private state = new Uint8Array(1024);
+  private readonly sessions: (Session | null)[] = [];
+  /** Bytes still to send per descriptor while WRITING, from pendingAt onwards. */
+  private readonly pending: (Buffer | null)[] = [];
+  private pendingAt = new Int32Array(1024);
+  private readonly buf = Buffer.alloc(RECV_BYTES);
+  /** buf.subarray(0, n) made once per length n, so a read allocates nothing. */
+  private readonly views: (Buffer | undefined)[] = [];
+  /** Connections closed at once because the readiness mechanism could not watch them. */
+  refused = 0;
+
+  constructor(listenFd: number, protocol: Protocol) {
+    this.listenFd = listenFd;
+    this.protocol = protocol;
+  }
+
+  attach(readiness: Readiness): void {
+    this.readiness = readiness;
+  }
+
+  /** Dispatches a ready descriptor to the accept, read, write or drain handler. */
+  ready(fd: number): void {
+    if (fd === this.listenFd) return this.acceptAll();
+    const s = this.state[fd];
+    if (s === READING) this.read(fd);
+    else if (s === WRITING) this.flush(fd);
+    else if (s === DRAINING) this.drain(fd);
+  }
+
+  private acceptAll(): void {
+    for (;;) {
+      const fd = accept(this.listenFd, true);
+      if (fd < 0) {
+        if (fd === -ECONNABORTED || fd === -EINTR) continue;
+        return; // EAGAIN: none left. EMFILE and the like: the listener stays ready, tried again next round.
+      }
+      if (!this.readiness.add(fd)) {
+        close(fd);
+        this.refused++;
+        continue;
+      }
+      if (fd >= this.state.length) {
+        this.state = grown(this.state, fd, FREE);
+        this.pendingAt = grown(this.pendingAt, fd, 0);
+      }
+      this.state[fd] = READING;
+      this.sessions[fd] = createSession(this.protocol);
+      this.pending[fd] = null;
+      try {
+        setNoDelay(fd);
+      } catch {
+        this.drop(fd); // the peer is already gone
+      }
+    }
+  }
+
+  private read(fd: number): void {
+    const n = recv(fd, this.buf, RECV_BYTES);
+    if (n <= 0) {
+      if (n !== -EAGAIN && n !== -EINTR) this.drop(fd); // 0: end of stream; else a reset
+      return;
+    }
+    const session = this.sessions[fd]!;
+    const out = session.feed(this.views[n] ?? (this.views[n] = this.buf.subarray(0, n)));
+    if (out !== null) this.reply(fd, out);
+    else if (session.closeAfterReply) this.finish(fd);
+  }
+
+  /** Sends `out` now; what the socket does not take is kept and the connection waits for writability. */
+  private reply(fd: number, out: Buffer): void {
+    const len = out.length;
+    const sent = send(fd, out, len);
+    if (sent === len) {
+      if (this.sessions[fd]!.closeAfterReply) this.finish(fd);
+      return;
+    }
+    if (sent < 0 && sent !== -EAGAIN && sent !== -EINTR) return this.drop(fd);
+    const done = sent > 0 ? sent : 0;
+    if (out.buffer === this.buf.buffer) {
+      // The reply is (part of) the receive buffer, which the next read overwrites: copy the rest.
+      this.pending[fd] = Buffer.from(out.subarray(done));
+      this.pendingAt[fd] = 0;
+    } else {
+      this.pending[fd] = out;
+      this.pendingAt[fd] = done;
+    }
+    this.state[fd] = WRITING;
+    this.readiness.watchWrite(fd, true);
+  }
+
+  private flush(fd: number): void {
+    const p = this.pending[fd]!;
+    const at = this.pendingAt[fd]!;
+    const left = p.length - at;
+    const sent = send(fd, at === 0 ? p : p.subarray(at), left);
+    if (sent === left) {
+      this.pending[fd] = null;
+      this.state[fd] = READING;
+      this.readiness.watchWrite(fd, false);
+      if (this.sessions[fd]!.closeAfterReply) this.finish(fd);
+      return;
+    }
+    if (sent < 0 && sent !== -EAGAIN && sent !== -EINTR) return this.drop(fd);
+    if (sent > 0) this.pendingAt[fd] = at + sent;
+  }
+
+  /**
+   * The session asked to close after its last reply, which is out. Shutting the write side and
+   * reading until the peer closes (rather than closing at once) keeps unread request bytes from
+   * turning the close into a reset that could destroy the reply in flight.
+   */
+  private finish(fd: number): void {
+    shutdownWrite(fd);
+    this.state[fd] = DRAINING;
+  }
+
+  private drain(fd: number): void {
+    const n = recv(fd, this.buf, RECV_BYTES);
+    if (n === 0 || (n < 0 && n !== -EAGAIN && n !== -EINTR)) this.drop(fd);
+  }
+
+  private drop(fd: number): void {
+    this.readiness.remove(fd);
+    close(fd);
+    this.state[fd] = FREE;
+    this.sessions[fd] = null;
+    this.pending[fd] = null;
+  }
+
+  closeAll(): void {
+    for (let fd = 0; fd < this.state.length; fd++) if (this.state[fd] !== FREE) this.drop(fd);
+  }
+}
+
+/**
+ * Listens, then runs `readiness` in slices of at most SLICE_MS (or until a wait finds nothing to do),
+ * yielding to Node's loop between slices with setImmediate so signal handlers (and close()) can run.
+ * close() only sets a flag; the next slice sees it, closes every descriptor and resolves.
+ */
+export function serveFds(o: ModelOptions, makeReadiness: (conns: Connections) => Readiness, waitMs: number): Promise<RunningServer> {
+  const listener = listenTcp(o.host, o.port, { nonBlocking: true });
+  const conns = new Connections(listener.fd, o.protocol);
+  let readiness: Readiness;
+  try {
+    readiness = makeReadiness(conns);
+    conns.attach(readiness);
+    if (!readiness.add(listener.fd)) throw new Error(`cannot watch the listening socket (descriptor ${listener.fd})`);
+  } catch (e) {
+    close(listener.fd);
+    throw e;
+  }
+  let stopping = false;
+  let reported = false;
+  let closed!: () => void;
+  const done = new Promise<void>((resolve) => (closed = resolve));
+
+  const reportLimit = (): void => {
+    if (reported || conns.refused === 0 || !readiness.refusedReason) return;
+    reported = true;
+    const m: LimitMessage = { event: 'limit', reason: readiness.refusedReason(conns.refused) };
+    writeSync(1, JSON.stringify(m) + '\n');
+  };
+
+  const slice = (): void => {
+    if (stopping) {
+      reportLimit();
+      conns.closeAll();
+      readiness.close();
+      close(listener.fd);
+      closed();
+      return;
+    }
+    const until = performance.now() + SLICE_MS;
+    while (!readiness.turn(waitMs) && performance.now() < until);
+    reportLimit();
+    setImmediate(slice);
+  };
+  setImmediate(slice);
+
+  return Promise.resolve({
+    host: o.host,
+    port: listener.port,
+    close: () => {
+      stopping = true;
+      return done;
+    },
+  });
+}

@@ -1,0 +1,101 @@
+// Every model in the catalog, on every protocol it serves, answers the same bytes. A new model is
+// tested by adding it to the catalog.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODELS } from '../../servers/catalog.js';
+import { groupMembers } from '../../harness/sampler.js';
+import { connect, parseResponses, readUntil, seededBytes, seededInts, startServer, type TestServer } from '../helpers/server.js';
+
+const MiB = 1 << 20;
+
+for (const model of MODELS) {
+  for (const protocol of model.protocols) {
+    describe(`${model.name} ${protocol}`, () => {
+      let server: TestServer;
+      beforeAll(async () => {
+        server = await startServer(model.name, protocol, ['--workers', '4']);
+      });
+      afterAll(async () => {
+        if (!server) return;
+        await server.stop();
+        // SIGTERM to the group leaves nothing behind: no worker process, no forked child.
+        expect(groupMembers(server.child.pid)).toEqual([]);
+      });
+
+      if (protocol === 'echo') {
+        it('echoes 1 MiB sent in random-sized chunks back exactly', async () => {
+          const data = seededBytes(MiB, 7);
+          const next = seededInts(11);
+          const socket = await connect(server.port);
+          const reply = readUntil(socket, (got) => got.length >= data.length, 30_000);
+          for (let at = 0; at < data.length; ) {
+            const n = 1 + (next() % 16384);
+            socket.write(data.subarray(at, at + n));
+            at += n;
+          }
+          const got = await reply;
+          socket.destroy();
+          expect(got.length).toBe(data.length);
+          expect(got.equals(data)).toBe(true);
+        });
+
+        it('serves several connections at once, each its own bytes', async () => {
+          const sockets = await Promise.all([1, 2, 3].map(() => connect(server.port)));
+          const payloads = sockets.map((_, i) => seededBytes(4096, 100 + i));
+          const replies = sockets.map((s, i) => readUntil(s, (got) => got.length >= payloads[i]!.length));
+          sockets.forEach((s, i) => s.write(payloads[i]!));
+          const got = await Promise.all(replies);
+          sockets.forEach((s) => s.destroy());
+          got.forEach((g, i) => expect(g.equals(payloads[i]!)).toBe(true));
+        });
+      } else {
+        it('answers keep-alive requests on one connection', async () => {
+          const socket = await connect(server.port);
+          for (let i = 0; i < 3; i++) {
+            const reply = readUntil(socket, (got) => parseResponses(got).length === 1);
+            socket.write('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+            const [res] = parseResponses(await reply);
+            expect(res!.status).toBe(200);
+            expect(res!.body.toString()).toBe('Hello, World!');
+          }
+          socket.destroy();
+        });
+
+        it('answers pipelined requests in order', async () => {
+          const body = seededBytes(3000, 5);
+          const socket = await connect(server.port);
+          const reply = readUntil(socket, (got) => parseResponses(got).length === 4);
+          socket.write(
+            Buffer.concat([
+              Buffer.from('GET / HTTP/1.1\r\nHost: t\r\n\r\n'),
+              Buffer.from(`POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: ${body.length}\r\n\r\n`),
+              body,
+              Buffer.from('GET /missing HTTP/1.1\r\nHost: t\r\n\r\n'),
+              Buffer.from('GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'),
+            ]),
+          );
+          const res = parseResponses(await reply);
+          socket.destroy();
+          expect(res.map((r) => r.status)).toEqual([200, 200, 404, 200]);
+          expect(res[1]!.body.equals(body)).toBe(true);
+          expect(res[3]!.headers.connection?.toLowerCase()).toBe('close');
+        });
+      }
+
+      it('survives a client that resets its connection mid-message', async () => {
+        const victim = await connect(server.port);
+        victim.write(protocol === 'echo' ? seededBytes(200_000, 3) : 'POST /echo HTTP/1.1\r\nContent-Length: 100000\r\n\r\npartial');
+        await new Promise((r) => setTimeout(r, 50));
+        victim.resetAndDestroy();
+        await new Promise((r) => setTimeout(r, 100));
+        const socket = await connect(server.port);
+        const request = protocol === 'echo' ? Buffer.from('still here\n') : Buffer.from('GET / HTTP/1.1\r\nHost: t\r\n\r\n');
+        const reply = readUntil(socket, (got) => (protocol === 'echo' ? got.length >= request.length : parseResponses(got).length === 1));
+        socket.write(request);
+        const got = await reply;
+        socket.destroy();
+        if (protocol === 'echo') expect(got.equals(request)).toBe(true);
+        else expect(parseResponses(got)[0]!.status).toBe(200);
+      });
+    });
+  }
+}
