@@ -36,18 +36,26 @@ export interface StartOptions {
   /** CPUs to pin the child to with taskset, or null. */
   cpus: number[] | null;
   env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Pass stderr through to ours (progress of a nested run) instead of keeping its tail. */
+  inheritStderr?: boolean;
 }
 
 export function startGroup(command: string, args: string[], o: StartOptions): Child {
   const [file, argv] = o.cpus ? ['taskset', ['-c', o.cpus.join(','), command, ...args]] : [command, args];
   // detached: setsid() in the child, so it leads a new process group that we can end as a whole.
-  const proc = spawn(file, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env });
+  const proc = spawn(file, argv, {
+    detached: true,
+    stdio: ['ignore', 'pipe', o.inheritStderr ? 'inherit' : 'pipe'],
+    env: o.env ?? process.env,
+    cwd: o.cwd,
+  });
   if (proc.pid === undefined) throw new Error(`could not start ${command}`);
   const pid = proc.pid;
   live.add(pid);
   const tail: string[] = [];
-  proc.stderr!.setEncoding('utf8');
-  proc.stderr!.on('data', (d: string) => {
+  proc.stderr?.setEncoding('utf8');
+  proc.stderr?.on('data', (d: string) => {
     tail.push(d);
     while (tail.length > 20) tail.shift();
   });

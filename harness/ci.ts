@@ -1,0 +1,93 @@
+// The CI entry's machinery: merging single-repetition runs, and building a base revision in a
+// temporary git worktree so base and current can run alternately on the same machine.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from './paths.js';
+import { startGroup } from './processes.js';
+import { readResults, type Results } from './results.js';
+
+export class CiError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'EBASEREF' | 'EBASEBUILD' | 'EBASERUN',
+  ) {
+    super(message);
+  }
+}
+
+/** The plan bench:ci runs unless told otherwise: a few models, both protocols, two concurrencies, 5 repetitions. */
+export const CI_PLAN = ['--models', 'async,node-http,epoll', '--concurrency', '1,32', '--duration', '1s', '--warmup', '0.5s', '--repetitions', '5'];
+
+/** One results file from runs of one repetition each: run i becomes repetition i. */
+export function mergeRepetitions(runs: Results[], runId: string, command: string): Results {
+  if (runs.length === 0) throw new Error('mergeRepetitions: no runs');
+  const first = runs[0]!;
+  return {
+    ...first,
+    runId,
+    command,
+    finishedAt: runs.at(-1)!.finishedAt,
+    settings: { ...first.settings, repetitions: runs.length },
+    cells: runs.flatMap((r, i) => r.cells.map((c) => ({ ...c, repetition: i + 1 }))),
+  };
+}
+
+function git(args: string[], cwd = PROJECT_ROOT): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+export interface BaseCheckout {
+  dir: string;
+  sha: string;
+  remove(): void;
+}
+
+/** Checks out `ref` in a temporary worktree and compiles it; node_modules are shared when the lock files match. */
+export function buildBase(ref: string, log: (line: string) => void): BaseCheckout {
+  let sha: string;
+  try {
+    sha = git(['rev-parse', '--verify', `${ref}^{commit}`]);
+  } catch {
+    throw new CiError(`--base-ref: "${ref}" is not a commit in this repository`, 'EBASEREF');
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bench-base-'));
+  rmSync(dir, { recursive: true });
+  git(['worktree', 'add', '--detach', dir, sha]);
+  const remove = (): void => {
+    try {
+      git(['worktree', 'remove', '--force', dir]);
+    } catch {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  try {
+    const sameLock = readFileSync(join(dir, 'package-lock.json'), 'utf8') === readFileSync(join(PROJECT_ROOT, 'package-lock.json'), 'utf8');
+    if (sameLock) symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules'));
+    else {
+      log(`base ${sha.slice(0, 10)}: dependencies differ, running npm ci in ${dir}`);
+      execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    }
+    execFileSync(process.execPath, [join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: dir, stdio: 'inherit' });
+    if (!existsSync(join(dir, 'dist', 'scripts', 'bench.js'))) throw new Error('it has no dist/scripts/bench.js after building');
+  } catch (e) {
+    remove();
+    throw new CiError(`--base-ref ${ref}: cannot build ${sha.slice(0, 10)}: ${(e as Error).message.split('\n')[0]}`, 'EBASEBUILD');
+  }
+  log(`base ${ref} = ${sha.slice(0, 10)} built in ${dir}`);
+  return { dir, sha, remove };
+}
+
+/** Runs one repetition of the plan with the bench of `root` (a checkout with dist/) and reads its results. */
+export async function runOneRepetition(root: string, planArgs: string[], out: string, what: string): Promise<Results> {
+  const child = startGroup(process.execPath, [join(root, 'dist', 'scripts', 'bench.js'), ...planArgs, '--repetitions', '1', '--out', out], {
+    cpus: null,
+    cwd: root,
+    inheritStderr: true,
+  });
+  const code = await child.exited;
+  // Exit 1 means some cell failed: that is data, and the comparison calls it inconclusive.
+  if (code !== 0 && code !== 1) throw new CiError(`${what}: bench exited with ${code}; it may not accept this plan's flags`, 'EBASERUN');
+  return readResults(join(out, readlinkSync(join(out, 'latest'))));
+}

@@ -1,0 +1,123 @@
+// `npm run bench` end to end with a tiny plan: the results file, the charts and the report are
+// real, bad input starts nothing, and Ctrl-C leaves no process behind.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadImage } from '@napi-rs/canvas';
+import { describe, expect, it } from 'vitest';
+import { dist } from '../../harness/paths.js';
+import { readResults, SCHEMA_VERSION, type Cell } from '../../harness/results.js';
+
+const bench = dist('scripts/bench.js');
+
+/** Every process on the machine whose environment carries `tag`. */
+function tagged(tag: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, 'latin1').includes(tag)) pids.push(Number(name));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
+function expectCellShape(c: Cell): void {
+  expect(c.status, `${c.model} ${c.protocol} c=${c.concurrency}: ${c.reason ?? ''}`).toBe('ok');
+  expect(c.scenario).toBe('steady');
+  expect(c.ops).toBeGreaterThan(0);
+  expect(c.opsPerSec).toBeCloseTo(c.ops / c.durationS, 6);
+  expect(c.bytesPerSec).toBeGreaterThan(0);
+  expect(c.errors).toEqual({ total: 0, byCode: {} });
+  const l = c.latencyUs;
+  expect(l.p50).toBeGreaterThan(0);
+  expect(l.p50).toBeLessThanOrEqual(l.p90);
+  expect(l.p90).toBeLessThanOrEqual(l.p99);
+  expect(l.p99).toBeLessThanOrEqual(l.p999);
+  expect(l.p999).toBeLessThanOrEqual(l.max);
+  const s = c.server;
+  expect(s.cpuUserS + s.cpuSysS).toBeGreaterThan(0);
+  expect(s.cpuPercent).toBeGreaterThan(0);
+  expect(s.rssPeakBytes).toBeGreaterThanOrEqual(s.rssMeanBytes);
+  expect(s.rssMeanBytes).toBeGreaterThan(10 * 2 ** 20);
+  expect(s.threadsPeak).toBeGreaterThanOrEqual(1);
+  expect(s.processesPeak).toBe(1);
+  expect(s.ctxVoluntary + s.ctxInvoluntary).toBeGreaterThan(0);
+  expect(typeof c.client.saturated).toBe('boolean');
+  expect(c.client.cpuPercent).toBeGreaterThan(0);
+}
+
+describe('npm run bench', () => {
+  it('runs a tiny plan into a results file, charts and a report', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
+    const args = ['--models', 'async,node-http', '--concurrency', '1,4', '--duration', '0.5s', '--warmup', '0.2s', '--out', out];
+    const r = spawnSync(process.execPath, [bench, ...args], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/\[1\/6\] async echo c=1 rep 1/);
+
+    const runDir = join(out, readlinkSync(join(out, 'latest')));
+    const results = readResults(runDir);
+    expect(results.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(results.finishedAt).not.toBeNull();
+    expect(results.command).toContain('--models async,node-http');
+    expect(results.env.cpus).toBeGreaterThanOrEqual(1);
+    expect(results.env.node).toBe(process.version);
+    expect(results.settings).toMatchObject({ durationS: 0.5, warmupS: 0.2, concurrency: [1, 4], repetitions: 1 });
+    const keys = results.cells.map((c) => `${c.model}/${c.protocol}/${c.concurrency}`).sort();
+    expect(keys).toEqual(['async/echo/1', 'async/echo/4', 'async/http/1', 'async/http/4', 'node-http/http/1', 'node-http/http/4']);
+    for (const c of results.cells) expectCellShape(c);
+
+    const charts = readdirSync(join(runDir, 'charts')).filter((f) => f.endsWith('.png'));
+    expect(charts).toEqual(expect.arrayContaining(['echo-throughput.png', 'http-throughput.png', 'echo-latency-p99.png', 'http-rss.png']));
+    for (const f of charts) {
+      const img = await loadImage(readFileSync(join(runDir, 'charts', f)));
+      expect([img.width, img.height]).toEqual([1200, 600]);
+    }
+    const md = readFileSync(join(runDir, 'report.md'), 'utf8');
+    expect(md).toContain('![');
+    expect(md).toMatch(/\| async \| 4 \|/);
+    expect(existsSync(join(runDir, 'report.html'))).toBe(true);
+  });
+
+  it('rejects bad input with one line and exit 2, starting nothing', () => {
+    const out = mkdtempSync(join(tmpdir(), 'bench-bad-'));
+    const r = spawnSync(process.execPath, [bench, '--models', 'nope', '--out', out], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^bench: --models: unknown model "nope"; known: async, /);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('ends every process it started when interrupted, keeping the cells already measured', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'bench-int-'));
+    const tag = `CB_TEST_TAG=${process.pid}-${Date.now()}`;
+    const [k, v] = tag.split('=') as [string, string];
+    const child = spawn(process.execPath, [bench, '--models', 'async', '--protocols', 'echo', '--concurrency', '1,2,3', '--duration', '2s', '--warmup', '0s', '--out', out], {
+      env: { ...process.env, [k]: v },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (stderr.includes('[2/3]')) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 50);
+    });
+    await new Promise((r) => setTimeout(r, 500)); // the second cell's server and client are running now
+    expect(tagged(tag).length).toBeGreaterThanOrEqual(3); // bench, server, client
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(130);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(tagged(tag)).toEqual([]);
+    const results = readResults(join(out, readlinkSync(join(out, 'latest'))));
+    expect(results.cells).toHaveLength(1);
+    expect(results.cells[0]!.status).toBe('ok');
+  });
+});
