@@ -83,9 +83,9 @@ export function formatNumber(x: number, digits: number): string {
   return int!.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (frac ? `.${frac}` : '');
 }
 
-/** Every failed/limit repetition with its reason, and every repetition with a saturated client. */
+/** Models left out of the plan, every failed/limit repetition with its reason, and every saturated client. */
 export function notes(results: Results): string[] {
-  const out: string[] = [];
+  const out: string[] = (results.settings.skipped ?? []).map((s) => `${s.model} was left out of this run: ${s.reason}`);
   for (const c of results.cells) {
     const where = `${c.model} ${c.protocol}${c.scenario === 'steady' ? '' : ` ${c.scenario}`} at concurrency ${c.concurrency}, repetition ${c.repetition}`;
     if (c.status !== 'ok') out.push(`${where}: ${c.status}: ${c.reason ?? 'no reason recorded'}`);
