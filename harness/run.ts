@@ -87,7 +87,7 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
 }
 
 /** results/latest -> the newest run folder (replaced atomically). */
-function pointLatest(out: string, runId: string): void {
+export function pointLatest(out: string, runId: string): void {
   const tmp = join(out, `.latest-${process.pid}`);
   rmSync(tmp, { force: true });
   try {

@@ -9,7 +9,7 @@ import { parsePlan, PlanError } from '../harness/plan.js';
 import { killAllGroups } from '../harness/processes.js';
 import { writeReport } from '../harness/report.js';
 import { readResults, ResultsError, writeJsonAtomic, type Results } from '../harness/results.js';
-import { newRunId, runPlan } from '../harness/run.js';
+import { newRunId, pointLatest, runPlan } from '../harness/run.js';
 
 const log = (line: string): void => void process.stderr.write(line + '\n');
 
@@ -121,6 +121,7 @@ async function alternate(ref: string, planArgs: string[], repetitions: number, o
     writeJsonAtomic(join(runDir, 'base', 'results.json'), base);
     writeJsonAtomic(join(runDir, 'results.json'), current);
     rmSync(join(runDir, '.reps'), { recursive: true, force: true }); // merged above; the per-repetition runs are copies
+    pointLatest(out, runId);
     return { base, current, runDir };
   } finally {
     checkout.remove();
