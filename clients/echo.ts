@@ -22,8 +22,9 @@ export interface EchoLoadOptions {
   /** A message unanswered for this long counts as a `timeout` error and its connection is replaced. */
   timeoutMs: number;
   /**
-   * Warm-up starts once every connection has completed a first exchange, or once none has for this
-   * long (a pool that serves N connections at once starves the rest: waiting longer shows nothing).
+   * Warm-up starts once every connection has completed a first exchange, or once at least one has
+   * and no other has for this long (a pool that serves N connections at once starves the rest:
+   * waiting longer shows nothing).
    * A model that keeps making progress (a process per connection starting one child after another)
    * gets up to connectCapMs.
    */
@@ -166,7 +167,8 @@ export function runEchoLoad(o: EchoLoadOptions, onMeasuring: () => void = () => 
     if (now < nextScan) continue;
     nextScan = now + 100;
     scanTimeouts(now);
-    if (phase === Phase.Connect && (servedCount === total || now - lastServedAt > o.connectStallMs || now - t0 > o.connectCapMs)) {
+    const stalled = servedCount > 0 && now - lastServedAt > o.connectStallMs;
+    if (phase === Phase.Connect && (servedCount === total || stalled || now - t0 > o.connectCapMs)) {
       if (servedCount === 0) {
         throw new Error(`no connection to ${o.host}:${o.port} completed an exchange: ${JSON.stringify(byCode)}`);
       }

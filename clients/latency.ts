@@ -21,11 +21,14 @@ export function recordUs(h: hdr.Histogram, us: number): void {
 
 export function summarizeUs(h: hdr.Histogram): LatencyUs {
   if (h.totalCount === 0) return { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
+  // A percentile is reported as the top of its bucket (3 significant digits), which can exceed the
+  // exact maximum recorded; no percentile is above the maximum.
+  const at = (p: number): number => Math.min(h.getValueAtPercentile(p), h.maxValue);
   return {
-    p50: h.getValueAtPercentile(50),
-    p90: h.getValueAtPercentile(90),
-    p99: h.getValueAtPercentile(99),
-    p999: h.getValueAtPercentile(99.9),
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    p999: at(99.9),
     max: h.maxValue,
     mean: Math.round(h.mean * 10) / 10,
   };

@@ -138,9 +138,9 @@ async function measure(client: Child, server: Child, sampler: TreeSampler, plan:
   const overBudget = new Promise<never>((_, reject) => (stopBudget = reject));
   const timer = setInterval(() => {
     sampler.tick();
-    if (sampler.lastRssBytes > plan.memoryBudgetBytes) {
+    if (sampler.lastMemoryBytes > plan.memoryBudgetBytes) {
       const mib = (b: number): string => `${Math.round(b / 2 ** 20)} MiB`;
-      stopBudget(new LimitReached(`server tree RSS ${mib(sampler.lastRssBytes)} crossed the memory budget of ${mib(plan.memoryBudgetBytes)}`));
+      stopBudget(new LimitReached(`server tree memory ${mib(sampler.lastMemoryBytes)} crossed the memory budget of ${mib(plan.memoryBudgetBytes)}`));
     }
   }, SAMPLE_INTERVAL_MS);
   const timeoutMs = (plan.warmupS + plan.durationS) * 1000 + CONNECT_CAP_MS + 15_000;

@@ -28,7 +28,7 @@ export interface Plan {
   out: string;
   /** Pin server and client to different CPUs when the machine has two or more. */
   pin: boolean;
-  /** A server tree above this many bytes of RSS is stopped and its cell recorded as `limit`. */
+  /** A server tree above this many bytes (PSS, or RSS until PSS is read) is stopped and its cell recorded as `limit`. */
   memoryBudgetBytes: number;
   quick: boolean;
 }
@@ -245,7 +245,7 @@ results/<run-id>/results.json as it goes, then charts and report.md beside it.
   --repetitions N      times each cell runs, interleaved across cells (default: ${DEFAULTS.repetitions})
   --payload BYTES      echo message size (default: ${DEFAULTS.payload})
   --workers N          threads/processes for pooled models (default: ${DEFAULTS.workers}: 2 per CPU, at least 4)
-  --memory-budget SIZE stop a server tree above this RSS and record "limit" (default: ${DEFAULTS['memory-budget']}, half the RAM)
+  --memory-budget SIZE stop a server tree above this memory (PSS) and record "limit" (default: ${DEFAULTS['memory-budget']}, half the RAM)
   --pin auto|off       pin server and client to different CPUs with taskset (default: ${DEFAULTS.pin})
   --out DIR            where run folders go (default: ${DEFAULTS.out})
   --quick              smoke plan: concurrency ${QUICK.concurrency}, duration ${QUICK.duration}, warm-up ${QUICK.warmup}

@@ -121,7 +121,7 @@ export interface Settings {
   workers: number;
   /** Interval between /proc samples of the server tree, ms. */
   sampleIntervalMs: number;
-  /** A server tree whose RSS crosses this is stopped and its cell recorded as `limit`, bytes. */
+  /** A server tree whose memory (PSS summed over the tree; RSS until PSS is read) crosses this is stopped and its cell recorded as `limit`, bytes. */
   memoryBudgetBytes: number;
   scenarios: Scenario[];
   /** Idle connections held open beside the load in the `idle` scenario. */

@@ -69,23 +69,39 @@ export function groupMembers(pgrp: number): ProcStat[] {
   return out;
 }
 
-/** Context switches summed over the threads of a process alive now. */
-function contextSwitches(pid: number): { voluntary: number; involuntary: number } {
-  let voluntary = 0;
-  let involuntary = 0;
+/**
+ * Context switches of each thread of a process alive now, by thread id. Per thread, because a
+ * thread that ends takes its counts with it: summed per process, the total would go down.
+ */
+function threadSwitches(pid: number): { tid: number; voluntary: number; involuntary: number }[] {
   let tids: string[] = [];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return { voluntary, involuntary };
+    return [];
   }
+  const out: { tid: number; voluntary: number; involuntary: number }[] = [];
   for (const tid of tids) {
     const t = readText(`/proc/${pid}/task/${tid}/status`);
     if (t === null) continue;
-    voluntary += Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(t)?.[1] ?? 0);
-    involuntary += Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(t)?.[1] ?? 0);
+    out.push({
+      tid: Number(tid),
+      voluntary: Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(t)?.[1] ?? 0),
+      involuntary: Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(t)?.[1] ?? 0),
+    });
   }
-  return { voluntary, involuntary };
+  return out;
+}
+
+/** PSS summed over the processes, or null when any one cannot be read (then the sum would understate). */
+function treePss(procs: readonly ProcStat[]): number | null {
+  let sum = 0;
+  for (const p of procs) {
+    const one = pssBytes(p.pid);
+    if (one === null) return null;
+    sum += one;
+  }
+  return sum;
 }
 
 function pssBytes(pid: number): number | null {
@@ -107,6 +123,7 @@ interface Counter {
 export class TreeSampler {
   private cpuUser = new Map<number, Counter>();
   private cpuSys = new Map<number, Counter>();
+  /** By thread id (thread ids are unique machine-wide while alive). */
   private ctxVol = new Map<number, Counter>();
   private ctxInv = new Map<number, Counter>();
   private rssPeak = 0;
@@ -119,8 +136,13 @@ export class TreeSampler {
   private windowEnd = 0;
   private ticks = 0;
   private measuring = false;
-  /** RSS of the whole tree at the last sample, for the memory budget. */
-  lastRssBytes = 0;
+  /**
+   * Memory of the whole tree for the memory budget: PSS (shared pages counted once) from the last
+   * slow sample when there was one, else RSS. Kept before the window too, so a model that starts
+   * hundreds of processes while connections open is stopped in time.
+   */
+  lastMemoryBytes = 0;
+  private lastPss: number | null = null;
 
   /** `slowEvery`: PSS and per-thread context switches are read on every n-th sample (they are costlier). */
   constructor(
@@ -134,9 +156,9 @@ export class TreeSampler {
     this.sample(true, true);
   }
 
-  /** One sample; call every interval. Before begin() it only updates lastRssBytes. */
+  /** One sample; call every interval. Before begin() it only keeps lastMemoryBytes. */
   tick(): void {
-    this.sample(false, this.measuring && ++this.ticks % this.slowEvery === 0);
+    this.sample(false, ++this.ticks % this.slowEvery === 0);
   }
 
   end(): void {
@@ -153,8 +175,10 @@ export class TreeSampler {
       rss += p.rssBytes;
       threads += p.threads;
     }
-    this.lastRssBytes = rss;
+    if (slow) this.lastPss = treePss(procs);
+    this.lastMemoryBytes = this.lastPss ?? rss;
     if (!this.measuring) return;
+    if (this.lastPss !== null && slow) this.pssPeak = Math.max(this.pssPeak ?? 0, this.lastPss);
     for (const p of procs) {
       track(this.cpuUser, p.pid, p.utimeTicks, first);
       track(this.cpuSys, p.pid, p.stimeTicks, first);
@@ -165,15 +189,12 @@ export class TreeSampler {
     this.threadsPeak = Math.max(this.threadsPeak, threads);
     this.processesPeak = Math.max(this.processesPeak, procs.length);
     if (!slow) return;
-    let pss: number | null = 0;
     for (const p of procs) {
-      const cs = contextSwitches(p.pid);
-      track(this.ctxVol, p.pid, cs.voluntary, first);
-      track(this.ctxInv, p.pid, cs.involuntary, first);
-      const one = pssBytes(p.pid);
-      pss = pss === null || one === null ? null : pss + one;
+      for (const t of threadSwitches(p.pid)) {
+        track(this.ctxVol, t.tid, t.voluntary, first);
+        track(this.ctxInv, t.tid, t.involuntary, first);
+      }
     }
-    if (pss !== null) this.pssPeak = Math.max(this.pssPeak ?? 0, pss);
   }
 
   /** Window length as this sampler saw it, seconds. */

@@ -69,7 +69,7 @@ export const MODELS: readonly ModelInfo[] = [
   {
     name: 'native-epoll',
     family: 'native',
-    description: 'the same single-threaded epoll loop in C, built at bench time: the ceiling the TypeScript models are measured against',
+    description: 'the same single-threaded, level-triggered epoll loop in C (native/epoll-server.c, compiled with cc -O2 on first start), same bytes on the wire: the ceiling the TypeScript models are measured against',
     protocols: ['echo', 'http'],
     requires: 'cc',
     limits: 'needs a C compiler (cc); left out of the plan with a note when there is none',
@@ -77,9 +77,9 @@ export const MODELS: readonly ModelInfo[] = [
   {
     name: 'process-per-connection',
     family: 'per-process',
-    description: 'an acceptor hands each connection to a new child process that serves it with blocking recv/send and exits when it closes',
+    description: 'an acceptor thread blocks in accept() and hands each connection to a new Node child process (as its fd 3) that serves it with blocking recv/send and exits when it closes',
     protocols: ['echo', 'http'],
-    limits: 'a Node process per connection (about 40 MiB and 75 ms to start); cells stop at the memory budget',
+    limits: 'a Node process per connection (about 40 MiB and 75 ms to start, paid in connect-to-first-byte); a child that cannot be started closes its connection and is reported as limit; cells stop at the memory budget',
   },
   {
     name: 'prefork',
@@ -92,15 +92,15 @@ export const MODELS: readonly ModelInfo[] = [
   {
     name: 'cluster',
     family: 'per-process',
-    description: 'node:cluster with N worker processes, each running the async model: the multi-process setup Node users deploy',
+    description: 'node:cluster with N worker processes, each running the async model: the multi-process setup Node users deploy; the primary accepts and hands connections round-robin to the workers over IPC',
     protocols: ['echo', 'http'],
   },
   {
     name: 'thread-per-connection',
     family: 'worker-thread',
-    description: 'a new worker thread per connection, serving it with blocking recv/send, ending when it closes',
+    description: 'an acceptor thread blocks in accept() and starts a new worker thread per connection, serving it with blocking recv/send, ending when it closes',
     protocols: ['echo', 'http'],
-    limits: 'a worker thread per connection (about 8 MiB and 27 ms to start)',
+    limits: 'a worker thread per connection (about 8 MiB and 27 ms to start, paid in connect-to-first-byte); each idle thread wakes every 200 ms to look for shutdown; a thread that cannot be started closes its connection and is reported as limit',
   },
   {
     name: 'thread-pool',

@@ -52,7 +52,6 @@ async function main(): Promise<void> {
   const o = parse();
   const model = (await import(`./models/${o.model}.js`)) as Model;
   const server = await model.start(o);
-  say({ event: 'listening', host: server.host, port: server.port, pid: process.pid });
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;
@@ -63,8 +62,11 @@ async function main(): Promise<void> {
       () => process.exit(1),
     );
   };
+  // Handlers first: whoever reads the listening line may send SIGTERM at once, and the default
+  // action would end this process without ending the children or threads it started.
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  say({ event: 'listening', host: server.host, port: server.port, pid: process.pid });
 }
 
 main().catch((e: Error & { code?: string }) => {

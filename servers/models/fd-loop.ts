@@ -65,9 +65,11 @@ export class Connections {
   private readiness!: Readiness;
   private state = new Uint8Array(1024);
   private readonly sessions: (Session | null)[] = [];
-  /** Bytes still to send per descriptor while WRITING, from pendingAt onwards. */
+  /**
+   * The bytes still to send per descriptor while WRITING. Re-sliced only when a send makes progress,
+   * so retrying a blocked socket (busy-poll does on every pass) allocates nothing.
+   */
   private readonly pending: (Buffer | null)[] = [];
-  private pendingAt = new Int32Array(1024);
   private readonly buf = Buffer.alloc(RECV_BYTES);
   /** buf.subarray(0, n) made once per length n, so a read allocates nothing. */
   private readonly views: (Buffer | undefined)[] = [];
@@ -104,10 +106,7 @@ export class Connections {
         this.refused++;
         continue;
       }
-      if (fd >= this.state.length) {
-        this.state = grown(this.state, fd, FREE);
-        this.pendingAt = grown(this.pendingAt, fd, 0);
-      }
+      if (fd >= this.state.length) this.state = grown(this.state, fd, FREE);
       this.state[fd] = READING;
       this.sessions[fd] = createSession(this.protocol);
       this.pending[fd] = null;
@@ -140,25 +139,18 @@ export class Connections {
       return;
     }
     if (sent < 0 && sent !== -EAGAIN && sent !== -EINTR) return this.drop(fd);
-    const done = sent > 0 ? sent : 0;
-    if (out.buffer === this.buf.buffer) {
-      // The reply is (part of) the receive buffer, which the next read overwrites: copy the rest.
-      this.pending[fd] = Buffer.from(out.subarray(done));
-      this.pendingAt[fd] = 0;
-    } else {
-      this.pending[fd] = out;
-      this.pendingAt[fd] = done;
-    }
+    const rest = sent > 0 ? out.subarray(sent) : out;
+    // A reply in the receive buffer (echo) is overwritten by the next read anywhere: copy the rest.
+    // Anything else (HTTP replies) belongs to this connection already and is kept as is.
+    this.pending[fd] = out.buffer === this.buf.buffer ? Buffer.from(rest) : rest;
     this.state[fd] = WRITING;
     this.readiness.watchWrite(fd, true);
   }
 
   private flush(fd: number): void {
     const p = this.pending[fd]!;
-    const at = this.pendingAt[fd]!;
-    const left = p.length - at;
-    const sent = send(fd, at === 0 ? p : p.subarray(at), left);
-    if (sent === left) {
+    const sent = send(fd, p, p.length);
+    if (sent === p.length) {
       this.pending[fd] = null;
       this.state[fd] = READING;
       this.readiness.watchWrite(fd, false);
@@ -166,7 +158,7 @@ export class Connections {
       return;
     }
     if (sent < 0 && sent !== -EAGAIN && sent !== -EINTR) return this.drop(fd);
-    if (sent > 0) this.pendingAt[fd] = at + sent;
+    if (sent > 0) this.pending[fd] = p.subarray(sent);
   }
 
   /**

@@ -1,0 +1,517 @@
+/*
+ * The ceiling the TypeScript models are measured against: the same single-threaded, level-triggered
+ * epoll loop as servers/models/epoll.ts, in C, serving the same echo and HTTP/1.1 bytes as
+ * servers/protocols/ (the HTTP parser below follows http.ts rule for rule: same replies, same header
+ * order, same 400/413/431/501/505 cases, keep-alive, pipelining and Connection: close).
+ *
+ * Usage: epoll-server --protocol echo|http --port 0 [--host 127.0.0.1]
+ * Prints {"event":"listening","host":...,"port":N,"pid":P} when ready; exits 0 on SIGTERM or SIGINT.
+ * Build: cc -O2 -o native/build/epoll-server native/epoll-server.c
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RECV_BYTES 65536
+#define MAX_EVENTS 1024
+#define MAX_HEAD_BYTES 8192
+#define MAX_BODY_BYTES (16L * 1024 * 1024)
+
+enum { READING = 1, WRITING, DRAINING }; /* connection states, as in fd-loop.ts */
+
+/* Reply kinds, indexed into CANNED; parse errors are returned as a negative kind. */
+enum { HELLO, NOT_FOUND, ROOT_405, ECHO_405, BAD_REQUEST, TOO_LARGE, HEAD_TOO_LARGE, NOT_IMPLEMENTED, BAD_VERSION, NKINDS };
+#define ECHO 100
+#define INCOMPLETE 0
+
+static const struct { const char *status, *body, *extra; } CANNED[NKINDS] = {
+    {"200 OK", "Hello, World!", ""},
+    {"404 Not Found", "Not Found", ""},
+    {"405 Method Not Allowed", "Method Not Allowed", "Allow: GET, HEAD\r\n"},
+    {"405 Method Not Allowed", "Method Not Allowed", "Allow: POST\r\n"},
+    {"400 Bad Request", "Bad Request", ""},
+    {"413 Content Too Large", "Content Too Large", ""},
+    {"431 Request Header Fields Too Large", "Request Header Fields Too Large", ""},
+    {"501 Not Implemented", "Not Implemented", ""},
+    {"505 HTTP Version Not Supported", "HTTP Version Not Supported", ""},
+};
+
+struct conn {
+    int fd;
+    int state;
+    /* HTTP session */
+    int closing;
+    uint8_t *head; /* a head split across reads, MAX_HEAD_BYTES, allocated on first need */
+    int head_len;
+    long body_left;
+    uint8_t *body; /* an echo body arriving over several reads */
+    long body_at;
+    /* the request being parsed */
+    int kind, omit_body, http10, transfer_encoding, conn_close, conn_keep_alive, keep_alive;
+    long content_length;
+    /* bytes still to send while WRITING */
+    uint8_t *out;
+    size_t out_len, out_at, out_cap;
+};
+
+static int is_http;
+static int ep;
+static int listen_fd;
+static struct conn **conns;
+static int conns_cap;
+static uint8_t rbuf[RECV_BYTES];
+static volatile sig_atomic_t stopping;
+
+/* ---- replies, rebuilt when the second changes ---- */
+
+static time_t cached_second = -1;
+static char replies[NKINDS][2][2][512]; /* [kind][close][omit body] */
+static int reply_len[NKINDS][2][2];
+static char echo_heads[2][192];
+static int echo_head_len[2];
+
+static void refresh_replies(void) {
+    time_t now = time(NULL);
+    if (now == cached_second) return;
+    struct tm tm;
+    char date[64];
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    for (int k = 0; k < NKINDS; k++) {
+        for (int close = 0; close < 2; close++) {
+            int head = snprintf(replies[k][close][0], sizeof replies[k][close][0],
+                                "HTTP/1.1 %s\r\nServer: concurrency-bench\r\nDate: %s\r\nContent-Type: text/plain\r\n"
+                                "%sConnection: %s\r\nContent-Length: %zu\r\n\r\n",
+                                CANNED[k].status, date, CANNED[k].extra, close ? "close" : "keep-alive", strlen(CANNED[k].body));
+            memcpy(replies[k][close][1], replies[k][close][0], (size_t)head);
+            reply_len[k][close][1] = head;
+            reply_len[k][close][0] = head + (int)strlen(CANNED[k].body);
+            strcat(replies[k][close][0], CANNED[k].body);
+        }
+    }
+    for (int close = 0; close < 2; close++) {
+        echo_head_len[close] = snprintf(echo_heads[close], sizeof echo_heads[close],
+                                        "HTTP/1.1 200 OK\r\nServer: concurrency-bench\r\nDate: %s\r\n"
+                                        "Content-Type: application/octet-stream\r\nConnection: %s\r\nContent-Length: ",
+                                        date, close ? "close" : "keep-alive");
+    }
+    cached_second = now;
+}
+
+/* ---- the replies of one read, gathered before one send ---- */
+
+static uint8_t *tx;
+static size_t tx_len, tx_cap;
+
+static void tx_put(const void *p, size_t n) {
+    if (tx_len + n > tx_cap) {
+        while (tx_len + n > tx_cap) tx_cap = tx_cap ? tx_cap * 2 : 65536;
+        tx = realloc(tx, tx_cap);
+        if (!tx) abort();
+    }
+    memcpy(tx + tx_len, p, n);
+    tx_len += n;
+}
+
+/* ---- HTTP/1.1 request parsing (http.ts, rule for rule) ---- */
+
+static uint8_t TCHAR[256], FIELD_BYTE[256];
+
+static void init_tables(void) {
+    const char *t = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    for (; *t; t++) TCHAR[(uint8_t)*t] = 1;
+    for (int c = 0x20; c < 256; c++) FIELD_BYTE[c] = c != 0x7f;
+    FIELD_BYTE['\t'] = 1;
+}
+
+/* b[at, at+len) equals ref; with fold 0x20 ASCII case-insensitively against a lower-case ref. */
+static int same(const uint8_t *b, int at, int len, const char *ref, int fold) {
+    if ((size_t)len != strlen(ref)) return 0;
+    for (int k = 0; k < len; k++)
+        if ((b[at + k] | fold) != (uint8_t)ref[k]) return 0;
+    return 1;
+}
+
+static int is_space(uint8_t c) { return c == ' ' || c == '\t'; }
+
+static int route(const uint8_t *b, int method, int method_len, int path, int path_len) {
+    if (same(b, path, path_len, "/", 0))
+        return same(b, method, method_len, "GET", 0) || same(b, method, method_len, "HEAD", 0) ? HELLO : ROOT_405;
+    if (same(b, path, path_len, "/echo", 0)) return same(b, method, method_len, "POST", 0) ? ECHO : ECHO_405;
+    return NOT_FOUND;
+}
+
+static int read_content_length(struct conn *c, const uint8_t *b, int from, int to) {
+    if (from == to) return 0;
+    long n = 0;
+    for (int i = from; i < to; i++) {
+        int d = b[i] - '0';
+        if (d < 0 || d > 9) return 0;
+        if (n <= MAX_BODY_BYTES) n = n * 10 + d;
+    }
+    if (c->content_length >= 0 && c->content_length != n) return 0;
+    c->content_length = n;
+    return 1;
+}
+
+static void read_connection(struct conn *c, const uint8_t *b, int from, int to) {
+    for (int i = from; i < to;) {
+        int s = i, e = i;
+        while (e < to && b[e] != ',') e++;
+        i = e + 1;
+        while (s < e && is_space(b[s])) s++;
+        while (e > s && is_space(b[e - 1])) e--;
+        if (same(b, s, e - s, "close", 0x20)) c->conn_close = 1;
+        else if (same(b, s, e - s, "keep-alive", 0x20)) c->conn_keep_alive = 1;
+    }
+}
+
+static int apply_header(struct conn *c, const uint8_t *b, int name, int name_len, int from, int to) {
+    if (name_len == 14 && same(b, name, name_len, "content-length", 0x20)) return read_content_length(c, b, from, to);
+    if (name_len == 10 && same(b, name, name_len, "connection", 0x20)) read_connection(c, b, from, to);
+    else if (name_len == 17 && same(b, name, name_len, "transfer-encoding", 0x20)) c->transfer_encoding = 1;
+    return 1;
+}
+
+static int parse_request_line(struct conn *c, const uint8_t *b, int start, int end) {
+    int i = start;
+    while (i < end && TCHAR[b[i]]) i++;
+    if (i == end) return INCOMPLETE;
+    if (i == start || b[i] != ' ') return -BAD_REQUEST;
+    int method_len = i - start;
+    int target = ++i, path_end = -1;
+    for (; i < end && b[i] > ' ' && b[i] != 0x7f; i++)
+        if (b[i] == '?' && path_end < 0) path_end = i;
+    if (i == end) return INCOMPLETE;
+    if (i == target || b[i] != ' ') return -BAD_REQUEST;
+    int version = i + 1;
+    static const char pattern[] = "HTTP/#.#\r\n";
+    for (int k = 0; k < 10; k++) {
+        if (version + k >= end) return INCOMPLETE;
+        uint8_t ch = b[version + k];
+        if (pattern[k] == '#' ? ch < '0' || ch > '9' : ch != (uint8_t)pattern[k]) return -BAD_REQUEST;
+    }
+    if (b[version + 5] != '1') return -BAD_VERSION;
+    c->http10 = b[version + 7] == '0';
+    c->omit_body = same(b, start, method_len, "HEAD", 0);
+    c->kind = route(b, start, method_len, target, (path_end < 0 ? i : path_end) - target);
+    return version + 10;
+}
+
+static int parse_header_line(struct conn *c, const uint8_t *b, int start, int end) {
+    int i = start;
+    while (i < end && TCHAR[b[i]]) i++;
+    if (i == end) return INCOMPLETE;
+    if (i == start || b[i] != ':') return -BAD_REQUEST;
+    int name_len = i - start;
+    i++;
+    while (i < end && is_space(b[i])) i++;
+    int value_start = i;
+    for (; i < end && b[i] != '\r'; i++)
+        if (!FIELD_BYTE[b[i]]) return -BAD_REQUEST;
+    if (i + 1 >= end) return INCOMPLETE;
+    if (b[i + 1] != '\n') return -BAD_REQUEST;
+    int value_end = i;
+    while (value_end > value_start && is_space(b[value_end - 1])) value_end--;
+    return apply_header(c, b, start, name_len, value_start, value_end) ? i + 2 : -BAD_REQUEST;
+}
+
+/* Head length when complete, INCOMPLETE, or a negative reply kind. */
+static int parse_head(struct conn *c, const uint8_t *b, int start, int end) {
+    c->content_length = -1;
+    c->transfer_encoding = c->conn_close = c->conn_keep_alive = 0;
+    int i = parse_request_line(c, b, start, end);
+    while (i > 0) {
+        if (i >= end) return INCOMPLETE;
+        if (b[i] == '\r') {
+            if (i + 1 >= end) return INCOMPLETE;
+            return b[i + 1] == '\n' ? i + 2 - start : -BAD_REQUEST;
+        }
+        i = parse_header_line(c, b, i, end);
+    }
+    return i;
+}
+
+static void reply(struct conn *c, const uint8_t *body, long body_len) {
+    int close = !c->keep_alive;
+    if (c->kind != ECHO) {
+        tx_put(replies[c->kind][close][c->omit_body], (size_t)reply_len[c->kind][close][c->omit_body]);
+    } else {
+        char digits[24];
+        int n = snprintf(digits, sizeof digits, "%ld\r\n\r\n", body_len);
+        tx_put(echo_heads[close], (size_t)echo_head_len[close]);
+        tx_put(digits, (size_t)n);
+        tx_put(body, (size_t)body_len);
+    }
+    if (close) c->closing = 1;
+}
+
+static int fail(struct conn *c, int kind, int len) {
+    tx_put(replies[kind][1][0], (size_t)reply_len[kind][1][0]);
+    c->closing = 1;
+    return len;
+}
+
+/* Consumes body bytes (kept only for echo) and replies once the body is complete. */
+static int take_body(struct conn *c, const uint8_t *data, int len, int at) {
+    long n = c->body_left < len - at ? c->body_left : len - at;
+    if (c->body) {
+        memcpy(c->body + c->body_at, data + at, (size_t)n);
+        c->body_at += n;
+    }
+    c->body_left -= n;
+    if (c->body_left == 0) {
+        reply(c, c->body, c->body_at);
+        free(c->body);
+        c->body = NULL;
+        c->body_at = 0;
+    }
+    return at + (int)n;
+}
+
+static int start_request(struct conn *c, const uint8_t *data, int len, int at) {
+    if (c->transfer_encoding) return fail(c, NOT_IMPLEMENTED, len);
+    long length = c->content_length < 0 ? 0 : c->content_length;
+    if (length > MAX_BODY_BYTES) return fail(c, TOO_LARGE, len);
+    c->keep_alive = !c->conn_close && (!c->http10 || c->conn_keep_alive);
+    if (c->kind == ECHO && length > 0) {
+        if (len - at >= length) {
+            reply(c, data + at, length);
+            return at + (int)length;
+        }
+        if (!(c->body = malloc((size_t)length))) abort();
+        c->body_at = 0;
+    }
+    c->body_left = length;
+    return take_body(c, data, len, at);
+}
+
+static int resume_head(struct conn *c, const uint8_t *data, int len) {
+    int before = c->head_len;
+    int n = len < MAX_HEAD_BYTES - before ? len : MAX_HEAD_BYTES - before;
+    memcpy(c->head + before, data, (size_t)n);
+    c->head_len += n;
+    int r = parse_head(c, c->head, 0, c->head_len);
+    if (r > 0) {
+        c->head_len = 0;
+        return start_request(c, data, len, r - before);
+    }
+    if (r < 0) return fail(c, -r, len);
+    return c->head_len == MAX_HEAD_BYTES ? fail(c, HEAD_TOO_LARGE, len) : len;
+}
+
+static int parse_at(struct conn *c, const uint8_t *data, int len, int at) {
+    int r = parse_head(c, data, at, len < at + MAX_HEAD_BYTES ? len : at + MAX_HEAD_BYTES);
+    if (r > 0) return start_request(c, data, len, at + r);
+    if (r < 0) return fail(c, -r, len);
+    if (len - at >= MAX_HEAD_BYTES) return fail(c, HEAD_TOO_LARGE, len);
+    if (!c->head && !(c->head = malloc(MAX_HEAD_BYTES))) abort();
+    memcpy(c->head, data + at, (size_t)(len - at));
+    c->head_len = len - at;
+    return len;
+}
+
+/* Appends the replies to `data` to tx (http.ts feed()). */
+static void http_feed(struct conn *c, const uint8_t *data, int len) {
+    if (c->closing) return;
+    refresh_replies();
+    int at = 0;
+    if (c->body_left > 0) at = take_body(c, data, len, 0);
+    else if (c->head_len > 0) at = resume_head(c, data, len);
+    while (!c->closing && at < len) at = parse_at(c, data, len, at);
+}
+
+/* ---- connections (fd-loop.ts) ---- */
+
+static void watch(int fd, uint32_t events, int op) {
+    struct epoll_event ev = {.events = events, .data.fd = fd};
+    epoll_ctl(ep, op, fd, &ev);
+}
+
+static void drop(struct conn *c) {
+    close(c->fd); /* also leaves the epoll interest list */
+    conns[c->fd] = NULL;
+    free(c->head);
+    free(c->body);
+    free(c->out);
+    free(c);
+}
+
+/* The last reply is out: shut the write side, read until the peer closes (see fd-loop.ts finish). */
+static void finish(struct conn *c) {
+    shutdown(c->fd, SHUT_WR);
+    c->state = DRAINING;
+}
+
+/* Sends buf now; what the socket does not take is kept and the connection waits for writability. */
+static void send_reply(struct conn *c, const uint8_t *buf, size_t len) {
+    ssize_t sent = send(c->fd, buf, len, MSG_NOSIGNAL);
+    if (sent == (ssize_t)len) {
+        if (c->closing) finish(c);
+        return;
+    }
+    if (sent < 0) {
+        if (errno != EAGAIN && errno != EINTR) { drop(c); return; }
+        sent = 0;
+    }
+    size_t rest = len - (size_t)sent;
+    if (rest > c->out_cap) {
+        free(c->out);
+        if (!(c->out = malloc(rest))) abort();
+        c->out_cap = rest;
+    }
+    memcpy(c->out, buf + sent, rest);
+    c->out_len = rest;
+    c->out_at = 0;
+    c->state = WRITING;
+    watch(c->fd, EPOLLOUT, EPOLL_CTL_MOD);
+}
+
+static void flush_pending(struct conn *c) {
+    size_t left = c->out_len - c->out_at;
+    ssize_t sent = send(c->fd, c->out + c->out_at, left, MSG_NOSIGNAL);
+    if (sent == (ssize_t)left) {
+        c->out_len = c->out_at = 0;
+        if (c->out_cap > RECV_BYTES) { /* a large reply: give the memory back */
+            free(c->out);
+            c->out = NULL;
+            c->out_cap = 0;
+        }
+        c->state = READING;
+        watch(c->fd, EPOLLIN, EPOLL_CTL_MOD);
+        if (c->closing) finish(c);
+        return;
+    }
+    if (sent < 0) {
+        if (errno != EAGAIN && errno != EINTR) drop(c);
+        return;
+    }
+    c->out_at += (size_t)sent;
+}
+
+static void on_readable(struct conn *c) {
+    ssize_t n = recv(c->fd, rbuf, RECV_BYTES, 0);
+    if (n <= 0) {
+        if (n == 0 || (errno != EAGAIN && errno != EINTR)) drop(c);
+        return;
+    }
+    if (c->state == DRAINING) return;
+    if (!is_http) {
+        send_reply(c, rbuf, (size_t)n);
+        return;
+    }
+    tx_len = 0;
+    http_feed(c, rbuf, (int)n);
+    if (tx_len > 0) send_reply(c, tx, tx_len);
+    else if (c->closing) finish(c);
+}
+
+static void accept_all(void) {
+    for (;;) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == ECONNABORTED || errno == EINTR) continue;
+            return;
+        }
+        if (fd >= conns_cap) {
+            int cap = conns_cap ? conns_cap : 1024;
+            while (cap <= fd) cap *= 2;
+            conns = realloc(conns, sizeof *conns * (size_t)cap);
+            if (!conns) abort();
+            memset(conns + conns_cap, 0, sizeof *conns * (size_t)(cap - conns_cap));
+            conns_cap = cap;
+        }
+        struct conn *c = calloc(1, sizeof *c);
+        if (!c) abort();
+        c->fd = fd;
+        c->state = READING;
+        conns[fd] = c;
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        watch(fd, EPOLLIN, EPOLL_CTL_ADD);
+    }
+}
+
+static void on_signal(int sig) {
+    (void)sig;
+    stopping = 1;
+}
+
+static int usage(const char *why) {
+    fprintf(stderr, "epoll-server: %s\nusage: epoll-server --protocol echo|http --port N [--host 127.0.0.1]\n", why);
+    return 2;
+}
+
+int main(int argc, char **argv) {
+    const char *protocol = NULL, *host = "127.0.0.1";
+    long port = -1;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--protocol")) protocol = argv[i + 1];
+        else if (!strcmp(argv[i], "--port")) port = strtol(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--host")) host = argv[i + 1];
+        else return usage("unknown option");
+    }
+    if (!protocol || (strcmp(protocol, "echo") && strcmp(protocol, "http"))) return usage("--protocol must be echo or http");
+    if (port < 0 || port > 65535) return usage("--port must be 0..65535");
+    is_http = !strcmp(protocol, "http");
+    init_tables();
+    prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the Node process that started us */
+
+    /* SIGTERM and SIGINT stay blocked except inside epoll_pwait, so a stop is never missed. */
+    sigset_t block, waitmask;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigprocmask(SIG_BLOCK, &block, &waitmask);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) return usage("--host must be an IPv4 address");
+    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(listen_fd, 4096) < 0) {
+        fprintf(stderr, "epoll-server: listen %s:%ld: %s\n", host, port, strerror(errno));
+        return 1;
+    }
+    socklen_t alen = sizeof addr;
+    getsockname(listen_fd, (struct sockaddr *)&addr, &alen);
+    ep = epoll_create1(EPOLL_CLOEXEC);
+    watch(listen_fd, EPOLLIN, EPOLL_CTL_ADD);
+    printf("{\"event\":\"listening\",\"host\":\"%s\",\"port\":%d,\"pid\":%d}\n", host, ntohs(addr.sin_port), (int)getpid());
+    fflush(stdout);
+
+    static struct epoll_event events[MAX_EVENTS];
+    while (!stopping) {
+        int n = epoll_pwait(ep, events, MAX_EVENTS, -1, &waitmask);
+        for (int k = 0; k < n; k++) {
+            int fd = events[k].data.fd;
+            if (fd == listen_fd) { accept_all(); continue; }
+            struct conn *c = fd < conns_cap ? conns[fd] : NULL;
+            if (!c) continue;
+            if (c->state == WRITING) flush_pending(c);
+            else on_readable(c);
+        }
+    }
+    for (int fd = 0; fd < conns_cap; fd++)
+        if (conns[fd]) drop(conns[fd]);
+    close(listen_fd);
+    close(ep);
+    return 0;
+}

@@ -1,0 +1,9 @@
+// A cluster worker: exactly the async model. Its listen() goes through the cluster primary, which
+// owns the listening socket. No SIGTERM handler: the primary's close() (or the signal to the
+// process group) ends it by the default action.
+import { PROTOCOLS, type Protocol } from '../catalog.js';
+import { start } from './async.js';
+
+const [protocol, host, port] = process.argv.slice(2) as [Protocol, string, string];
+if (!PROTOCOLS.includes(protocol)) throw new Error(`cluster worker: unknown protocol ${String(protocol)}`);
+await start({ protocol, host, port: Number(port), workers: 1 });

@@ -1,0 +1,70 @@
+// A piscina pool of N (--workers) threads; each accepted connection is one task, served with
+// blocking I/O inside a pool thread (pool-task.ts) until it closes. With all N threads busy, a new
+// connection waits in the pool's FIFO queue: the classic thread-pool limit. The client measures from
+// its send, so that wait shows up, as it should, in the first request's latency.
+import { Piscina } from 'piscina';
+import { close, listenTcp } from '../sys/socket.js';
+import type { ModelOptions, RunningServer } from '../types.js';
+import { startAcceptor, type Acceptor } from './acceptor.js';
+import { StopFlag } from './blocking-conn.js';
+import type { PoolTask } from './blocking-messages.js';
+import { createLimitReporter, limitReason } from './limit-report.js';
+
+const POOL_TASK = new URL('./pool-task.js', import.meta.url).href;
+/** close() waits this long for running tasks (they see the stop flag within IO_TIMEOUT_MS), ms. */
+const CLOSE_TIMEOUT_MS = 2000;
+
+export async function start(o: ModelOptions): Promise<RunningServer> {
+  const listener = listenTcp(o.host, o.port, { nonBlocking: false });
+  const flag = new StopFlag();
+  const reportLimit = createLimitReporter();
+  const pool = new Piscina<PoolTask, void>({
+    filename: POOL_TASK,
+    minThreads: o.workers,
+    maxThreads: o.workers,
+    idleTimeout: Infinity, // a fixed pool: threads never retire
+    maxQueue: Infinity, // connections beyond N wait, however many
+    concurrentTasksPerWorker: 1, // a task blocks its thread anyway
+    closeTimeout: CLOSE_TIMEOUT_MS,
+  });
+  // Errors outside a task: a pool thread that died (out of memory) is a limit; while stopping, noise.
+  pool.on('error', (e: unknown) => {
+    if (!flag.stopped) reportLimit(limitReason('a pool thread failed', e));
+  });
+  const serve = (fd: number): void => {
+    if (flag.stopped) return close(fd);
+    // A rejection means the thread running the task died; the descriptor is left alone rather than
+    // closed here, because the thread may have closed it already and the number been reused since.
+    pool.run({ kind: 'serve', fd, protocol: o.protocol, stop: flag.buffer }).catch((e: unknown) => {
+      if (!flag.stopped) reportLimit(limitReason('a pool thread failed', e));
+    });
+  };
+  let acceptor: Acceptor;
+  try {
+    await warmUp(pool, o.workers);
+    acceptor = await startAcceptor(listener.fd, { connection: serve, limit: reportLimit });
+  } catch (e) {
+    await pool.destroy();
+    close(listener.fd);
+    throw e;
+  }
+  return {
+    host: o.host,
+    port: listener.port,
+    close: async () => {
+      flag.stop(); // running tasks return within IO_TIMEOUT_MS; queued ones close their socket at once
+      await acceptor.stop();
+      close(listener.fd);
+      await pool.close(); // not forced: queued tasks still run, see the flag and close their sockets
+    },
+  };
+}
+
+/**
+ * Resolves once all `threads` pool threads are up: piscina marks its first threads ready before they
+ * have loaded anything, so N tasks meet at a barrier, which only N distinct threads can pass.
+ */
+function warmUp(pool: Piscina<PoolTask, void>, threads: number): Promise<unknown> {
+  const barrier = new SharedArrayBuffer(4);
+  return Promise.all(Array.from({ length: threads }, () => pool.run({ kind: 'warm', barrier, threads })));
+}
