@@ -133,7 +133,9 @@ export function runEchoLoad(o: EchoLoadOptions, onMeasuring: () => void = () => 
       ops++;
       recordUs(latency, (now - sentAt[i]!) * 1000);
     }
-    startMessage(i);
+    // A connection answered during the connect phase waits: load from the first connections would
+    // otherwise compete with the start-up of the rest (a thread or process each, in some models).
+    if (phase !== Phase.Connect) startMessage(i);
   };
 
   const onEvent = (i: number, mask: number, now: number): void => {
@@ -154,19 +156,24 @@ export function runEchoLoad(o: EchoLoadOptions, onMeasuring: () => void = () => 
   let warmupEnd = Infinity;
   let measureStart = Infinity;
   let measureEnd = Infinity;
+  // Phase changes are checked every 20 ms (a late check lengthens every cell); timeouts every 100 ms.
+  let nextCheck = t0 + 20;
   let nextScan = t0 + 100;
   let connectedAtWindow = 0;
   let servedCount = 0;
   let lastServedAt = t0;
 
   for (;;) {
-    const n = ep.wait(10);
+    const n = ep.wait(5);
     const now = performance.now();
     if (n < 0 && n !== -EINTR) throw new Error(`epoll_wait: ${errnoName(-n)}`);
     for (let k = 0; k < n; k++) onEvent(ep.eventData(k), ep.eventMask(k), now);
-    if (now < nextScan) continue;
-    nextScan = now + 100;
-    scanTimeouts(now);
+    if (now < nextCheck) continue;
+    nextCheck = now + 20;
+    if (now >= nextScan) {
+      nextScan = now + 100;
+      scanTimeouts(now);
+    }
     const stalled = servedCount > 0 && now - lastServedAt > o.connectStallMs;
     if (phase === Phase.Connect && (servedCount === total || stalled || now - t0 > o.connectCapMs)) {
       if (servedCount === 0) {
@@ -174,6 +181,7 @@ export function runEchoLoad(o: EchoLoadOptions, onMeasuring: () => void = () => 
       }
       phase = Phase.Warmup;
       warmupEnd = now + o.warmupS * 1000;
+      for (let i = 0; i < total; i++) if (state[i] === OPEN && served[i] === 1 && got[i] === S) startMessage(i);
     }
     if (phase === Phase.Warmup && now >= warmupEnd) {
       phase = Phase.Measure;
@@ -261,7 +269,7 @@ function main(): void {
       duration: { type: 'string', default: '3' },
       'timeout-ms': { type: 'string', default: '5000' },
       'connect-stall-ms': { type: 'string', default: '3000' },
-      'connect-cap-ms': { type: 'string', default: '60000' },
+      'connect-cap-ms': { type: 'string', default: '20000' },
     },
   });
   const num = (flag: keyof typeof values, min: number): number => {

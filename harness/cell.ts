@@ -11,8 +11,11 @@ import { verifyExchange } from './verify.js';
 
 export const SAMPLE_INTERVAL_MS = 100;
 const LISTEN_TIMEOUT_MS = 15_000;
-/** Longest the echo client waits for every connection's first answer (a process per connection takes a while). */
-const CONNECT_CAP_MS = 60_000;
+/**
+ * Longest a client waits for every connection's first answer before warming up: a model that starts
+ * a process per connection takes a while, and one that cannot answer them all by then is at a limit.
+ */
+const CONNECT_CAP_MS = 20_000;
 const IDLE_TIMEOUT_MS = 60_000;
 /** A cell whose own client says so is `limit`; a model that prints a limit line is too. */
 class LimitReached extends Error {}
@@ -53,6 +56,9 @@ export async function runCell(spec: CellSpec, plan: Plan, pinning: Pinning): Pro
   if (max !== undefined && spec.concurrency > max) {
     return emptyCell(spec, 'limit', `${spec.model} serves at most ${max} connections: ${findModel(spec.model)?.limits ?? ''}`.trim());
   }
+  // Known before running: the connections beyond the pool would only wait, and the chart stops there anyway.
+  const poolReason = poolLimit(spec, plan.workers);
+  if (poolReason) return emptyCell(spec, 'limit', poolReason);
   const server = startGroup(
     process.execPath,
     [dist('servers/main.js'), '--model', spec.model, '--protocol', spec.protocol, '--port', '0', '--workers', String(plan.workers)],
@@ -71,8 +77,7 @@ export async function runCell(spec: CellSpec, plan: Plan, pinning: Pinning): Pro
     const sampler = new TreeSampler(server.pid);
     client = startClient(spec, plan, port, pinning);
     const measured = await measure(client, server, sampler, plan);
-    const poolReason = poolLimit(spec, plan.workers);
-    return toCell(spec, measured.result, sampler, measured.clientUsage, poolReason ? [...limits, poolReason] : limits);
+    return toCell(spec, measured.result, sampler, measured.clientUsage, limits);
   } catch (e) {
     const reason = (e as Error).message;
     if (e instanceof LimitReached || limits.length > 0) return emptyCell(spec, 'limit', [...limits, reason].join('; '));
@@ -87,7 +92,7 @@ export async function runCell(spec: CellSpec, plan: Plan, pinning: Pinning): Pro
 /** A fixed pool holding one connection per worker cannot serve more connections than workers at once. */
 function poolLimit(spec: CellSpec, workers: number): string | null {
   if (!findModel(spec.model)?.poolLimited || spec.concurrency <= workers) return null;
-  return `${spec.model} serves at most ${workers} connections at once (--workers ${workers}); the other ${spec.concurrency - workers} waited`;
+  return `${spec.model} serves at most ${workers} connections at once (--workers ${workers}): ${spec.concurrency - workers} of ${spec.concurrency} would only wait; not run`;
 }
 
 /** Starts the idle-connection holder and waits until every idle connection has been answered once. */
@@ -112,11 +117,17 @@ function listeningPort(msg: Record<string, unknown>): number | undefined {
 }
 
 function startClient(spec: CellSpec, plan: Plan, port: number, pinning: Pinning): Child {
-  const common = ['--port', String(port), '--connections', String(spec.concurrency), '--warmup', String(plan.warmupS), '--duration', String(plan.durationS)];
+  const common = [
+    '--port', String(port),
+    '--connections', String(spec.concurrency),
+    '--warmup', String(plan.warmupS),
+    '--duration', String(plan.durationS),
+    '--connect-cap-ms', String(CONNECT_CAP_MS),
+  ];
   const args =
     spec.protocol === 'echo'
-      ? [dist('clients/echo.js'), ...common, '--payload', String(plan.payloadBytes), '--connect-cap-ms', String(CONNECT_CAP_MS)]
-      : [dist('clients/http.js'), ...common];
+      ? [dist('clients/echo.js'), ...common, '--payload', String(plan.payloadBytes)]
+      : [dist('clients/http.js'), ...common, '--timeout-s', String(CONNECT_CAP_MS / 1000)];
   return startGroup(process.execPath, args, { cpus: pinning.client });
 }
 
@@ -178,7 +189,9 @@ function toCell(spec: CellSpec, r: ClientResult, sampler: TreeSampler, client: C
   if (limits.length > 0) return { ...base, status: 'limit', reason: limits.join('; ') };
   if (r.ops === 0) return { ...base, status: 'failed', reason: `no operation completed in the window; errors: ${JSON.stringify(r.errors.byCode)}` };
   if (r.connections < spec.concurrency) {
-    return { ...base, status: 'failed', reason: `only ${r.connections} of ${spec.concurrency} connections were answered when the window started` };
+    const short = `only ${r.connections} of ${spec.concurrency} connections were answered within the ${CONNECT_CAP_MS / 1000} s connect cap`;
+    if (findModel(spec.model)?.workerPerConnection) return { ...base, status: 'limit', reason: `${short}: starting a worker per connection could not keep up` };
+    return { ...base, status: 'failed', reason: short };
   }
   return { ...base, status: 'ok' };
 }

@@ -40,8 +40,10 @@ export const DEFAULTS = {
   scenarios: 'steady',
   'idle-connections': '1000',
   concurrency: '1,16,64,256',
-  duration: '3s',
-  warmup: '1s',
+  // Short windows keep the default plan (every model, both protocols) under five minutes on two
+  // cores; pass --duration 3s --warmup 1s --repetitions 3 for steadier figures.
+  duration: '1s',
+  warmup: '0.3s',
   repetitions: '1',
   payload: '64',
   workers: String(Math.max(4, availableParallelism() * 2)),
@@ -51,7 +53,7 @@ export const DEFAULTS = {
 } as const;
 
 /** What --quick changes: a smoke plan that finishes in about a minute. */
-export const QUICK = { concurrency: '1,64', duration: '1s', warmup: '0.5s' } as const;
+export const QUICK = { concurrency: '1,64', duration: '0.5s', warmup: '0.25s' } as const;
 
 const FLAGS = {
   models: { type: 'string' },

@@ -89,6 +89,10 @@ export function notes(results: Results): string[] {
   for (const c of results.cells) {
     const where = `${c.model} ${c.protocol}${c.scenario === 'steady' ? '' : ` ${c.scenario}`} at concurrency ${c.concurrency}, repetition ${c.repetition}`;
     if (c.status !== 'ok') out.push(`${where}: ${c.status}: ${c.reason ?? 'no reason recorded'}`);
+    if (c.status === 'ok' && (c.errors?.total ?? 0) > 0) {
+      const codes = Object.entries(c.errors.byCode).map(([k, v]) => `${k} ${v}`).join(', ');
+      out.push(`${where}: ${c.errors.total} errors during the cell (${codes})`);
+    }
     if (c.client?.saturated) {
       out.push(`${where}: the load generator was saturated (client CPU ${formatNumber(c.client.cpuPercent, 0)}%): this figure is the client's limit, not the server's`);
     }

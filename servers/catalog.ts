@@ -23,6 +23,12 @@ export interface ModelInfo {
    * holding one connection): a cell above that is run and measured, and recorded as `limit`.
    */
   poolLimited?: boolean;
+  /**
+   * Starts a process or thread for each new connection, so how many connections it can take on in
+   * a bounded time is part of its nature: a cell whose connections were not all answered within
+   * the client's connect cap is recorded as `limit`.
+   */
+  workerPerConnection?: boolean;
   /** A tool the model needs at bench time; without it the model is left out of the plan with a note. */
   requires?: 'cc';
 }
@@ -79,6 +85,7 @@ export const MODELS: readonly ModelInfo[] = [
     family: 'per-process',
     description: 'an acceptor thread blocks in accept() and hands each connection to a new Node child process (as its fd 3) that serves it with blocking recv/send and exits when it closes',
     protocols: ['echo', 'http'],
+    workerPerConnection: true,
     limits: 'a Node process per connection (about 40 MiB and 75 ms to start, paid in connect-to-first-byte); a child that cannot be started closes its connection and is reported as limit; cells stop at the memory budget',
   },
   {
@@ -100,6 +107,7 @@ export const MODELS: readonly ModelInfo[] = [
     family: 'worker-thread',
     description: 'an acceptor thread blocks in accept() and starts a new worker thread per connection, serving it with blocking recv/send, ending when it closes',
     protocols: ['echo', 'http'],
+    workerPerConnection: true,
     limits: 'a worker thread per connection (about 8 MiB and 27 ms to start, paid in connect-to-first-byte); each idle thread wakes every 200 ms to look for shutdown; a thread that cannot be started closes its connection and is reported as limit',
   },
   {

@@ -22,8 +22,8 @@ describe('parsePlan', () => {
     const p = parse()!;
     expect(p.protocols).toEqual(['echo', 'http']);
     expect(p.concurrency).toEqual([1, 16, 64, 256]);
-    expect(p.durationS).toBe(3);
-    expect(p.warmupS).toBe(1);
+    expect(p.durationS).toBe(1);
+    expect(p.warmupS).toBe(0.3);
     expect(p.repetitions).toBe(1);
     expect(p.payloadBytes).toBe(64);
     expect(p.scenarios).toEqual(['steady']);

@@ -71,12 +71,13 @@ describe('renderMarkdown', () => {
     expect(md).not.toContain('/somewhere');
   });
 
-  it('lists failed and limit reasons and saturated clients in the notes', () => {
+  it('lists failed and limit reasons, errors and saturated clients in the notes', () => {
     const notes = md.slice(md.indexOf('## Notes'));
     expect(notes).toContain('select http at concurrency 2000, repetition 1: failed: server exited with code 1: "accept: EMFILE", too many open files');
     expect(notes).toContain('select echo at concurrency 2000, repetition 1: limit: concurrency 2000 exceeds FD\\_SETSIZE (1024)');
     expect(notes).toContain("async echo at concurrency 2000, repetition 2: the load generator was saturated (client CPU 97%): this figure is the client's limit, not the server's");
-    expect(notes.match(/^- /gm)).toHaveLength(3);
+    expect(notes).toContain('async http at concurrency 2000, repetition 1: 3 errors during the cell (ECONNRESET 2, ETIMEDOUT 1)');
+    expect(notes.match(/^- /gm)).toHaveLength(4);
   });
 
   it('keeps a reason from breaking the table or injecting HTML', () => {
