@@ -3,7 +3,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createCanvas } from '@napi-rs/canvas';
-import { Chart, Ticks, registerables, type ChartConfiguration, type Plugin } from 'chart.js';
+import { Chart, Ticks, registerables, type ChartConfiguration, type ChartDataset, type Plugin } from 'chart.js';
 import type { Cell, CellStatus, Family, Protocol, Results, Scenario } from './results.js';
 import { medianCI, median, type Interval } from './stats.js';
 
@@ -97,6 +97,8 @@ export interface Series {
   ci: (Interval | null)[];
   /** A limit or failed point at that x, drawn as a cross. */
   marks: (Mark | null)[];
+  /** Points where a repetition's load generator was saturated: drawn hollow. */
+  saturated: boolean[];
 }
 
 export interface ChartSpec {
@@ -199,6 +201,7 @@ function buildSpec(
         values: sums.map((s) => s?.median ?? null),
         ci: sums.map((s) => s?.ci ?? null),
         marks: row.map((p) => (i === 0 && p && p.status !== 'ok' ? { status: p.status, reason: firstReason(p) } : null)),
+        saturated: row.map((p) => metric.saturation === true && (p?.cells.some((c) => c.client?.saturated) ?? false)),
       });
     });
   }
@@ -245,13 +248,18 @@ function firstReason(p: Point): string {
   return p.cells.find((c) => c.status !== 'ok' && c.reason)?.reason ?? 'no reason recorded';
 }
 
-/** One line per unusual point: limits, failures, partial failures, a saturated client. */
+/**
+ * One line per limit, failure or partial failure; saturated clients get one line for the chart,
+ * since their points are drawn hollow.
+ */
 export function chartNotes(points: readonly Point[], saturation: boolean): string[] {
   const notes: string[] = [];
+  if (saturation && points.some((p) => p.cells.some((c) => c.client?.saturated))) {
+    notes.push("○ hollow point: the load generator was saturated there, so the figure is the client's limit, not the server's");
+  }
   for (const p of points) {
     if (p.status !== 'ok') notes.push(`✕ ${p.model}: ${p.status} at ${p.concurrency} (${clip(firstReason(p), 70)})`);
     else if (p.ok.length < p.cells.length) notes.push(`${p.model}: ${p.cells.length - p.ok.length} of ${p.cells.length} repetitions not ok at ${p.concurrency}`);
-    if (saturation && p.cells.some((c) => c.client?.saturated)) notes.push(`${p.model}: load generator saturated at ${p.concurrency}`);
   }
   return notes;
 }
@@ -284,8 +292,11 @@ Chart.register(...registerables);
 export function chartConfig(spec: ChartSpec): ChartConfiguration<'line', (number | null)[], string> {
   const datasets = spec.series.map((s) => ({
     label: s.label, data: s.values, borderColor: s.color, backgroundColor: s.color, borderWidth: 3,
-    borderDash: s.dash, pointStyle: s.pointStyle, pointRadius: 5, spanGaps: false, tension: 0, fill: false,
-  }));
+    borderDash: s.dash, pointStyle: s.pointStyle, spanGaps: false, tension: 0, fill: false,
+    pointRadius: s.saturated.map((x) => (x ? 7 : 5)),
+    pointBackgroundColor: s.saturated.map((x) => (x ? '#ffffff' : s.color)),
+    pointBorderWidth: s.saturated.map((x) => (x ? 3 : 1)),
+  })) as ChartDataset<'line', (number | null)[]>[];
   // Empty datasets whose only job is a legend entry for the crosses.
   for (const [status, color] of [['limit', LIMIT_COLOR], ['failed', FAILED_COLOR]] as const) {
     if (spec.series.some((s) => s.marks.some((m) => m?.status === status))) {

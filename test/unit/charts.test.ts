@@ -61,7 +61,8 @@ describe('chartSpecs', () => {
     expect(echo.series[1]!.marks[0]).toBeNull();
     expect(echo.series[1]!.marks[1]).toEqual({ status: 'limit', reason: 'concurrency 2000 exceeds FD_SETSIZE (1024)' });
     expect(echo.subtitle.join('\n')).toContain('select: limit at 2000 (concurrency 2000 exceeds FD_SETSIZE (1024))');
-    expect(echo.subtitle.join('\n')).toContain('async: load generator saturated at 2000');
+    expect(echo.subtitle.join('\n')).toContain('○ hollow point: the load generator was saturated there');
+    expect(echo.series.find((s) => s.model === 'async')!.saturated).toEqual([false, true]);
     expect(echo.subtitle[0]).toContain('bars: CI of the median (coverage 50%)');
     const http = spec(specs, 'http-rss.png');
     expect(http.series[1]!.marks[1]?.status).toBe('failed');
