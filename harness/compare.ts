@@ -94,7 +94,10 @@ export interface ComparisonRow {
   p99: MetricComparison;
   /** Both metrics combined: see cellVerdict. */
   verdict: Verdict;
-  /** Reasons no metric could be judged (too few repetitions, saturated client, cells not ok). */
+  /**
+   * Reasons no metric could be judged (too few repetitions, cells not ok), and saturated clients,
+   * which block only the verdicts that would rest on the saturated side's figures.
+   */
   problems: string[];
 }
 
@@ -231,6 +234,8 @@ interface Side {
   opsPerSec: number[];
   p99: number[];
   problems: string[];
+  /** Why this side's figures may be the load generator's limit; empty when its client kept up. */
+  saturation: string | null;
 }
 
 function sideOf(cells: Cell[], name: 'base' | 'current', minRepetitions: number): Side {
@@ -242,14 +247,14 @@ function sideOf(cells: Cell[], name: 'base' | 'current', minRepetitions: number)
     problems.push(`${notOk.length} of ${cells.length} repetitions in ${name} not ok (${why})`);
   }
   const saturated = cells.filter((c) => c.client?.saturated).length;
-  if (saturated > 0) problems.push(`client saturated in ${saturated} of ${cells.length} repetitions in ${name}`);
+  const saturation = saturated > 0 ? `client saturated in ${saturated} of ${cells.length} repetitions in ${name}` : null;
   if (ok.length < minRepetitions) problems.push(`${ok.length} ok repetitions in ${name} (need ≥ ${minRepetitions})`);
   const opsPerSec = ok.map((c) => c.opsPerSec);
   const p99 = ok.map((c) => c.latencyUs?.p99);
   if (![...opsPerSec, ...p99].every((x) => Number.isFinite(x) && x > 0)) {
     problems.push(`${name} has a missing, zero or non-finite opsPerSec or p99 in an ok repetition`);
   }
-  return { repetitions: cells.length, opsPerSec, p99, problems };
+  return { repetitions: cells.length, opsPerSec, p99, problems, saturation };
 }
 
 function compareCell(b: Group, c: Group, o: Resolved): ComparisonRow {
@@ -258,7 +263,8 @@ function compareCell(b: Group, c: Group, o: Resolved): ComparisonRow {
   const problems = [...bs.problems, ...cs.problems];
   const throughput = compareMetric('throughput', bs, cs, problems, o);
   const p99 = compareMetric('p99', bs, cs, problems, o);
-  return { key: b.key, label: b.label, throughput, p99, verdict: cellVerdict(throughput.verdict, p99.verdict), problems };
+  const saturation = [bs.saturation, cs.saturation].filter((x): x is string => x !== null);
+  return { key: b.key, label: b.label, throughput, p99, verdict: cellVerdict(throughput.verdict, p99.verdict), problems: [...problems, ...saturation] };
 }
 
 function compareMetric(metric: Metric, bs: Side, cs: Side, problems: string[], o: Resolved): MetricComparison {
@@ -272,7 +278,7 @@ function compareMetric(metric: Metric, bs: Side, cs: Side, problems: string[], o
   });
   const ci = usable ? bootstrapRatioCI(bv, cv, { iterations: o.iterations, level: o.level, seed: o.seed }) : null;
   const test = usable ? mannWhitneyU(cv, bv) : null;
-  const judged = problems.length === 0 && ci && test ? metricVerdict(metric, ci, test.p, o) : null;
+  const judged = problems.length === 0 && ci && test ? saturationCheck(metricVerdict(metric, ci, test.p, o), bs, cs) : null;
   const verdict = judged ? judged.verdict : 'inconclusive';
   const reason = judged ? judged.reason : problems.join('; ');
   return {
@@ -315,6 +321,26 @@ export function metricVerdict(
   const band = `±${formatNumber(o.threshold * 100)}%`;
   if (worse || better) return { verdict: 'inconclusive', reason: `CI is outside the ${band} band but p = ${formatP(p)} ≥ ${o.alpha}` };
   return { verdict: 'inconclusive', reason: `CI crosses the edge of the ${band} band` };
+}
+
+/**
+ * A saturated client can only make its own side look worse: its throughput is a lower bound of what
+ * the server could do, its latency an upper bound. So it blocks the verdicts that rest on that side
+ * looking worse (a regression needs a current side whose client kept up, an improvement a base side
+ * whose client kept up), and "no change" (a bound cannot show equality), and nothing else.
+ */
+export function saturationCheck(
+  v: { verdict: Verdict; reason?: string },
+  base: Pick<Side, 'saturation'>,
+  current: Pick<Side, 'saturation'>,
+): { verdict: Verdict; reason?: string } {
+  const blocking =
+    v.verdict === 'regression' ? current.saturation
+    : v.verdict === 'improvement' ? base.saturation
+    : v.verdict === 'no change' ? (base.saturation ?? current.saturation)
+    : null;
+  if (blocking === null) return v;
+  return { verdict: 'inconclusive', reason: `would be ${v.verdict}, but ${blocking}: those figures may be the load generator's limit` };
 }
 
 /** Regression if either metric regresses; improvement if one improves and none regresses; no change if both are. */

@@ -94,15 +94,34 @@ describe('compareResults', () => {
     expect(c.exitCode).toBe(0);
   });
 
-  it('a saturated client on one side: inconclusive, even for a 30% drop', () => {
+  it('a saturated client in current: a 30% drop is inconclusive (it may be the client)', () => {
     const base = buildResults(run());
     const current = buildResults(
       run({ epoll: { opsPerSec: around(35_000, 6), saturated: [false, true, false, false, false, false] } }),
     );
     const c = compareResults(base, current, OPTIONS);
     expect(row(c, 'epoll').verdict).toBe('inconclusive');
+    expect(row(c, 'epoll').throughput.reason).toMatch(/^would be regression, but client saturated in 1 of 6 repetitions in current/);
     expect(row(c, 'epoll').problems).toEqual(['client saturated in 1 of 6 repetitions in current']);
     expect(c.exitCode).toBe(0);
+  });
+
+  it('a saturated client in base: a 30% drop in current is still a regression (base could only do more)', () => {
+    const base = buildResults(run({ epoll: { saturated: [true, true, true, true, true, true] } }));
+    const current = buildResults(run({ epoll: { opsPerSec: around(35_000, 6) } }));
+    const c = compareResults(base, current, OPTIONS);
+    expect(row(c, 'epoll').throughput.verdict).toBe('regression');
+    expect(c.exitCode).toBe(1);
+  });
+
+  it('a saturated client in base: a 30% gain is inconclusive, and so is "no change"', () => {
+    const base = buildResults(run({ epoll: { saturated: [true, true, true, true, true, true] } }));
+    const gain = compareResults(base, buildResults(run({ epoll: { opsPerSec: around(65_000, 6) } })), OPTIONS);
+    expect(row(gain, 'epoll').throughput.verdict).toBe('inconclusive');
+    expect(row(gain, 'epoll').throughput.reason).toMatch(/^would be improvement, but client saturated in 6 of 6 repetitions in base/);
+    const same = compareResults(base, buildResults(run()), OPTIONS);
+    expect(row(same, 'epoll').throughput.verdict).toBe('inconclusive');
+    expect(row(same, 'async').throughput.verdict).toBe('no change');
   });
 
   it('a failed repetition: inconclusive, and its values are left out of the medians', () => {
