@@ -9,6 +9,7 @@ import { EAGAIN, EINTR, errnoName } from '../servers/sys/errno.js';
 import { Epoll, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT } from '../servers/sys/readiness.js';
 import { close, connectTcp, recv, send } from '../servers/sys/socket.js';
 import { latencyHistogram, recordUs, summarizeUs } from './latency.js';
+import { seededBytes } from './payload.js';
 import type { ClientResult } from './messages.js';
 
 export interface EchoLoadOptions {
@@ -54,7 +55,7 @@ export function runEchoLoad(o: EchoLoadOptions, onMeasuring: () => void = () => 
   const wantOut = new Uint8Array(total);
   const sentAt = new Float64Array(total);
   const connectAt = new Float64Array(total);
-  const payloads = Array.from({ length: total }, (_, i) => seededPayload(S, i + 1));
+  const payloads = Array.from({ length: total }, (_, i) => seededBytes(S, i + 1));
   const rbuf = Buffer.alloc(Math.max(65536, Math.min(S, 1 << 20)));
   const latency = latencyHistogram();
   const connectLatency = latencyHistogram();
@@ -238,19 +239,6 @@ function connectSummary(h: ReturnType<typeof latencyHistogram>): { p50: number; 
 function connectErrorCode(fd: number): string {
   const n = recv(fd, Buffer.alloc(1), 1);
   return n < 0 ? errnoName(-n) : 'ECONNREFUSED';
-}
-
-/** Deterministic, non-repeating bytes so an echo that shuffles or truncates data is caught. */
-function seededPayload(size: number, seed: number): Buffer {
-  const b = Buffer.alloc(size);
-  let x = seed * 2654435761;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
 }
 
 /** Synchronous write: the load loop never yields, so an async stdout write would sit unflushed. */

@@ -4,76 +4,9 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, Ticks, registerables, type ChartConfiguration, type ChartDataset, type Plugin } from 'chart.js';
-import type { Cell, CellStatus, Family, Protocol, Results, Scenario } from './results.js';
-import { medianCI, median, type Interval } from './stats.js';
-
-// ---------------------------------------------------------------------------------------------
-// Aggregation: the repetitions of one (model, protocol, scenario, concurrency), shared with report.ts
-
-/** Every repetition of one (model, protocol, scenario, concurrency), in repetition order. */
-export interface Point {
-  model: string;
-  family: Family;
-  protocol: Protocol;
-  scenario: Scenario;
-  concurrency: number;
-  cells: Cell[];
-  /** The repetitions with status `ok`: the only ones aggregated. */
-  ok: Cell[];
-  /** `ok` when at least one repetition is ok; otherwise `failed` if any failed, else `limit`. */
-  status: CellStatus;
-}
-
-/** A median over the ok repetitions, with a confidence interval when there are two or more. */
-export interface Summary {
-  median: number;
-  ci: Interval | null;
-  n: number;
-}
-
-/** The reference ceiling: drawn dashed, in black. */
-export const REFERENCE_MODEL = 'native-epoll';
-export const MiB = 1024 * 1024;
-
-/** Models in the order of settings.models, then any other model seen in the cells. */
-export function modelOrder(results: Results): string[] {
-  const order = [...(results.settings?.models ?? [])];
-  for (const c of results.cells) if (!order.includes(c.model)) order.push(c.model);
-  return order;
-}
-
-export function groupCells(cells: readonly Cell[]): Point[] {
-  const byKey = new Map<string, Point>();
-  for (const c of cells) {
-    const key = JSON.stringify([c.model, c.protocol, c.scenario, c.concurrency]);
-    let p = byKey.get(key);
-    if (!p) {
-      p = { model: c.model, family: c.family, protocol: c.protocol, scenario: c.scenario, concurrency: c.concurrency, cells: [], ok: [], status: 'limit' };
-      byKey.set(key, p);
-    }
-    p.cells.push(c);
-  }
-  for (const p of byKey.values()) {
-    p.cells.sort((a, b) => a.repetition - b.repetition);
-    p.ok = p.cells.filter((c) => c.status === 'ok');
-    p.status = p.ok.length > 0 ? 'ok' : p.cells.some((c) => c.status === 'failed') ? 'failed' : 'limit';
-  }
-  return [...byKey.values()];
-}
-
-export function summarize(point: Point, value: (c: Cell) => number | null | undefined): Summary | null {
-  const xs = point.ok.map(value).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
-  if (xs.length === 0) return null;
-  return { median: median(xs), ci: xs.length > 1 ? medianCI(xs) : null, n: xs.length };
-}
-
-/** (protocol, scenario) pairs in a stable order: echo before http, steady first. */
-export function sections(points: readonly Point[]): { protocol: Protocol; scenario: Scenario }[] {
-  const seen = new Map<string, { protocol: Protocol; scenario: Scenario }>();
-  for (const p of points) seen.set(`${p.protocol}\0${p.scenario}`, { protocol: p.protocol, scenario: p.scenario });
-  const rank = (s: string) => (s === 'steady' ? '' : s);
-  return [...seen.values()].sort((a, b) => a.protocol.localeCompare(b.protocol) || rank(a.scenario).localeCompare(rank(b.scenario)));
-}
+import { groupCells, MiB, modelOrder, REFERENCE_MODEL, sections, summarize, type Point } from './aggregate.js';
+import type { Cell, Protocol, Results, Scenario } from './results.js';
+import type { Interval } from './stats.js';
 
 // ---------------------------------------------------------------------------------------------
 // Chart specs (pure)

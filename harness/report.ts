@@ -2,7 +2,8 @@
 // (pure); only writeReport touches the disk.
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { chartSpecs, groupCells, MiB, modelOrder, renderCharts, sections, summarize, writeFileAtomic, type Point, type Summary } from './charts.js';
+import { groupCells, MiB, modelOrder, sections, summarize, type Point, type Summary } from './aggregate.js';
+import { chartSpecs, renderCharts, writeFileAtomic } from './charts.js';
 import { readResults, type Cell, type Protocol, type Results, type Scenario } from './results.js';
 
 export interface ReportOptions {

@@ -3,7 +3,8 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildBase, CI_PLAN, CiError, mergeRepetitions, runOneRepetition } from '../harness/ci.js';
-import { CompareError, compareResults, comparisonMarkdown, type Comparison } from '../harness/compare.js';
+import { CompareError, compareResults, type Comparison } from '../harness/compare.js';
+import { comparisonMarkdown } from '../harness/compare-markdown.js';
 import { PROJECT_ROOT } from '../harness/paths.js';
 import { parsePlan, PlanError } from '../harness/plan.js';
 import { killAllGroups } from '../harness/processes.js';

@@ -3,7 +3,8 @@
 // 2 bad input or flags, 3 an unexpected internal error. The only place in the comparison that exits.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { COMPARE_DEFAULTS, compareResults, comparisonMarkdown } from '../harness/compare.js';
+import { COMPARE_DEFAULTS, compareResults } from '../harness/compare.js';
+import { comparisonMarkdown } from '../harness/compare-markdown.js';
 import { readResults, writeJsonAtomic } from '../harness/results.js';
 
 const USAGE =

@@ -1,6 +1,9 @@
 // Starting a real server process for a test, the way the harness does, and talking to it.
 import net from 'node:net';
 import type { Protocol } from '../../servers/catalog.js';
+import { seededBytes } from '../../clients/payload.js';
+
+export { seededBytes };
 import { dist } from '../../harness/paths.js';
 import { startGroup, stopGroup, waitForMessage, type Child } from '../../harness/processes.js';
 
@@ -58,19 +61,6 @@ export function readUntil(socket: net.Socket, until: (got: Buffer) => boolean, t
     socket.on('data', onData);
     socket.on('close', onClose);
   });
-}
-
-/** Seeded xorshift bytes: the same test always sends the same data. */
-export function seededBytes(size: number, seed: number): Buffer {
-  const b = Buffer.alloc(size);
-  let x = seed | 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
 }
 
 export function seededInts(seed: number): () => number {

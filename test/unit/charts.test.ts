@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadImage } from '@napi-rs/canvas';
 import { afterAll, describe, expect, it } from 'vitest';
-import { chartConfig, chartSpecs, groupCells, modelColor, renderCharts, type ChartSpec } from '../../harness/charts.js';
+import { groupCells } from '../../harness/aggregate.js';
+import { chartConfig, chartSpecs, modelColor, renderCharts, type ChartSpec } from '../../harness/charts.js';
 import { readResults, type Results } from '../../harness/results.js';
 
 const FIXTURE = new URL('../fixtures/results-small.json', import.meta.url).pathname;

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompareError, cellVerdict, compareResults, comparisonMarkdown, metricVerdict } from '../../harness/compare.js';
+import { CompareError, cellVerdict, compareResults, metricVerdict } from '../../harness/compare.js';
+import { comparisonMarkdown } from '../../harness/compare-markdown.js';
 import type { Comparison, ComparisonRow } from '../../harness/compare.js';
 import type { Results } from '../../harness/results.js';
 import { around, buildResults } from '../helpers/results-builder.js';
