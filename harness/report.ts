@@ -224,6 +224,7 @@ const CSS = `body{font:15px/1.45 system-ui,'DejaVu Sans',sans-serif;margin:2em a
 table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:14px}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right;white-space:nowrap}
 th{background:#f2f2f2}td:first-child,td:last-child{text-align:left}.scroll{overflow-x:auto}.detail td,.detail th{font-size:12px}
 .detail td:nth-child(5){white-space:normal;min-width:16em;text-align:left}dl{display:grid;grid-template-columns:max-content auto;gap:2px 1em}
+td.bad{background:#fde0dc;color:#a01010;font-weight:bold}td.good{background:#dff3e0;color:#106010}.warning{color:#a05000}
 dt{font-weight:bold}dd{margin:0}pre{background:#f6f6f6;padding:.6em;overflow-x:auto}img{max-width:100%;border:1px solid #ddd}
 figure{margin:1em 0}li{margin:.2em 0}`;
 

@@ -4,7 +4,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildBase, CI_PLAN, CiError, mergeRepetitions, runOneRepetition } from '../harness/ci.js';
 import { CompareError, compareResults, type Comparison } from '../harness/compare.js';
-import { comparisonMarkdown } from '../harness/compare-markdown.js';
+import { comparisonHtml, comparisonMarkdown } from '../harness/compare-report.js';
 import { PROJECT_ROOT } from '../harness/paths.js';
 import { parsePlan, PlanError } from '../harness/plan.js';
 import { killAllGroups } from '../harness/processes.js';
@@ -90,7 +90,7 @@ async function main(): Promise<number> {
     writeFileSync(join(runDir, 'comparison.md'), markdown!);
     process.stdout.write(markdown!);
   }
-  const files = await writeReport(runDir, markdown ? { comparisonMarkdown: markdown } : {});
+  const files = await writeReport(runDir, comparison ? { comparisonMarkdown: markdown!, comparisonHtml: comparisonHtml(comparison) } : {});
   log(`\nreport: ${relative(process.cwd(), files.markdown)}`);
   return exitCode(comparison, current);
 }

@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { COMPARE_DEFAULTS, compareResults } from '../harness/compare.js';
-import { comparisonMarkdown } from '../harness/compare-markdown.js';
+import { comparisonMarkdown } from '../harness/compare-report.js';
 import { readResults, writeJsonAtomic } from '../harness/results.js';
 
 const USAGE =

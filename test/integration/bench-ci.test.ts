@@ -31,6 +31,9 @@ describe('npm run bench:ci', () => {
     expect(report).toContain('Comparison with baseline');
     expect(report).toMatch(/\| async echo steady c=2 \|/);
     expect(JSON.parse(readFileSync(join(runDir, 'comparison.json'), 'utf8')).rows).toHaveLength(1);
+    const html = readFileSync(join(runDir, 'report.html'), 'utf8');
+    expect(html).toContain('<h2>Comparison with baseline</h2>');
+    expect(html).toContain('<td>async echo steady c=2</td>');
   });
 
   it('builds a git revision and runs it alternately with this checkout', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompareError, cellVerdict, compareResults, metricVerdict } from '../../harness/compare.js';
-import { comparisonMarkdown } from '../../harness/compare-markdown.js';
+import { comparisonHtml, comparisonMarkdown } from '../../harness/compare-report.js';
 import type { Comparison, ComparisonRow } from '../../harness/compare.js';
 import type { Results } from '../../harness/results.js';
 import { around, buildResults } from '../helpers/results-builder.js';
@@ -371,3 +371,17 @@ function catchError(fn: () => unknown): Error & { code?: string } {
   }
   throw new Error('expected an error');
 }
+
+describe('comparisonHtml', () => {
+  it('renders the same verdicts as the Markdown, escaped, with a regression marked', () => {
+    const base = buildResults(run(), { runId: 'base<1>' });
+    const current = buildResults(run({ epoll: { opsPerSec: around(35_000, 6) } }), { runId: 'current' });
+    const c = compareResults(base, current, OPTIONS);
+    const html = comparisonHtml(c);
+    expect(html).toContain('FAIL: 1 regression');
+    expect(html).toContain('<td class="bad">regression</td>');
+    expect(html).toContain('<td>epoll echo steady c=64</td>');
+    expect(html).not.toContain('base<1>');
+    expect((html.match(/<tr>/g) ?? []).length).toBe(1 + 2 * c.rows.length);
+  });
+});
