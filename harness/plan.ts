@@ -53,7 +53,7 @@ export const DEFAULTS = {
 } as const;
 
 /** What --quick changes: a smoke plan that finishes in about a minute. */
-export const QUICK = { concurrency: '1,64', duration: '0.5s', warmup: '0.25s' } as const;
+export const QUICK = { concurrency: '1,16', duration: '0.5s', warmup: '0.25s' } as const;
 
 const FLAGS = {
   models: { type: 'string' },

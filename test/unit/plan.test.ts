@@ -32,7 +32,7 @@ describe('parsePlan', () => {
 
   it('--quick shortens the plan but explicit flags still win', () => {
     const q = parse('--quick')!;
-    expect(q.concurrency).toEqual([1, 64]);
+    expect(q.concurrency).toEqual([1, 16]);
     expect(q.durationS).toBe(Number.parseFloat(QUICK.duration));
     expect(parse('--quick', '--concurrency', '8')!.concurrency).toEqual([8]);
   });
