@@ -1,6 +1,8 @@
 // Main-thread side of the acceptor thread (acceptor-thread.ts): start it, receive its connections,
 // stop it. Used by the models that hand each connection to a new child, a new thread or a pool.
 import { Worker } from 'node:worker_threads';
+import { close, listenTcp } from '../sys/socket.js';
+import type { ModelOptions, RunningServer } from '../types.js';
 import { StopFlag } from './blocking-conn.js';
 import type { AcceptorData, AcceptorMessage } from './blocking-messages.js';
 
@@ -52,4 +54,34 @@ async function stopThread(thread: Worker, flag: StopFlag, exited: Promise<void>)
   const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), STOP_GRACE_MS)));
   if ((await Promise.race([exited, late])) === 'late') await thread.terminate();
   clearTimeout(timer);
+}
+
+export interface HandOff extends AcceptorHandlers {
+  /** Refuse new hand-offs from now on (close() calls it first). */
+  stop(): void;
+  /** Resolves when every child, thread or task serving a connection has ended. */
+  drain(): Promise<void>;
+}
+
+/**
+ * The RunningServer of a model that hands each accepted connection to someone else: a blocking
+ * listener with the acceptor thread on it, and a close() that refuses new hand-offs, stops
+ * accepting, closes the listener, and waits for the connections' workers to end, in that order.
+ */
+export async function acceptAndHandOff(o: ModelOptions, h: HandOff): Promise<RunningServer> {
+  const listener = listenTcp(o.host, o.port, { nonBlocking: false });
+  const acceptor = await startAcceptor(listener.fd, h).catch((e: unknown) => {
+    close(listener.fd);
+    throw e;
+  });
+  return {
+    host: o.host,
+    port: listener.port,
+    close: async () => {
+      h.stop();
+      await acceptor.stop();
+      close(listener.fd);
+      await h.drain();
+    },
+  };
 }

@@ -5,39 +5,26 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Protocol } from '../catalog.js';
-import { close, listenTcp } from '../sys/socket.js';
+import { close } from '../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { startAcceptor } from './acceptor.js';
+import { acceptAndHandOff } from './acceptor.js';
 import { ChildSet, howExited } from './child-set.js';
 import { createLimitReporter, limitReason, type LimitReporter } from './limit-report.js';
 
 const CONNECTION_CHILD = fileURLToPath(new URL('./connection-child.js', import.meta.url));
 
-export async function start(o: ModelOptions): Promise<RunningServer> {
-  const listener = listenTcp(o.host, o.port, { nonBlocking: false });
+export function start(o: ModelOptions): Promise<RunningServer> {
   const children = new ChildSet();
   const say = createLimitReporter();
   let stopping = false;
   // Children that close() itself kills (SIGKILL after the grace period) are no limit.
   const reportLimit: LimitReporter = (reason) => !stopping && say(reason);
-  const handOff = (fd: number): void => {
-    if (stopping) close(fd);
-    else spawnForConnection(fd, o.protocol, children, reportLimit);
-  };
-  const acceptor = await startAcceptor(listener.fd, { connection: handOff, limit: reportLimit }).catch((e: unknown) => {
-    close(listener.fd);
-    throw e;
+  return acceptAndHandOff(o, {
+    connection: (fd) => (stopping ? close(fd) : void spawnForConnection(fd, o.protocol, children, reportLimit)),
+    limit: reportLimit,
+    stop: () => void (stopping = true),
+    drain: () => children.endAll(),
   });
-  return {
-    host: o.host,
-    port: listener.port,
-    close: async () => {
-      stopping = true;
-      await acceptor.stop();
-      close(listener.fd);
-      await children.endAll();
-    },
-  };
 }
 
 /**

@@ -4,9 +4,9 @@
 // when it closes. The price is a V8 isolate (MiBs, tens of ms to start) per client.
 import { Worker } from 'node:worker_threads';
 import type { Protocol } from '../catalog.js';
-import { close, listenTcp } from '../sys/socket.js';
+import { close } from '../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { startAcceptor } from './acceptor.js';
+import { acceptAndHandOff } from './acceptor.js';
 import { StopFlag } from './blocking-conn.js';
 import type { ConnectionThreadData } from './blocking-messages.js';
 import { createLimitReporter, limitReason, type LimitReporter } from './limit-report.js';
@@ -15,29 +15,16 @@ const CONNECTION_THREAD = new URL('./connection-thread.js', import.meta.url);
 /** Threads see the stop flag within IO_TIMEOUT_MS; the rest are terminated after this, ms. */
 const STOP_GRACE_MS = 1500;
 
-export async function start(o: ModelOptions): Promise<RunningServer> {
-  const listener = listenTcp(o.host, o.port, { nonBlocking: false });
+export function start(o: ModelOptions): Promise<RunningServer> {
   const flag = new StopFlag();
   const threads = new Map<Worker, Promise<void>>();
   const reportLimit = createLimitReporter();
-  const handOff = (fd: number): void => {
-    if (flag.stopped) close(fd);
-    else startThread(fd, o.protocol, flag, threads, reportLimit);
-  };
-  const acceptor = await startAcceptor(listener.fd, { connection: handOff, limit: reportLimit }).catch((e: unknown) => {
-    close(listener.fd);
-    throw e;
+  return acceptAndHandOff(o, {
+    connection: (fd) => (flag.stopped ? close(fd) : startThread(fd, o.protocol, flag, threads, reportLimit)),
+    limit: reportLimit,
+    stop: () => flag.stop(), // every thread returns from recv/send within IO_TIMEOUT_MS and closes its socket
+    drain: () => endThreads(threads),
   });
-  return {
-    host: o.host,
-    port: listener.port,
-    close: async () => {
-      flag.stop(); // every thread returns from recv/send within IO_TIMEOUT_MS and closes its socket
-      await acceptor.stop();
-      close(listener.fd);
-      await endThreads(threads);
-    },
-  };
 }
 
 /**

@@ -3,9 +3,9 @@
 // connection waits in the pool's FIFO queue: the classic thread-pool limit. The client measures from
 // its send, so that wait shows up, as it should, in the first request's latency.
 import { Piscina } from 'piscina';
-import { close, listenTcp } from '../sys/socket.js';
+import { close } from '../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { startAcceptor, type Acceptor } from './acceptor.js';
+import { acceptAndHandOff } from './acceptor.js';
 import { StopFlag } from './blocking-conn.js';
 import type { PoolTask } from './blocking-messages.js';
 import { createLimitReporter, limitReason } from './limit-report.js';
@@ -15,7 +15,6 @@ const POOL_TASK = new URL('./pool-task.js', import.meta.url).href;
 const CLOSE_TIMEOUT_MS = 2000;
 
 export async function start(o: ModelOptions): Promise<RunningServer> {
-  const listener = listenTcp(o.host, o.port, { nonBlocking: false });
   const flag = new StopFlag();
   const reportLimit = createLimitReporter();
   const pool = new Piscina<PoolTask, void>({
@@ -39,25 +38,18 @@ export async function start(o: ModelOptions): Promise<RunningServer> {
       if (!flag.stopped) reportLimit(limitReason('a pool thread failed', e));
     });
   };
-  let acceptor: Acceptor;
   try {
     await warmUp(pool, o.workers);
-    acceptor = await startAcceptor(listener.fd, { connection: serve, limit: reportLimit });
+    return await acceptAndHandOff(o, {
+      connection: serve,
+      limit: reportLimit,
+      stop: () => flag.stop(), // running tasks return within IO_TIMEOUT_MS; queued ones close their socket at once
+      drain: () => pool.close(), // not forced: queued tasks still run, see the flag and close their sockets
+    });
   } catch (e) {
     await pool.destroy();
-    close(listener.fd);
     throw e;
   }
-  return {
-    host: o.host,
-    port: listener.port,
-    close: async () => {
-      flag.stop(); // running tasks return within IO_TIMEOUT_MS; queued ones close their socket at once
-      await acceptor.stop();
-      close(listener.fd);
-      await pool.close(); // not forced: queued tasks still run, see the flag and close their sockets
-    },
-  };
 }
 
 /**
