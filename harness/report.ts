@@ -21,7 +21,8 @@ export interface ReportFiles {
 // ---------------------------------------------------------------------------------------------
 // Plain rows, shared by both formats
 
-const COLUMNS = ['model', 'concurrency', 'ops/s', 'p50 (µs)', 'p99 (µs)', 'server CPU (%)', 'peak RSS (MiB)', 'status'];
+const COLUMNS = ['model', 'concurrency', 'ops/s', 'p50 (µs)', 'p90 (µs)', 'p99 (µs)', 'p99.9 (µs)', 'server CPU (%)', 'peak RSS (MiB)', 'status'];
+const NA = (first: string, second: string, why: string): string[] => [first, second, ...COLUMNS.slice(2, -1).map(() => 'n/a'), why];
 
 interface Section {
   protocol: Protocol;
@@ -39,12 +40,12 @@ export function tableSections(results: Results): Section[] {
     const rows: string[][] = [];
     for (const model of models) {
       if (!here.some((p) => p.model === model)) {
-        rows.push([model, 'all', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', `n/a: not run for ${protocol}`]);
+        rows.push(NA(model, 'all', `n/a: not run for ${protocol}`));
         continue;
       }
       for (const n of concurrencies) {
         const p = here.find((q) => q.model === model && q.concurrency === n);
-        rows.push(p ? pointRow(p) : [model, String(n), 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a: not measured']);
+        rows.push(p ? pointRow(p) : NA(model, String(n), 'n/a: not measured'));
       }
     }
     return { protocol, scenario, heading: scenario === 'steady' ? protocol : `${protocol}, ${scenario}`, rows };
@@ -55,7 +56,8 @@ function pointRow(p: Point): string[] {
   const s = (f: (c: Cell) => number | undefined, digits: number) => formatSummary(summarize(p, f), digits);
   return [
     p.model, String(p.concurrency),
-    s((c) => c.opsPerSec, 0), s((c) => c.latencyUs?.p50, 0), s((c) => c.latencyUs?.p99, 0),
+    s((c) => c.opsPerSec, 0),
+    s((c) => c.latencyUs?.p50, 0), s((c) => c.latencyUs?.p90, 0), s((c) => c.latencyUs?.p99, 0), s((c) => c.latencyUs?.p999, 0),
     s((c) => c.server?.cpuPercent, 1), s((c) => c.server?.rssPeakBytes / MiB, 1),
     pointStatus(p),
   ];

@@ -48,20 +48,21 @@ describe('renderMarkdown', () => {
   it('has a table per protocol with medians, intervals and statuses from the fixture', () => {
     expect(md).toContain('### echo\n');
     expect(md).toContain('### http\n');
-    expect(md).toContain('| model | concurrency | ops/s | p50 (µs) | p99 (µs) | server CPU (%) | peak RSS (MiB) | status |');
-    expect(md).toContain('| async | 1 | 11,000 [10,000–12,000, 50% CI] | 75 [70–80, 50% CI] | 190 [180–200, 50% CI] |');
+    expect(md).toContain('| model | concurrency | ops/s | p50 (µs) | p90 (µs) | p99 (µs) | p99.9 (µs) | server CPU (%) | peak RSS (MiB) | status |');
+    // p90 of repetitions 140 and 125 is 132.5 (shown 133); p99.9 of 400 and 360 is 380
+    expect(md).toContain('| async | 1 | 11,000 [10,000–12,000, 50% CI] | 75 [70–80, 50% CI] | 133 [125–140, 50% CI] | 190 [180–200, 50% CI] | 380 [360–400, 50% CI] |');
     expect(md).toContain('| async | 2000 | 42,000 [40,000–44,000, 50% CI] |');
     expect(md).toContain('| ok, client saturated |');
-    expect(md).toContain('| select | 1 | 9,000 | 90 | 250 | 74.0 | 45.0 | ok |');
-    expect(md).toContain('| select | 2000 | – | – | – | – | – | limit (see Notes) |');
-    expect(md).toContain('| select | 2000 | – | – | – | – | – | failed (see Notes) |');
+    expect(md).toContain('| select | 1 | 9,000 | 90 | 170 | 250 | 500 | 74.0 | 45.0 | ok |');
+    expect(md).toContain('| select | 2000 | – | – | – | – | – | – | – | limit (see Notes) |');
+    expect(md).toContain('| select | 2000 | – | – | – | – | – | – | – | failed (see Notes) |');
   });
 
   it('says n/a for a model with no cells for a protocol', () => {
     const r = load();
     r.cells = r.cells.filter((c) => !(c.model === 'select' && c.protocol === 'http'));
     const text = renderMarkdown(r, []);
-    expect(text).toContain('| select | all | n/a | n/a | n/a | n/a | n/a | n/a: not run for http |');
+    expect(text).toContain('| select | all | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a: not run for http |');
     expect(text).not.toContain('## Charts');
   });
 
