@@ -2,13 +2,13 @@
 // by descriptor, the accept/read/write handlers with partial-write buffering and back-pressure, and
 // the loop driver that keeps Node's own event loop alive. Each model file supplies only a Readiness:
 // how it learns which descriptors are ready.
-import { writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Protocol } from '../catalog.js';
 import { createSession, type Session } from '../protocols/session.js';
 import { EAGAIN, ECONNABORTED, EINTR } from '../sys/errno.js';
 import { accept, close, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../sys/socket.js';
-import type { LimitMessage, ModelOptions, RunningServer } from '../types.js';
+import type { ModelOptions, RunningServer } from '../types.js';
+import { printLimit } from './limit-report.js';
 
 /** How a model learns which descriptors are ready: the one part that differs between the models. */
 export interface Readiness {
@@ -214,8 +214,7 @@ export function serveFds(o: ModelOptions, makeReadiness: (conns: Connections) =>
   const reportLimit = (): void => {
     if (reported || conns.refused === 0 || !readiness.refusedReason) return;
     reported = true;
-    const m: LimitMessage = { event: 'limit', reason: readiness.refusedReason(conns.refused) };
-    writeSync(1, JSON.stringify(m) + '\n');
+    printLimit({ event: 'limit', reason: readiness.refusedReason(conns.refused) });
   };
 
   const slice = (): void => {

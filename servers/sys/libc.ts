@@ -25,16 +25,11 @@ export const c = {
   epoll_ctl: lib.func('int epoll_ctl(int epfd, int op, int fd, void *event)'),
   epoll_wait: lib.func('int epoll_wait(int epfd, void *events, int maxevents, int timeout)'),
   nanosleep: lib.func('int nanosleep(void *req, void *rem)'),
-  strerror: lib.func('const char *strerror(int errnum)'),
 };
 
 /** errno of the last libc call made on this thread. */
 export function errno(): number {
   return koffi.errno();
-}
-
-export function strerror(code: number): string {
-  return c.strerror(code) as string;
 }
 
 // Linux values (x86-64 and arm64 share these).
