@@ -19,17 +19,38 @@ export function recordUs(h: hdr.Histogram, us: number): void {
   h.recordValue(us < 1 ? 1 : us > HIGHEST_US ? HIGHEST_US : Math.round(us));
 }
 
-export function summarizeUs(h: hdr.Histogram): LatencyUs {
+/**
+ * Percentiles of `h`. A histogram decoded from its encoded form knows its maximum only to its bucket
+ * (3 significant digits), so a merge passes the exact maximum of its parts as `exactMax`.
+ */
+export function summarizeUs(h: hdr.Histogram, exactMax = h.maxValue): LatencyUs {
   if (h.totalCount === 0) return { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
   // A percentile is reported as the top of its bucket (3 significant digits), which can exceed the
   // exact maximum recorded; no percentile is above the maximum.
-  const at = (p: number): number => Math.min(h.getValueAtPercentile(p), h.maxValue);
+  const max = Math.min(exactMax, h.maxValue);
+  const at = (p: number): number => Math.min(h.getValueAtPercentile(p), max);
   return {
     p50: at(50),
     p90: at(90),
     p99: at(99),
     p999: at(99.9),
-    max: h.maxValue,
+    max,
     mean: Math.round(h.mean * 10) / 10,
   };
+}
+
+/** HdrHistogram's compressed base64 form: what a thread hands the coordinator and a cell may store. */
+export function encodeHistogram(h: hdr.Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}
+
+export function decodeHistogram(encoded: string): hdr.Histogram {
+  return hdr.decodeFromCompressedBase64(encoded, 32, false);
+}
+
+/** One histogram holding every value of the encoded ones: merging loses nothing (same buckets). */
+export function mergeEncoded(encoded: readonly string[]): hdr.Histogram {
+  const out = latencyHistogram();
+  for (const e of encoded) out.add(decodeHistogram(e));
+  return out;
 }

@@ -1,25 +1,54 @@
 // What a load-generator process prints on stdout, one JSON object a line, for the harness to read.
-import type { LatencyUs } from '../harness/results.js';
+import { writeSync } from 'node:fs';
+import type { ClientUsage, LatencyUs } from '../harness/results.js';
+
+/** Synchronous write: a load loop never yields, so an async stdout write would sit unflushed. */
+export function emit(message: object): void {
+  writeSync(1, JSON.stringify(message) + '\n');
+}
 
 /** The warm-up is over: the measured window starts now. */
 export interface MeasuringMessage {
   event: 'measuring';
 }
 
+/** The tools that can drive a cell: our own epoll client, autocannon (HTTP), wrk (HTTP, when installed). */
+export type ClientTool = 'native' | 'autocannon' | 'wrk';
+
 export interface ClientResult {
   event: 'result';
-  /** Operations (echoed messages, HTTP responses) completed inside the measured window. */
+  tool: ClientTool;
+  /** Correct operations (echoed messages, HTTP responses with the probe's status and body) completed inside the window. */
   ops: number;
-  /** Actual length of the measured window, seconds. */
+  /** Length of the measured window, seconds. */
   durationS: number;
   opsPerSec: number;
   bytesPerSec: number;
+  /** Everything that was not a correct operation, by kind, counted inside the window only. */
   errors: { total: number; byCode: Record<string, number> };
+  /** From the intended send time (open loop; the actual send in closed loop), µs. */
   latencyUs: LatencyUs;
+  /** From the actual send, µs; the same as latencyUs in closed loop; null where the tool cannot tell. */
+  latencyUncorrectedUs: LatencyUs | null;
   /** connect() to the first byte of the first reply, per connection. */
   connectUs: { p50: number; p99: number; max: number } | null;
   /** Connections that were open and had completed an exchange when the window started. */
   connections: number;
+  /** Target operations per second (open loop), or null. */
+  rate: number | null;
+  /** Set when the achieved rate fell below 95% of the target. */
+  rateShortfall: { targetOpsPerSec: number; achievedOpsPerSec: number } | null;
+  /** Connections the server closed after a complete response, reopened by the client. */
+  reconnects: number;
+  /** Requests unanswered (or due and unsent) when the window closed, recorded in latency at their age then. */
+  outstanding: number;
+  /** The window on CLOCK_MONOTONIC, ms; null where the tool does not say. */
+  window: { startMs: number; endMs: number } | null;
+  client: ClientUsage;
+  /** HdrHistogram compressed base64 of the latency histograms; null where the tool keeps none. */
+  histograms: { latency: string; latencyUncorrected: string } | null;
+  /** Per load thread, so a merge can be checked against its parts. */
+  perThread: { ops: number; errors: number; latencyCount: number }[];
 }
 
 export type ClientMessage = MeasuringMessage | ClientResult;

@@ -2,11 +2,11 @@
 // cell with a status and a reason; nothing here throws past runCell.
 import type { ClientResult } from '../clients/messages.js';
 import { findModel } from '../servers/catalog.js';
-import type { Cell, CellKey, ClientUsage, Pinning } from './results.js';
+import type { Cell, CellKey, Pinning } from './results.js';
 import { dist } from './paths.js';
-import type { Plan } from './plan.js';
+import { ERROR_THRESHOLD, type Plan } from './plan.js';
 import { startGroup, stopGroup, waitForMessage, type Child } from './processes.js';
-import { processCpuS, TreeSampler } from './sampler.js';
+import { TreeSampler } from './sampler.js';
 import { verifyExchange } from './verify.js';
 
 export const SAMPLE_INTERVAL_MS = 100;
@@ -20,7 +20,14 @@ const IDLE_TIMEOUT_MS = 60_000;
 /** A cell whose own client says so is `limit`; a model that prints a limit line is too. */
 class LimitReached extends Error {}
 
-export type CellSpec = CellKey;
+/** A cell to run; a sweep cell gets its rate from its closed-loop cell's throughput at run time. */
+export type CellSpec = CellKey & { sweepFraction?: number };
+
+/** What every cell of a run shares: where each side runs and how many load threads the client has. */
+export interface CellContext {
+  pinning: Pinning;
+  clientThreads: number;
+}
 
 export function emptyCell(spec: CellSpec, status: Cell['status'], reason: string): Cell {
   const zero = { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
@@ -34,6 +41,12 @@ export function emptyCell(spec: CellSpec, status: Cell['status'], reason: string
     bytesPerSec: 0,
     errors: { total: 0, byCode: {} },
     latencyUs: zero,
+    latencyUncorrectedUs: null,
+    rateShortfall: null,
+    reconnects: 0,
+    outstanding: 0,
+    window: null,
+    histograms: null,
     server: {
       cpuUserS: 0,
       cpuSysS: 0,
@@ -46,12 +59,13 @@ export function emptyCell(spec: CellSpec, status: Cell['status'], reason: string
       ctxVoluntary: 0,
       ctxInvoluntary: 0,
     },
-    client: { cpuPercent: 0, saturated: false },
+    client: { tool: 'native', threads: 0, cpuPercent: 0, cpuUsPerOp: null, threadCpuPercentMax: 0, saturated: false },
     connectUs: null,
   };
 }
 
-export async function runCell(spec: CellSpec, plan: Plan, pinning: Pinning): Promise<Cell> {
+export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Promise<Cell> {
+  const { pinning } = ctx;
   const max = findModel(spec.model)?.maxConcurrency;
   if (max !== undefined && spec.concurrency > max) {
     return emptyCell(spec, 'limit', `${spec.model} serves at most ${max} connections: ${findModel(spec.model)?.limits ?? ''}`.trim());
@@ -75,9 +89,9 @@ export async function runCell(spec: CellSpec, plan: Plan, pinning: Pinning): Pro
     await verifyExchange('127.0.0.1', port, spec.protocol);
     if (spec.scenario === 'idle') idle = await holdIdle(spec, plan, port, pinning);
     const sampler = new TreeSampler(server.pid);
-    client = startClient(spec, plan, port, pinning);
-    const measured = await measure(client, server, sampler, plan);
-    return toCell(spec, measured.result, sampler, measured.clientUsage, limits);
+    client = startClient(spec, plan, port, ctx);
+    const result = await measure(client, server, sampler, plan);
+    return toCell(spec, result, sampler, limits);
   } catch (e) {
     const reason = (e as Error).message;
     if (e instanceof LimitReached || limits.length > 0) return emptyCell(spec, 'limit', [...limits, reason].join('; '));
@@ -116,34 +130,36 @@ function listeningPort(msg: Record<string, unknown>): number | undefined {
   return msg.event === 'listening' && typeof msg.port === 'number' ? msg.port : undefined;
 }
 
-function startClient(spec: CellSpec, plan: Plan, port: number, pinning: Pinning): Child {
-  const common = [
-    '--port', String(port),
+/** A request slower than this is a timeout error: long enough for a stall to show, bounded by the cell. */
+export function requestTimeoutMs(plan: Plan): number {
+  return Math.min(CONNECT_CAP_MS, Math.max(2000, (plan.warmupS + plan.durationS) * 1000));
+}
+
+function startClient(spec: CellSpec, plan: Plan, port: number, ctx: CellContext): Child {
+  const args = [
+    dist('scripts/load.js'),
+    '--target', `127.0.0.1:${port}`,
+    '--protocol', spec.protocol,
     '--connections', String(spec.concurrency),
-    '--warmup', String(plan.warmupS),
-    '--duration', String(plan.durationS),
-    '--connect-cap-ms', String(CONNECT_CAP_MS),
+    '--threads', String(ctx.clientThreads),
+    '--warmup', `${plan.warmupS}s`,
+    '--duration', `${plan.durationS}s`,
+    '--pipeline', String(plan.pipeline),
+    '--payload', String(plan.payloadBytes),
+    '--timeout', `${requestTimeoutMs(plan)}ms`,
+    '--connect-timeout', `${CONNECT_CAP_MS}ms`,
+    '--events',
   ];
-  const args =
-    spec.protocol === 'echo'
-      ? [dist('clients/echo.js'), ...common, '--payload', String(plan.payloadBytes)]
-      : [dist('clients/http.js'), ...common, '--timeout-s', String(CONNECT_CAP_MS / 1000)];
-  return startGroup(process.execPath, args, { cpus: pinning.client });
+  if (spec.protocol === 'http') args.push('--http-client', plan.httpClient);
+  if (spec.rate !== null) args.push('--rate', String(spec.rate));
+  return startGroup(process.execPath, args, { cpus: ctx.pinning.client });
 }
 
-interface Measured {
-  result: ClientResult;
-  clientUsage: ClientUsage;
-}
-
-/** Runs the load; the sampler's window is exactly the client's measured window. */
-async function measure(client: Child, server: Child, sampler: TreeSampler, plan: Plan): Promise<Measured> {
-  let clientCpuAtStart = 0;
+/** Runs the load; the sampler's window is the client's measured window, opened and closed by its lines. */
+async function measure(client: Child, server: Child, sampler: TreeSampler, plan: Plan): Promise<ClientResult> {
   client.onLine((msg) => {
-    if (msg?.event === 'measuring') {
-      sampler.begin();
-      clientCpuAtStart = processCpuS(client.pid) ?? 0;
-    } else if (msg?.event === 'result') sampler.end();
+    if (msg?.event === 'measuring') sampler.begin();
+    else if (msg?.event === 'result') sampler.end();
   });
   let stopBudget!: (e: Error) => void;
   const overBudget = new Promise<never>((_, reject) => (stopBudget = reject));
@@ -154,26 +170,23 @@ async function measure(client: Child, server: Child, sampler: TreeSampler, plan:
       stopBudget(new LimitReached(`server tree memory ${mib(sampler.lastMemoryBytes)} crossed the memory budget of ${mib(plan.memoryBudgetBytes)}`));
     }
   }, SAMPLE_INTERVAL_MS);
-  const timeoutMs = (plan.warmupS + plan.durationS) * 1000 + CONNECT_CAP_MS + 15_000;
+  // wrk takes whole seconds and runs its warm-up as a second run: allow for both.
+  const timeoutMs = (Math.ceil(plan.warmupS) + Math.ceil(plan.durationS)) * 1000 + CONNECT_CAP_MS + 15_000;
   try {
-    const result = await Promise.race([
+    return await Promise.race([
       waitForMessage(client, (m) => (m.event === 'result' ? (m as unknown as ClientResult) : undefined), timeoutMs, 'load client'),
       server.exited.then((code): never => {
         throw new Error(`server exited (${code}) during the load; stderr: ${server.stderrTail() || '(empty)'}`);
       }),
       overBudget,
     ]);
-    const cpuS = (processCpuS(client.pid) ?? clientCpuAtStart) - clientCpuAtStart;
-    const cpuPercent = sampler.windowS > 0 ? (cpuS / sampler.windowS) * 100 : 0;
-    // Both clients run their load on one thread, so one core is all they can ever be given.
-    return { result, clientUsage: { cpuPercent, saturated: cpuPercent >= 90 } };
   } finally {
     clearInterval(timer);
   }
 }
 
 /** A limit reached keeps the cell's measured figures: what the model did serve is part of the answer. */
-function toCell(spec: CellSpec, r: ClientResult, sampler: TreeSampler, client: ClientUsage, limits: string[]): Cell {
+function toCell(spec: CellSpec, r: ClientResult, sampler: TreeSampler, limits: string[]): Cell {
   const base = {
     ...spec,
     durationS: r.durationS,
@@ -182,16 +195,33 @@ function toCell(spec: CellSpec, r: ClientResult, sampler: TreeSampler, client: C
     bytesPerSec: r.bytesPerSec,
     errors: r.errors,
     latencyUs: r.latencyUs,
+    latencyUncorrectedUs: r.latencyUncorrectedUs,
+    rateShortfall: r.rateShortfall,
+    reconnects: r.reconnects,
+    outstanding: r.outstanding,
+    window: r.window,
+    histograms: r.histograms,
     server: sampler.usage(),
-    client,
+    client: r.client,
     connectUs: r.connectUs,
   };
   if (limits.length > 0) return { ...base, status: 'limit', reason: limits.join('; ') };
   if (r.ops === 0) return { ...base, status: 'failed', reason: `no operation completed in the window; errors: ${JSON.stringify(r.errors.byCode)}` };
+  const tooMany = errorReason(r.ops, r.errors);
+  if (tooMany) return { ...base, status: 'failed', reason: tooMany };
   if (r.connections < spec.concurrency) {
     const short = `only ${r.connections} of ${spec.concurrency} connections were answered within the ${CONNECT_CAP_MS / 1000} s connect cap`;
     if (findModel(spec.model)?.workerPerConnection) return { ...base, status: 'limit', reason: `${short}: starting a worker per connection could not keep up` };
     return { ...base, status: 'failed', reason: short };
   }
   return { ...base, status: 'ok' };
+}
+
+/** Wrong answers are never throughput: a cell whose errors pass ERROR_THRESHOLD of its attempts fails. */
+export function errorReason(ops: number, errors: { total: number; byCode: Record<string, number> }): string | null {
+  const attempts = ops + errors.total;
+  if (errors.total === 0 || errors.total <= ERROR_THRESHOLD * attempts) return null;
+  const pct = ((errors.total / attempts) * 100).toFixed(1);
+  const kinds = Object.entries(errors.byCode).map(([k, v]) => `${k} ${v}`).join(', ');
+  return `${errors.total} errors in ${attempts} attempts (${pct}%, over the ${ERROR_THRESHOLD * 100}% allowed): ${kinds}`;
 }

@@ -31,7 +31,22 @@ export interface Plan {
   /** A server tree above this many bytes (PSS, or RSS until PSS is read) is stopped and its cell recorded as `limit`. */
   memoryBudgetBytes: number;
   quick: boolean;
+  /** The HTTP load generator (echo always uses the native client). */
+  httpClient: 'native' | 'autocannon' | 'wrk';
+  /** Load threads per client; null: one per client CPU. */
+  clientThreads: number | null;
+  /** CPUs the server is pinned to; null: 1 below four CPUs, else half of them. */
+  serverCpus: number | null;
+  /** Requests in flight per connection. */
+  pipeline: number;
+  /** Open-loop rates (ops/s), `sweep`, or null for closed loop only. */
+  rates: number[] | 'sweep' | null;
 }
+
+/** `--rate sweep`: after each closed-loop cell, open-loop cells at these fractions of its throughput. */
+export const SWEEP_FRACTIONS = [0.25, 0.5, 0.75, 0.9, 1] as const;
+/** A cell whose errors exceed this share of its attempts (ops + errors) is failed, not fast. */
+export const ERROR_THRESHOLD = 0.01;
 
 /** The plan a bare `npm run bench` runs: every model, both protocols, four concurrencies. */
 export const DEFAULTS = {
@@ -50,6 +65,8 @@ export const DEFAULTS = {
   out: 'results',
   pin: 'auto',
   'memory-budget': `${Math.floor(totalmem() / 2 / 2 ** 20)}MiB`,
+  'http-client': 'native',
+  pipeline: '1',
 } as const;
 
 /** What --quick changes: a smoke plan that finishes in about a minute. */
@@ -69,6 +86,11 @@ const FLAGS = {
   out: { type: 'string' },
   pin: { type: 'string' },
   'memory-budget': { type: 'string' },
+  'http-client': { type: 'string' },
+  'client-threads': { type: 'string' },
+  'server-cpus': { type: 'string' },
+  pipeline: { type: 'string' },
+  rate: { type: 'string' },
   quick: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -107,7 +129,13 @@ export function parsePlan(argv: string[]): Plan | null {
     pin: parseList('--pin', get('pin'), ['auto', 'off'])[0] === 'auto',
     memoryBudgetBytes: parseBytes('--memory-budget', get('memory-budget')),
     quick,
+    httpClient: parseList('--http-client', get('http-client'), ['native', 'autocannon', 'wrk'])[0] as Plan['httpClient'],
+    clientThreads: typeof values['client-threads'] === 'string' ? parsePositiveInt('--client-threads', values['client-threads']) : null,
+    serverCpus: typeof values['server-cpus'] === 'string' ? parsePositiveInt('--server-cpus', values['server-cpus']) : null,
+    pipeline: parsePositiveInt('--pipeline', get('pipeline')),
+    rates: typeof values.rate === 'string' ? parseRates(values.rate) : null,
   };
+  checkClient(plan);
   if (plan.payloadBytes > 64 * 2 ** 20) throw new PlanError(`--payload: at most 67108864 bytes (64 MiB), got ${plan.payloadBytes}`);
   if (plan.models.length === 0) {
     throw new PlanError(`--models: nothing left to run: ${skipped.map((s) => `${s.model} (${s.reason})`).join(', ')}`);
@@ -131,6 +159,29 @@ function available(models: string[]): { models: string[]; skipped: Plan['skipped
   return { models: kept, skipped };
 }
 
+/** The client choices that cannot work together, refused before anything starts. */
+function checkClient(plan: Plan): void {
+  const cpus = availableParallelism();
+  if (plan.serverCpus !== null && plan.pin && plan.serverCpus >= cpus) {
+    throw new PlanError(`--server-cpus: at most ${cpus - 1} on this machine (${cpus} CPUs; the client needs at least one), got ${plan.serverCpus}`);
+  }
+  if (plan.pipeline > 1024) throw new PlanError(`--pipeline: at most 1024, got ${plan.pipeline}`);
+  if (!plan.protocols.includes('http') || plan.httpClient === 'native') return;
+  if (plan.rates !== null) throw new PlanError(`--rate: open loop needs --http-client native (${plan.httpClient} keeps no corrected schedule)`);
+  if (plan.httpClient === 'wrk' && !hasCommand('wrk')) throw new PlanError('--http-client wrk: wrk is not on PATH (Debian: apt-get install wrk)');
+}
+
+/** "2000,8000" (ops/s) or "sweep". */
+function parseRates(raw: string): number[] | 'sweep' {
+  if (raw === 'sweep') return 'sweep';
+  const rates = splitList('--rate', raw).map((x) => {
+    const n = /^\d+(\.\d+)?$/.test(x) ? Number(x) : NaN;
+    if (!Number.isFinite(n) || n <= 0) throw new PlanError(`--rate: expected operations per second (a positive number), a list of them, or "sweep", got "${raw}"`);
+    return n;
+  });
+  return [...new Set(rates)].sort((a, b) => a - b);
+}
+
 function hasCommand(name: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
@@ -144,13 +195,13 @@ function hasCommand(name: string): boolean {
  * `--warmup -1s` would otherwise be refused by parseArgs as "ambiguous"; joining it to
  * `--warmup=-1s` lets the flag's own validation say what is allowed.
  */
-function attachValues(argv: string[]): string[] {
+export function attachValues(argv: string[], flags: Record<string, { type: string }> = FLAGS): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i]!.startsWith('--') ? argv[i]!.slice(2) : '';
-    const def = (FLAGS as Record<string, { type: string }>)[name];
+    const def = flags[name];
     const next = argv[i + 1];
-    const nextIsFlag = next !== undefined && (next === '-h' || next.split('=')[0]!.slice(2) in FLAGS);
+    const nextIsFlag = next !== undefined && (next === '-h' || next.split('=')[0]!.slice(2) in flags);
     if (def?.type === 'string' && next?.startsWith('-') && !nextIsFlag) out.push(`--${name}=${argv[++i]}`);
     else out.push(argv[i]!);
   }
@@ -249,6 +300,12 @@ results/<run-id>/results.json as it goes, then charts and report.md beside it.
   --workers N          threads/processes for pooled models (default: ${DEFAULTS.workers}: 2 per CPU, at least 4)
   --memory-budget SIZE stop a server tree above this memory (PSS) and record "limit" (default: ${DEFAULTS['memory-budget']}, half the RAM)
   --pin auto|off       pin server and client to different CPUs with taskset (default: ${DEFAULTS.pin})
+  --server-cpus N      CPUs the server is pinned to; the client gets the rest (default: 1 below 4 CPUs, else half)
+  --client-threads N   load threads per client, each its own epoll loop (default: one per client CPU)
+  --http-client native|autocannon|wrk   HTTP load generator (default: ${DEFAULTS['http-client']}; wrk must be on PATH)
+  --rate LIST|sweep    open loop at these operations per second (latency from each request's intended send
+                       time); "sweep": after each closed-loop cell, ${SWEEP_FRACTIONS.join(', ')} of its throughput
+  --pipeline N         requests in flight per connection (default: ${DEFAULTS.pipeline})
   --out DIR            where run folders go (default: ${DEFAULTS.out})
   --quick              smoke plan: concurrency ${QUICK.concurrency}, duration ${QUICK.duration}, warm-up ${QUICK.warmup}
   -h, --help           this text

@@ -3,8 +3,11 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-/** Bumped on a breaking change to the shape below; readers refuse another major version. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Bumped on a change to the shape below. Version 1 files (before open loop and the native HTTP
+ * client) are read and upgraded by upgradeV1; readers refuse any other version.
+ */
+export const SCHEMA_VERSION = 2;
 
 import type { Family, Protocol } from '../servers/catalog.js';
 
@@ -51,9 +54,17 @@ export interface ServerUsage {
 }
 
 export interface ClientUsage {
-  /** CPU the load generator used during the window, % of one core. */
+  /** Which load generator measured the cell: `native` (our epoll client), `autocannon` or `wrk`. */
+  tool: 'native' | 'autocannon' | 'wrk';
+  /** Load threads (each its own loop with a share of the connections). */
+  threads: number;
+  /** CPU the load generator used during the window, % of one core, summed over its threads. */
   cpuPercent: number;
-  /** True when the client used 90% or more of the CPU it was given: the figures may be the client's limit, not the server's. */
+  /** Client CPU microseconds per completed operation: what one operation costs the load generator; null with no operation. */
+  cpuUsPerOp: number | null;
+  /** The busiest load thread's CPU during the window, % of one core. */
+  threadCpuPercentMax: number;
+  /** True when a load thread used 90% or more of a core: the figures may be the client's limit, not the server's. */
   saturated: boolean;
 }
 
@@ -62,13 +73,17 @@ export interface CellKey {
   family: Family;
   protocol: Protocol;
   scenario: Scenario;
-  /** Connections held open by the client, each with one request in flight. */
+  /** Connections held open by the client, each with `settings.pipeline` requests in flight. */
   concurrency: number;
+  /** Open loop: target operations per second over all connections; null for closed loop. */
+  rate: number | null;
   /** 1-based repetition index. */
   repetition: number;
 }
 
 export interface Cell extends CellKey {
+  /** `--rate sweep` cells: the fraction of the closed-loop throughput their rate was set to. */
+  sweepFraction?: number;
   status: CellStatus;
   /** Why a cell is `limit` or `failed`. */
   reason?: string;
@@ -79,8 +94,22 @@ export interface Cell extends CellKey {
   opsPerSec: number;
   /** Payload bytes per second in both directions (sent + received) for echo; response bytes per second for http. */
   bytesPerSec: number;
+  /** Everything that was not a correct operation, by kind, counted inside the window only. */
   errors: { total: number; byCode: Record<string, number> };
+  /** From each request's intended send time (open loop) or actual send (closed loop) to its last byte. */
   latencyUs: LatencyUs;
+  /** From the actual send; equal to latencyUs in closed loop; null when the tool cannot tell. */
+  latencyUncorrectedUs: LatencyUs | null;
+  /** Open loop only: set when the achieved rate fell below 95% of the target. */
+  rateShortfall: { targetOpsPerSec: number; achievedOpsPerSec: number } | null;
+  /** Connections the server closed after a complete response, reopened by the client (keep-alive not kept). */
+  reconnects: number;
+  /** Requests unanswered (or due and unsent) when the window closed; their age then is in the latency histogram. */
+  outstanding: number;
+  /** The measured window on CLOCK_MONOTONIC, ms, as the client timed it; null when the tool does not say. */
+  window: { startMs: number; endMs: number } | null;
+  /** The latency histograms in HdrHistogram's compressed base64 form, to pool repetitions or redraw any percentile. */
+  histograms: { latency: string; latencyUncorrected: string } | null;
   server: ServerUsage;
   client: ClientUsage;
   /** Microseconds from connect() to the first byte served, over the connections opened in the cell. */
@@ -128,6 +157,18 @@ export interface Settings {
   idleConnections: number;
   /** Models asked for but left out of the plan, with why (no C compiler, say). */
   skipped: { model: string; reason: string }[];
+  /** The HTTP load generator: `native`, `autocannon` or `wrk` (echo is always native). */
+  httpClient: 'native' | 'autocannon' | 'wrk';
+  /** Load threads per client. */
+  clientThreads: number;
+  /** Requests in flight per connection. */
+  pipeline: number;
+  /** Open-loop rates asked for (ops/s), `sweep` (fractions of each closed-loop maximum), or null for closed loop only. */
+  rates: number[] | 'sweep' | null;
+  /** With `sweep`: the fractions of the closed-loop maximum run. */
+  sweepFractions: number[];
+  /** A cell whose errors exceed this share of its attempts (ops + errors) is `failed`. */
+  errorThreshold: number;
 }
 
 export interface Results {
@@ -175,8 +216,52 @@ export function readResults(pathOrDir: string): Results {
   if (typeof r !== 'object' || r === null || typeof r.schemaVersion !== 'number' || !Array.isArray(r.cells)) {
     throw new ResultsError(`${path} is not a concurrency-bench results file (no schemaVersion or cells)`);
   }
-  if (Math.floor(r.schemaVersion) !== SCHEMA_VERSION) {
-    throw new ResultsError(`${path} has schemaVersion ${r.schemaVersion}; this version reads ${SCHEMA_VERSION}`);
+  const major = Math.floor(r.schemaVersion);
+  if (major === 1) return upgradeV1(r as Results);
+  if (major !== SCHEMA_VERSION) {
+    throw new ResultsError(`${path} has schemaVersion ${r.schemaVersion}; this version reads 1 and ${SCHEMA_VERSION}`);
   }
   return r as Results;
+}
+
+/**
+ * Version 1 had closed loop only, autocannon for HTTP and the echo client for echo, one thread each,
+ * and counted every HTTP response as an operation: its figures are kept, the new fields filled with
+ * what was true then.
+ */
+export function upgradeV1(r: Results): Results {
+  const s = r.settings as Partial<Settings>;
+  r.settings = {
+    ...r.settings,
+    httpClient: s.httpClient ?? 'autocannon',
+    clientThreads: s.clientThreads ?? 1,
+    pipeline: s.pipeline ?? 1,
+    rates: s.rates ?? null,
+    sweepFractions: s.sweepFractions ?? [],
+    errorThreshold: s.errorThreshold ?? 1,
+  };
+  r.cells = r.cells.map((c) => {
+    const old = c as Partial<Cell> & Cell;
+    const cpu = old.client?.cpuPercent ?? 0;
+    return {
+      ...old,
+      rate: old.rate ?? null,
+      latencyUncorrectedUs: old.latencyUncorrectedUs ?? old.latencyUs,
+      rateShortfall: old.rateShortfall ?? null,
+      reconnects: old.reconnects ?? 0,
+      outstanding: old.outstanding ?? 0,
+      window: old.window ?? null,
+      histograms: old.histograms ?? null,
+      client: {
+        tool: old.client?.tool ?? (old.protocol === 'http' ? 'autocannon' : 'native'),
+        threads: old.client?.threads ?? 1,
+        cpuPercent: cpu,
+        cpuUsPerOp: old.client?.cpuUsPerOp ?? (old.ops > 0 ? (cpu / 100) * old.durationS * 1e6 / old.ops : null),
+        threadCpuPercentMax: old.client?.threadCpuPercentMax ?? cpu,
+        saturated: old.client?.saturated ?? false,
+      },
+    };
+  });
+  r.schemaVersion = SCHEMA_VERSION;
+  return r;
 }

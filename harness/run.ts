@@ -3,8 +3,8 @@ import { renameSync, symlinkSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { findModel } from '../servers/catalog.js';
 import { emptyCell, runCell, SAMPLE_INTERVAL_MS, type CellSpec } from './cell.js';
-import { choosePinning, collectEnv } from './env.js';
-import type { Plan } from './plan.js';
+import { choosePinning, collectEnv, defaultClientThreads } from './env.js';
+import { ERROR_THRESHOLD, SWEEP_FRACTIONS, type Plan } from './plan.js';
 import { SCHEMA_VERSION, writeJsonAtomic, type Cell, type Results } from './results.js';
 
 /**
@@ -20,7 +20,11 @@ export function planCells(plan: Plan): CellSpec[] {
           const info = findModel(model)!;
           if (!info.protocols.includes(protocol)) continue;
           for (const concurrency of plan.concurrency) {
-            cells.push({ model, family: info.family, protocol, scenario, concurrency, repetition });
+            const key = { model, family: info.family, protocol, scenario, concurrency, repetition };
+            if (plan.rates === null || plan.rates === 'sweep') cells.push({ ...key, rate: null });
+            // A sweep cell follows its closed-loop cell, whose throughput sets its rate.
+            if (plan.rates === 'sweep') for (const f of SWEEP_FRACTIONS) cells.push({ ...key, rate: null, sweepFraction: f });
+            else if (plan.rates !== null) for (const rate of plan.rates) cells.push({ ...key, rate });
           }
         }
       }
@@ -40,7 +44,8 @@ export interface RunOutcome {
 }
 
 export async function runPlan(plan: Plan, command: string, log: (line: string) => void): Promise<RunOutcome> {
-  const pinning = choosePinning(plan.pin);
+  const pinning = choosePinning(plan.pin, plan.serverCpus);
+  const ctx = { pinning, clientThreads: plan.clientThreads ?? defaultClientThreads(pinning) };
   const runId = newRunId();
   const runDir = resolve(plan.out, runId);
   const results: Results = {
@@ -64,19 +69,28 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
       scenarios: plan.scenarios,
       idleConnections: plan.idleConnections,
       skipped: plan.skipped,
+      httpClient: plan.httpClient,
+      clientThreads: ctx.clientThreads,
+      pipeline: plan.pipeline,
+      rates: plan.rates,
+      sweepFractions: plan.rates === 'sweep' ? [...SWEEP_FRACTIONS] : [],
+      errorThreshold: ERROR_THRESHOLD,
     },
     cells: [],
   };
   const file = join(runDir, 'results.json');
   writeJsonAtomic(file, results);
   pointLatest(plan.out, runId);
-  log(`run ${runId}: ${planCells(plan).length} cells, pinning: ${describePinning(pinning)}; writing ${file}`);
+  log(`run ${runId}: ${planCells(plan).length} cells, pinning: ${describePinning(pinning)}, ${ctx.clientThreads} load thread(s); writing ${file}`);
   for (const s of plan.skipped) log(`note: ${s.model} left out of this run: ${s.reason}`);
   const specs = planCells(plan);
   const started = Date.now();
   for (const [i, spec] of specs.entries()) {
-    log(`[${i + 1}/${specs.length}] ${label(spec)}${eta(started, i, specs.length)}`);
-    const cell = await runCell(spec, plan, pinning).catch((e: Error) => emptyCell(spec, 'failed', `harness: ${e.message}`));
+    const resolved = resolveSweep(spec, results.cells);
+    log(`[${i + 1}/${specs.length}] ${label(resolved)}${eta(started, i, specs.length)}`);
+    const cell = resolved.rate === null && spec.sweepFraction !== undefined
+      ? emptyCell(resolved, 'limit', `no closed-loop throughput to sweep from: ${sweepBase(spec, results.cells)?.reason ?? 'its closed-loop cell did not run'}`)
+      : await runCell(resolved, plan, ctx).catch((e: Error) => emptyCell(resolved, 'failed', `harness: ${e.message}`));
     results.cells.push(cell);
     writeJsonAtomic(file, results);
     log(`        ${summary(cell)}`);
@@ -84,6 +98,20 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
   results.finishedAt = new Date().toISOString();
   writeJsonAtomic(file, results);
   return { runDir, results, failed: results.cells.filter((c) => c.status === 'failed').length };
+}
+
+/** The closed-loop cell a sweep cell takes its rate from: same model, protocol, scenario, concurrency, repetition. */
+function sweepBase(spec: CellSpec, done: readonly Cell[]): Cell | undefined {
+  return done.find((c) => c.rate === null && c.sweepFraction === undefined && c.model === spec.model && c.protocol === spec.protocol &&
+    c.scenario === spec.scenario && c.concurrency === spec.concurrency && c.repetition === spec.repetition);
+}
+
+/** A sweep cell's rate: its fraction of the closed-loop throughput just measured (null when that cell was not ok). */
+export function resolveSweep(spec: CellSpec, done: readonly Cell[]): CellSpec {
+  if (spec.sweepFraction === undefined) return spec;
+  const base = sweepBase(spec, done);
+  if (!base || base.status !== 'ok' || base.opsPerSec <= 0) return spec;
+  return { ...spec, rate: Math.max(1, Math.round(base.opsPerSec * spec.sweepFraction)) };
 }
 
 /** results/latest -> the newest run folder (replaced atomically). */
@@ -103,7 +131,8 @@ function describePinning(p: { server: number[] | null; client: number[] | null; 
 }
 
 function label(s: CellSpec): string {
-  return `${s.model} ${s.protocol}${s.scenario === 'steady' ? '' : ` ${s.scenario}`} c=${s.concurrency} rep ${s.repetition}`;
+  const rate = s.rate === null ? '' : ` rate=${s.rate.toLocaleString('en-US')}/s${s.sweepFraction !== undefined ? ` (${s.sweepFraction * 100}% of closed loop)` : ''}`;
+  return `${s.model} ${s.protocol}${s.scenario === 'steady' ? '' : ` ${s.scenario}`} c=${s.concurrency}${rate} rep ${s.repetition}`;
 }
 
 function eta(startedMs: number, done: number, total: number): string {
@@ -122,6 +151,8 @@ function summary(c: Cell): string {
     `RSS ${Math.round(c.server.rssPeakBytes / 2 ** 20)} MiB`,
   ];
   if (c.errors.total > 0) parts.push(`${c.errors.total} errors ${JSON.stringify(c.errors.byCode)}`);
+  if (c.rateShortfall) parts.push(`RATE SHORTFALL (${Math.round(c.rateShortfall.achievedOpsPerSec)} of ${Math.round(c.rateShortfall.targetOpsPerSec)}/s)`);
+  if (c.client.cpuUsPerOp !== null) parts.push(`client ${c.client.cpuUsPerOp.toFixed(1)} µs/op (${c.client.tool})`);
   if (c.client.saturated) parts.push('CLIENT SATURATED');
   return parts.join(', ');
 }

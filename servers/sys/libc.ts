@@ -25,7 +25,22 @@ export const c = {
   epoll_ctl: lib.func('int epoll_ctl(int epfd, int op, int fd, void *event)'),
   epoll_wait: lib.func('int epoll_wait(int epfd, void *events, int maxevents, int timeout)'),
   nanosleep: lib.func('int nanosleep(void *req, void *rem)'),
+  clock_gettime: lib.func('int clock_gettime(int clock, void *ts)'),
 };
+
+/**
+ * epoll_wait with a nanosecond timeout (Linux 5.11, glibc 2.35): an open-loop client must wake for
+ * a send due in 150 µs, which epoll_wait's milliseconds cannot express. Null where it is missing.
+ */
+export const epollPwait2 = optional(() => lib.func('int epoll_pwait2(int epfd, void *events, int maxevents, void *timeout, void *sigmask)'));
+
+function optional<T>(bind: () => T): T | null {
+  try {
+    return bind();
+  } catch {
+    return null;
+  }
+}
 
 /** errno of the last libc call made on this thread. */
 export function errno(): number {
@@ -52,6 +67,7 @@ export const O_NONBLOCK = 0o4000;
 export const MSG_NOSIGNAL = 0x4000;
 export const MSG_DONTWAIT = 0x40;
 export const SHUT_WR = 1;
+export const CLOCK_THREAD_CPUTIME_ID = 3;
 
 export const EPOLLIN = 0x001;
 export const EPOLLOUT = 0x004;

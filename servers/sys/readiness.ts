@@ -11,6 +11,7 @@ export class Epoll {
   /** Ready events of the last wait(): read them with eventData(i) / eventMask(i). */
   private readonly events: Buffer;
   private readonly ev = Buffer.alloc(EV_SIZE);
+  private readonly ts = Buffer.alloc(16);
   readonly maxEvents: number;
 
   constructor(maxEvents = 1024) {
@@ -43,6 +44,20 @@ export class Epoll {
   /** Number of ready descriptors (0 on timeout) or -errno. */
   wait(timeoutMs: number): number {
     const n = L.c.epoll_wait(this.fd, this.events, this.maxEvents, timeoutMs) as number;
+    return n >= 0 ? n : -L.errno();
+  }
+
+  /**
+   * Like wait(), with a timeout in microseconds where the kernel and libc offer epoll_pwait2;
+   * elsewhere rounded up to whole milliseconds (late wake-ups, never early ones).
+   */
+  waitUs(timeoutUs: number): number {
+    if (L.epollPwait2 === null || timeoutUs <= 0) return this.wait(timeoutUs <= 0 ? 0 : Math.ceil(timeoutUs / 1000));
+    const us = Math.ceil(timeoutUs);
+    // Two 32-bit halves instead of BigInts: this runs once per loop turn of an open-loop client.
+    this.ts.writeUInt32LE(Math.floor(us / 1e6), 0);
+    this.ts.writeUInt32LE((us % 1e6) * 1000, 8);
+    const n = L.epollPwait2(this.fd, this.events, this.maxEvents, this.ts, null) as number;
     return n >= 0 ? n : -L.errno();
   }
 

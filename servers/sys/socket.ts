@@ -131,3 +131,11 @@ export function sleepNs(ns: number): void {
   ts.writeBigInt64LE(BigInt(ns % 1e9), 8);
   L.c.nanosleep(ts, null);
 }
+
+const cpuTs = Buffer.alloc(16);
+
+/** CPU time the calling thread has used, seconds (CLOCK_THREAD_CPUTIME_ID): one worker's own cost. */
+export function threadCpuS(): number {
+  if (L.c.clock_gettime(L.CLOCK_THREAD_CPUTIME_ID, cpuTs) < 0) return NaN;
+  return Number(cpuTs.readBigInt64LE(0)) + Number(cpuTs.readBigInt64LE(8)) / 1e9;
+}

@@ -46,8 +46,14 @@ export function buildResults(specs: CellSpec[], overrides: ResultsOverrides = {}
     scenarios: ['steady'],
     idleConnections: 1000,
     skipped: [],
+    httpClient: 'native',
+    clientThreads: 1,
+    pipeline: 1,
+    rates: null,
+    sweepFractions: [],
+    errorThreshold: 0.01,
     ...overrides.settings,
-  };
+  } as Settings;
   return {
     schemaVersion: overrides.schemaVersion ?? SCHEMA_VERSION,
     runId: overrides.runId ?? 'test-run',
@@ -84,6 +90,7 @@ function buildCell(spec: CellSpec, i: number, opsPerSec: number): Cell {
     protocol: spec.protocol ?? 'echo',
     scenario: 'steady',
     concurrency: spec.concurrency ?? 64,
+    rate: null,
     repetition: i + 1,
     status,
     ...(status === 'ok' ? {} : { reason: 'synthetic failure' }),
@@ -93,6 +100,12 @@ function buildCell(spec: CellSpec, i: number, opsPerSec: number): Cell {
     bytesPerSec: opsPerSec * 128,
     errors: { total: 0, byCode: {} },
     latencyUs: { p50: p99 / 4, p90: p99 / 2, p99, p999: p99 * 2, max: p99 * 4, mean: p99 / 3 },
+    latencyUncorrectedUs: { p50: p99 / 4, p90: p99 / 2, p99, p999: p99 * 2, max: p99 * 4, mean: p99 / 3 },
+    rateShortfall: null,
+    reconnects: 0,
+    outstanding: 0,
+    window: null,
+    histograms: null,
     server: {
       cpuUserS: 1,
       cpuSysS: 1,
@@ -104,6 +117,13 @@ function buildCell(spec: CellSpec, i: number, opsPerSec: number): Cell {
       ctxVoluntary: 100,
       ctxInvoluntary: 10,
     },
-    client: { cpuPercent: pick(spec.saturated, i, false) ? 95 : 50, saturated: pick(spec.saturated, i, false) },
+    client: {
+      tool: 'native',
+      threads: 1,
+      cpuPercent: pick(spec.saturated, i, false) ? 95 : 50,
+      cpuUsPerOp: 10,
+      threadCpuPercentMax: pick(spec.saturated, i, false) ? 95 : 50,
+      saturated: pick(spec.saturated, i, false),
+    },
   };
 }

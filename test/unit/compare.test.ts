@@ -333,11 +333,11 @@ describe('scripts/compare (CLI)', () => {
   });
 
   it('another major schemaVersion: exit 2', () => {
-    const v2 = writeResults('v2.json', buildResults(run(), { schemaVersion: 2 }));
+    const v3 = writeResults('v3.json', buildResults(run(), { schemaVersion: 3 }));
     const good = writeResults('good.json', buildResults(run()));
-    const out = cli(v2, good);
+    const out = cli(v3, good);
     expect(out.status).toBe(2);
-    expect(out.stderr).toBe(`compare: ${v2} has schemaVersion 2; this version reads 1\n`);
+    expect(out.stderr).toBe(`compare: ${v3} has schemaVersion 3; this version reads 1 and 2\n`);
   });
 
   it('no cell in common: exit 2, never a silent pass', () => {

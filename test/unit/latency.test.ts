@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { latencyHistogram, recordUs, summarizeUs } from '../../clients/latency.js';
+import { encodeHistogram, latencyHistogram, mergeEncoded, recordUs, summarizeUs } from '../../clients/latency.js';
 
 describe('latency summary', () => {
   it('gives percentiles within 0.1% of the exact values and never above the maximum', () => {
@@ -28,5 +28,24 @@ describe('latency summary', () => {
 
   it('reports zeros for an empty histogram', () => {
     expect(summarizeUs(latencyHistogram())).toEqual({ p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 });
+  });
+});
+
+describe('mergeEncoded', () => {
+  it('merges encoded histograms into exactly the histogram of all their values', () => {
+    const a = latencyHistogram();
+    const b = latencyHistogram();
+    const all = latencyHistogram();
+    for (let i = 1; i <= 5000; i++) {
+      const v = (i * 7919) % 100_000;
+      recordUs(i % 3 === 0 ? a : b, v);
+      recordUs(all, v);
+    }
+    const merged = mergeEncoded([encodeHistogram(a), encodeHistogram(b)]);
+    expect(merged.totalCount).toBe(5000);
+    const { mean, ...percentiles } = summarizeUs(merged, Math.max(a.maxValue, b.maxValue));
+    const { mean: meanAll, ...percentilesAll } = summarizeUs(all);
+    expect(percentiles).toEqual(percentilesAll);
+    expect(mean).toBeCloseTo(meanAll, 0); // the mean is summed per bucket, in another order
   });
 });

@@ -1,0 +1,230 @@
+// The native load generator: probes the target, splits the connections over worker threads (each
+// an epoll loop, clients/engine.ts), decides when warm-up and the window start, and merges what the
+// threads measured exactly (counts added, histograms merged bucket by bucket).
+import net from 'node:net';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { Control } from './control.js';
+import type { EngineOptions, EngineResult } from './engine.js';
+import { ResponseParser, type Expected } from './http-response.js';
+import { decodeHistogram, encodeHistogram, mergeEncoded, summarizeUs } from './latency.js';
+import type { ClientResult } from './messages.js';
+
+export interface LoadOptions {
+  protocol: 'echo' | 'http';
+  host: string;
+  port: number;
+  /** HTTP request target, e.g. `/`. */
+  path: string;
+  connections: number;
+  /** Worker threads, each with its own epoll loop and its share of the connections. */
+  threads: number;
+  /** Requests in flight per connection (HTTP pipelining; echo messages in flight). */
+  pipeline: number;
+  payloadBytes: number;
+  warmupS: number;
+  durationS: number;
+  /** Open loop: operations per second over all connections; null for closed loop. */
+  rate: number | null;
+  timeoutMs: number;
+  /** Warm-up starts when every connection was answered once, or none was for this long... */
+  connectStallMs: number;
+  /** ...or when this much time has passed (a model that starts a worker per connection is slow to answer them all). */
+  connectCapMs: number;
+}
+
+/** The target could not be reached or did not answer as a server of its protocol should. */
+export class TargetError extends Error {
+  readonly code = 'ETARGET';
+}
+
+/** Saturation: a thread that used this share of a core or more may have been the limit. */
+export const SATURATED_PERCENT = 90;
+
+export async function runLoad(o: LoadOptions, onMeasuring: () => void = () => {}): Promise<ClientResult> {
+  const request = o.protocol === 'http' ? httpRequest(o.host, o.port, o.path) : null;
+  const expected = await probeTarget(o);
+  const threads = Math.max(1, Math.min(o.threads, o.connections));
+  const control = Control.create(threads);
+  const workers: Worker[] = [];
+  const done: Promise<EngineResult>[] = [];
+  let first = 0;
+  for (let t = 0; t < threads; t++) {
+    const share = Math.floor(o.connections / threads) + (t < o.connections % threads ? 1 : 0);
+    const options: EngineOptions = {
+      protocol: o.protocol,
+      host: o.host,
+      port: o.port,
+      first,
+      connections: share,
+      totalConnections: o.connections,
+      payloadBytes: o.payloadBytes,
+      request,
+      expected: expected ? { status: expected.status, body: new Uint8Array(expected.body) } : null,
+      pipeline: o.pipeline,
+      rate: o.rate,
+      timeoutMs: o.timeoutMs,
+      connectCapMs: o.connectCapMs,
+      thread: t,
+    };
+    first += share;
+    const w = new Worker(workerFile(), { workerData: { options, buffer: control.buffer } });
+    workers.push(w);
+    done.push(
+      new Promise((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+        w.once('exit', (code) => reject(new Error(`load thread ${t} exited (${code}) without a result`)));
+      }),
+    );
+  }
+  const failed = Promise.race(done.map((d) => d.then(() => new Promise<never>(() => {}))));
+  try {
+    const started = await Promise.race([decideStart(o, control), failed]);
+    let measuringTimer: NodeJS.Timeout | undefined;
+    if (started) measuringTimer = setTimeout(onMeasuring, Math.max(0, control.times().mStart - control.now()));
+    const parts = await Promise.all(done);
+    clearTimeout(measuringTimer);
+    if (!started) {
+      const errs = mergeCounts(parts.map((p) => p.errors));
+      throw new TargetError(`no connection to ${o.host}:${o.port} completed an exchange within ${o.connectCapMs} ms${describe(errs)}`);
+    }
+    return merge(o, threads, control, parts);
+  } finally {
+    control.abort();
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+/** Waits for the connect phase to end, then starts warm-up; false when no connection was answered by the cap. */
+async function decideStart(o: LoadOptions, control: Control): Promise<boolean> {
+  const t0 = control.now();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 20));
+    const now = control.now();
+    const served = control.servedTotal();
+    const stalled = served > 0 && now - control.lastServedAt() > o.connectStallMs;
+    if (served === o.connections || stalled || now - t0 > o.connectCapMs) {
+      if (served === 0) {
+        control.abort();
+        return false;
+      }
+      const mStart = now + o.warmupS * 1000;
+      control.start(now, mStart, mStart + o.durationS * 1000);
+      return true;
+    }
+  }
+}
+
+function merge(o: LoadOptions, threads: number, control: Control, parts: EngineResult[]): ClientResult {
+  const { mStart, mEnd } = control.times();
+  const durationS = (mEnd - mStart) / 1000;
+  const latency = mergeEncoded(parts.map((p) => p.latency));
+  const uncorrected = mergeEncoded(parts.map((p) => p.latencyUncorrected));
+  const connect = mergeEncoded(parts.map((p) => p.connect));
+  const ops = sum(parts.map((p) => p.ops));
+  const byCode = mergeCounts(parts.map((p) => p.errors));
+  const cpuS = sum(parts.map((p) => p.cpuS));
+  const threadMax = Math.max(...parts.map((p) => (p.cpuS / durationS) * 100));
+  const achieved = ops / durationS;
+  return {
+    event: 'result',
+    tool: 'native',
+    ops,
+    durationS,
+    opsPerSec: achieved,
+    bytesPerSec: sum(parts.map((p) => p.bytes)) / durationS,
+    errors: { total: sum(Object.values(byCode)), byCode },
+    latencyUs: summarizeUs(latency, Math.max(...parts.map((p) => p.latencyMaxUs))),
+    latencyUncorrectedUs: summarizeUs(uncorrected, Math.max(...parts.map((p) => p.latencyUncorrectedMaxUs))),
+    connectUs: connect.totalCount > 0 ? pick(summarizeUs(connect)) : null,
+    connections: sum(parts.map((p) => p.connectionsAtWindow)),
+    rate: o.rate,
+    rateShortfall: o.rate !== null && achieved < 0.95 * o.rate ? { targetOpsPerSec: o.rate, achievedOpsPerSec: achieved } : null,
+    reconnects: sum(parts.map((p) => p.reconnects)),
+    outstanding: sum(parts.map((p) => p.outstanding)),
+    window: { startMs: mStart, endMs: mEnd },
+    client: {
+      tool: 'native',
+      threads,
+      cpuPercent: (cpuS / durationS) * 100,
+      cpuUsPerOp: ops > 0 ? (cpuS * 1e6) / ops : null,
+      threadCpuPercentMax: threadMax,
+      saturated: threadMax >= SATURATED_PERCENT,
+    },
+    histograms: { latency: encodeHistogram(latency), latencyUncorrected: encodeHistogram(uncorrected) },
+    perThread: parts.map((p) => ({ ops: p.ops, errors: sum(Object.values(p.errors)), latencyCount: countOf(p.latency) })),
+  };
+}
+
+const countOf = (encoded: string): number => decodeHistogram(encoded).totalCount;
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+const pick = (s: { p50: number; p99: number; max: number }): { p50: number; p99: number; max: number } => ({ p50: s.p50, p99: s.p99, max: s.max });
+
+export function mergeCounts(maps: Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of maps) for (const [k, v] of Object.entries(m)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+function describe(errors: Record<string, number>): string {
+  const parts = Object.entries(errors).map(([k, v]) => `${k} ${v}`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+export function httpRequest(host: string, port: number, path: string): Uint8Array {
+  return Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUser-Agent: concurrency-bench\r\n\r\n`, 'latin1');
+}
+
+/**
+ * One exchange before any load: the target must accept a connection, and over HTTP answer the
+ * request with a 2xx; that response (status and body) is what every later response must match.
+ */
+export function probeTarget(o: LoadOptions, timeoutMs = 5000): Promise<Expected | null> {
+  const request = o.protocol === 'http' ? httpRequest(o.host, o.port, o.path) : null;
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: o.host, port: o.port });
+    const fail = (why: string): void => {
+      socket.destroy();
+      reject(new TargetError(`${o.host}:${o.port}: ${why}`));
+    };
+    socket.setTimeout(timeoutMs, () => fail(`no answer within ${timeoutMs} ms`));
+    socket.on('error', (e: NodeJS.ErrnoException) => fail(e.code === 'ECONNREFUSED' ? 'connection refused (is a server listening there?)' : (e.code ?? e.message)));
+    socket.on('connect', () => {
+      if (request === null) {
+        socket.destroy();
+        return resolve(null);
+      }
+      socket.write(request);
+    });
+    if (request === null) return;
+    let learned: Expected | null = null;
+    const parser = new ResponseParser(null, () => (learned = parser.learnedResponse()));
+    const settle = (): void => {
+      socket.destroy();
+      const got = learned as Expected | null;
+      if (got === null) return fail('closed the connection before a complete HTTP response');
+      if (got.status < 200 || got.status > 299) return fail(`GET ${o.path} answered ${got.status}; the load needs a path that answers 2xx (--path)`);
+      resolve(got);
+    };
+    socket.on('data', (d: Buffer) => {
+      const err = parser.feed(d);
+      if (err !== null) return fail(`the answer to GET ${o.path} is not HTTP/1.x (${err})`);
+      if (learned !== null) settle();
+    });
+    socket.on('end', () => {
+      parser.eof();
+      settle();
+    });
+  });
+}
+
+function workerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  // From the TypeScript sources (tests), the compiled worker is the one that can run.
+  const compiled = here.endsWith('.ts') ? join(dirname(here), '..', 'dist', 'clients', 'load-worker.js') : join(dirname(here), 'load-worker.js');
+  if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run npm run build`);
+  return compiled;
+}

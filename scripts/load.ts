@@ -1,0 +1,235 @@
+// npm run load: the load generator alone, against any server on this machine (ours, yours, nginx).
+// Prints a wrk-like summary, or with --json one object whose fields are named as in a results cell.
+import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { runAutocannon } from '../clients/autocannon.js';
+import { probeTarget, runLoad, TargetError, type LoadOptions } from '../clients/load.js';
+import { emit, type ClientResult } from '../clients/messages.js';
+import { hasWrk, runWrk } from '../clients/wrk.js';
+import { attachValues, parseSeconds, PlanError } from '../harness/plan.js';
+import type { LatencyUs } from '../harness/results.js';
+
+export const LOAD_DEFAULTS = {
+  protocol: 'http',
+  path: '/',
+  connections: '64',
+  threads: String(Math.max(1, Math.floor(availableParallelism() / 2))),
+  duration: '5s',
+  warmup: '1s',
+  pipeline: '1',
+  payload: '64',
+  timeout: '5s',
+  'connect-timeout': '20s',
+  'http-client': 'native',
+} as const;
+
+const FLAGS = {
+  target: { type: 'string' },
+  protocol: { type: 'string' },
+  path: { type: 'string' },
+  connections: { type: 'string' },
+  threads: { type: 'string' },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  rate: { type: 'string' },
+  pipeline: { type: 'string' },
+  payload: { type: 'string' },
+  timeout: { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  'http-client': { type: 'string' },
+  json: { type: 'boolean' },
+  events: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** A connection is stalled when no other has been answered for this long (see --connect-timeout). */
+const CONNECT_STALL_MS = 3000;
+const HTTP_CLIENTS = ['native', 'autocannon', 'wrk'] as const;
+type HttpClient = (typeof HTTP_CLIENTS)[number];
+
+export interface LoadCommand {
+  options: LoadOptions;
+  httpClient: HttpClient;
+  json: boolean;
+  events: boolean;
+}
+
+export function usage(): string {
+  return `Usage: npm run load -- --target 127.0.0.1:PORT [flags]
+
+Drives one server on this machine and prints throughput, latency and errors.
+
+  --target HOST:PORT     the server; loopback only (127.0.0.0/8 or localhost)
+  --protocol http|echo   what it speaks (default: ${LOAD_DEFAULTS.protocol})
+  --path PATH            HTTP request target; every response must match the first one's status and body (default: ${LOAD_DEFAULTS.path})
+  --connections N        connections, each with --pipeline requests in flight (default: ${LOAD_DEFAULTS.connections})
+  --threads N            load threads, each its own epoll loop with a share of the connections (default: ${LOAD_DEFAULTS.threads}, half the CPUs)
+  --duration TIME        measured window, e.g. 10s or 500ms (default: ${LOAD_DEFAULTS.duration})
+  --warmup TIME          load before the window that is not measured (default: ${LOAD_DEFAULTS.warmup})
+  --rate R               open loop: R operations per second in all, on a fixed schedule, latency counted
+                         from when each was due (default: closed loop, each connection sends on each answer)
+  --pipeline N           requests in flight per connection (default: ${LOAD_DEFAULTS.pipeline})
+  --payload BYTES        echo message size (default: ${LOAD_DEFAULTS.payload})
+  --timeout TIME         a request unanswered this long is a timeout error (default: ${LOAD_DEFAULTS.timeout})
+  --connect-timeout TIME how long every connection's first answer may take (default: ${LOAD_DEFAULTS['connect-timeout']})
+  --http-client native|autocannon|wrk   which tool drives HTTP (default: ${LOAD_DEFAULTS['http-client']}; wrk must be on PATH)
+  --json                 print one JSON object, fields named as in a results cell
+  --events               also print {"event":"measuring"} when the window opens (how the harness reads it)
+  -h, --help             this text
+`;
+}
+
+/** argv -> a validated command; null for --help. Throws PlanError (exit 2) naming the flag. */
+export function parseLoad(argv: string[]): LoadCommand | null {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: attachValues(argv, FLAGS), options: FLAGS, strict: true, allowPositionals: false }));
+  } catch (e) {
+    const m = /Unknown option '([^']+)'/.exec((e as Error).message);
+    throw new PlanError(m ? `${m[1]}: unknown flag; allowed: ${Object.keys(FLAGS).map((f) => `--${f}`).join(', ')}` : (e as Error).message.split('\n')[0]!);
+  }
+  if (values.help) return null;
+  const get = (f: keyof typeof LOAD_DEFAULTS): string => (typeof values[f] === 'string' ? (values[f] as string) : LOAD_DEFAULTS[f]);
+  if (typeof values.target !== 'string') throw new PlanError('--target: required, as HOST:PORT (for example 127.0.0.1:8080)');
+  const { host, port } = parseTarget(values.target);
+  const protocol = oneOf('--protocol', get('protocol'), ['http', 'echo'] as const);
+  const httpClient = oneOf('--http-client', get('http-client'), HTTP_CLIENTS);
+  const rate = typeof values.rate === 'string' ? positiveNumber('--rate', values.rate) : null;
+  const path = get('path');
+  if (!path.startsWith('/') || /[\s\x00-\x1f\x7f]/.test(path)) throw new PlanError(`--path: must start with / and hold no spaces or control characters, got "${path}"`);
+  const options: LoadOptions = {
+    protocol,
+    host,
+    port,
+    path,
+    connections: positiveInt('--connections', get('connections')),
+    threads: positiveInt('--threads', get('threads')),
+    pipeline: positiveInt('--pipeline', get('pipeline')),
+    payloadBytes: positiveInt('--payload', get('payload')),
+    durationS: parseSeconds('--duration', get('duration'), false),
+    warmupS: parseSeconds('--warmup', get('warmup'), true),
+    rate,
+    timeoutMs: parseSeconds('--timeout', get('timeout'), false) * 1000,
+    connectStallMs: CONNECT_STALL_MS,
+    connectCapMs: parseSeconds('--connect-timeout', get('connect-timeout'), false) * 1000,
+  };
+  if (options.pipeline > 1024) throw new PlanError(`--pipeline: at most 1024, got ${options.pipeline}`);
+  if (protocol === 'http' && httpClient !== 'native') {
+    if (rate !== null) throw new PlanError(`--rate: open loop needs --http-client native (${httpClient} has no corrected schedule)`);
+    if (httpClient === 'wrk' && !hasWrk()) throw new PlanError('--http-client wrk: wrk is not on PATH (Debian: apt-get install wrk)');
+  }
+  if (protocol === 'echo' && httpClient !== 'native' && typeof values['http-client'] === 'string') {
+    throw new PlanError(`--http-client: ${httpClient} speaks HTTP only; echo is driven by the native client`);
+  }
+  checkDescriptors(options.connections);
+  return { options, httpClient, json: values.json === true, events: values.events === true };
+}
+
+function parseTarget(raw: string): { host: string; port: number } {
+  const m = /^([^:]+):(\d+)$/.exec(raw);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 1 || port > 65535) throw new PlanError(`--target: expected HOST:PORT such as 127.0.0.1:8080, got "${raw}"`);
+  const host = m[1] === 'localhost' ? '127.0.0.1' : m[1]!;
+  const quad = host.split('.').map(Number);
+  if (quad.length !== 4 || quad[0] !== 127 || quad.some((q) => !Number.isInteger(q) || q < 0 || q > 255)) {
+    throw new PlanError(`--target: load goes to loopback only (127.0.0.0/8 or localhost), got "${m[1]}"`);
+  }
+  return { host, port };
+}
+
+/** Refuses up front a connection count the descriptor limit cannot hold, instead of EMFILE mid-run. */
+export function checkDescriptors(connections: number, flag = '--connections'): void {
+  const limit = openFilesLimit();
+  const needed = connections + 64; // the runtime's own descriptors: stdio, epoll, worker pipes
+  if (limit !== null && needed > limit) {
+    throw new PlanError(`${flag}: ${connections} connections need about ${needed} descriptors but the limit is ${limit} (raise it with ulimit -n ${needed})`);
+  }
+}
+
+function openFilesLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m && m[1] !== 'unlimited' ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function oneOf<T extends string>(flag: string, raw: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(raw)) throw new PlanError(`${flag}: unknown value "${raw}"; allowed: ${allowed.join(', ')}`);
+  return raw as T;
+}
+
+function positiveInt(flag: string, raw: string): number {
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new PlanError(`${flag}: must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+function positiveNumber(flag: string, raw: string): number {
+  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || n <= 0) throw new PlanError(`${flag}: must be a positive number of operations per second, got "${raw}"`);
+  return n;
+}
+
+/** Runs the load with the chosen tool. */
+export function drive(cmd: LoadCommand, onMeasuring: () => void): Promise<ClientResult> {
+  const o = cmd.options;
+  if (o.protocol === 'http' && cmd.httpClient === 'wrk') return runWrk(o, onMeasuring);
+  if (o.protocol === 'http' && cmd.httpClient === 'autocannon') return runAutocannonChecked(o, onMeasuring);
+  return runLoad(o, onMeasuring);
+}
+
+/** autocannon needs the expected body up front: it comes from the same probe the native client makes. */
+async function runAutocannonChecked(o: LoadOptions, onMeasuring: () => void): Promise<ClientResult> {
+  const expected = await probeTarget(o);
+  return runAutocannon(o, expected!.body.toString('latin1'), onMeasuring);
+}
+
+const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+const row = (name: string, l: LatencyUs): string =>
+  `    ${name.padEnd(12)}${[l.p50, l.p90, l.p99, l.p999, l.max].map((v) => fmt(v).padStart(10)).join('')}`;
+
+export function summaryText(cmd: LoadCommand, r: ClientResult): string {
+  const o = cmd.options;
+  const what = o.protocol === 'http' ? `http GET ${o.path}` : `echo ${o.payloadBytes} B`;
+  const loop = o.rate === null ? 'closed loop' : `open loop at ${fmt(o.rate)} ops/s`;
+  const lines = [
+    `${r.durationS.toFixed(2)} s @ ${o.host}:${o.port} (${what}), ${o.connections} connections, ${r.client.threads} thread(s), pipeline ${o.pipeline}, ${loop}, client ${r.tool}`,
+    `  ops/s        ${fmt(r.opsPerSec)}  (${fmt(r.ops)} correct in the window)`,
+    `  latency µs          p50       p90       p99     p99.9       max`,
+    row(o.rate === null ? 'per request' : 'corrected', r.latencyUs),
+  ];
+  if (o.rate !== null && r.latencyUncorrectedUs) lines.push(row('uncorrected', r.latencyUncorrectedUs));
+  const errs = Object.entries(r.errors.byCode).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
+  lines.push(`  errors       ${r.errors.total === 0 ? 'none' : `${fmt(r.errors.total)} (${errs})`}`);
+  if (r.reconnects > 0) lines.push(`  reconnects   ${fmt(r.reconnects)} (the server closed keep-alive connections after a response)`);
+  if (r.rateShortfall) lines.push(`  RATE SHORTFALL: achieved ${fmt(r.rateShortfall.achievedOpsPerSec)} of ${fmt(r.rateShortfall.targetOpsPerSec)} ops/s`);
+  const perOp = r.client.cpuUsPerOp === null ? 'n/a' : `${r.client.cpuUsPerOp.toFixed(1)} µs per op`;
+  lines.push(`  client CPU   ${perOp}, ${Math.round(r.client.cpuPercent)}% of one core (busiest thread ${Math.round(r.client.threadCpuPercentMax)}%)`);
+  if (r.client.saturated) lines.push('  CLIENT SATURATED: a load thread used 90% or more of its core; the server may be faster than this shows (add --threads)');
+  return lines.join('\n') + '\n';
+}
+
+async function main(): Promise<number> {
+  const cmd = parseLoad(process.argv.slice(2));
+  if (cmd === null) {
+    process.stdout.write(usage());
+    return 0;
+  }
+  const result = await drive(cmd, () => {
+    if (cmd.events) emit({ event: 'measuring' });
+  });
+  if (cmd.json || cmd.events) emit(result);
+  else process.stdout.write(summaryText(cmd, result));
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    process.stderr.write(`load: ${e.message}\n`);
+    process.exit(e instanceof PlanError || e instanceof TargetError ? 2 : 1);
+  },
+);
