@@ -10,6 +10,10 @@ export interface Point {
   protocol: Protocol;
   scenario: Scenario;
   concurrency: number;
+  /** Open loop: the target rate (explicit rates), else null. */
+  rate: number | null;
+  /** `--rate sweep` cells: the fraction of the closed-loop throughput, else undefined. */
+  sweepFraction?: number;
   cells: Cell[];
   /** The repetitions with status `ok`: the only ones aggregated. */
   ok: Cell[];
@@ -38,10 +42,14 @@ export function modelOrder(results: Results): string[] {
 export function groupCells(cells: readonly Cell[]): Point[] {
   const byKey = new Map<string, Point>();
   for (const c of cells) {
-    const key = JSON.stringify([c.model, c.protocol, c.scenario, c.concurrency]);
+    // A sweep's rates differ between repetitions (each follows its own closed-loop cell): its
+    // repetitions meet at the same fraction, not at the same rate.
+    const rate = c.sweepFraction !== undefined ? null : (c.rate ?? null);
+    const key = JSON.stringify([c.model, c.protocol, c.scenario, c.concurrency, rate, c.sweepFraction ?? null]);
     let p = byKey.get(key);
     if (!p) {
-      p = { model: c.model, family: c.family, protocol: c.protocol, scenario: c.scenario, concurrency: c.concurrency, cells: [], ok: [], status: 'limit' };
+      p = { model: c.model, family: c.family, protocol: c.protocol, scenario: c.scenario, concurrency: c.concurrency, rate, cells: [], ok: [], status: 'limit' };
+      if (c.sweepFraction !== undefined) p.sweepFraction = c.sweepFraction;
       byKey.set(key, p);
     }
     p.cells.push(c);
@@ -66,4 +74,17 @@ export function sections(points: readonly Point[]): { protocol: Protocol; scenar
   for (const p of points) seen.set(`${p.protocol}\0${p.scenario}`, { protocol: p.protocol, scenario: p.scenario });
   const rank = (s: string) => (s === 'steady' ? '' : s);
   return [...seen.values()].sort((a, b) => a.protocol.localeCompare(b.protocol) || rank(a.scenario).localeCompare(rank(b.scenario)));
+}
+
+/** Closed-loop points: what the tables and charts against concurrency show. */
+export function isClosedLoop(p: Point): boolean {
+  return p.rate === null && p.sweepFraction === undefined;
+}
+
+/** "native client, 1 thread" etc.: which load generators measured these cells. */
+export function describeClients(cells: readonly Cell[]): string {
+  const seen = new Map<string, number>();
+  for (const c of cells) if (c.status === 'ok' && c.client?.tool) seen.set(c.client.tool, Math.max(seen.get(c.client.tool) ?? 0, c.client.threads ?? 1));
+  if (seen.size === 0) return 'no cell measured';
+  return [...seen].map(([tool, threads]) => `${tool} client, ${threads} thread${threads === 1 ? '' : 's'}`).join('; ');
 }

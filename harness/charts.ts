@@ -4,9 +4,13 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, Ticks, registerables, type ChartConfiguration, type ChartDataset, type Plugin } from 'chart.js';
-import { groupCells, MiB, modelOrder, REFERENCE_MODEL, sections, summarize, type Point } from './aggregate.js';
+import { groupCells, isClosedLoop, MiB, modelOrder, REFERENCE_MODEL, sections, summarize, type Point } from './aggregate.js';
 import type { Cell, Protocol, Results, Scenario } from './results.js';
 import type { Interval } from './stats.js';
+import { FAILED_COLOR, LIMIT_COLOR, modelColor } from './colors.js';
+import { rateChartConfig, rateChartSpecs } from './rate-charts.js';
+
+export { FAILED_COLOR, LIMIT_COLOR, modelColor };
 
 // ---------------------------------------------------------------------------------------------
 // Chart specs (pure)
@@ -82,27 +86,8 @@ const METRICS: MetricDef[] = [
   },
 ];
 
-// Fixed colours for the models we know, so a model keeps its colour from run to run; none is red
-// or orange, which mark failed and limit cells.
-const KNOWN_COLORS: Record<string, string> = {
-  async: '#1f77b4', 'node-http': '#17becf', 'busy-poll': '#8c564b', select: '#9467bd', poll: '#e377c2', epoll: '#2ca02c',
-  'thread-per-connection': '#bcbd22', 'thread-pool': '#393b79', 'process-per-connection': '#7b4173', prefork: '#637939',
-  cluster: '#7f7f7f', [REFERENCE_MODEL]: '#111111',
-};
-export const LIMIT_COLOR = '#ff7f0e';
-export const FAILED_COLOR = '#d62728';
-
-/** A model's line colour: fixed for known models, else a hue from its name away from red/orange. */
-export function modelColor(model: string): string {
-  const known = KNOWN_COLORS[model];
-  if (known) return known;
-  let h = 0;
-  for (const ch of model) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
-  return `hsl(${60 + (h % 280)}, 60%, 38%)`;
-}
-
 export function chartSpecs(results: Results): ChartSpec[] {
-  const points = groupCells(results.cells);
+  const points = groupCells(results.cells).filter(isClosedLoop);
   const models = modelOrder(results);
   const specs: ChartSpec[] = [];
   for (const { protocol, scenario } of sections(points)) {
@@ -340,10 +325,14 @@ function overlay(spec: ChartSpec): Plugin<'line'> {
 
 /** Render one spec to PNG bytes at 1200×600. */
 export function renderPng(spec: ChartSpec): Buffer {
+  return renderConfigPng(chartConfig(spec) as ChartConfiguration);
+}
+
+function renderConfigPng(config: ChartConfiguration): Buffer {
   const canvas = createCanvas(WIDTH, HEIGHT);
   // Chart.js takes a DOM canvas context; @napi-rs/canvas implements the same drawing API, and with
   // responsive: false and no window Chart.js uses its DOM-free BasicPlatform.
-  const chart = new Chart(canvas.getContext('2d') as any, chartConfig(spec));
+  const chart = new Chart(canvas.getContext('2d') as any, config);
   try {
     return canvas.toBuffer('image/png');
   } finally {
@@ -365,6 +354,11 @@ export async function renderCharts(results: Results, outDir: string): Promise<st
   for (const spec of chartSpecs(results)) {
     const path = join(outDir, spec.file);
     writeFileAtomic(path, renderPng(spec));
+    written.push(path);
+  }
+  for (const spec of rateChartSpecs(results)) {
+    const path = join(outDir, spec.file);
+    writeFileAtomic(path, renderConfigPng(rateChartConfig(spec) as unknown as ChartConfiguration));
     written.push(path);
   }
   return written;

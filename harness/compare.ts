@@ -58,7 +58,7 @@ export class CompareError extends Error {
 }
 
 /** A cell without its repetition: what two files are matched on. */
-export type CompareKey = Pick<CellKey, 'model' | 'protocol' | 'scenario' | 'concurrency'>;
+export type CompareKey = Pick<CellKey, 'model' | 'protocol' | 'scenario' | 'concurrency' | 'rate'> & { sweepFraction?: number };
 
 export interface SideSummary {
   /** Repetitions with status `ok` (only these give values). */
@@ -171,9 +171,13 @@ interface Group {
 function groupCells(r: Results): Map<string, Group> {
   const groups = new Map<string, Group>();
   for (const cell of r.cells) {
-    const key = { model: cell.model, protocol: cell.protocol, scenario: cell.scenario, concurrency: cell.concurrency };
-    const id = JSON.stringify([key.model, key.protocol, key.scenario, key.concurrency]);
-    const label = `${key.model} ${key.protocol} ${key.scenario} c=${key.concurrency}`;
+    // Sweep cells meet at their fraction of the closed-loop throughput: their rates differ by run.
+    const rate = cell.sweepFraction !== undefined ? null : (cell.rate ?? null);
+    const key: CompareKey = { model: cell.model, protocol: cell.protocol, scenario: cell.scenario, concurrency: cell.concurrency, rate };
+    if (cell.sweepFraction !== undefined) key.sweepFraction = cell.sweepFraction;
+    const id = JSON.stringify([key.model, key.protocol, key.scenario, key.concurrency, rate, cell.sweepFraction ?? null]);
+    const load = cell.sweepFraction !== undefined ? ` at ${cell.sweepFraction * 100}% of closed loop` : rate !== null ? ` at ${rate}/s` : '';
+    const label = `${key.model} ${key.protocol} ${key.scenario} c=${key.concurrency}${load}`;
     const group = groups.get(id) ?? { key, label, cells: [] };
     group.cells.push(cell);
     groups.set(id, group);
@@ -183,7 +187,8 @@ function groupCells(r: Results): Map<string, Group> {
 
 function compareKeys(x: CompareKey, y: CompareKey): number {
   const text = (k: CompareKey): string => `${k.model}\u0000${k.protocol}\u0000${k.scenario}`;
-  return text(x) < text(y) ? -1 : text(x) > text(y) ? 1 : x.concurrency - y.concurrency;
+  const load = (k: CompareKey): number => k.sweepFraction ?? (k.rate === null ? -1 : k.rate);
+  return text(x) < text(y) ? -1 : text(x) > text(y) ? 1 : x.concurrency - y.concurrency || load(x) - load(y);
 }
 
 /** Run-level settings that change the workload; cells of runs that differ here are different experiments. */
@@ -264,7 +269,32 @@ function compareCell(b: Group, c: Group, o: Resolved): ComparisonRow {
   const throughput = compareMetric('throughput', bs, cs, problems, o);
   const p99 = compareMetric('p99', bs, cs, problems, o);
   const saturation = [bs.saturation, cs.saturation].filter((x): x is string => x !== null);
-  return { key: b.key, label: b.label, throughput, p99, verdict: cellVerdict(throughput.verdict, p99.verdict), problems: [...problems, ...saturation] };
+  const broke = errorRegression(b.cells, c.cells);
+  const verdict = broke ? 'regression' : cellVerdict(throughput.verdict, p99.verdict);
+  return { key: b.key, label: b.label, throughput, p99, verdict, problems: [...(broke ? [broke] : []), ...problems, ...saturation] };
+}
+
+/** An error rate that rose by more than this share of attempts (0.1 percentage point) is a regression. */
+export const ERROR_RATE_RISE = 0.001;
+
+/**
+ * Wrong answers are a regression whatever the speed: a cell that was ok in every base repetition
+ * and failed in a current one, or whose errors per attempt (pooled over repetitions) rose by more
+ * than ERROR_RATE_RISE. Null when neither happened.
+ */
+export function errorRegression(base: readonly Cell[], current: readonly Cell[]): string | null {
+  const failed = current.filter((c) => c.status === 'failed');
+  if (base.length > 0 && base.every((c) => c.status === 'ok') && failed.length > 0) {
+    return `ok in every base repetition, failed in ${failed.length} of ${current.length} current ones (${failed[0]!.reason ?? 'no reason recorded'})`;
+  }
+  const rate = (cells: readonly Cell[]): number => {
+    const errors = cells.reduce((a, c) => a + (c.errors?.total ?? 0), 0);
+    const attempts = cells.reduce((a, c) => a + c.ops + (c.errors?.total ?? 0), 0);
+    return attempts > 0 ? errors / attempts : 0;
+  };
+  const [rb, rc] = [rate(base), rate(current)];
+  if (rc - rb > ERROR_RATE_RISE) return `error rate rose from ${formatNumber(rb * 100)}% to ${formatNumber(rc * 100)}% of attempts`;
+  return null;
 }
 
 function compareMetric(metric: Metric, bs: Side, cs: Side, problems: string[], o: Resolved): MetricComparison {

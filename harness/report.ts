@@ -2,8 +2,9 @@
 // (pure); only writeReport touches the disk.
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { groupCells, MiB, modelOrder, sections, summarize, type Point, type Summary } from './aggregate.js';
+import { describeClients, groupCells, isClosedLoop, MiB, modelOrder, sections, summarize, type Point, type Summary } from './aggregate.js';
 import { chartSpecs, renderCharts, writeFileAtomic } from './charts.js';
+import { rateChartSpecs } from './rate-charts.js';
 import { readResults, type Cell, type Protocol, type Results, type Scenario } from './results.js';
 
 export interface ReportOptions {
@@ -21,18 +22,20 @@ export interface ReportFiles {
 // ---------------------------------------------------------------------------------------------
 // Plain rows, shared by both formats
 
-const COLUMNS = ['model', 'concurrency', 'ops/s', 'p50 (µs)', 'p90 (µs)', 'p99 (µs)', 'p99.9 (µs)', 'server CPU (%)', 'peak RSS (MiB)', 'status'];
+const COLUMNS = ['model', 'concurrency', 'ops/s', 'p50 (µs)', 'p90 (µs)', 'p99 (µs)', 'p99.9 (µs)', 'server CPU (%)', 'peak RSS (MiB)', 'client µs/op', 'status'];
+const OPEN_COLUMNS = ['model', 'concurrency', 'target', 'achieved ops/s', 'p50 (µs)', 'p99 (µs)', 'p99.9 (µs)', 'p99 uncorrected (µs)', 'server CPU (%)', 'client µs/op', 'status'];
 const NA = (first: string, second: string, why: string): string[] => [first, second, ...COLUMNS.slice(2, -1).map(() => 'n/a'), why];
 
 interface Section {
   protocol: Protocol;
   scenario: Scenario;
   heading: string;
+  columns: string[];
   rows: string[][];
 }
 
 export function tableSections(results: Results): Section[] {
-  const points = groupCells(results.cells);
+  const points = groupCells(results.cells).filter(isClosedLoop);
   const models = modelOrder(results);
   return sections(points).map(({ protocol, scenario }) => {
     const here = points.filter((p) => p.protocol === protocol && p.scenario === scenario);
@@ -48,17 +51,41 @@ export function tableSections(results: Results): Section[] {
         rows.push(p ? pointRow(p) : NA(model, String(n), 'n/a: not measured'));
       }
     }
-    return { protocol, scenario, heading: scenario === 'steady' ? protocol : `${protocol}, ${scenario}`, rows };
+    const clients = describeClients(here.flatMap((p) => p.cells));
+    return { protocol, scenario, heading: `${scenario === 'steady' ? protocol : `${protocol}, ${scenario}`} (closed loop; measured by ${clients})`, columns: COLUMNS, rows };
   });
 }
 
+/** Open-loop cells, one table per (protocol, scenario): target against achieved rate and corrected latency. */
+export function openLoopSections(results: Results): Section[] {
+  const points = groupCells(results.cells).filter((p) => !isClosedLoop(p));
+  const models = modelOrder(results);
+  return sections(points).map(({ protocol, scenario }) => {
+    const here = points.filter((p) => p.protocol === protocol && p.scenario === scenario);
+    const order = (p: Point): number => p.sweepFraction ?? p.rate ?? 0;
+    const rows = models.flatMap((m) => here.filter((p) => p.model === m).sort((a, b) => a.concurrency - b.concurrency || order(a) - order(b)).map(openRow));
+    const clients = describeClients(here.flatMap((p) => p.cells));
+    return { protocol, scenario, heading: `${scenario === 'steady' ? protocol : `${protocol}, ${scenario}`} (open loop; measured by ${clients})`, columns: OPEN_COLUMNS, rows };
+  });
+}
+
+function openRow(p: Point): string[] {
+  const s = (f: (c: Cell) => number | null | undefined, digits: number) => formatSummary(summarize(p, f), digits);
+  const target = p.sweepFraction !== undefined ? `${Math.round(p.sweepFraction * 100)}% of closed loop (${s((c) => c.rate, 0)}/s)` : `${formatNumber(p.rate ?? 0, 0)}/s`;
+  return [
+    p.model, String(p.concurrency), target, s((c) => c.opsPerSec, 0),
+    s((c) => c.latencyUs?.p50, 0), s((c) => c.latencyUs?.p99, 0), s((c) => c.latencyUs?.p999, 0), s((c) => c.latencyUncorrectedUs?.p99, 0),
+    s((c) => c.server?.cpuPercent, 1), s((c) => c.client?.cpuUsPerOp, 1), pointStatus(p),
+  ];
+}
+
 function pointRow(p: Point): string[] {
-  const s = (f: (c: Cell) => number | undefined, digits: number) => formatSummary(summarize(p, f), digits);
+  const s = (f: (c: Cell) => number | null | undefined, digits: number) => formatSummary(summarize(p, f), digits);
   return [
     p.model, String(p.concurrency),
     s((c) => c.opsPerSec, 0),
     s((c) => c.latencyUs?.p50, 0), s((c) => c.latencyUs?.p90, 0), s((c) => c.latencyUs?.p99, 0), s((c) => c.latencyUs?.p999, 0),
-    s((c) => c.server?.cpuPercent, 1), s((c) => c.server?.rssPeakBytes / MiB, 1),
+    s((c) => c.server?.cpuPercent, 1), s((c) => c.server?.rssPeakBytes / MiB, 1), s((c) => c.client?.cpuUsPerOp, 1),
     pointStatus(p),
   ];
 }
@@ -67,7 +94,14 @@ function pointStatus(p: Point): string {
   if (p.status !== 'ok') return `${p.status} (see Notes)`;
   const parts = ['ok'];
   if (p.ok.length < p.cells.length) parts.push(`${p.cells.length - p.ok.length} of ${p.cells.length} repetitions not ok`);
-  if (p.cells.some((c) => c.client?.saturated)) parts.push('client saturated');
+  const short = p.ok.filter((c) => c.rateShortfall);
+  if (short.length > 0) {
+    const worst = short.reduce((a, c) => (c.rateShortfall!.achievedOpsPerSec / c.rateShortfall!.targetOpsPerSec < a.rateShortfall!.achievedOpsPerSec / a.rateShortfall!.targetOpsPerSec ? c : a));
+    parts.push(`RATE SHORTFALL: ${formatNumber(worst.rateShortfall!.achievedOpsPerSec, 0)} of ${formatNumber(worst.rateShortfall!.targetOpsPerSec, 0)}/s`);
+  }
+  if (p.cells.some((c) => c.client?.saturated)) parts.push("client saturated: the client's limit, not the server's");
+  const reconnects = p.ok.reduce((a, c) => a + (c.reconnects ?? 0), 0);
+  if (reconnects > 0) parts.push(`${formatNumber(reconnects, 0)} reconnects (keep-alive not kept)`);
   return parts.join(', ');
 }
 
@@ -90,15 +124,20 @@ export function formatNumber(x: number, digits: number): string {
 export function notes(results: Results): string[] {
   const out: string[] = (results.settings.skipped ?? []).map((s) => `${s.model} was left out of this run: ${s.reason}`);
   for (const c of results.cells) {
-    const where = `${c.model} ${c.protocol}${c.scenario === 'steady' ? '' : ` ${c.scenario}`} at concurrency ${c.concurrency}, repetition ${c.repetition}`;
+    const rate = c.rate !== null && c.rate !== undefined ? ` at ${formatNumber(c.rate, 0)} ops/s` : '';
+    const where = `${c.model} ${c.protocol}${c.scenario === 'steady' ? '' : ` ${c.scenario}`} at concurrency ${c.concurrency}${rate}, repetition ${c.repetition}`;
     if (c.status !== 'ok') out.push(`${where}: ${c.status}: ${c.reason ?? 'no reason recorded'}`);
     if (c.status === 'ok' && (c.errors?.total ?? 0) > 0) {
       const codes = Object.entries(c.errors.byCode).map(([k, v]) => `${k} ${v}`).join(', ');
       out.push(`${where}: ${c.errors.total} errors during the cell (${codes})`);
     }
     if (c.client?.saturated) {
-      out.push(`${where}: the load generator was saturated (client CPU ${formatNumber(c.client.cpuPercent, 0)}%): this figure is the client's limit, not the server's`);
+      out.push(`${where}: the load generator (${c.client.tool ?? 'client'}) was saturated (busiest thread ${formatNumber(c.client.threadCpuPercentMax ?? c.client.cpuPercent, 0)}% of a core): this figure is the client's limit, not the server's`);
     }
+    if (c.rateShortfall) {
+      out.push(`${where}: rate shortfall: achieved ${formatNumber(c.rateShortfall.achievedOpsPerSec, 0)} of the ${formatNumber(c.rateShortfall.targetOpsPerSec, 0)} ops/s asked for${c.client?.saturated ? ' (the client was saturated)' : ''}`);
+    }
+    if ((c.reconnects ?? 0) > 0) out.push(`${where}: the server closed keep-alive connections after a response ${c.reconnects} times; the client reconnected`);
   }
   return out;
 }
@@ -130,6 +169,9 @@ function settings(results: Results): [string, string][] {
     ['Sample interval', `${s.sampleIntervalMs} ms`],
     ['Models', s.models.join(', ')],
     ['Concurrency', s.concurrency.join(', ')],
+    ['Load', `${s.rates === null || s.rates === undefined ? 'closed loop' : s.rates === 'sweep' ? `closed loop, then open loop at ${s.sweepFractions.map((f) => `${f * 100}%`).join(', ')} of each closed-loop throughput` : `open loop at ${s.rates.join(', ')} ops/s`}; ${s.pipeline ?? 1} request(s) in flight per connection`],
+    ['Load generators', `echo: native; http: ${s.httpClient ?? 'autocannon'}; ${s.clientThreads ?? 1} load thread(s) per client`],
+    ['Error threshold', `a cell whose errors exceed ${(s.errorThreshold ?? 1) * 100}% of its attempts is failed`],
     ['Started', `${results.startedAt}; finished ${results.finishedAt ?? 'not finished'}`],
   ];
 }
@@ -138,7 +180,7 @@ const AGGREGATION_NOTE =
   'Figures are medians over the ok repetitions; with more than one, brackets give a distribution-free confidence interval for the median, with its coverage when that is below 95% (few repetitions cannot reach more).';
 
 function chartTitles(results: Results): Map<string, string> {
-  return new Map(chartSpecs(results).map((s) => [s.file, s.title]));
+  return new Map([...chartSpecs(results), ...rateChartSpecs(results)].map((s) => [s.file, s.title]));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,7 +214,7 @@ export function renderMarkdown(results: Results, chartFiles: readonly string[], 
   out.push('## Machine', '', ...machine(results).map(([k, v]) => `- **${k}**: ${md(v)}`), '');
   out.push('## Settings', '', ...settings(results).map(([k, v]) => `- **${k}**: ${md(v)}`), '- **Command**:', '', fence(results.command), '');
   out.push('## Results', '', AGGREGATION_NOTE, '');
-  for (const s of tableSections(results)) out.push(`### ${md(s.heading)}`, '', ...mdTable(COLUMNS, s.rows), '');
+  for (const s of [...tableSections(results), ...openLoopSections(results)]) out.push(`### ${md(s.heading)}`, '', ...mdTable(s.columns, s.rows), '');
   if (chartFiles.length > 0) {
     out.push('## Charts', '');
     for (const f of chartFiles) out.push(`![${md(titles.get(basename(f)) ?? basename(f))}](charts/${encodeURI(basename(f))})`, '');
@@ -243,7 +285,7 @@ export function renderHtml(results: Results, charts: readonly EmbeddedChart[], o
   body.push('<h2>Machine</h2>', htmlList(machine(results)));
   body.push('<h2>Settings</h2>', htmlList(settings(results)), `<p><b>Command</b></p><pre>${escapeHtml(results.command)}</pre>`);
   body.push('<h2>Results</h2>', `<p>${escapeHtml(AGGREGATION_NOTE)}</p>`);
-  for (const s of tableSections(results)) body.push(`<h3>${escapeHtml(s.heading)}</h3>`, `<div class="scroll">${htmlTable(COLUMNS, s.rows)}</div>`);
+  for (const s of [...tableSections(results), ...openLoopSections(results)]) body.push(`<h3>${escapeHtml(s.heading)}</h3>`, `<div class="scroll">${htmlTable(s.columns, s.rows)}</div>`);
   if (charts.length > 0) body.push('<h2>Charts</h2>');
   for (const c of charts) {
     const title = titles.get(c.file) ?? c.file;

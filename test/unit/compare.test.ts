@@ -59,6 +59,29 @@ describe('compareResults', () => {
     expect(c.exitCode).toBe(1);
   });
 
+  it('a cell that went from ok to failed is a regression, however fast its other repetitions were', () => {
+    const base = buildResults(run(), { runId: 'base' });
+    const current = buildResults(run({ epoll: { status: ['ok', 'ok', 'failed', 'ok', 'ok', 'ok'] } }), { runId: 'current' });
+    const c = compareResults(base, current, OPTIONS);
+    expect(row(c, 'epoll').verdict).toBe('regression');
+    expect(row(c, 'epoll').problems[0]).toBe('ok in every base repetition, failed in 1 of 6 current ones (synthetic failure)');
+    expect(c.exitCode).toBe(1);
+  });
+
+  it('an error rate that rose by more than 0.1% of attempts is a regression; one that did not is not', () => {
+    const base = buildResults(run(), { runId: 'base' });
+    const withErrors = (r: Results, model: string, perCell: number): Results => {
+      for (const cell of r.cells) if (cell.model === model) cell.errors = { total: perCell, byCode: { HTTP_500: perCell } };
+      return r;
+    };
+    // 50,000 ops/s for 5 s: 250,000 ops a cell; 1,000 errors is 0.4%, 100 is 0.04%.
+    const worse = compareResults(base, withErrors(buildResults(run(), { runId: 'c1' }), 'epoll', 1000), OPTIONS);
+    expect(row(worse, 'epoll').verdict).toBe('regression');
+    expect(row(worse, 'epoll').problems[0]).toMatch(/^error rate rose from 0% to 0\.39\d*% of attempts$/);
+    const slight = compareResults(base, withErrors(buildResults(run(), { runId: 'c2' }), 'epoll', 100), OPTIONS);
+    expect(row(slight, 'epoll').verdict).toBe('no change');
+  });
+
   it('a 30% p99 rise is a regression even when throughput holds', () => {
     const base = buildResults(run());
     const current = buildResults(run({ async: { p99: around(1300, 6) } }));

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBytes, parsePlan, parseSeconds, PlanError, QUICK } from '../../harness/plan.js';
-import { planCells } from '../../harness/run.js';
+import { planCells, resolveSweep } from '../../harness/run.js';
+import { emptyCell, errorReason } from '../../harness/cell.js';
 
 const out = mkdtempSync(join(tmpdir(), 'plan-test-'));
 const parse = (...args: string[]) => parsePlan([...args, '--out', out]);
@@ -16,6 +17,45 @@ const message = (...args: string[]): string => {
   }
   throw new Error('expected a PlanError');
 };
+
+describe('parsePlan: load generator flags', () => {
+  it('defaults to the native client, closed loop, one request in flight', () => {
+    const p = parse()!;
+    expect(p.httpClient).toBe('native');
+    expect(p.rates).toBeNull();
+    expect(p.pipeline).toBe(1);
+    expect(p.clientThreads).toBeNull();
+    expect(p.serverCpus).toBeNull();
+  });
+
+  it('parses --rate lists and sweep, --pipeline, --client-threads', () => {
+    expect(parse('--rate', '5000,1000,5000')!.rates).toEqual([1000, 5000]);
+    expect(parse('--rate', 'sweep')!.rates).toBe('sweep');
+    expect(parse('--pipeline', '16')!.pipeline).toBe(16);
+    expect(parse('--client-threads', '3')!.clientThreads).toBe(3);
+    expect(parse('--http-client', 'autocannon')!.httpClient).toBe('autocannon');
+  });
+
+  it('refuses what cannot work, naming the flag', () => {
+    expect(message('--rate', 'fast')).toBe('--rate: expected operations per second (a positive number), a list of them, or "sweep", got "fast"');
+    expect(message('--rate', '0')).toMatch(/^--rate: expected operations per second/);
+    expect(message('--http-client', 'ab')).toBe('--http-client: unknown value "ab"; known: native, autocannon, wrk');
+    expect(message('--http-client', 'autocannon', '--rate', '100')).toBe('--rate: open loop needs --http-client native (autocannon keeps no corrected schedule)');
+    expect(message('--server-cpus', '64')).toMatch(/^--server-cpus: at most \d+ on this machine \(\d+ CPUs; the client needs at least one\), got 64$/);
+    expect(message('--pipeline', '0')).toBe('--pipeline: must be a positive integer, got "0"');
+    expect(message('--client-threads', 'x')).toBe('--client-threads: must be a positive integer, got "x"');
+  });
+
+  it('puts each sweep cell right after the closed-loop cell it takes its rate from', () => {
+    const cells = planCells(parse('--models', 'epoll', '--protocols', 'echo', '--concurrency', '1,16', '--rate', 'sweep')!);
+    expect(cells.map((c) => [c.concurrency, c.sweepFraction ?? 'closed'])).toEqual([
+      [1, 'closed'], [1, 0.25], [1, 0.5], [1, 0.75], [1, 0.9], [1, 1],
+      [16, 'closed'], [16, 0.25], [16, 0.5], [16, 0.75], [16, 0.9], [16, 1],
+    ]);
+    const fixed = planCells(parse('--models', 'epoll', '--protocols', 'echo', '--concurrency', '1', '--rate', '100,200')!);
+    expect(fixed.map((c) => c.rate)).toEqual([100, 200]);
+  });
+});
 
 describe('parsePlan', () => {
   it('has sane defaults', () => {
@@ -98,5 +138,26 @@ describe('planCells', () => {
     expect(cells.slice(0, 6).every((c) => c.repetition === 1)).toBe(true);
     expect(cells.slice(6).every((c) => c.repetition === 2)).toBe(true);
     expect(cells.some((c) => c.model === 'node-http' && c.protocol === 'echo')).toBe(false);
+  });
+});
+
+describe('resolveSweep', () => {
+  const key = { model: 'epoll', family: 'selector' as const, protocol: 'echo' as const, scenario: 'steady' as const, concurrency: 16, repetition: 2 };
+  it('sets the rate to the fraction of the same repetition\'s closed-loop throughput', () => {
+    const closed = { ...emptyCell({ ...key, rate: null }, 'ok', ''), opsPerSec: 40_000 };
+    const other = { ...emptyCell({ ...key, rate: null, repetition: 1 }, 'ok', ''), opsPerSec: 90_000 };
+    expect(resolveSweep({ ...key, rate: null, sweepFraction: 0.25 }, [other, closed]).rate).toBe(10_000);
+  });
+  it('leaves the rate null when the closed-loop cell was not ok', () => {
+    const closed = emptyCell({ ...key, rate: null }, 'limit', 'pool');
+    expect(resolveSweep({ ...key, rate: null, sweepFraction: 0.5 }, [closed]).rate).toBeNull();
+  });
+});
+
+describe('errorReason', () => {
+  it('fails a cell whose errors pass 1% of its attempts, naming the kinds', () => {
+    expect(errorReason(990, { total: 10, byCode: { HTTP_500: 10 } })).toBeNull();
+    expect(errorReason(989, { total: 11, byCode: { HTTP_500: 6, mismatch: 5 } })).toBe('11 errors in 1000 attempts (1.1%, over the 1% allowed): HTTP_500 6, mismatch 5');
+    expect(errorReason(0, { total: 0, byCode: {} })).toBeNull();
   });
 });

@@ -46,23 +46,24 @@ describe('renderMarkdown', () => {
   });
 
   it('has a table per protocol with medians, intervals and statuses from the fixture', () => {
-    expect(md).toContain('### echo\n');
-    expect(md).toContain('### http\n');
-    expect(md).toContain('| model | concurrency | ops/s | p50 (µs) | p90 (µs) | p99 (µs) | p99.9 (µs) | server CPU (%) | peak RSS (MiB) | status |');
+    // A version 1 file: echo by the native client, HTTP by autocannon, one thread each.
+    expect(md).toContain('### echo (closed loop; measured by native client, 1 thread)\n');
+    expect(md).toContain('### http (closed loop; measured by autocannon client, 1 thread)\n');
+    expect(md).toContain('| model | concurrency | ops/s | p50 (µs) | p90 (µs) | p99 (µs) | p99.9 (µs) | server CPU (%) | peak RSS (MiB) | client µs/op | status |');
     // p90 of repetitions 140 and 125 is 132.5 (shown 133); p99.9 of 400 and 360 is 380
     expect(md).toContain('| async | 1 | 11,000 [10,000–12,000, 50% CI] | 75 [70–80, 50% CI] | 133 [125–140, 50% CI] | 190 [180–200, 50% CI] | 380 [360–400, 50% CI] |');
     expect(md).toContain('| async | 2000 | 42,000 [40,000–44,000, 50% CI] |');
-    expect(md).toContain('| ok, client saturated |');
-    expect(md).toContain('| select | 1 | 9,000 | 90 | 170 | 250 | 500 | 74.0 | 45.0 | ok |');
-    expect(md).toContain('| select | 2000 | – | – | – | – | – | – | – | limit (see Notes) |');
-    expect(md).toContain('| select | 2000 | – | – | – | – | – | – | – | failed (see Notes) |');
+    expect(md).toContain("| ok, client saturated: the client's limit, not the server's |");
+    expect(md).toMatch(/\| select \| 1 \| 9,000 \| 90 \| 170 \| 250 \| 500 \| 74\.0 \| 45\.0 \| [\d.]+ \| ok \|/);
+    expect(md).toContain('| select | 2000 | – | – | – | – | – | – | – | – | limit (see Notes) |');
+    expect(md).toContain('| select | 2000 | – | – | – | – | – | – | – | – | failed (see Notes) |');
   });
 
   it('says n/a for a model with no cells for a protocol', () => {
     const r = load();
     r.cells = r.cells.filter((c) => !(c.model === 'select' && c.protocol === 'http'));
     const text = renderMarkdown(r, []);
-    expect(text).toContain('| select | all | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a: not run for http |');
+    expect(text).toContain('| select | all | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a: not run for http |');
     expect(text).not.toContain('## Charts');
   });
 
@@ -76,7 +77,7 @@ describe('renderMarkdown', () => {
     const notes = md.slice(md.indexOf('## Notes'));
     expect(notes).toContain('select http at concurrency 2000, repetition 1: failed: server exited with code 1: "accept: EMFILE", too many open files');
     expect(notes).toContain('select echo at concurrency 2000, repetition 1: limit: concurrency 2000 exceeds FD\\_SETSIZE (1024)');
-    expect(notes).toContain("async echo at concurrency 2000, repetition 2: the load generator was saturated (client CPU 97%): this figure is the client's limit, not the server's");
+    expect(notes).toContain("async echo at concurrency 2000, repetition 2: the load generator (native) was saturated (busiest thread 97% of a core): this figure is the client's limit, not the server's");
     expect(notes).toContain('async http at concurrency 2000, repetition 1: 3 errors during the cell (ECONNRESET 2, ETIMEDOUT 1)');
     expect(notes.match(/^- /gm)).toHaveLength(4);
   });
