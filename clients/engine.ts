@@ -246,7 +246,7 @@ export function runEngine(o: EngineOptions, control: Control): EngineResult {
     }
     if (inWindow(now)) bytes += r;
     if (isHttp) {
-      const err = parsers[j]!.feed(r === rbuf.length ? rbuf : rbuf.subarray(0, r));
+      const err = parsers[j]!.feed(rbuf, r);
       if (err !== null && state[j] === OPEN) fail(j, err);
     } else echoed(j, r);
     if (state[j] === OPEN) trySend(j);

@@ -96,6 +96,29 @@ describe('ResponseParser', () => {
     }
   });
 
+  it('reads only buf[0, end) of a reused read buffer, even when stale bytes after it would complete a head', () => {
+    const results: Seen['results'] = [];
+    const p = new ResponseParser(HELLO, (error, close) => results.push({ error, close }));
+    const head = 'HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r';
+    const buf = Buffer.alloc(256);
+    buf.write(head + '\n' + 'Hello, World!', 'latin1');
+    expect(p.feed(buf, head.length)).toBeNull(); // the last \n of the head is stale here
+    expect(results).toEqual([]);
+    buf.write('\nHello, World!XXXXHTTP/1.1 500', 'latin1');
+    expect(p.feed(buf, 14)).toBeNull();
+    expect(results).toEqual([{ error: null, close: false }]);
+  });
+
+  it('parses a repeated head once and still sees every change in the next one', () => {
+    const r500 = 'HTTP/1.1 500 OK\r\nContent-Length: 13\r\n\r\nHello, World!';
+    const close = 'HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\nHello, World!';
+    const seen = run(b(okLength + okLength + r500 + okLength + close + okLength), 0);
+    expect(seen.results).toEqual([
+      { error: null, close: false }, { error: null, close: false }, { error: 'HTTP_500', close: false },
+      { error: null, close: false }, { error: null, close: true }, { error: null, close: false },
+    ]);
+  });
+
   it('learns the status and body of a probe response when it has no expectation', () => {
     const p = new ResponseParser(null, () => {});
     for (const byte of b('HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n')) {

@@ -1,0 +1,136 @@
+// npm run bench:clients: how fast are our load generators? Each server (native-epoll, the C
+// ceiling, and epoll) is pinned as the harness pins it and driven in turn by every client that
+// speaks its protocol, repetitions interleaved; the table gives medians and each HTTP client's
+// throughput as a ratio of wrk's on the same server in the same run.
+import { parseArgs } from 'node:util';
+import type { ClientResult } from '../clients/messages.js';
+import { hasWrk } from '../clients/wrk.js';
+import { choosePinning, defaultClientThreads } from '../harness/env.js';
+import { dist } from '../harness/paths.js';
+import { attachValues, parseSeconds, PlanError } from '../harness/plan.js';
+import { killAllGroups, startGroup, stopGroup, waitForMessage } from '../harness/processes.js';
+import { median } from '../harness/stats.js';
+
+const DEFAULTS = { servers: 'native-epoll,epoll', connections: '64', duration: '3s', warmup: '1s', repetitions: '3' } as const;
+const FLAGS = {
+  servers: { type: 'string' },
+  connections: { type: 'string' },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  repetitions: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function usage(): string {
+  return `Usage: npm run bench:clients -- [flags]
+
+Drives each server with every load generator that speaks its protocol and prints their throughput,
+client CPU per operation and, over HTTP, the ratio to wrk on the same server in the same run.
+
+  --servers LIST       models to drive (default: ${DEFAULTS.servers}; native-epoll needs cc)
+  --connections N      connections (default: ${DEFAULTS.connections})
+  --duration TIME      measured window per run (default: ${DEFAULTS.duration})
+  --warmup TIME        unmeasured load before it (default: ${DEFAULTS.warmup})
+  --repetitions N      runs per (server, client), interleaved; the table shows medians (default: ${DEFAULTS.repetitions})
+  -h, --help           this text
+`;
+}
+
+interface Row {
+  server: string;
+  protocol: 'echo' | 'http';
+  tool: string;
+  opsPerSec: number[];
+  cpuUsPerOp: number[];
+  saturated: number;
+  errors: number;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ args: attachValues(process.argv.slice(2), FLAGS), options: FLAGS, strict: true });
+  if (values.help) {
+    process.stdout.write(usage());
+    return 0;
+  }
+  const get = (f: keyof typeof DEFAULTS): string => values[f] ?? DEFAULTS[f];
+  const servers = get('servers').split(',').map((s) => s.trim()).filter(Boolean);
+  const connections = Number(get('connections'));
+  const repetitions = Number(get('repetitions'));
+  if (!Number.isInteger(connections) || connections < 1) throw new PlanError(`--connections: must be a positive integer, got "${get('connections')}"`);
+  if (!Number.isInteger(repetitions) || repetitions < 1) throw new PlanError(`--repetitions: must be a positive integer, got "${get('repetitions')}"`);
+  const durationS = parseSeconds('--duration', get('duration'), false);
+  const warmupS = parseSeconds('--warmup', get('warmup'), true);
+  const pinning = choosePinning(true);
+  const threads = defaultClientThreads(pinning);
+  const wrk = hasWrk();
+  const http = ['native', 'autocannon', ...(wrk ? ['wrk'] : [])];
+  process.stderr.write(`server on CPU ${pinning.server?.join(',') ?? 'any'}, clients on CPU ${pinning.client?.join(',') ?? 'any'} with ${threads} thread(s)${wrk ? '' : '; wrk not on PATH, so no wrk column (apt-get install wrk)'}\n`);
+  const rows = new Map<string, Row>();
+  for (let rep = 1; rep <= repetitions; rep++) {
+    for (const server of servers) {
+      for (const protocol of ['echo', 'http'] as const) {
+        const child = startGroup(process.execPath, [dist('servers/main.js'), '--model', server, '--protocol', protocol, '--port', '0'], { cpus: pinning.server });
+        try {
+          const port = await waitForMessage(child, (m) => (m.event === 'listening' ? Number(m.port) : m.event === 'error' ? -1 : undefined), 30_000, `${server} start`);
+          if (port < 0) throw new PlanError(`--servers: ${server} could not start: ${child.stderrTail()}`);
+          for (const tool of protocol === 'echo' ? ['native'] : http) {
+            const r = await drive(port, protocol, tool, connections, threads, warmupS, durationS, pinning.client);
+            const key = `${server}\0${protocol}\0${tool}`;
+            const row = rows.get(key) ?? { server, protocol, tool, opsPerSec: [], cpuUsPerOp: [], saturated: 0, errors: 0 };
+            row.opsPerSec.push(r.opsPerSec);
+            if (r.client.cpuUsPerOp !== null) row.cpuUsPerOp.push(r.client.cpuUsPerOp);
+            row.saturated += r.client.saturated ? 1 : 0;
+            row.errors += r.errors.total;
+            rows.set(key, row);
+            process.stderr.write(`[${rep}/${repetitions}] ${server} ${protocol} ${tool}: ${Math.round(r.opsPerSec).toLocaleString('en-US')} ops/s, ${r.client.cpuUsPerOp?.toFixed(1) ?? '–'} µs client CPU per op\n`);
+          }
+        } finally {
+          await stopGroup(child);
+        }
+      }
+    }
+  }
+  process.stdout.write(table([...rows.values()], repetitions));
+  return 0;
+}
+
+function drive(port: number, protocol: string, tool: string, connections: number, threads: number, warmupS: number, durationS: number, cpus: number[] | null): Promise<ClientResult> {
+  const args = [dist('scripts/load.js'), '--target', `127.0.0.1:${port}`, '--protocol', protocol, '--connections', String(connections),
+    '--threads', String(threads), '--warmup', `${warmupS}s`, '--duration', `${durationS}s`, '--json'];
+  if (protocol === 'http') args.push('--http-client', tool);
+  const child = startGroup(process.execPath, args, { cpus });
+  const timeout = (Math.ceil(warmupS) + Math.ceil(durationS)) * 1000 + 60_000;
+  return waitForMessage(child, (m) => (m.event === 'result' ? (m as unknown as ClientResult) : undefined), timeout, `${tool} client`).finally(() => stopGroup(child, 1000));
+}
+
+/** Markdown: one row per (server, protocol, client); HTTP rows carry their ratio to wrk's median. */
+export function table(rows: Row[], repetitions: number): string {
+  const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+  const out = [
+    `| server | protocol | client | ops/s (median of ${repetitions}) | client CPU µs/op | vs wrk | saturated runs | errors |`,
+    '|---|---|---|--:|--:|--:|--:|--:|',
+  ];
+  for (const r of rows) {
+    const wrk = rows.find((w) => w.server === r.server && w.protocol === r.protocol && w.tool === 'wrk');
+    const ratio = wrk && r.protocol === 'http' ? (median(r.opsPerSec) / median(wrk.opsPerSec)).toFixed(2) : '–';
+    const cpu = r.cpuUsPerOp.length > 0 ? median(r.cpuUsPerOp).toFixed(1) : '–';
+    out.push(`| ${r.server} | ${r.protocol} | ${r.tool} | ${fmt(median(r.opsPerSec))} | ${cpu} | ${ratio} | ${r.saturated} of ${r.opsPerSec.length} | ${r.errors} |`);
+  }
+  return out.join('\n') + '\n';
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    killAllGroups();
+    process.exit(130);
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    process.stderr.write(`bench:clients: ${e.message.split('\n')[0]}\n`);
+    killAllGroups();
+    process.exit(e instanceof PlanError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1);
+  },
+);
