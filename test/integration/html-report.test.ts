@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { writeReport } from '../../harness/report.js';
+import { requireTool } from '../helpers/tools.js';
 
 function findChromium(): string | null {
   try {
@@ -18,9 +19,9 @@ function findChromium(): string | null {
 }
 
 const executablePath = findChromium();
-if (!executablePath) console.warn('html-report test skipped: no chromium on PATH (apt-get install chromium to run it)');
+const present = requireTool('chromium', executablePath !== null);
 
-describe.skipIf(!executablePath)('report.html in headless Chromium', () => {
+describe.skipIf(!present)('report.html in headless Chromium', () => {
   it('shows every chart with no network access', async () => {
     const runDir = mkdtempSync(join(tmpdir(), 'html-report-'));
     cpSync(join(import.meta.dirname, '..', 'fixtures', 'results-small.json'), join(runDir, 'results.json'));
