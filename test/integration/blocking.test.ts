@@ -4,6 +4,7 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type net from 'node:net';
+import { requireTool } from '../helpers/tools.js';
 import { describe, expect, it } from 'vitest';
 import { dist } from '../../harness/paths.js';
 import { startGroup, stopGroup, waitForMessage } from '../../harness/processes.js';
@@ -252,7 +253,7 @@ async function sendAndWatch(port: number): Promise<'closed' | 'answered'> {
   return how;
 }
 
-describe.skipIf(!canLimitProcesses())('out of processes (RLIMIT_NPROC as nobody; needs root, setpriv, prlimit)', () => {
+describe.skipIf(!requireTool('root with setpriv and prlimit', canLimitProcesses(), 'run as root; util-linux provides setpriv and prlimit'))('out of processes (RLIMIT_NPROC as nobody; needs root, setpriv, prlimit)', () => {
   for (const [model, reason] of [
     ['process-per-connection', /^cannot start a child process \(EAGAIN\)$|^a connection child died/],
     ['thread-per-connection', /^cannot start a worker thread \(ERR_WORKER_INIT_FAILED\)$/],

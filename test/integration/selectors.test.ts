@@ -3,6 +3,7 @@
 // and a clean stop under load.
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { requireTool } from '../helpers/tools.js';
 import { groupMembers } from '../../harness/sampler.js';
 import { HttpSession } from '../../servers/protocols/http.js';
 import { connect, startServer, type TestServer } from '../helpers/server.js';
@@ -175,7 +176,7 @@ async function exchange(port: number, chunks: string[], expected: number, expect
   return { got: Buffer.concat(parts), closed };
 }
 
-describe.skipIf(!hasCc)('native-epoll http', () => {
+describe.skipIf(!requireTool('cc', hasCc, 'apt-get install gcc'))('native-epoll http', () => {
   it('answers like the shared HTTP code: same statuses, headers in the same order, bodies, closes', async () => {
     server = await startServer('native-epoll', 'http');
     const port = server.port;
