@@ -1,6 +1,6 @@
 // Command-line flags -> a validated run plan. Every bad input gets one line naming the flag and
 // what it allows; nothing is started before the whole plan is valid.
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
@@ -143,6 +143,9 @@ export function parsePlan(argv: string[]): Plan | null {
   if (!plan.models.some((m) => plan.protocols.some((p) => findModel(m)!.protocols.includes(p)))) {
     throw new PlanError(`--models/--protocols: no model in ${plan.models.join(',')} serves ${plan.protocols.join(',')}`);
   }
+  // The server holds every load connection, and the idle ones too in that scenario.
+  const idle = plan.scenarios.includes('idle') ? plan.idleConnections : 0;
+  checkDescriptors(Math.max(...plan.concurrency) + idle, idle > 0 ? '--concurrency/--idle-connections' : '--concurrency');
   checkWritable(plan.out);
   return plan;
 }
@@ -270,6 +273,24 @@ export function parseBytes(flag: string, raw: string): number {
   const n = m ? Number(m[1]) * (m[2] ? mult[m[2] as keyof typeof mult] : 1) : NaN;
   if (!Number.isFinite(n) || n <= 0) throw new PlanError(`${flag}: must be a size like 512MiB, 2GiB or a byte count, got "${raw}"`);
   return Math.floor(n);
+}
+
+/** Refuses up front a connection count the descriptor limit cannot hold, instead of EMFILE mid-run. */
+export function checkDescriptors(connections: number, flag = '--connections'): void {
+  const limit = openFilesLimit();
+  const needed = connections + 64; // the runtime's own descriptors: stdio, epoll, worker pipes
+  if (limit !== null && needed > limit) {
+    throw new PlanError(`${flag}: ${connections} connections need about ${needed} descriptors but the limit is ${limit} (raise it with ulimit -n ${needed})`);
+  }
+}
+
+function openFilesLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m && m[1] !== 'unlimited' ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
 }
 
 function checkWritable(dir: string): void {

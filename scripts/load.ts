@@ -1,13 +1,12 @@
 // npm run load: the load generator alone, against any server on this machine (ours, yours, nginx).
 // Prints a wrk-like summary, or with --json one object whose fields are named as in a results cell.
 import { availableParallelism } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runAutocannon } from '../clients/autocannon.js';
 import { probeTarget, runLoad, TargetError, type LoadOptions } from '../clients/load.js';
 import { emit, type ClientResult } from '../clients/messages.js';
 import { hasWrk, runWrk } from '../clients/wrk.js';
-import { attachValues, parseSeconds, PlanError } from '../harness/plan.js';
+import { attachValues, checkDescriptors, parseSeconds, PlanError } from '../harness/plan.js';
 import type { LatencyUs } from '../harness/results.js';
 
 export const LOAD_DEFAULTS = {
@@ -136,24 +135,6 @@ function parseTarget(raw: string): { host: string; port: number } {
     throw new PlanError(`--target: load goes to loopback only (127.0.0.0/8 or localhost), got "${m[1]}"`);
   }
   return { host, port };
-}
-
-/** Refuses up front a connection count the descriptor limit cannot hold, instead of EMFILE mid-run. */
-export function checkDescriptors(connections: number, flag = '--connections'): void {
-  const limit = openFilesLimit();
-  const needed = connections + 64; // the runtime's own descriptors: stdio, epoll, worker pipes
-  if (limit !== null && needed > limit) {
-    throw new PlanError(`${flag}: ${connections} connections need about ${needed} descriptors but the limit is ${limit} (raise it with ulimit -n ${needed})`);
-  }
-}
-
-function openFilesLimit(): number | null {
-  try {
-    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    return m && m[1] !== 'unlimited' ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
 }
 
 function oneOf<T extends string>(flag: string, raw: string, allowed: readonly T[]): T {

@@ -139,3 +139,11 @@ export function threadCpuS(): number {
   if (L.c.clock_gettime(L.CLOCK_THREAD_CPUTIME_ID, cpuTs) < 0) return NaN;
   return Number(cpuTs.readBigInt64LE(0)) + Number(cpuTs.readBigInt64LE(8)) / 1e9;
 }
+
+/**
+ * How late the kernel may wake this thread from a timed wait, ns (50 µs by default, to batch
+ * wake-ups). An open-loop client that must send on time sets it to 1 µs.
+ */
+export function setTimerSlackNs(ns: number): void {
+  L.c.prctl(L.PR_SET_TIMERSLACK, ns, 0, 0, 0);
+}

@@ -3,6 +3,7 @@
 import { spawnSync, spawn } from 'node:child_process';
 import net from 'node:net';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dist } from '../../harness/paths.js';
 import type { ClientResult } from '../../clients/messages.js';
@@ -188,6 +189,12 @@ describe('npm run load, bad input and unreachable targets', () => {
   it('refuses more connections than the descriptor limit allows, with the numbers', () => {
     const out = spawnSync('sh', ['-c', `ulimit -n 256 && exec "${process.execPath}" "${dist('scripts/load.js')}" --target 127.0.0.1:1 --connections 1000`], { encoding: 'utf8' });
     expect(out.stderr).toMatch(/^load: --connections: 1000 connections need about 1064 descriptors but the limit is 256/);
+    expect(out.status).toBe(2);
+  });
+
+  it('bench refuses a plan whose connections the descriptor limit cannot hold, before starting anything', () => {
+    const out = spawnSync('sh', ['-c', `ulimit -n 256 && exec "${process.execPath}" "${dist('scripts/bench.js')}" --models epoll --concurrency 1,1000 --out "${tmpdir()}"`], { encoding: 'utf8' });
+    expect(out.stderr).toBe('bench: --concurrency: 1000 connections need about 1064 descriptors but the limit is 256 (raise it with ulimit -n 1064)\n');
     expect(out.status).toBe(2);
   });
 
