@@ -1,12 +1,15 @@
 // npm run bench:clients: how fast are our load generators? Each server (native-epoll, the C
 // ceiling, and epoll) is pinned as the harness pins it and driven in turn by every client that
-// speaks its protocol, repetitions interleaved; the table gives medians and each HTTP client's
-// throughput as a ratio of wrk's on the same server in the same run.
+// speaks its protocol, repetitions interleaved; the table gives medians and each client's
+// throughput as a ratio of the reference's on the same server in the same run: wrk for HTTP, our
+// C echo client (native/echo-client.c, the same closed loop without Node) for echo.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ClientResult } from '../clients/messages.js';
 import { hasWrk } from '../clients/wrk.js';
 import { choosePinning, defaultClientThreads } from '../harness/env.js';
-import { dist } from '../harness/paths.js';
+import { dist, PROJECT_ROOT } from '../harness/paths.js';
 import { attachValues, parseSeconds, PlanError } from '../harness/plan.js';
 import { killAllGroups, startGroup, stopGroup, waitForMessage } from '../harness/processes.js';
 import { median } from '../harness/stats.js';
@@ -25,7 +28,8 @@ function usage(): string {
   return `Usage: npm run bench:clients -- [flags]
 
 Drives each server with every load generator that speaks its protocol and prints their throughput,
-client CPU per operation and, over HTTP, the ratio to wrk on the same server in the same run.
+client CPU per operation and the ratio to the reference client on the same server in the same run:
+wrk for HTTP (when installed), the C echo client in native/ for echo (when cc is there).
 
   --servers LIST       models to drive (default: ${DEFAULTS.servers}; native-epoll needs cc)
   --connections N      connections (default: ${DEFAULTS.connections})
@@ -63,8 +67,11 @@ async function main(): Promise<number> {
   const pinning = choosePinning(true);
   const threads = defaultClientThreads(pinning);
   const wrk = hasWrk();
+  const cEcho = buildEchoClient();
   const http = ['native', 'autocannon', ...(wrk ? ['wrk'] : [])];
-  process.stderr.write(`server on CPU ${pinning.server?.join(',') ?? 'any'}, clients on CPU ${pinning.client?.join(',') ?? 'any'} with ${threads} thread(s)${wrk ? '' : '; wrk not on PATH, so no wrk column (apt-get install wrk)'}\n`);
+  const echo = ['native', ...(cEcho ? ['c-echo'] : [])];
+  process.stderr.write(`server on CPU ${pinning.server?.join(',') ?? 'any'}, clients on CPU ${pinning.client?.join(',') ?? 'any'} with ${threads} thread(s)` +
+    `${wrk ? '' : '; wrk not on PATH, so no HTTP reference (apt-get install wrk)'}${cEcho ? '' : '; no C compiler, so no echo reference'}\n`);
   const rows = new Map<string, Row>();
   for (let rep = 1; rep <= repetitions; rep++) {
     for (const server of servers) {
@@ -73,8 +80,10 @@ async function main(): Promise<number> {
         try {
           const port = await waitForMessage(child, (m) => (m.event === 'listening' ? Number(m.port) : m.event === 'error' ? -1 : undefined), 30_000, `${server} start`);
           if (port < 0) throw new PlanError(`--servers: ${server} could not start: ${child.stderrTail()}`);
-          for (const tool of protocol === 'echo' ? ['native'] : http) {
-            const r = await drive(port, protocol, tool, connections, threads, warmupS, durationS, pinning.client);
+          for (const tool of protocol === 'echo' ? echo : http) {
+            const r = tool === 'c-echo'
+              ? await driveC(cEcho!, port, connections, warmupS, durationS, pinning.client)
+              : await drive(port, protocol, tool, connections, threads, warmupS, durationS, pinning.client);
             const key = `${server}\0${protocol}\0${tool}`;
             const row = rows.get(key) ?? { server, protocol, tool, opsPerSec: [], cpuUsPerOp: [], saturated: 0, errors: 0 };
             row.opsPerSec.push(r.opsPerSec);
@@ -103,16 +112,48 @@ function drive(port: number, protocol: string, tool: string, connections: number
   return waitForMessage(child, (m) => (m.event === 'result' ? (m as unknown as ClientResult) : undefined), timeout, `${tool} client`).finally(() => stopGroup(child, 1000));
 }
 
-/** Markdown: one row per (server, protocol, client); HTTP rows carry their ratio to wrk's median. */
+/** The C echo client, compiled on first use like the C server; null without a compiler. */
+function buildEchoClient(): string | null {
+  const out = `${PROJECT_ROOT}/native/build/echo-client`;
+  try {
+    mkdirSync(`${PROJECT_ROOT}/native/build`, { recursive: true });
+    execFileSync('cc', ['-O2', '-o', out, `${PROJECT_ROOT}/native/echo-client.c`], { stdio: 'ignore' });
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+/** One run of the C echo client, shaped like the native client's result where the table needs it. */
+async function driveC(binary: string, port: number, connections: number, warmupS: number, durationS: number, cpus: number[] | null): Promise<ClientResult> {
+  const child = startGroup(binary, ['127.0.0.1', String(port), String(connections), '64', String(warmupS), String(durationS)], { cpus });
+  const timeout = (warmupS + durationS) * 1000 + 30_000;
+  try {
+    const r = await waitForMessage(child, (m) => (typeof m.ops === 'number' ? (m as { ops: number; durationS: number; cpuS: number; errors: number }) : undefined), timeout, 'C echo client');
+    const opsPerSec = r.ops / r.durationS;
+    const cpuPercent = (r.cpuS / r.durationS) * 100;
+    return {
+      opsPerSec,
+      errors: { total: r.errors, byCode: {} },
+      client: { tool: 'native', threads: 1, cpuPercent, cpuUsPerOp: r.ops > 0 ? (r.cpuS * 1e6) / r.ops : null, threadCpuPercentMax: cpuPercent, saturated: cpuPercent >= 90 },
+    } as ClientResult;
+  } finally {
+    await stopGroup(child, 1000);
+  }
+}
+
+const REFERENCE: Record<string, string> = { http: 'wrk', echo: 'c-echo' };
+
+/** Markdown: one row per (server, protocol, client), with its ratio to the reference's median. */
 export function table(rows: Row[], repetitions: number): string {
   const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
   const out = [
-    `| server | protocol | client | ops/s (median of ${repetitions}) | client CPU µs/op | vs wrk | saturated runs | errors |`,
+    `| server | protocol | client | ops/s (median of ${repetitions}) | client CPU µs/op | vs reference | saturated runs | errors |`,
     '|---|---|---|--:|--:|--:|--:|--:|',
   ];
   for (const r of rows) {
-    const wrk = rows.find((w) => w.server === r.server && w.protocol === r.protocol && w.tool === 'wrk');
-    const ratio = wrk && r.protocol === 'http' ? (median(r.opsPerSec) / median(wrk.opsPerSec)).toFixed(2) : '–';
+    const ref = rows.find((w) => w.server === r.server && w.protocol === r.protocol && w.tool === REFERENCE[r.protocol]);
+    const ratio = ref ? (median(r.opsPerSec) / median(ref.opsPerSec)).toFixed(2) : '–';
     const cpu = r.cpuUsPerOp.length > 0 ? median(r.cpuUsPerOp).toFixed(1) : '–';
     out.push(`| ${r.server} | ${r.protocol} | ${r.tool} | ${fmt(median(r.opsPerSec))} | ${cpu} | ${ratio} | ${r.saturated} of ${r.opsPerSec.length} | ${r.errors} |`);
   }
