@@ -3,8 +3,8 @@
 // window is cut out of autocannon's per-response events, so connections are opened once.
 import autocannon from 'autocannon';
 import { latencyHistogram, recordUs, summarizeUs, encodeHistogram } from './latency.js';
-import { SATURATED_PERCENT, type LoadOptions } from './load.js';
-import type { ClientResult } from './messages.js';
+import type { LoadOptions } from './load.js';
+import { clientUsage, closedLoopResult, type ClientResult } from './messages.js';
 
 export async function runAutocannon(o: LoadOptions, expectBody: string, onMeasuring: () => void = () => {}): Promise<ClientResult> {
   const latency = latencyHistogram();
@@ -91,36 +91,19 @@ export async function runAutocannon(o: LoadOptions, expectBody: string, onMeasur
   if (windowEnd === 0) throw new Error('autocannon: the run ended before the measured window did');
   if (answered.size === 0) throw new Error(`no connection to ${o.host}:${o.port} got a response within ${o.connectCapMs} ms`);
   const durationS = (windowEnd - windowStart) / 1000;
-  const summary = summarizeUs(latency);
-  // autocannon runs its load on the main thread: one core is all it can use.
-  const cpuPercent = (cpuS / durationS) * 100;
   const encoded = encodeHistogram(latency);
-  return {
-    event: 'result',
+  const total = Object.values(byCode).reduce((a, b) => a + b, 0);
+  return closedLoopResult({
     tool: 'autocannon',
     ops,
     durationS,
-    opsPerSec: ops / durationS,
     bytesPerSec: bytes / durationS,
-    errors: { total: Object.values(byCode).reduce((a, b) => a + b, 0), byCode },
-    latencyUs: summary,
-    latencyUncorrectedUs: summary,
-    connectUs: null,
+    errors: { total, byCode },
+    latencyUs: summarizeUs(latency),
     connections: connectionsAtWindow,
-    rate: null,
-    rateShortfall: null,
-    reconnects: 0,
-    outstanding: 0,
-    window: null,
-    client: {
-      tool: 'autocannon',
-      threads: 1,
-      cpuPercent,
-      cpuUsPerOp: ops > 0 ? (cpuS * 1e6) / ops : null,
-      threadCpuPercentMax: cpuPercent,
-      saturated: cpuPercent >= SATURATED_PERCENT,
-    },
+    // autocannon runs its load on the main thread: one core is all it can use.
+    client: clientUsage('autocannon', 1, cpuS, durationS, ops),
     histograms: { latency: encoded, latencyUncorrected: encoded },
-    perThread: [{ ops, errors: Object.values(byCode).reduce((a, b) => a + b, 0), latencyCount: latency.totalCount }],
-  };
+    perThread: [{ ops, errors: total, latencyCount: latency.totalCount }],
+  });
 }

@@ -10,7 +10,7 @@ import { Control } from './control.js';
 import type { EngineOptions, EngineResult } from './engine.js';
 import { ResponseParser, type Expected } from './http-response.js';
 import { decodeHistogram, encodeHistogram, mergeEncoded, summarizeUs } from './latency.js';
-import type { ClientResult } from './messages.js';
+import { clientUsage, type ClientResult } from './messages.js';
 
 export interface LoadOptions {
   protocol: 'echo' | 'http';
@@ -39,9 +39,6 @@ export interface LoadOptions {
 export class TargetError extends Error {
   readonly code = 'ETARGET';
 }
-
-/** Saturation: a thread that used this share of a core or more may have been the limit. */
-export const SATURATED_PERCENT = 90;
 
 export async function runLoad(o: LoadOptions, onMeasuring: () => void = () => {}): Promise<ClientResult> {
   const request = o.protocol === 'http' ? httpRequest(o.host, o.port, o.path) : null;
@@ -127,7 +124,6 @@ function merge(o: LoadOptions, threads: number, control: Control, parts: EngineR
   const ops = sum(parts.map((p) => p.ops));
   const byCode = mergeCounts(parts.map((p) => p.errors));
   const cpuS = sum(parts.map((p) => p.cpuS));
-  const threadMax = Math.max(...parts.map((p) => (p.cpuS / durationS) * 100));
   const achieved = ops / durationS;
   return {
     event: 'result',
@@ -146,14 +142,7 @@ function merge(o: LoadOptions, threads: number, control: Control, parts: EngineR
     reconnects: sum(parts.map((p) => p.reconnects)),
     outstanding: sum(parts.map((p) => p.outstanding)),
     window: { startMs: mStart, endMs: mEnd },
-    client: {
-      tool: 'native',
-      threads,
-      cpuPercent: (cpuS / durationS) * 100,
-      cpuUsPerOp: ops > 0 ? (cpuS * 1e6) / ops : null,
-      threadCpuPercentMax: threadMax,
-      saturated: threadMax >= SATURATED_PERCENT,
-    },
+    client: clientUsage('native', threads, cpuS, durationS, ops, Math.max(...parts.map((p) => p.cpuS))),
     histograms: { latency: encodeHistogram(latency), latencyUncorrected: encodeHistogram(uncorrected) },
     perThread: parts.map((p) => ({ ops: p.ops, errors: sum(Object.values(p.errors)), latencyCount: countOf(p.latency) })),
   };

@@ -52,3 +52,38 @@ export interface ClientResult {
 }
 
 export type ClientMessage = MeasuringMessage | ClientResult;
+
+/** A load thread at or above this share of a core may have been the limit, not the server. */
+export const SATURATED_PERCENT = 90;
+
+/** What a window's client CPU means: per operation, and whether the busiest thread was saturated. */
+export function clientUsage(tool: ClientTool, threads: number, cpuS: number, durationS: number, ops: number, busiestThreadCpuS = cpuS / threads): ClientUsage {
+  const threadCpuPercentMax = (busiestThreadCpuS / durationS) * 100;
+  return {
+    tool,
+    threads,
+    cpuPercent: (cpuS / durationS) * 100,
+    cpuUsPerOp: ops > 0 ? (cpuS * 1e6) / ops : null,
+    threadCpuPercentMax,
+    saturated: threadCpuPercentMax >= SATURATED_PERCENT,
+  };
+}
+
+/**
+ * The result of a closed-loop tool that keeps no schedule and sees no reconnects (autocannon, wrk):
+ * the fields only the native client can fill are set to what is true for them.
+ */
+export function closedLoopResult(r: Pick<ClientResult, 'tool' | 'ops' | 'durationS' | 'bytesPerSec' | 'errors' | 'latencyUs' | 'connections' | 'client' | 'histograms' | 'perThread'>): ClientResult {
+  return {
+    event: 'result',
+    ...r,
+    opsPerSec: r.ops / r.durationS,
+    latencyUncorrectedUs: r.latencyUs,
+    connectUs: null,
+    rate: null,
+    rateShortfall: null,
+    reconnects: 0,
+    outstanding: 0,
+    window: null,
+  };
+}

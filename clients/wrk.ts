@@ -6,8 +6,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SATURATED_PERCENT, TargetError, type LoadOptions } from './load.js';
-import type { ClientResult } from './messages.js';
+import { TargetError, type LoadOptions } from './load.js';
+import { clientUsage, closedLoopResult, type ClientResult } from './messages.js';
 
 const DONE_HOOK = `
 done = function(summary, latency, requests)
@@ -97,37 +97,19 @@ export async function runWrk(o: LoadOptions, onMeasuring: () => void = () => {})
     const total = Object.values(byCode).reduce((a, b) => a + b, 0);
     const ops = Math.max(0, s.requests - s.status);
     const threads = Math.max(1, Math.min(o.threads, o.connections));
-    const latencyUs = { p50: s.p50, p90: s.p90, p99: s.p99, p999: s.p999, max: s.max, mean: s.mean };
-    const cpuPercent = (cpuS / durationS) * 100;
-    return {
-      event: 'result',
+    return closedLoopResult({
       tool: 'wrk',
       ops,
       durationS,
-      opsPerSec: ops / durationS,
       bytesPerSec: s.bytes / durationS,
       errors: { total, byCode },
-      latencyUs,
-      latencyUncorrectedUs: latencyUs,
-      connectUs: null,
+      latencyUs: { p50: s.p50, p90: s.p90, p99: s.p99, p999: s.p999, max: s.max, mean: s.mean },
       connections: o.connections,
-      rate: null,
-      rateShortfall: null,
-      reconnects: 0,
-      outstanding: 0,
-      window: null,
-      client: {
-        tool: 'wrk',
-        threads,
-        cpuPercent,
-        cpuUsPerOp: ops > 0 ? (cpuS * 1e6) / ops : null,
-        // wrk's threads are not measured one by one: their mean stands in for the busiest.
-        threadCpuPercentMax: cpuPercent / threads,
-        saturated: cpuPercent / threads >= SATURATED_PERCENT,
-      },
+      // wrk's threads are not measured one by one: their mean stands in for the busiest.
+      client: clientUsage('wrk', threads, cpuS, durationS, ops),
       histograms: null,
       perThread: [],
-    };
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -7,7 +7,7 @@ import { Chart, Ticks, registerables, type ChartConfiguration, type ChartDataset
 import { groupCells, isClosedLoop, MiB, modelOrder, REFERENCE_MODEL, sections, summarize, type Point } from './aggregate.js';
 import type { Cell, Protocol, Results, Scenario } from './results.js';
 import type { Interval } from './stats.js';
-import { FAILED_COLOR, LIMIT_COLOR, modelColor } from './colors.js';
+import { FAILED_COLOR, LIMIT_COLOR, modelColor, paintWhite } from './chart-style.js';
 import { rateChartConfig, rateChartSpecs } from './rate-charts.js';
 
 export { FAILED_COLOR, LIMIT_COLOR, modelColor };
@@ -265,13 +265,7 @@ function logTick(this: unknown, value: number | string, index: number, ticks: { 
 function overlay(spec: ChartSpec): Plugin<'line'> {
   return {
     id: 'benchOverlay',
-    beforeDraw(chart) {
-      const { ctx, width, height } = chart;
-      ctx.save();
-      ctx.fillStyle = '#ffffff';
-      ctx.fillRect(0, 0, width, height);
-      ctx.restore();
-    },
+    beforeDraw: paintWhite,
     afterDatasetsDraw(chart) {
       const { ctx, chartArea: area, scales } = chart;
       const x = scales.x!;

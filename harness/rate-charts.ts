@@ -2,9 +2,9 @@
 // for coordinated omission) against the rate it achieved, one point per target rate. A server's
 // curve stays flat while it keeps up and turns upward where its queue starts to grow; the x value
 // where that happens is its usable capacity at that latency.
-import type { ChartConfiguration, ChartDataset, Plugin } from 'chart.js';
+import type { Chart, ChartConfiguration, ChartDataset, Plugin } from 'chart.js';
 import { groupCells, modelOrder, sections, summarize, type Point } from './aggregate.js';
-import { LIMIT_COLOR, modelColor } from './colors.js';
+import { LIMIT_COLOR, modelColor, paintWhite } from './chart-style.js';
 import type { Protocol, Results, Scenario } from './results.js';
 
 export interface RatePoint {
@@ -133,13 +133,4 @@ export function rateChartConfig(spec: RateChartSpec): ChartConfiguration<'scatte
   };
 }
 
-const whiteBackground: Plugin<'scatter'> = {
-  id: 'whiteBackground',
-  beforeDraw(chart) {
-    const { ctx, width, height } = chart;
-    ctx.save();
-    ctx.fillStyle = '#ffffff';
-    ctx.fillRect(0, 0, width, height);
-    ctx.restore();
-  },
-};
+const whiteBackground: Plugin<'scatter'> = { id: 'whiteBackground', beforeDraw: (chart) => paintWhite(chart as unknown as Chart) };

@@ -1,4 +1,5 @@
-// One colour per model, the same in every chart of every run.
+// What every chart shares: one colour per model, the same in every chart of every run, and a white page.
+import type { Chart } from 'chart.js';
 import { REFERENCE_MODEL } from './aggregate.js';
 
 // Fixed colours for the models we know, so a model keeps its colour from run to run; none is red
@@ -18,4 +19,13 @@ export function modelColor(model: string): string {
   let h = 0;
   for (const ch of model) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
   return `hsl(${60 + (h % 280)}, 60%, 38%)`;
+}
+
+/** PNGs are read on dark pages too: every chart gets a white background. */
+export function paintWhite(chart: Chart): void {
+  const { ctx, width, height } = chart;
+  ctx.save();
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, width, height);
+  ctx.restore();
 }
