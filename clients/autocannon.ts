@@ -4,9 +4,9 @@
 import autocannon from 'autocannon';
 import { latencyHistogram, recordUs, summarizeUs, encodeHistogram } from './latency.js';
 import type { LoadOptions } from './load.js';
-import { clientUsage, closedLoopResult, type ClientResult } from './messages.js';
+import { clientUsage, closedLoopResult, NO_EVENTS, type ClientResult, type WindowEvents } from './messages.js';
 
-export async function runAutocannon(o: LoadOptions, expectBody: string, onMeasuring: () => void = () => {}): Promise<ClientResult> {
+export async function runAutocannon(o: LoadOptions, expectBody: string, events: WindowEvents = NO_EVENTS): Promise<ClientResult> {
   const latency = latencyHistogram();
   const byCode: Record<string, number> = {};
   const count = (code: string): void => void (byCode[code] = (byCode[code] ?? 0) + 1);
@@ -73,11 +73,12 @@ export async function runAutocannon(o: LoadOptions, expectBody: string, onMeasur
         connectionsAtWindow = answered.size;
         windowStart = performance.now();
         cpuAtStart = process.cpuUsage();
-        onMeasuring();
+        events.onMeasuring();
         setTimeout(() => {
           commit();
           phase = 'done';
           windowEnd = performance.now();
+          events.onMeasured();
           const cpu = process.cpuUsage(cpuAtStart);
           cpuS = (cpu.user + cpu.system) / 1e6;
           instance.stop();

@@ -10,7 +10,7 @@ import { Control } from './control.js';
 import type { EngineOptions, EngineResult } from './engine.js';
 import { ResponseParser, type Expected } from './http-response.js';
 import { decodeHistogram, encodeHistogram, mergeEncoded, summarizeUs } from './latency.js';
-import { clientUsage, type ClientResult } from './messages.js';
+import { clientUsage, NO_EVENTS, type ClientResult, type WindowEvents } from './messages.js';
 
 export interface LoadOptions {
   protocol: 'echo' | 'http';
@@ -40,7 +40,7 @@ export class TargetError extends Error {
   readonly code = 'ETARGET';
 }
 
-export async function runLoad(o: LoadOptions, onMeasuring: () => void = () => {}): Promise<ClientResult> {
+export async function runLoad(o: LoadOptions, events: WindowEvents = NO_EVENTS): Promise<ClientResult> {
   const request = o.protocol === 'http' ? httpRequest(o.host, o.port, o.path) : null;
   const expected = await probeTarget(o);
   const threads = Math.max(1, Math.min(o.threads, o.connections));
@@ -80,10 +80,14 @@ export async function runLoad(o: LoadOptions, onMeasuring: () => void = () => {}
   const failed = Promise.race(done.map((d) => d.then(() => new Promise<never>(() => {}))));
   try {
     const started = await Promise.race([decideStart(o, control), failed]);
-    let measuringTimer: NodeJS.Timeout | undefined;
-    if (started) measuringTimer = setTimeout(onMeasuring, Math.max(0, control.times().mStart - control.now()));
+    const timers: NodeJS.Timeout[] = [];
+    if (started) {
+      const { mStart, mEnd } = control.times();
+      timers.push(setTimeout(events.onMeasuring, Math.max(0, mStart - control.now())));
+      timers.push(setTimeout(events.onMeasured, Math.max(0, mEnd - control.now())));
+    }
     const parts = await Promise.all(done);
-    clearTimeout(measuringTimer);
+    timers.forEach(clearTimeout);
     if (!started) {
       const errs = mergeCounts(parts.map((p) => p.errors));
       throw new TargetError(`no connection to ${o.host}:${o.port} completed an exchange within ${o.connectCapMs} ms${describe(errs)}`);

@@ -15,6 +15,11 @@ export interface MeasuringMessage {
 /** The tools that can drive a cell: our own epoll client, autocannon (HTTP), wrk (HTTP, when installed). */
 export type ClientTool = 'native' | 'autocannon' | 'wrk';
 
+/** The measured window has just closed: what follows (tail, merging, teardown) is not measured. */
+export interface MeasuredMessage {
+  event: 'measured';
+}
+
 export interface ClientResult {
   event: 'result';
   tool: ClientTool;
@@ -51,7 +56,15 @@ export interface ClientResult {
   perThread: { ops: number; errors: number; latencyCount: number }[];
 }
 
-export type ClientMessage = MeasuringMessage | ClientResult;
+export type ClientMessage = MeasuringMessage | MeasuredMessage | ClientResult;
+
+/** Called by a load generator when its window opens and when it closes. */
+export interface WindowEvents {
+  onMeasuring(): void;
+  onMeasured(): void;
+}
+
+export const NO_EVENTS: WindowEvents = { onMeasuring: () => {}, onMeasured: () => {} };
 
 /** A load thread at or above this share of a core may have been the limit, not the server. */
 export const SATURATED_PERCENT = 90;

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TargetError, type LoadOptions } from './load.js';
-import { clientUsage, closedLoopResult, type ClientResult } from './messages.js';
+import { clientUsage, closedLoopResult, NO_EVENTS, type ClientResult, type WindowEvents } from './messages.js';
 
 const DONE_HOOK = `
 done = function(summary, latency, requests)
@@ -78,7 +78,7 @@ function runWrkOnce(o: LoadOptions, seconds: number, script: string): Promise<st
   });
 }
 
-export async function runWrk(o: LoadOptions, onMeasuring: () => void = () => {}): Promise<ClientResult> {
+export async function runWrk(o: LoadOptions, events: WindowEvents = NO_EVENTS): Promise<ClientResult> {
   if (o.rate !== null) throw new TargetError('wrk has no open-loop mode: --rate needs --http-client native');
   const dir = mkdtempSync(join(tmpdir(), 'cb-wrk-'));
   const script = join(dir, 'done.lua');
@@ -86,8 +86,10 @@ export async function runWrk(o: LoadOptions, onMeasuring: () => void = () => {})
   try {
     if (o.warmupS > 0) await runWrkOnce(o, Math.max(1, Math.round(o.warmupS)), script);
     const cpuBefore = childrenCpuS();
-    onMeasuring();
-    const s = parseWrkOutput(await runWrkOnce(o, Math.max(1, Math.round(o.durationS)), script));
+    events.onMeasuring();
+    const out = await runWrkOnce(o, Math.max(1, Math.round(o.durationS)), script);
+    events.onMeasured();
+    const s = parseWrkOutput(out);
     const cpuS = childrenCpuS() - cpuBefore;
     const durationS = s.durationUs / 1e6;
     const byCode: Record<string, number> = {};

@@ -157,9 +157,11 @@ function startClient(spec: CellSpec, plan: Plan, port: number, ctx: CellContext)
 
 /** Runs the load; the sampler's window is the client's measured window, opened and closed by its lines. */
 async function measure(client: Child, server: Child, sampler: TreeSampler, plan: Plan): Promise<ClientResult> {
+  // The client says when its window opens and closes; the sampler reads the tree at both moments
+  // and scales its counts to the client's window (see TreeSampler.usage).
   client.onLine((msg) => {
     if (msg?.event === 'measuring') sampler.begin();
-    else if (msg?.event === 'result') sampler.end();
+    else if (msg?.event === 'measured' || msg?.event === 'result') sampler.end();
   });
   let stopBudget!: (e: Error) => void;
   const overBudget = new Promise<never>((_, reject) => (stopBudget = reject));
@@ -201,7 +203,7 @@ function toCell(spec: CellSpec, r: ClientResult, sampler: TreeSampler, limits: s
     outstanding: r.outstanding,
     window: r.window,
     histograms: r.histograms,
-    server: sampler.usage(),
+    server: sampler.usage(r.durationS),
     client: r.client,
     connectUs: r.connectUs,
   };

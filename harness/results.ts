@@ -31,6 +31,11 @@ export interface LatencyUs {
 }
 
 export interface ServerUsage {
+  /**
+   * Seconds between the sampler's first and last reads of the window (its bracket of the client's
+   * window); CPU and context switches are scaled from it to the cell's durationS. Absent in version 1.
+   */
+  sampledS?: number;
   /** CPU seconds in user mode, summed over every thread of every process in the server's tree, during the measured window. */
   cpuUserS: number;
   /** CPU seconds in kernel mode, summed likewise. */

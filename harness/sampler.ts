@@ -162,6 +162,7 @@ export class TreeSampler {
   }
 
   end(): void {
+    if (!this.measuring) return;
     this.sample(false, true);
     this.windowEnd = performance.now();
     this.measuring = false;
@@ -202,21 +203,30 @@ export class TreeSampler {
     return (this.windowEnd - this.windowStart) / 1000;
   }
 
-  usage(): ServerUsage {
-    const cpuUserS = sumDelta(this.cpuUser) / CLK_TCK;
-    const cpuSysS = sumDelta(this.cpuSys) / CLK_TCK;
-    const w = this.windowS;
+  /**
+   * What the tree used over the client's window of `windowS` seconds. The sampler's own bracket
+   * (from the client's "measuring" line to its "measured" line, as read here) differs from the
+   * client's window by the few milliseconds those lines take to arrive, so CPU and context
+   * switches are scaled by windowS / bracket: the rate over the bracket, applied to the window.
+   * Then cpuPercent × windowS / 100 is exactly cpuUserS + cpuSysS, and `sampledS` keeps the bracket.
+   */
+  usage(windowS = this.windowS): ServerUsage {
+    const bracket = this.windowS;
+    const scale = bracket > 0 && windowS > 0 ? windowS / bracket : 1;
+    const cpuUserS = (sumDelta(this.cpuUser) / CLK_TCK) * scale;
+    const cpuSysS = (sumDelta(this.cpuSys) / CLK_TCK) * scale;
     return {
+      sampledS: bracket,
       cpuUserS,
       cpuSysS,
-      cpuPercent: w > 0 ? ((cpuUserS + cpuSysS) / w) * 100 : 0,
+      cpuPercent: windowS > 0 ? ((cpuUserS + cpuSysS) / windowS) * 100 : 0,
       rssPeakBytes: this.rssPeak,
       rssMeanBytes: this.samples > 0 ? Math.round(this.rssSum / this.samples) : 0,
       pssPeakBytes: this.pssPeak,
       threadsPeak: this.threadsPeak,
       processesPeak: this.processesPeak,
-      ctxVoluntary: sumDelta(this.ctxVol),
-      ctxInvoluntary: sumDelta(this.ctxInv),
+      ctxVoluntary: Math.round(sumDelta(this.ctxVol) * scale),
+      ctxInvoluntary: Math.round(sumDelta(this.ctxInv) * scale),
     };
   }
 }

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runAutocannon } from '../clients/autocannon.js';
 import { probeTarget, runLoad, TargetError, type LoadOptions } from '../clients/load.js';
-import { emit, type ClientResult } from '../clients/messages.js';
+import { emit, type ClientResult, type WindowEvents } from '../clients/messages.js';
 import { hasWrk, runWrk } from '../clients/wrk.js';
 import { attachValues, checkDescriptors, parseSeconds, PlanError } from '../harness/plan.js';
 import type { LatencyUs } from '../harness/results.js';
@@ -74,7 +74,8 @@ Drives one server on this machine and prints throughput, latency and errors.
   --connect-timeout TIME how long every connection's first answer may take (default: ${LOAD_DEFAULTS['connect-timeout']})
   --http-client native|autocannon|wrk   which tool drives HTTP (default: ${LOAD_DEFAULTS['http-client']}; wrk must be on PATH)
   --json                 print one JSON object, fields named as in a results cell
-  --events               also print {"event":"measuring"} when the window opens (how the harness reads it)
+  --events               also print {"event":"measuring"} and {"event":"measured"} when the window opens and
+                         closes (how the harness reads it)
   -h, --help             this text
 `;
 }
@@ -155,17 +156,17 @@ function positiveNumber(flag: string, raw: string): number {
 }
 
 /** Runs the load with the chosen tool. */
-export function drive(cmd: LoadCommand, onMeasuring: () => void): Promise<ClientResult> {
+export function drive(cmd: LoadCommand, events: WindowEvents): Promise<ClientResult> {
   const o = cmd.options;
-  if (o.protocol === 'http' && cmd.httpClient === 'wrk') return runWrk(o, onMeasuring);
-  if (o.protocol === 'http' && cmd.httpClient === 'autocannon') return runAutocannonChecked(o, onMeasuring);
-  return runLoad(o, onMeasuring);
+  if (o.protocol === 'http' && cmd.httpClient === 'wrk') return runWrk(o, events);
+  if (o.protocol === 'http' && cmd.httpClient === 'autocannon') return runAutocannonChecked(o, events);
+  return runLoad(o, events);
 }
 
 /** autocannon needs the expected body up front: it comes from the same probe the native client makes. */
-async function runAutocannonChecked(o: LoadOptions, onMeasuring: () => void): Promise<ClientResult> {
+async function runAutocannonChecked(o: LoadOptions, events: WindowEvents): Promise<ClientResult> {
   const expected = await probeTarget(o);
-  return runAutocannon(o, expected!.body.toString('latin1'), onMeasuring);
+  return runAutocannon(o, expected!.body.toString('latin1'), events);
 }
 
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
@@ -199,8 +200,9 @@ async function main(): Promise<number> {
     process.stdout.write(usage());
     return 0;
   }
-  const result = await drive(cmd, () => {
-    if (cmd.events) emit({ event: 'measuring' });
+  const result = await drive(cmd, {
+    onMeasuring: () => cmd.events && emit({ event: 'measuring' }),
+    onMeasured: () => cmd.events && emit({ event: 'measured' }),
   });
   if (cmd.json || cmd.events) emit(result);
   else process.stdout.write(summaryText(cmd, result));

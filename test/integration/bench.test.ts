@@ -8,6 +8,7 @@ import { loadImage } from '@napi-rs/canvas';
 import { describe, expect, it } from 'vitest';
 import { dist } from '../../harness/paths.js';
 import { readResults, SCHEMA_VERSION, type Cell } from '../../harness/results.js';
+import { decodeHistogram, summarizeUs } from '../../clients/latency.js';
 
 const bench = dist('scripts/bench.js');
 
@@ -48,6 +49,18 @@ function expectCellShape(c: Cell): void {
   expect(s.ctxVoluntary + s.ctxInvoluntary).toBeGreaterThan(0);
   expect(typeof c.client.saturated).toBe('boolean');
   expect(c.client.cpuPercent).toBeGreaterThan(0);
+  // One window: the stored CPU seconds are exactly cpuPercent of the cell's durationS, and the
+  // sampler's own bracket of it is within a few milliseconds (its lines' travel time).
+  expect(((s.cpuPercent / 100) * c.durationS)).toBeCloseTo(s.cpuUserS + s.cpuSysS, 9);
+  expect(Math.abs(s.sampledS! - c.durationS)).toBeLessThan(0.1);
+  // The stored histogram holds every correct operation and the requests open at the close, and
+  // gives back the percentiles in the cell.
+  expect(c.client.tool).toBe('native');
+  const h = decodeHistogram(c.histograms!.latency);
+  expect(h.totalCount).toBe(c.ops + c.outstanding);
+  expect(summarizeUs(h, l.max)).toEqual(l);
+  expect(c.client.cpuUsPerOp).toBeCloseTo((c.client.cpuPercent / 100) * c.durationS * 1e6 / c.ops, 6);
+  expect(c.window!.endMs - c.window!.startMs).toBeCloseTo(c.durationS * 1000, 6);
 }
 
 describe('npm run bench', () => {
