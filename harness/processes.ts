@@ -2,12 +2,16 @@
 // group ends everything it started; every live group is ended again on exit and on Ctrl-C.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { forgetGroup, recordGroup } from './guard.js';
 
 const live = new Set<number>();
 
 /** Ends every process group still running; safe to call more than once and from a signal handler. */
 export function killAllGroups(): void {
-  for (const pgid of live) signalGroup(pgid, 'SIGKILL');
+  for (const pgid of live) {
+    signalGroup(pgid, 'SIGKILL');
+    forgetGroup(pgid);
+  }
   live.clear();
 }
 process.on('exit', killAllGroups);
@@ -53,6 +57,8 @@ export function startGroup(command: string, args: string[], o: StartOptions): Ch
   if (proc.pid === undefined) throw new Error(`could not start ${command}`);
   const pid = proc.pid;
   live.add(pid);
+  // On disk too: if this process is SIGKILLed, the next run ends the group (guard.endOrphans).
+  recordGroup(pid, [command, ...args]);
   const tail: string[] = [];
   proc.stderr?.setEncoding('utf8');
   proc.stderr?.on('data', (d: string) => {
@@ -96,6 +102,7 @@ export async function stopGroup(child: Child, graceMs = 5000): Promise<{ code: n
   signalGroup(child.pid, 'SIGKILL');
   const code = killed ? await child.exited : first;
   live.delete(child.pid);
+  forgetGroup(child.pid);
   return { code, killed };
 }
 

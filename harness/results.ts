@@ -1,6 +1,6 @@
 // The results file: the one contract between a run and everything drawn from it.
 // Reports, charts and comparisons read this file only, so any old run can be redrawn.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -190,11 +190,20 @@ export interface Results {
   cells: Cell[];
 }
 
-/** Write via a temporary file and rename, so a reader or a crash never sees half a file. */
+/**
+ * Write via a temporary file, flushed to disk, then renamed over the old one: a reader, a kill or
+ * a power cut sees the previous complete file or the new one, never half of either.
+ */
 export function writeJsonAtomic(path: string, data: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
-  writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n');
+  const fd = openSync(tmp, 'w');
+  try {
+    writeFileSync(fd, JSON.stringify(data, null, 2) + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, path);
 }
 

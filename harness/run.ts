@@ -43,7 +43,7 @@ export interface RunOutcome {
   failed: number;
 }
 
-export async function runPlan(plan: Plan, command: string, log: (line: string) => void): Promise<RunOutcome> {
+export async function runPlan(plan: Plan, command: string, log: (line: string) => void, onFile: (resultsFile: string) => void = () => {}): Promise<RunOutcome> {
   const pinning = choosePinning(plan.pin, plan.serverCpus);
   const ctx = { pinning, clientThreads: plan.clientThreads ?? defaultClientThreads(pinning) };
   const runId = newRunId();
@@ -80,6 +80,7 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
   };
   const file = join(runDir, 'results.json');
   writeJsonAtomic(file, results);
+  onFile(file);
   pointLatest(plan.out, runId);
   log(`run ${runId}: ${planCells(plan).length} cells, pinning: ${describePinning(pinning)}, ${ctx.clientThreads} load thread(s); writing ${file}`);
   for (const s of plan.skipped) log(`note: ${s.model} left out of this run: ${s.reason}`);

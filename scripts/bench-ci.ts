@@ -11,6 +11,7 @@ import { killAllGroups } from '../harness/processes.js';
 import { writeReport } from '../harness/report.js';
 import { readResults, ResultsError, writeJsonAtomic, type Results } from '../harness/results.js';
 import { newRunId, pointLatest, runPlan } from '../harness/run.js';
+import { acquireRunLock, endOrphans, LockError } from '../harness/guard.js';
 
 const log = (line: string): void => void process.stderr.write(line + '\n');
 
@@ -67,6 +68,8 @@ async function main(): Promise<number> {
   const plan = parsePlan(planArgs)!; // validates every flag before anything starts
   const baseline = args.baseline ? readResults(args.baseline) : null;
   const command = ['npm run bench:ci --', ...process.argv.slice(2)].join(' ');
+  acquireRunLock('npm run bench:ci'); // the runs it starts share it (LOCK_ENV)
+  for (const o of endOrphans()) log(`bench:ci: ended ${o.groups} process group(s) left running by an earlier run (pid ${o.pid})`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       killAllGroups();
@@ -134,7 +137,7 @@ main().then(
   (e: Error) => {
     killAllGroups();
     log(`bench:ci: ${e.message}`);
-    const bad = e instanceof PlanError || e instanceof ResultsError || e instanceof CiError || e instanceof CompareError;
+    const bad = e instanceof PlanError || e instanceof ResultsError || e instanceof CiError || e instanceof CompareError || e instanceof LockError;
     process.exit(bad ? 2 : 1);
   },
 );

@@ -12,6 +12,7 @@ import { choosePinning, defaultClientThreads } from '../harness/env.js';
 import { dist, PROJECT_ROOT } from '../harness/paths.js';
 import { attachValues, parseSeconds, PlanError } from '../harness/plan.js';
 import { killAllGroups, startGroup, stopGroup, waitForMessage } from '../harness/processes.js';
+import { acquireRunLock, endOrphans, LockError } from '../harness/guard.js';
 import { median } from '../harness/stats.js';
 
 const DEFAULTS = { servers: 'native-epoll,epoll', connections: '64', duration: '3s', warmup: '1s', repetitions: '3' } as const;
@@ -64,6 +65,8 @@ async function main(): Promise<number> {
   if (!Number.isInteger(repetitions) || repetitions < 1) throw new PlanError(`--repetitions: must be a positive integer, got "${get('repetitions')}"`);
   const durationS = parseSeconds('--duration', get('duration'), false);
   const warmupS = parseSeconds('--warmup', get('warmup'), true);
+  acquireRunLock('npm run bench:clients');
+  for (const o of endOrphans()) process.stderr.write(`bench:clients: ended ${o.groups} process group(s) left running by an earlier run (pid ${o.pid})\n`);
   const pinning = choosePinning(true);
   const threads = defaultClientThreads(pinning);
   const wrk = hasWrk();
@@ -172,6 +175,6 @@ main().then(
   (e: Error) => {
     process.stderr.write(`bench:clients: ${e.message.split('\n')[0]}\n`);
     killAllGroups();
-    process.exit(e instanceof PlanError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1);
+    process.exit(e instanceof PlanError || e instanceof LockError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1);
   },
 );

@@ -1,5 +1,6 @@
 // npm run bench: validate the plan, run every cell, then draw the charts and the report.
-import { relative } from 'node:path';
+import { dirname, relative } from 'node:path';
+import { acquireRunLock, endOrphans, LockError } from '../harness/guard.js';
 import { parsePlan, PlanError, usage } from '../harness/plan.js';
 import { killAllGroups } from '../harness/processes.js';
 import { writeReport } from '../harness/report.js';
@@ -14,15 +15,22 @@ async function main(): Promise<number> {
     process.stdout.write(usage());
     return 0;
   }
+  const lock = acquireRunLock('npm run bench');
+  for (const o of endOrphans()) log(`bench: ended ${o.groups} process group(s) left running by an earlier run (pid ${o.pid}) that did not end them`);
+  let resultsFile: string | null = null;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       killAllGroups();
-      log(`\nbench: interrupted by ${signal}; every cell finished so far is in results/latest/results.json`);
+      const kept = resultsFile ? `every cell finished so far is in ${resultsFile}` : "no cell had been measured";
+      log(`\nbench: interrupted by ${signal}; ${kept}`);
       process.exit(130);
     });
   }
   const command = ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' ');
-  const { runDir, results, failed } = await runPlan(plan, command, log);
+  const { runDir, results, failed } = await runPlan(plan, command, log, (file) => {
+    resultsFile = file;
+    lock.setRunDir(dirname(file));
+  });
   const files = await writeReport(runDir);
   log(`\nresults: ${relative(process.cwd(), runDir)}/results.json (${results.cells.length} cells)`);
   for (const f of [files.markdown, files.html, ...files.charts]) log(`         ${relative(process.cwd(), f)}`);
@@ -38,6 +46,6 @@ main().then(
   (e: Error & { code?: string }) => {
     log(`bench: ${e.message}`);
     killAllGroups();
-    process.exit(e instanceof PlanError ? 2 : 1);
+    process.exit(e instanceof PlanError || e instanceof LockError ? 2 : 1);
   },
 );
