@@ -1,6 +1,7 @@
 // Command-line flags -> a validated run plan. Every bad input gets one line naming the flag and
 // what it allows; nothing is started before the whole plan is valid.
-import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { availableParallelism, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
@@ -293,10 +294,21 @@ function openFilesLimit(): number | null {
   }
 }
 
+/**
+ * Creates `dir` one level at a time and writes a probe file in it. Node 20's recursive mkdir never
+ * returns under /proc, and root passes every access() check, so only a real write tells.
+ */
 function checkWritable(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
+    const full = resolve(dir);
+    let at = '/';
+    for (const part of full.split('/').filter(Boolean)) {
+      at = join(at, part);
+      if (!existsSync(at)) mkdirSync(at);
+    }
+    const probe = join(full, `.write-test-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe);
   } catch (e) {
     throw new PlanError(`--out: cannot write to "${dir}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

@@ -119,6 +119,8 @@ describe('parsePlan', () => {
     const file = join(out, 'a-file');
     writeFileSync(file, 'x');
     expect(() => parsePlan(['--out', join(file, 'below')])).toThrow(/^--out: cannot write to ".*": ENOTDIR$/);
+    // Under /proc a recursive mkdir never returns and root passes access(): only a real write tells.
+    expect(() => parsePlan(['--out', '/proc/nope'])).toThrow('--out: cannot write to "/proc/nope": ENOENT');
   });
 
   it('parseSeconds and parseBytes accept their documented forms', () => {
