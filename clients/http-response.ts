@@ -116,6 +116,11 @@ export class ResponseParser {
     return this.midResponse ? 'EOF' : null;
   }
 
+  /** Learning: forget the body bytes seen so far, so the next response's are learned alone. */
+  resetLearned(): void {
+    if (this.learned !== null) this.learned = [];
+  }
+
   /** The probe's status and body, once one response was parsed without an expectation. */
   learnedResponse(): Expected {
     return { status: this.status, body: Buffer.concat(this.learned ?? []) };
