@@ -29,6 +29,7 @@ export function start(o: ModelOptions): Promise<RunningServer> {
       res.end('Not Found');
     }
   });
-  server.on('clientError', (_err, socket) => socket.destroy());
+  // No 'clientError' handler: node:http then answers malformed requests itself (400, 431 for
+  // oversized headers) and closes, as it does for the users this model stands for.
   return listenNode(server, o);
 }

@@ -99,3 +99,32 @@ for (const model of MODELS) {
     });
   }
 }
+
+describe('node-http keeps node:http as users run it', () => {
+  /** Everything the server sends until it closes the connection. */
+  const untilClosed = (socket: import('node:net').Socket): Promise<Buffer> =>
+    new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      socket.on('data', (d: Buffer) => chunks.push(d));
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(Buffer.concat(chunks)));
+    });
+
+  it("answers malformed requests and oversized headers with node:http's own 400 and 431, then closes", async () => {
+    const s = await startServer('node-http', 'http');
+    try {
+      for (const [request, status] of [
+        ['GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 400],
+        ['NOT A REQUEST\r\n\r\n', 400],
+        [`GET / HTTP/1.1\r\nHost: t\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`, 431],
+      ] as const) {
+        const socket = await connect(s.port);
+        const reply = untilClosed(socket);
+        socket.write(request);
+        expect((await reply).toString('latin1').split('\r\n')[0], request.slice(0, 40)).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      }
+    } finally {
+      await s.stop();
+    }
+  });
+});

@@ -355,6 +355,14 @@ describe('scripts/compare (CLI)', () => {
     expect(out.stdout).toBe('');
   });
 
+  it('a baseline that does not exist: exit 2, one line naming it', () => {
+    const good = writeResults('good.json', buildResults(run()));
+    const missing = join(tmpdir(), `no-such-baseline-${process.pid}.json`);
+    const out = cli(missing, good);
+    expect(out.status).toBe(2);
+    expect(out.stderr).toBe(`compare: cannot read results file ${missing}: ENOENT\n`);
+  });
+
   it('another major schemaVersion: exit 2', () => {
     const v3 = writeResults('v3.json', buildResults(run(), { schemaVersion: 3 }));
     const good = writeResults('good.json', buildResults(run()));
