@@ -37,6 +37,8 @@ export interface EngineOptions {
   expected: { status: number; body: Uint8Array } | null;
   /** Requests in flight per connection. */
   pipeline: number;
+  /** The window's length, seconds: sets the timeline's interval. */
+  durationS: number;
   /** Operations per second over all threads; null for closed loop. */
   rate: number | null;
   /** A request unanswered this long is a `timeout` error and its connection is replaced. */
@@ -67,6 +69,8 @@ export interface EngineResult {
   connectCount: number;
   /** Connections open and answered at least once when the window opened. */
   connectionsAtWindow: number;
+  /** Correct operations per interval of the window, and their (corrected) latency histograms, encoded. */
+  timeline: { ops: number[]; latency: string[] };
   cpuS: number;
 }
 
@@ -120,6 +124,10 @@ export function runEngine(o: EngineOptions, control: Control): EngineResult {
   let curK = 0, curJ = 0, nextDue = Infinity;
   const dueTime = (j: number, k: number): number => t0 + ((k * o.totalConnections + o.first + j) * 1000) / o.rate!;
   const inWindow = (t: number): boolean => t >= mStart && t < mEnd;
+  // The latency-over-time series: one count and one histogram per interval of the window.
+  const intervalMs = timelineIntervalS(o.durationS) * 1000;
+  const timelineOps: number[] = [];
+  const timelineHist: ReturnType<typeof latencyHistogram>[] = [];
 
   const count = (code: string): void => {
     if (inWindow(now)) errors[code] = (errors[code] ?? 0) + 1;
@@ -223,7 +231,11 @@ export function runEngine(o: EngineOptions, control: Control): EngineResult {
     if (inWindow(now)) {
       if (err === null) {
         ops++;
-        recordUs(latency, (now - dueAt[idx]!) * 1000);
+        const us = (now - dueAt[idx]!) * 1000;
+        recordUs(latency, us);
+        const slot = Math.floor((now - mStart) / intervalMs);
+        timelineOps[slot] = (timelineOps[slot] ?? 0) + 1;
+        recordUs((timelineHist[slot] ??= latencyHistogram()), us);
         if (openLoop) recordUs(uncorrected, (now - sentAt[idx]!) * 1000);
       } else errors[err] = (errors[err] ?? 0) + 1;
     }
@@ -391,7 +403,20 @@ export function runEngine(o: EngineOptions, control: Control): EngineResult {
     connectCount: connectLatency.totalCount,
     connectionsAtWindow,
     cpuS: cpuAtEnd - cpuAtStart,
+    timeline: {
+      ops: Array.from({ length: timelineSlots(o.durationS) }, (_, k) => timelineOps[k] ?? 0),
+      latency: Array.from({ length: timelineSlots(o.durationS) }, (_, k) => encodeHistogram(timelineHist[k] ?? latencyHistogram())),
+    },
   };
+}
+
+/** Seconds per point of a window's timeline: one second from 5 s windows up, else a tenth of the window. */
+export function timelineIntervalS(durationS: number): number {
+  return durationS >= 5 ? 1 : durationS / 10;
+}
+
+export function timelineSlots(durationS: number): number {
+  return Math.ceil(durationS / timelineIntervalS(durationS) - 1e-9);
 }
 
 // A failed non-blocking connect reports its error through the socket; recv surfaces it.

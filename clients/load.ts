@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Control } from './control.js';
-import type { EngineOptions, EngineResult } from './engine.js';
+import { timelineIntervalS, type EngineOptions, type EngineResult } from './engine.js';
 import { ResponseParser, type Expected } from './http-response.js';
 import { decodeHistogram, encodeHistogram, mergeEncoded, summarizeUs } from './latency.js';
 import { clientUsage, NO_EVENTS, type ClientResult, type WindowEvents } from './messages.js';
@@ -61,6 +61,7 @@ export async function runLoad(o: LoadOptions, events: WindowEvents = NO_EVENTS):
       request,
       expected: expected ? { status: expected.status, body: new Uint8Array(expected.body) } : null,
       pipeline: o.pipeline,
+      durationS: o.durationS,
       rate: o.rate,
       timeoutMs: o.timeoutMs,
       connectCapMs: o.connectCapMs,
@@ -149,6 +150,11 @@ function merge(o: LoadOptions, threads: number, control: Control, parts: EngineR
     client: clientUsage('native', threads, cpuS, durationS, ops, Math.max(...parts.map((p) => p.cpuS))),
     histograms: { latency: encodeHistogram(latency), latencyUncorrected: encodeHistogram(uncorrected) },
     perThread: parts.map((p) => ({ ops: p.ops, errors: sum(Object.values(p.errors)), latencyCount: countOf(p.latency) })),
+    timeline: {
+      intervalS: timelineIntervalS(o.durationS),
+      ops: parts[0]!.timeline.ops.map((_, k) => sum(parts.map((p) => p.timeline.ops[k] ?? 0))),
+      p99Us: parts[0]!.timeline.latency.map((_, k) => summarizeUs(mergeEncoded(parts.map((p) => p.timeline.latency[k]!))).p99),
+    },
   };
 }
 

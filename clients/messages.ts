@@ -54,6 +54,8 @@ export interface ClientResult {
   histograms: { latency: string; latencyUncorrected: string } | null;
   /** Per load thread, so a merge can be checked against its parts. */
   perThread: { ops: number; errors: number; latencyCount: number }[];
+  /** Correct operations and p99 latency (corrected, µs) per interval of the window; null where the tool keeps none. */
+  timeline: { intervalS: number; ops: number[]; p99Us: number[] } | null;
 }
 
 export type ClientMessage = MeasuringMessage | MeasuredMessage | ClientResult;
@@ -98,5 +100,6 @@ export function closedLoopResult(r: Pick<ClientResult, 'tool' | 'ops' | 'duratio
     reconnects: 0,
     outstanding: 0,
     window: null,
+    timeline: null,
   };
 }

@@ -203,6 +203,7 @@ function toCell(spec: CellSpec, r: ClientResult, sampler: TreeSampler, limits: s
     outstanding: r.outstanding,
     window: r.window,
     histograms: r.histograms,
+    timeline: r.timeline,
     server: sampler.usage(r.durationS),
     client: r.client,
     connectUs: r.connectUs,

@@ -322,7 +322,7 @@ export function renderPng(spec: ChartSpec): Buffer {
   return renderConfigPng(chartConfig(spec) as ChartConfiguration);
 }
 
-function renderConfigPng(config: ChartConfiguration): Buffer {
+export function renderConfigPng(config: ChartConfiguration): Buffer {
   const canvas = createCanvas(WIDTH, HEIGHT);
   // Chart.js takes a DOM canvas context; @napi-rs/canvas implements the same drawing API, and with
   // responsive: false and no window Chart.js uses its DOM-free BasicPlatform.

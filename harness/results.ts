@@ -115,6 +115,8 @@ export interface Cell extends CellKey {
   window: { startMs: number; endMs: number } | null;
   /** The latency histograms in HdrHistogram's compressed base64 form, to pool repetitions or redraw any percentile. */
   histograms: { latency: string; latencyUncorrected: string } | null;
+  /** The window in intervals (1 s from 5 s windows up, else a tenth of it): correct operations and p99 (corrected, µs) in each; null for autocannon and wrk. */
+  timeline?: { intervalS: number; ops: number[]; p99Us: number[] } | null;
   server: ServerUsage;
   client: ClientUsage;
   /** Microseconds from connect() to the first byte served, over the connections opened in the cell. */

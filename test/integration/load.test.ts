@@ -110,6 +110,11 @@ describe('npm run load, open loop', () => {
         // Every correct operation is in the histogram, plus the requests still in flight at the close.
         expect(merged.totalCount).toBe(r.ops + r.outstanding);
         expect(r.connections).toBe(9);
+        // The timeline splits the same operations over tenths of the 1 s window.
+        expect(r.timeline!.intervalS).toBeCloseTo(0.1, 9);
+        expect(r.timeline!.ops).toHaveLength(10);
+        expect(r.timeline!.ops.reduce((a, b) => a + b, 0)).toBe(r.ops);
+        expect(Math.max(...r.timeline!.p99Us)).toBeLessThanOrEqual(r.latencyUs.max);
       }
     });
 

@@ -141,7 +141,7 @@ describe('writeReport', () => {
 
 describe('report CLI', () => {
   it('rejects an unknown flag, a missing argument and a bad file with a one-line message', async () => {
-    await expect(main(['--foo'])).rejects.toThrow(new UsageError('unknown flag --foo; allowed: --csv, --help'));
+    await expect(main(['--foo'])).rejects.toThrow(new UsageError('unknown flag --foo; allowed: --csv, --timeline, --help'));
     await expect(main([])).rejects.toThrow(/^missing argument/);
     await expect(main([FIXTURE, 'extra'])).rejects.toBeInstanceOf(UsageError);
     const dir = runDir();
