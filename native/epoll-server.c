@@ -35,6 +35,8 @@ enum { READING = 1, WRITING, DRAINING }; /* connection states, as in fd-loop.ts 
 enum { HELLO, NOT_FOUND, ROOT_405, ECHO_405, BAD_REQUEST, TOO_LARGE, HEAD_TOO_LARGE, NOT_IMPLEMENTED, BAD_VERSION, NKINDS };
 #define ECHO 100
 #define INCOMPLETE 0
+#define BODY_START_BYTES (16 * 1024)
+enum { CH_SIZE = 1, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF, CH_TRAILER, CH_TRAILER_LINE, CH_TRAILER_LF, CH_END_LF };
 
 static const struct { const char *status, *body, *extra; } CANNED[NKINDS] = {
     {"200 OK", "Hello, World!", ""},
@@ -56,10 +58,13 @@ struct conn {
     uint8_t *head; /* a head split across reads, MAX_HEAD_BYTES, allocated on first need */
     int head_len;
     long body_left;
-    uint8_t *body; /* an echo body arriving over several reads */
-    long body_at;
+    uint8_t *body; /* an echo body arriving over several reads, grown as it arrives */
+    long body_at, body_cap;
+    int keep_body;
+    int chunk;          /* 0 outside a chunked body, else a CH_ state */
+    long chunk_left, chunked_seen;
     /* the request being parsed */
-    int kind, omit_body, http10, transfer_encoding, conn_close, conn_keep_alive, keep_alive;
+    int kind, omit_body, http10, transfer_encoding, te_chunked, hosts, conn_close, conn_keep_alive, keep_alive;
     long content_length;
     /* bytes still to send while WRITING */
     uint8_t *out;
@@ -181,7 +186,16 @@ static void read_connection(struct conn *c, const uint8_t *b, int from, int to) 
 static int apply_header(struct conn *c, const uint8_t *b, int name, int name_len, int from, int to) {
     if (name_len == 14 && same(b, name, name_len, "content-length", 0x20)) return read_content_length(c, b, from, to);
     if (name_len == 10 && same(b, name, name_len, "connection", 0x20)) read_connection(c, b, from, to);
-    else if (name_len == 17 && same(b, name, name_len, "transfer-encoding", 0x20)) c->transfer_encoding = 1;
+    else if (name_len == 4 && same(b, name, name_len, "host", 0x20)) c->hosts++;
+    else if (name_len == 17 && same(b, name, name_len, "transfer-encoding", 0x20)) {
+        /* only "chunked" alone is decoded; a second header joins the list (http.ts applyHeader) */
+        int s = to;
+        while (s > from && b[s - 1] != ',') s--;
+        while (s < to && is_space(b[s])) s++;
+        int only = !c->transfer_encoding && s == from;
+        c->te_chunked = only && same(b, s, to - s, "chunked", 0x20);
+        c->transfer_encoding = 1;
+    }
     return 1;
 }
 
@@ -231,13 +245,19 @@ static int parse_header_line(struct conn *c, const uint8_t *b, int start, int en
 /* Head length when complete, INCOMPLETE, or a negative reply kind. */
 static int parse_head(struct conn *c, const uint8_t *b, int start, int end) {
     c->content_length = -1;
-    c->transfer_encoding = c->conn_close = c->conn_keep_alive = 0;
-    int i = parse_request_line(c, b, start, end);
+    c->transfer_encoding = c->te_chunked = c->conn_close = c->conn_keep_alive = 0;
+    c->hosts = 0;
+    int line = start;
+    while (line + 1 < end && b[line] == '\r' && b[line + 1] == '\n') line += 2; /* empty lines before a request */
+    if (line < end && b[line] == '\r' && line + 1 >= end) return INCOMPLETE;
+    int i = parse_request_line(c, b, line, end);
     while (i > 0) {
         if (i >= end) return INCOMPLETE;
         if (b[i] == '\r') {
             if (i + 1 >= end) return INCOMPLETE;
-            return b[i + 1] == '\n' ? i + 2 - start : -BAD_REQUEST;
+            if (b[i + 1] != '\n') return -BAD_REQUEST;
+            if (c->hosts > 1 || (c->hosts == 0 && !c->http10)) return -BAD_REQUEST;
+            return i + 2 - start;
         }
         i = parse_header_line(c, b, i, end);
     }
@@ -264,35 +284,124 @@ static int fail(struct conn *c, int kind, int len) {
     return len;
 }
 
-/* Consumes body bytes (kept only for echo) and replies once the body is complete. */
+/* Keeps data[at, at + n) of an echo body, growing its buffer as bytes arrive (http.ts keep). */
+static void keep(struct conn *c, const uint8_t *data, int at, long n, long at_least) {
+    if (!c->keep_body || n == 0) return;
+    long need = c->body_at + n;
+    if (!c->body || c->body_cap < need) {
+        long grow = c->body_cap * 2 > BODY_START_BYTES ? c->body_cap * 2 : BODY_START_BYTES;
+        if (grow > at_least) grow = at_least;
+        if (grow < need) grow = need;
+        if (!(c->body = realloc(c->body, (size_t)grow))) abort();
+        c->body_cap = grow;
+    }
+    memcpy(c->body + c->body_at, data + at, (size_t)n);
+    c->body_at += n;
+}
+
+static void reply_body(struct conn *c) {
+    reply(c, c->body, c->body_at);
+    free(c->body);
+    c->body = NULL;
+    c->body_at = c->body_cap = 0;
+}
+
+/* Consumes Content-Length body bytes (kept only for echo) and replies once the body is complete. */
 static int take_body(struct conn *c, const uint8_t *data, int len, int at) {
     long n = c->body_left < len - at ? c->body_left : len - at;
-    if (c->body) {
-        memcpy(c->body + c->body_at, data + at, (size_t)n);
-        c->body_at += n;
-    }
+    keep(c, data, at, n, c->body_at + c->body_left);
     c->body_left -= n;
-    if (c->body_left == 0) {
-        reply(c, c->body, c->body_at);
-        free(c->body);
-        c->body = NULL;
-        c->body_at = 0;
-    }
+    if (c->body_left == 0) reply_body(c);
     return at + (int)n;
 }
 
+/* One framing byte of a chunked body; 0, or the reply kind that ends the connection (http.ts chunkByte). */
+static int chunk_byte(struct conn *c, uint8_t b) {
+    switch (c->chunk) {
+    case CH_SIZE: {
+        int l = b | 0x20;
+        int h = b >= '0' && b <= '9' ? b - '0' : l >= 'a' && l <= 'f' ? l - 'a' + 10 : -1;
+        if (h >= 0) {
+            c->chunk_left = c->chunk_left * 16 + h;
+            return c->chunked_seen + c->chunk_left > MAX_BODY_BYTES ? TOO_LARGE : 0;
+        }
+        if (b == ';' || b == ' ' || b == '\t') c->chunk = CH_EXT;
+        else if (b == '\r') c->chunk = CH_SIZE_LF;
+        else return BAD_REQUEST;
+        return 0;
+    }
+    case CH_EXT:
+        if (b == '\r') c->chunk = CH_SIZE_LF;
+        else if (!FIELD_BYTE[b]) return BAD_REQUEST;
+        return 0;
+    case CH_SIZE_LF:
+        if (b != '\n') return BAD_REQUEST;
+        c->chunk = c->chunk_left == 0 ? CH_TRAILER : CH_DATA;
+        return 0;
+    case CH_DATA_CR:
+        if (b != '\r') return BAD_REQUEST;
+        c->chunk = CH_DATA_LF;
+        return 0;
+    case CH_DATA_LF:
+        if (b != '\n') return BAD_REQUEST;
+        c->chunk = CH_SIZE;
+        return 0;
+    case CH_TRAILER:
+        c->chunk = b == '\r' ? CH_END_LF : CH_TRAILER_LINE;
+        return 0;
+    case CH_TRAILER_LINE:
+        if (b == '\r') c->chunk = CH_TRAILER_LF;
+        return 0;
+    case CH_TRAILER_LF:
+        if (b != '\n') return BAD_REQUEST;
+        c->chunk = CH_TRAILER;
+        return 0;
+    case CH_END_LF:
+        if (b != '\n') return BAD_REQUEST;
+        c->chunk = 0;
+        reply_body(c);
+        return 0;
+    default:
+        return BAD_REQUEST;
+    }
+}
+
+/* Consumes a chunked body: sizes and trailers byte by byte, chunk data in bulk. */
+static int take_chunked(struct conn *c, const uint8_t *data, int len, int at) {
+    while (at < len && c->chunk != 0) {
+        if (c->chunk == CH_DATA) {
+            long n = c->chunk_left < len - at ? c->chunk_left : len - at;
+            keep(c, data, at, n, MAX_BODY_BYTES);
+            c->chunked_seen += n;
+            c->chunk_left -= n;
+            at += (int)n;
+            if (c->chunk_left == 0) c->chunk = CH_DATA_CR;
+            continue;
+        }
+        int kind = chunk_byte(c, data[at++]);
+        if (kind) return fail(c, kind, len);
+    }
+    return at;
+}
+
 static int start_request(struct conn *c, const uint8_t *data, int len, int at) {
-    if (c->transfer_encoding) return fail(c, NOT_IMPLEMENTED, len);
+    if (c->transfer_encoding) {
+        if (c->content_length >= 0 || c->http10) return fail(c, BAD_REQUEST, len);
+        if (!c->te_chunked) return fail(c, NOT_IMPLEMENTED, len);
+    }
     long length = c->content_length < 0 ? 0 : c->content_length;
     if (length > MAX_BODY_BYTES) return fail(c, TOO_LARGE, len);
     c->keep_alive = !c->conn_close && (!c->http10 || c->conn_keep_alive);
-    if (c->kind == ECHO && length > 0) {
-        if (len - at >= length) {
-            reply(c, data + at, length);
-            return at + (int)length;
-        }
-        if (!(c->body = malloc((size_t)length))) abort();
-        c->body_at = 0;
+    c->keep_body = c->kind == ECHO;
+    c->body_at = 0;
+    if (c->transfer_encoding) {
+        c->chunk = CH_SIZE;
+        c->chunk_left = c->chunked_seen = 0;
+        return take_chunked(c, data, len, at);
+    }
+    if (c->keep_body && length > 0 && len - at >= length) {
+        reply(c, data + at, length); /* the whole body is here: no copy */
+        return at + (int)length;
     }
     c->body_left = length;
     return take_body(c, data, len, at);
@@ -328,7 +437,8 @@ static void http_feed(struct conn *c, const uint8_t *data, int len) {
     if (c->closing) return;
     refresh_replies();
     int at = 0;
-    if (c->body_left > 0) at = take_body(c, data, len, 0);
+    if (c->chunk != 0) at = take_chunked(c, data, len, 0);
+    else if (c->body_left > 0) at = take_body(c, data, len, 0);
     else if (c->head_len > 0) at = resume_head(c, data, len);
     while (!c->closing && at < len) at = parse_at(c, data, len, at);
 }

@@ -6,10 +6,16 @@
 // Policies (strict where leniency would cost speed or invite request smuggling):
 // - Lines end with CRLF. A bare LF or bare CR anywhere in the head is rejected with 400, as are
 //   obs-fold continuation lines and whitespace between a header name and its colon (RFC 9112 §2.2, §5).
-// - Transfer-Encoding (chunked or any other coding) is not implemented: 501, then close. Closing
-//   also avoids guessing where such a body ends.
+// - Transfer-Encoding: chunked (as the last coding, the only one we apply) frames the body as
+//   HTTP/1.1 requires; any other coding is 501, then close. Transfer-Encoding together with
+//   Content-Length, or in HTTP/1.0, is 400, then close (the request-smuggling guard, RFC 9112 §6.1).
 // - Content-Length must be digits only (no lists); a repeated header is accepted only if every value
-//   is the same. Anything else is 400, then close; over MAX_BODY_BYTES is 413, then close.
+//   is the same. Anything else is 400, then close; over MAX_BODY_BYTES is 413, then close, and so is
+//   a chunked body that grows past it.
+// - HTTP/1.1 requires exactly one Host header: none, or two, is 400 (RFC 9112 §3.2).
+// - Empty lines before a request line are skipped (RFC 9112 §2.2).
+// - A body is kept only for /echo, in a buffer that grows as its bytes arrive: a declared length
+//   reserves nothing.
 // - A head is judged only on bytes already seen, left to right, so feeding a request byte by byte
 //   gives exactly the same replies as feeding it whole.
 import type { Session } from './session.js';
@@ -52,6 +58,12 @@ const GET = bytes('GET'), HEAD = bytes('HEAD'), POST = bytes('POST');
 const ROOT_PATH = bytes('/'), ECHO_PATH = bytes('/echo');
 const CONTENT_LENGTH = bytes('content-length'), CONNECTION = bytes('connection');
 const TRANSFER_ENCODING = bytes('transfer-encoding'), CLOSE = bytes('close'), KEEP_ALIVE = bytes('keep-alive');
+const HOST = bytes('host'), CHUNKED = bytes('chunked');
+/** A body buffer starts at this size (or the declared length, if smaller) and doubles as bytes arrive. */
+const BODY_START_BYTES = 16 * 1024;
+// Chunked body states: in a chunk-size line (and its extensions), in chunk data, after the data
+// (CRLF expected), in the trailer section.
+const CH_SIZE = 1, CH_EXT = 2, CH_SIZE_LF = 3, CH_DATA = 4, CH_DATA_CR = 5, CH_DATA_LF = 6, CH_TRAILER = 7, CH_TRAILER_LINE = 8, CH_TRAILER_LF = 9, CH_END_LF = 10;
 const VERSION_PATTERN = bytes('HTTP/#.#\r\n'); // '#' stands for a digit
 const HASH = 0x23;
 
@@ -137,12 +149,18 @@ export class HttpSession implements Session {
   private bodyLeft = 0;
   private body: Buffer | null = null; // an echo body arriving over several reads
   private bodyAt = 0;
+  private keepBody = false;
+  /** 0 outside a chunked body, else one of the CH_ states; chunkLeft is the size being read or left. */
+  private chunk = 0;
+  private chunkLeft = 0;
   // What the request being parsed asked for.
   private kind = HELLO;
   private omitBody = false;
   private http10 = false;
   private contentLength = -1;
   private transferEncoding = false;
+  private teChunked = false;
+  private hosts = 0;
   private connClose = false;
   private connKeepAlive = false;
   private keepAlive = true;
@@ -157,7 +175,8 @@ export class HttpSession implements Session {
     if (this.closing || data.length === 0) return null;
     refreshReplies(this.now());
     let at = 0;
-    if (this.bodyLeft > 0) at = this.takeBody(data, 0);
+    if (this.chunk !== 0) at = this.takeChunked(data, 0);
+    else if (this.bodyLeft > 0) at = this.takeBody(data, 0);
     else if (this.headLen > 0) at = this.resumeHead(data);
     while (!this.closing && at < data.length) at = this.parseAt(data, at);
     if (parts.length <= 1) return parts.pop() ?? null;
@@ -192,34 +211,130 @@ export class HttpSession implements Session {
   }
 
   private startRequest(data: Buffer, at: number): number {
-    if (this.transferEncoding) return this.fail(NOT_IMPLEMENTED, data);
+    if (this.transferEncoding) {
+      if (this.contentLength >= 0 || this.http10) return this.fail(BAD_REQUEST, data);
+      if (!this.teChunked) return this.fail(NOT_IMPLEMENTED, data);
+    }
     const length = this.contentLength < 0 ? 0 : this.contentLength;
     if (length > MAX_BODY_BYTES) return this.fail(TOO_LARGE, data);
     this.keepAlive = !this.connClose && (!this.http10 || this.connKeepAlive);
-    if (this.kind === ECHO && length > 0) {
-      if (data.length - at >= length) {
-        this.reply(data.subarray(at, at + length));
-        return at + length;
-      }
-      this.body = Buffer.allocUnsafe(length);
-      this.bodyAt = 0;
+    this.keepBody = this.kind === ECHO;
+    this.body = null;
+    this.bodyAt = 0;
+    if (this.transferEncoding) {
+      this.chunk = CH_SIZE;
+      this.chunkLeft = 0;
+      this.chunkedSeen = 0;
+      return this.takeChunked(data, at);
+    }
+    if (this.keepBody && length > 0 && data.length - at >= length) {
+      this.reply(data.subarray(at, at + length)); // the whole body is here: no copy
+      return at + length;
     }
     this.bodyLeft = length;
     return this.takeBody(data, at);
   }
 
-  /** Consumes body bytes (kept only for echo) and replies once the body is complete. */
+  /** Keeps data[at, at + n) of an echo body, growing its buffer as bytes arrive. */
+  private keep(data: Buffer, at: number, n: number, atLeast: number): void {
+    if (!this.keepBody || n === 0) return;
+    const need = this.bodyAt + n;
+    if (this.body === null || this.body.length < need) {
+      const grown = Buffer.allocUnsafe(Math.max(need, Math.min(atLeast, Math.max(BODY_START_BYTES, 2 * (this.body?.length ?? 0)))));
+      if (this.body !== null) this.body.copy(grown, 0, 0, this.bodyAt);
+      this.body = grown;
+    }
+    this.bodyAt += data.copy(this.body, this.bodyAt, at, at + n);
+  }
+
+  /** Consumes Content-Length body bytes (kept only for echo) and replies once the body is complete. */
   private takeBody(data: Buffer, at: number): number {
     const n = Math.min(this.bodyLeft, data.length - at);
-    if (this.body !== null) this.bodyAt += data.copy(this.body, this.bodyAt, at, at + n);
+    this.keep(data, at, n, this.bodyAt + this.bodyLeft);
     this.bodyLeft -= n;
-    if (this.bodyLeft === 0) {
-      const body = this.body;
-      this.body = null;
-      this.reply(body);
-    }
+    if (this.bodyLeft === 0) this.replyBody();
     return at + n;
   }
+
+  private replyBody(): void {
+    const body = this.body === null ? null : this.body.subarray(0, this.bodyAt);
+    this.body = null;
+    this.reply(body);
+  }
+
+  /** Consumes a chunked body: sizes and trailers byte by byte, chunk data in bulk. */
+  private takeChunked(data: Buffer, at: number): number {
+    while (at < data.length && this.chunk !== 0) {
+      if (this.chunk === CH_DATA) {
+        const n = Math.min(this.chunkLeft, data.length - at);
+        this.keep(data, at, n, MAX_BODY_BYTES);
+        this.chunkedSeen += n;
+        this.chunkLeft -= n;
+        at += n;
+        if (this.chunkLeft === 0) this.chunk = CH_DATA_CR;
+        continue;
+      }
+      const kind = this.chunkByte(data[at++]!);
+      if (kind !== 0) return this.fail(kind, data);
+    }
+    return at;
+  }
+
+  /** One framing byte of a chunked body; 0, or the reply kind that ends the connection. */
+  private chunkByte(b: number): number {
+    switch (this.chunk) {
+      case CH_SIZE: {
+        const h = b >= 0x30 && b <= 0x39 ? b - 0x30 : (b | 0x20) >= 0x61 && (b | 0x20) <= 0x66 ? (b | 0x20) - 0x61 + 10 : -1;
+        if (h >= 0) {
+          this.chunkLeft = this.chunkLeft * 16 + h;
+          return this.bodyTotal() + this.chunkLeft > MAX_BODY_BYTES ? TOO_LARGE : 0;
+        }
+        if (b === 0x3b || b === SP || b === HTAB) this.chunk = CH_EXT;
+        else if (b === CR) this.chunk = CH_SIZE_LF;
+        else return BAD_REQUEST;
+        return 0;
+      }
+      case CH_EXT:
+        if (b === CR) this.chunk = CH_SIZE_LF;
+        else if (FIELD_BYTE[b] === 0) return BAD_REQUEST;
+        return 0;
+      case CH_SIZE_LF:
+        if (b !== LF) return BAD_REQUEST;
+        this.chunk = this.chunkLeft === 0 ? CH_TRAILER : CH_DATA;
+        return 0;
+      case CH_DATA_CR:
+        if (b !== CR) return BAD_REQUEST;
+        this.chunk = CH_DATA_LF;
+        return 0;
+      case CH_DATA_LF:
+        if (b !== LF) return BAD_REQUEST;
+        this.chunk = CH_SIZE;
+        return 0;
+      case CH_TRAILER:
+        this.chunk = b === CR ? CH_END_LF : CH_TRAILER_LINE;
+        return 0;
+      case CH_TRAILER_LINE:
+        if (b === CR) this.chunk = CH_TRAILER_LF;
+        return 0;
+      case CH_TRAILER_LF:
+        if (b !== LF) return BAD_REQUEST;
+        this.chunk = CH_TRAILER;
+        return 0;
+      case CH_END_LF:
+        if (b !== LF) return BAD_REQUEST;
+        this.chunk = 0;
+        this.replyBody();
+        return 0;
+      default:
+        return BAD_REQUEST;
+    }
+  }
+
+  /** Body bytes received so far in a chunked body (kept or not). */
+  private bodyTotal(): number {
+    return this.chunkedSeen;
+  }
+  private chunkedSeen = 0;
 
   private reply(echoBody: Buffer | null): void {
     const close = !this.keepAlive;
@@ -236,13 +351,20 @@ export class HttpSession implements Session {
   /** Head length in bytes when complete, INCOMPLETE, or a negative reply kind when rejected. */
   private parseHead(b: Buffer, start: number, end: number): number {
     this.contentLength = -1;
-    this.transferEncoding = this.connClose = this.connKeepAlive = false;
-    let i = this.parseRequestLine(b, start, end);
+    this.transferEncoding = this.teChunked = this.connClose = this.connKeepAlive = false;
+    this.hosts = 0;
+    let line = start;
+    while (line + 1 < end && b[line] === CR && b[line + 1] === LF) line += 2; // empty lines before a request
+    if (line < end && b[line] === CR && line + 1 >= end) return INCOMPLETE;
+    let i = this.parseRequestLine(b, line, end);
     while (i > 0) {
       if (i >= end) return INCOMPLETE;
       if (b[i] === CR) {
         if (i + 1 >= end) return INCOMPLETE;
-        return b[i + 1] === LF ? i + 2 - start : -BAD_REQUEST;
+        if (b[i + 1] !== LF) return -BAD_REQUEST;
+        // HTTP/1.1 needs exactly one Host; HTTP/1.0 may have none, never two.
+        if (this.hosts > 1 || (this.hosts === 0 && !this.http10)) return -BAD_REQUEST;
+        return i + 2 - start;
       }
       i = this.parseHeaderLine(b, i, end);
     }
@@ -297,7 +419,17 @@ export class HttpSession implements Session {
   private applyHeader(b: Buffer, name: number, nameLen: number, from: number, to: number): boolean {
     if (nameLen === 14 && same(b, name, nameLen, CONTENT_LENGTH, 0x20)) return this.readContentLength(b, from, to);
     if (nameLen === 10 && same(b, name, nameLen, CONNECTION, 0x20)) this.readConnection(b, from, to);
-    else if (nameLen === 17 && same(b, name, nameLen, TRANSFER_ENCODING, 0x20)) this.transferEncoding = true;
+    else if (nameLen === 4 && same(b, name, nameLen, HOST, 0x20)) this.hosts++;
+    else if (nameLen === 17 && same(b, name, nameLen, TRANSFER_ENCODING, 0x20)) {
+      // Only the last coding frames the body: "gzip, chunked" is chunked (and 501 for the gzip we
+      // would have to undo), "chunked" alone is what we decode. A second header joins the list.
+      let s = to;
+      while (s > from && b[s - 1] !== COMMA) s--;
+      while (s < to && isSpace(b[s])) s++;
+      const only = !this.transferEncoding && s === from;
+      this.teChunked = only && same(b, s, to - s, CHUNKED, 0x20);
+      this.transferEncoding = true;
+    }
     return true;
   }
 

@@ -117,13 +117,13 @@ describe('HttpSession routes', () => {
   });
 
   it('routes on the path without its query string', () => {
-    expect(parseOne(new HttpSession().feed(req('GET /?a=1 HTTP/1.1\r\n\r\n'))).status).toBe(200);
-    expect(parseOne(new HttpSession().feed(req('GET /echo?a=1 HTTP/1.1\r\n\r\n'))).status).toBe(405);
+    expect(parseOne(new HttpSession().feed(req('GET /?a=1 HTTP/1.1\r\nHost: t\r\n\r\n'))).status).toBe(200);
+    expect(parseOne(new HttpSession().feed(req('GET /echo?a=1 HTTP/1.1\r\nHost: t\r\n\r\n'))).status).toBe(405);
   });
 
   it('answers an unknown path with 404 and keeps the connection', () => {
     const session = new HttpSession();
-    const res = parseOne(session.feed(req('GET /nope HTTP/1.1\r\n\r\n')));
+    const res = parseOne(session.feed(req('GET /nope HTTP/1.1\r\nHost: t\r\n\r\n')));
     expect(res.status).toBe(404);
     expect(res.body.toString()).toBe('Not Found');
     expect(session.closeAfterReply).toBe(false);
@@ -131,17 +131,17 @@ describe('HttpSession routes', () => {
   });
 
   it('answers 405 with the methods each path allows', () => {
-    const onRoot = parseOne(new HttpSession().feed(req('POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi')));
+    const onRoot = parseOne(new HttpSession().feed(req('POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi')));
     expect(onRoot.status).toBe(405);
     expect(onRoot.headers.get('allow')).toBe('GET, HEAD');
-    const onEcho = parseOne(new HttpSession().feed(req('GET /echo HTTP/1.1\r\n\r\n')));
+    const onEcho = parseOne(new HttpSession().feed(req('GET /echo HTTP/1.1\r\nHost: t\r\n\r\n')));
     expect(onEcho.status).toBe(405);
     expect(onEcho.headers.get('allow')).toBe('POST');
   });
 
   it('answers HEAD / with the GET headers and no body', () => {
     const session = new HttpSession();
-    const bytes = session.feed(req(`HEAD / HTTP/1.1\r\n\r\n${GET_ROOT}`));
+    const bytes = session.feed(req(`HEAD / HTTP/1.1\r\nHost: t\r\n\r\n${GET_ROOT}`));
     const [head, get] = parseResponses(bytes!, [0]);
     expect(head!.status).toBe(200);
     expect(head!.headers.get('content-length')).toBe('13');
@@ -154,7 +154,7 @@ describe('HttpSession routes', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/octet-stream');
     expect(res.body.toString()).toBe('ping');
-    const empty = parseOne(new HttpSession().feed(req('POST /echo HTTP/1.1\r\n\r\n')));
+    const empty = parseOne(new HttpSession().feed(req('POST /echo HTTP/1.1\r\nHost: t\r\n\r\n')));
     expect(empty.status).toBe(200);
     expect(empty.body.length).toBe(0);
   });
@@ -168,13 +168,13 @@ describe('HttpSession routes', () => {
 
   it('skips the body of a request it does not echo', () => {
     const session = new HttpSession();
-    const out = session.feed(req(`GET / HTTP/1.1\r\nContent-Length: 11\r\n\r\nGET /nope\r\n${GET_ROOT}`));
+    const out = session.feed(req(`GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nGET /nope\r\n${GET_ROOT}`));
     expect(parseResponses(out!).map((r) => r.status)).toEqual([200, 200]);
   });
 });
 
 describe('HttpSession framing', () => {
-  const mixed = Buffer.concat([req(GET_ROOT), post('first body'), req('GET /missing HTTP/1.1\r\n\r\n'),
+  const mixed = Buffer.concat([req(GET_ROOT), post('first body'), req('GET /missing HTTP/1.1\r\nHost: t\r\n\r\n'),
     post(Buffer.from([0, 13, 10, 13, 10, 255])), req(GET_ROOT)]);
 
   it('answers pipelined requests in order in one buffer', () => {
@@ -229,7 +229,7 @@ describe('HttpSession framing', () => {
 describe('HttpSession keep-alive', () => {
   it('closes after a Connection: close request and ignores what follows', () => {
     const session = new HttpSession();
-    const out = session.feed(req(`GET / HTTP/1.1\r\nCONNECTION: Close\r\n\r\n${GET_ROOT}`));
+    const out = session.feed(req(`GET / HTTP/1.1\r\nHost: t\r\nCONNECTION: Close\r\n\r\n${GET_ROOT}`));
     const res = parseOne(out);
     expect(res.headers.get('connection')).toBe('close');
     expect(session.closeAfterReply).toBe(true);
@@ -238,7 +238,7 @@ describe('HttpSession keep-alive', () => {
 
   it('finds close in a Connection list', () => {
     const session = new HttpSession();
-    parseOne(session.feed(req('GET / HTTP/1.1\r\nConnection: keep-alive , close\r\n\r\n')));
+    parseOne(session.feed(req('GET / HTTP/1.1\r\nHost: t\r\nConnection: keep-alive , close\r\n\r\n')));
     expect(session.closeAfterReply).toBe(true);
   });
 
@@ -259,25 +259,30 @@ describe('HttpSession rejects', () => {
     ['a missing version', 'GET /\r\n\r\n'],
     ['an empty version', 'GET / \r\n\r\n'],
     ['a lower-case version', 'GET / http/1.1\r\n\r\n'],
-    ['an empty line first', `\r\n${GET_ROOT}`],
+    ['no Host in HTTP/1.1', 'GET / HTTP/1.1\r\n\r\n'],
+    ['two Host headers', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n'],
+    ['Transfer-Encoding with Content-Length', 'POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'],
+    ['Transfer-Encoding in HTTP/1.0', 'POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+    ['a chunk size that is not hex', 'POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
+    ['chunk data not followed by CRLF', 'POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX'],
     ['a header line without a colon', 'GET / HTTP/1.1\r\nHost localhost\r\n\r\n'],
     ['whitespace before a colon', 'GET / HTTP/1.1\r\nHost : x\r\n\r\n'],
-    ['an obs-fold line', 'GET / HTTP/1.1\r\nX-A: 1\r\n  continued\r\n\r\n'],
+    ['an obs-fold line', 'GET / HTTP/1.1\r\nHost: t\r\nX-A: 1\r\n  continued\r\n\r\n'],
     ['bare LF line ends', 'GET / HTTP/1.1\nHost: x\n\n'],
     ['a bare LF after a header', 'GET / HTTP/1.1\r\nHost: x\n\r\n'],
     ['a bare CR', 'GET / HTTP/1.1\r\nHost: x\ry\r\n\r\n'],
     ['a NUL in a value', 'GET / HTTP/1.1\r\nHost: x\0\r\n\r\n'],
-    ['a non-numeric Content-Length', 'POST /echo HTTP/1.1\r\nContent-Length: abc\r\n\r\n'],
-    ['a negative Content-Length', 'POST /echo HTTP/1.1\r\nContent-Length: -1\r\n\r\n'],
-    ['an empty Content-Length', 'POST /echo HTTP/1.1\r\nContent-Length:\r\n\r\n'],
-    ['a Content-Length list', 'POST /echo HTTP/1.1\r\nContent-Length: 1, 1\r\n\r\nx'],
-    ['conflicting Content-Lengths', 'POST /echo HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxy'],
+    ['a non-numeric Content-Length', 'POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n'],
+    ['a negative Content-Length', 'POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: -1\r\n\r\n'],
+    ['an empty Content-Length', 'POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length:\r\n\r\n'],
+    ['a Content-Length list', 'POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1, 1\r\n\r\nx'],
+    ['conflicting Content-Lengths', 'POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxy'],
   ])('answers 400 and closes for %s', (_name, request) => {
     expect(expectClosedWith(400, request).body.toString()).toBe('Bad Request');
   });
 
   it('accepts repeated identical Content-Lengths', () => {
-    const res = parseOne(new HttpSession().feed(req('POST /echo HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nok')));
+    const res = parseOne(new HttpSession().feed(req('POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nok')));
     expect(res.body.toString()).toBe('ok');
   });
 
@@ -285,18 +290,47 @@ describe('HttpSession rejects', () => {
     expectClosedWith(505, 'GET / HTTP/2.0\r\n\r\n');
   });
 
-  it('answers 501 for Transfer-Encoding: chunked', () => {
-    expectClosedWith(501, 'POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
+  it('decodes a chunked body, with extensions and trailers, split at every byte', () => {
+    const request = 'POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n' + GET_ROOT;
+    const whole = new HttpSession(fixedClock).feed(req(request));
+    const all = parseResponses(whole!);
+    expect(all.map((r) => [r.status, r.body.toString()])).toEqual([[200, 'hello world'], [200, HELLO_BODY]]);
+    const session = new HttpSession(fixedClock);
+    const pieces = [...req(request)].map((byte) => session.feed(Buffer.of(byte))).filter((x): x is Buffer => x !== null);
+    expect(Buffer.concat(pieces).equals(whole!)).toBe(true);
+  });
+
+  it('answers 501 for a coding other than chunked, and 413 for a chunked body past the cap', () => {
+    expectClosedWith(501, 'POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n');
+    expectClosedWith(413, `POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n${(MAX_BODY_BYTES + 1).toString(16)}\r\n`);
+  });
+
+  it('skips empty lines before a request line', () => {
+    expect(parseOne(new HttpSession(fixedClock).feed(req(`\r\n\r\n${GET_ROOT}`))).status).toBe(200);
+    const session = new HttpSession(fixedClock);
+    expect(session.feed(req('\r'))).toBeNull();
+    expect(parseOne(session.feed(req(`\n${GET_ROOT}`))).status).toBe(200);
+  });
+
+  it('accepts HTTP/1.0 without Host', () => {
+    expect(parseOne(new HttpSession(fixedClock).feed(req('GET / HTTP/1.0\r\n\r\n'))).status).toBe(200);
+  });
+
+  it('grows an echo body buffer as its bytes arrive instead of reserving the declared length', () => {
+    const session = new HttpSession(fixedClock);
+    expect(session.feed(req(`POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: ${MAX_BODY_BYTES}\r\n\r\nab`))).toBeNull();
+    const held = (session as unknown as { body: Buffer | null }).body;
+    expect(held!.length).toBeLessThanOrEqual(64 * 1024);
   });
 
   it('answers 413 for a body over the cap', () => {
-    expectClosedWith(413, `POST /echo HTTP/1.1\r\nContent-Length: ${MAX_BODY_BYTES + 1}\r\n\r\n`);
-    expectClosedWith(413, 'POST /echo HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n');
+    expectClosedWith(413, `POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: ${MAX_BODY_BYTES + 1}\r\n\r\n`);
+    expectClosedWith(413, 'POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999999999999999999\r\n\r\n');
   });
 
   const headOf = (size: number): string => {
-    const fixed = 'GET / HTTP/1.1\r\nX-Pad: \r\n\r\n'.length;
-    return `GET / HTTP/1.1\r\nX-Pad: ${'a'.repeat(size - fixed)}\r\n\r\n`;
+    const fixed = 'GET / HTTP/1.1\r\nHost: t\r\nX-Pad: \r\n\r\n'.length;
+    return `GET / HTTP/1.1\r\nHost: t\r\nX-Pad: ${'a'.repeat(size - fixed)}\r\n\r\n`;
   };
 
   it('accepts a head of exactly the limit', () => {
@@ -308,7 +342,7 @@ describe('HttpSession rejects', () => {
   it('answers 431 for a head one byte over the limit, whole or in pieces', () => {
     expectClosedWith(431, headOf(MAX_HEAD_BYTES + 1));
     const session = new HttpSession();
-    const unterminated = req(`GET / HTTP/1.1\r\nX-Pad: ${'a'.repeat(MAX_HEAD_BYTES)}`);
+    const unterminated = req(`GET / HTTP/1.1\r\nHost: t\r\nX-Pad: ${'a'.repeat(MAX_HEAD_BYTES)}`);
     const out = feedAll(session, splitEvery(unterminated, 100));
     expect(parseOne(out).status).toBe(431);
     expect(session.closeAfterReply).toBe(true);
