@@ -95,6 +95,17 @@ describe('npm run bench', () => {
     expect(existsSync(join(runDir, 'report.html'))).toBe(true);
   });
 
+  it('counts what it can know: a process per connection, and every operation the client saw', () => {
+    const out = mkdtempSync(join(tmpdir(), 'bench-ppc-'));
+    const r = spawnSync(process.execPath, [bench, '--models', 'process-per-connection', '--protocols', 'echo', '--concurrency', '3', '--duration', '0.5s', '--warmup', '0.2s', '--out', out], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const [c] = readResults(join(out, readlinkSync(join(out, 'latest')))).cells;
+    expect(c!.status, c!.reason).toBe('ok');
+    expect(c!.server.processesPeak).toBe(4); // the acceptor and one child per connection
+    expect(c!.timeline!.ops.reduce((a, b) => a + b, 0)).toBe(c!.ops);
+    expect(decodeHistogram(c!.histograms!.latency).totalCount).toBe(c!.ops + c!.outstanding);
+  });
+
   it('rejects bad input with one line and exit 2, starting nothing', () => {
     const out = mkdtempSync(join(tmpdir(), 'bench-bad-'));
     const r = spawnSync(process.execPath, [bench, '--models', 'nope', '--out', out], { encoding: 'utf8' });
