@@ -1,10 +1,10 @@
 // One cell: start the server, verify it, load it, sample it, stop it. Every failure becomes a
 // cell with a status and a reason; nothing here throws past runCell.
 import type { ClientResult } from '../clients/messages.js';
-import { findModel } from '../servers/catalog.js';
 import type { Cell, CellKey, Pinning } from './results.js';
 import { dist } from './paths.js';
-import { ERROR_THRESHOLD, type Plan } from './plan.js';
+import { ERROR_THRESHOLD, modelInfo, type Plan } from './plan.js';
+import { freePort, missingRequirement, startExternal, waitReady, type ExternalModel } from './external.js';
 import { startGroup, stopGroup, waitForMessage, type Child } from './processes.js';
 import { TreeSampler } from './sampler.js';
 import { verifyExchange } from './verify.js';
@@ -66,18 +66,18 @@ export function emptyCell(spec: CellSpec, status: Cell['status'], reason: string
 
 export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Promise<Cell> {
   const { pinning } = ctx;
-  const max = findModel(spec.model)?.maxConcurrency;
+  const info = modelInfo(plan, spec.model);
+  const max = info?.maxConcurrency;
   if (max !== undefined && spec.concurrency > max) {
-    return emptyCell(spec, 'limit', `${spec.model} serves at most ${max} connections: ${findModel(spec.model)?.limits ?? ''}`.trim());
+    return emptyCell(spec, 'limit', `${spec.model} serves at most ${max} connections: ${info?.limits ?? ''}`.trim());
   }
   // Known before running: the connections beyond the pool would only wait, and the chart stops there anyway.
-  const poolReason = poolLimit(spec, plan.workers);
+  const poolReason = poolLimit(spec, plan);
   if (poolReason) return emptyCell(spec, 'limit', poolReason);
-  const server = startGroup(
-    process.execPath,
-    [dist('servers/main.js'), '--model', spec.model, '--protocol', spec.protocol, '--port', '0', '--workers', String(plan.workers)],
-    { cpus: pinning.server },
-  );
+  const missing = info?.external ? missingRequirement(info.external) : null;
+  if (missing) return emptyCell(spec, 'limit', missing);
+  const started = info?.external ? await startExternalServer(info.external, spec, plan, pinning) : startBuiltIn(spec, plan, pinning);
+  const server = started.child;
   const limits: string[] = [];
   server.onLine((msg) => {
     if (msg?.event === 'limit' && typeof msg.reason === 'string' && !limits.includes(msg.reason)) limits.push(msg.reason);
@@ -85,13 +85,13 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
   let client: Child | null = null;
   let idle: Child | null = null;
   try {
-    const port = await waitForMessage(server, listeningPort, LISTEN_TIMEOUT_MS, `${spec.model} server start`);
-    await verifyExchange('127.0.0.1', port, spec.protocol);
+    const port = await started.port;
+    await verifyExchange('127.0.0.1', port, spec.protocol, 5000, info?.external?.checks ?? 'full');
     if (spec.scenario === 'idle') idle = await holdIdle(spec, plan, port, pinning);
     const sampler = new TreeSampler(server.pid);
     client = startClient(spec, plan, port, ctx);
     const result = await measure(client, server, sampler, plan);
-    return toCell(spec, result, sampler, limits);
+    return toCell(spec, result, sampler, limits, info?.workerPerConnection === true);
   } catch (e) {
     const reason = (e as Error).message;
     if (e instanceof LimitReached || limits.length > 0) return emptyCell(spec, 'limit', [...limits, reason].join('; '));
@@ -103,9 +103,32 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
   }
 }
 
+interface Started {
+  child: Child;
+  /** Resolves with the port once the server is ready to be verified. */
+  port: Promise<number>;
+}
+
+function startBuiltIn(spec: CellSpec, plan: Plan, pinning: Pinning): Started {
+  const child = startGroup(
+    process.execPath,
+    [dist('servers/main.js'), '--model', spec.model, '--protocol', spec.protocol, '--port', '0', '--workers', String(plan.workers)],
+    { cpus: pinning.server },
+  );
+  return { child, port: waitForMessage(child, listeningPort, LISTEN_TIMEOUT_MS, `${spec.model} server start`) };
+}
+
+/** An external program gets a free port from us (it cannot tell us one) and is ready when that port accepts. */
+async function startExternalServer(m: ExternalModel, spec: CellSpec, plan: Plan, pinning: Pinning): Promise<Started> {
+  const port = await freePort();
+  const child = startExternal(m, port, plan.workers, spec.protocol, pinning.server);
+  return { child, port: waitReady(m, child, port, (m.readyTimeoutS ?? LISTEN_TIMEOUT_MS / 1000) * 1000).then(() => port) };
+}
+
 /** A fixed pool holding one connection per worker cannot serve more connections than workers at once. */
-function poolLimit(spec: CellSpec, workers: number): string | null {
-  if (!findModel(spec.model)?.poolLimited || spec.concurrency <= workers) return null;
+function poolLimit(spec: CellSpec, plan: Plan): string | null {
+  const workers = plan.workers;
+  if (!modelInfo(plan, spec.model)?.poolLimited || spec.concurrency <= workers) return null;
   return `${spec.model} serves at most ${workers} connections at once (--workers ${workers}): ${spec.concurrency - workers} of ${spec.concurrency} would only wait; not run`;
 }
 
@@ -188,7 +211,7 @@ async function measure(client: Child, server: Child, sampler: TreeSampler, plan:
 }
 
 /** A limit reached keeps the cell's measured figures: what the model did serve is part of the answer. */
-function toCell(spec: CellSpec, r: ClientResult, sampler: TreeSampler, limits: string[]): Cell {
+function toCell(spec: CellSpec, r: ClientResult, sampler: TreeSampler, limits: string[], workerPerConnection: boolean): Cell {
   const base = {
     ...spec,
     durationS: r.durationS,
@@ -214,7 +237,7 @@ function toCell(spec: CellSpec, r: ClientResult, sampler: TreeSampler, limits: s
   if (tooMany) return { ...base, status: 'failed', reason: tooMany };
   if (r.connections < spec.concurrency) {
     const short = `only ${r.connections} of ${spec.concurrency} connections were answered within the ${CONNECT_CAP_MS / 1000} s connect cap`;
-    if (findModel(spec.model)?.workerPerConnection) return { ...base, status: 'limit', reason: `${short}: starting a worker per connection could not keep up` };
+    if (workerPerConnection) return { ...base, status: 'limit', reason: `${short}: starting a worker per connection could not keep up` };
     return { ...base, status: 'failed', reason: short };
   }
   return { ...base, status: 'ok' };

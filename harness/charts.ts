@@ -112,7 +112,7 @@ function buildSpec(
     metric.parts.forEach((part, i) => {
       const sums = row.map((p) => (p ? summarize(p, part.value) : null));
       series.push({
-        label: model + part.suffix + (model === REFERENCE_MODEL && i === 0 ? ' (reference, dashed)' : ''), model, color: modelColor(model),
+        label: model + part.suffix + (model === REFERENCE_MODEL && i === 0 ? ' (reference, dashed)' : '') + (isExternal(results, model) && i === 0 ? ' (external)' : ''), model, color: modelColor(model),
         dash: model === REFERENCE_MODEL ? [12, 6] : i > 0 ? [3, 4] : [],
         pointStyle: part.pointStyle ?? 'circle',
         inLegend: i === 0,
@@ -141,6 +141,10 @@ function buildSpec(
     yTitle: `${metric.axis} (${unit})${yLog ? ', log scale' : ''}`,
     yLog, labels: concurrencies.map(String), series,
   };
+}
+
+export function isExternal(results: Results, model: string): boolean {
+  return (results.settings.externalModels ?? []).some((m) => m.name === model);
 }
 
 /** The coverage the CI bars reach, when below 95% (few repetitions cannot reach more). */

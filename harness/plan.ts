@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { availableParallelism, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
-import { findModel, MODEL_NAMES, PROTOCOLS, type Protocol } from '../servers/catalog.js';
+import { findModel, MODEL_NAMES, PROTOCOLS, type ModelInfo, type Protocol } from '../servers/catalog.js';
+import { ExternalError, parseServerCmd, readModelsFile, type ExternalModel } from './external.js';
 import { SCENARIOS, type Scenario } from './results.js';
 
 export class PlanError extends Error {
@@ -42,6 +43,17 @@ export interface Plan {
   pipeline: number;
   /** Open-loop rates (ops/s), `sweep`, or null for closed loop only. */
   rates: number[] | 'sweep' | null;
+  /** Programs from --models-file and --server-cmd, measured like the built-in models. */
+  external: ExternalModel[];
+}
+
+/** What the harness needs to know of a model, built-in or external. */
+export type PlanModel = ModelInfo & { external?: ExternalModel };
+
+export function modelInfo(plan: Pick<Plan, 'external'>, name: string): PlanModel | undefined {
+  const ext = plan.external.find((m) => m.name === name);
+  if (ext) return { name, family: ext.family, description: ext.description ?? ext.command.join(' '), protocols: ext.protocols, external: ext };
+  return findModel(name);
 }
 
 /** `--rate sweep`: after each closed-loop cell, open-loop cells at these fractions of its throughput. */
@@ -92,6 +104,8 @@ const FLAGS = {
   'server-cpus': { type: 'string' },
   pipeline: { type: 'string' },
   rate: { type: 'string' },
+  'server-cmd': { type: 'string', multiple: true },
+  'models-file': { type: 'string' },
   quick: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -100,20 +114,22 @@ export const FLAG_NAMES = Object.keys(FLAGS).map((f) => `--${f}`);
 
 /** Parses argv (without node and script); returns null when --help was asked for. */
 export function parsePlan(argv: string[]): Plan | null {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({ args: attachValues(argv), options: FLAGS, strict: true, allowPositionals: false }));
   } catch (e) {
     throw new PlanError(flagParseMessage(e as Error));
   }
   if (values.help) return null;
+  const external = parseExternal(values['models-file'], values['server-cmd']);
   const quick = values.quick === true;
   const get = (f: keyof typeof DEFAULTS): string => {
     const v = values[f];
     if (typeof v === 'string') return v;
+    if (f === 'models' && external.length > 0 && typeof values.models !== 'string') return 'all';
     return quick && f in QUICK ? QUICK[f as keyof typeof QUICK] : DEFAULTS[f];
   };
-  const { models, skipped } = available(parseModels(get('models')));
+  const { models, skipped } = available(parseModels(get('models'), external.map((m) => m.name)));
   const plan: Plan = {
     models,
     skipped,
@@ -135,13 +151,14 @@ export function parsePlan(argv: string[]): Plan | null {
     serverCpus: typeof values['server-cpus'] === 'string' ? parsePositiveInt('--server-cpus', values['server-cpus']) : null,
     pipeline: parsePositiveInt('--pipeline', get('pipeline')),
     rates: typeof values.rate === 'string' ? parseRates(values.rate) : null,
+    external,
   };
   checkClient(plan);
   if (plan.payloadBytes > 64 * 2 ** 20) throw new PlanError(`--payload: at most 67108864 bytes (64 MiB), got ${plan.payloadBytes}`);
   if (plan.models.length === 0) {
     throw new PlanError(`--models: nothing left to run: ${skipped.map((s) => `${s.model} (${s.reason})`).join(', ')}`);
   }
-  if (!plan.models.some((m) => plan.protocols.some((p) => findModel(m)!.protocols.includes(p)))) {
+  if (!plan.models.some((m) => plan.protocols.some((p) => modelInfo(plan, m)!.protocols.includes(p)))) {
     throw new PlanError(`--models/--protocols: no model in ${plan.models.join(',')} serves ${plan.protocols.join(',')}`);
   }
   // The server holds every load connection, and the idle ones too in that scenario.
@@ -155,7 +172,7 @@ export function parsePlan(argv: string[]): Plan | null {
 function available(models: string[]): { models: string[]; skipped: Plan['skipped'] } {
   const skipped: Plan['skipped'] = [];
   const kept = models.filter((m) => {
-    const needs = findModel(m)!.requires;
+    const needs = findModel(m)?.requires; // external models check theirs per cell, as a limit
     if (needs === undefined || hasCommand(needs)) return true;
     skipped.push({ model: m, reason: `no C compiler: \`${needs}\` is not on PATH` });
     return false;
@@ -222,9 +239,21 @@ function flagParseMessage(e: Error): string {
   return e.message.split('\n')[0]!;
 }
 
-function parseModels(raw: string): string[] {
-  if (raw === 'all') return [...MODEL_NAMES];
-  return parseList('--models', raw, MODEL_NAMES);
+function parseModels(raw: string, external: string[]): string[] {
+  if (raw === 'all') return [...MODEL_NAMES, ...external];
+  return parseList('--models', raw, [...MODEL_NAMES, ...external]);
+}
+
+/** External models from --models-file and --server-cmd; a bad entry is a PlanError naming it. */
+function parseExternal(file: unknown, cmds: unknown): ExternalModel[] {
+  try {
+    const fromFile = typeof file === 'string' ? readModelsFile(file, MODEL_NAMES) : [];
+    const fromFlags = (Array.isArray(cmds) ? cmds : []).map((c: string) => parseServerCmd(c, [...MODEL_NAMES, ...fromFile.map((m) => m.name)]));
+    return [...fromFile, ...fromFlags];
+  } catch (e) {
+    if (e instanceof ExternalError) throw new PlanError(e.message);
+    throw e;
+  }
 }
 
 function parseList(flag: string, raw: string, allowed: readonly string[]): string[] {
@@ -332,6 +361,8 @@ results/<run-id>/results.json as it goes, then charts and report.md beside it.
   --payload BYTES      echo message size (default: ${DEFAULTS.payload})
   --workers N          threads/processes for pooled models (default: ${DEFAULTS.workers}: 2 per CPU, at least 4)
   --memory-budget SIZE stop a server tree above this memory (PSS) and record "limit" (default: ${DEFAULTS['memory-budget']}, half the RAM)
+  --models-file FILE   external models: programs listed in a JSON file, measured beside ours (see README)
+  --server-cmd NAME=COMMAND   an external model from one command line with {port} (and {workers}); repeatable
   --pin auto|off       pin server and client to different CPUs with taskset (default: ${DEFAULTS.pin})
   --server-cpus N      CPUs the server is pinned to; the client gets the rest (default: 1 below 4 CPUs, else half)
   --client-threads N   load threads per client, each its own epoll loop (default: one per client CPU)

@@ -22,6 +22,8 @@ export interface RatePoint {
 
 export interface RateSeries {
   model: string;
+  /** The legend entry: the model, marked when it is an external program. */
+  label: string;
   color: string;
   points: RatePoint[];
 }
@@ -50,7 +52,8 @@ export function rateChartSpecs(results: Results): RateChartSpec[] {
       const at = here.filter((p) => p.concurrency === concurrency);
       const series = models.flatMap((model) => {
         const pts = at.filter((p) => p.model === model).flatMap((p) => ratePoint(p));
-        return pts.length > 0 ? [{ model, color: modelColor(model), points: pts.sort((a, b) => a.x - b.x) }] : [];
+        const external = (results.settings.externalModels ?? []).some((m) => m.name === model);
+        return pts.length > 0 ? [{ model, label: external ? `${model} (external)` : model, color: modelColor(model), points: pts.sort((a, b) => a.x - b.x) }] : [];
       });
       const ms = series.some((s) => s.points.some((p) => p.y >= 10_000));
       if (ms) for (const s of series) for (const p of s.points) p.y /= 1000;
@@ -95,7 +98,7 @@ type XY = { x: number; y: number };
 /** Chart.js configuration: a line per model through its points in order of achieved rate. */
 export function rateChartConfig(spec: RateChartSpec): ChartConfiguration<'scatter', XY[]> {
   const datasets: ChartDataset<'scatter', XY[]>[] = spec.series.map((s) => ({
-    label: s.model,
+    label: s.label,
     data: s.points.map((p) => ({ x: p.x, y: p.y })),
     showLine: true,
     borderColor: s.color,

@@ -52,7 +52,7 @@ export function tableSections(results: Results): Section[] {
       }
     }
     const clients = describeClients(here.flatMap((p) => p.cells));
-    return { protocol, scenario, heading: `${scenario === 'steady' ? protocol : `${protocol}, ${scenario}`} (closed loop; measured by ${clients})`, columns: COLUMNS, rows };
+    return { protocol, scenario, heading: `${scenario === 'steady' ? protocol : `${protocol}, ${scenario}`} (closed loop; measured by ${clients})`, columns: COLUMNS, rows: marked(results, rows) };
   });
 }
 
@@ -65,7 +65,7 @@ export function openLoopSections(results: Results): Section[] {
     const order = (p: Point): number => p.sweepFraction ?? p.rate ?? 0;
     const rows = models.flatMap((m) => here.filter((p) => p.model === m).sort((a, b) => a.concurrency - b.concurrency || order(a) - order(b)).map(openRow));
     const clients = describeClients(here.flatMap((p) => p.cells));
-    return { protocol, scenario, heading: `${scenario === 'steady' ? protocol : `${protocol}, ${scenario}`} (open loop; measured by ${clients})`, columns: OPEN_COLUMNS, rows };
+    return { protocol, scenario, heading: `${scenario === 'steady' ? protocol : `${protocol}, ${scenario}`} (open loop; measured by ${clients})`, columns: OPEN_COLUMNS, rows: marked(results, rows) };
   });
 }
 
@@ -77,6 +77,12 @@ function openRow(p: Point): string[] {
     s((c) => c.latencyUs?.p50, 0), s((c) => c.latencyUs?.p99, 0), s((c) => c.latencyUs?.p999, 0), s((c) => c.latencyUncorrectedUs?.p99, 0),
     s((c) => c.server?.cpuPercent, 1), s((c) => c.client?.cpuUsPerOp, 1), pointStatus(p),
   ];
+}
+
+/** Rows name external models as such: they are programs measured from outside, not built here. */
+function marked(results: Results, rows: string[][]): string[][] {
+  const ext = new Set((results.settings.externalModels ?? []).map((m) => m.name));
+  return rows.map((r) => (ext.has(r[0]!) ? [`${r[0]} (external)`, ...r.slice(1)] : r));
 }
 
 function pointRow(p: Point): string[] {
@@ -172,6 +178,7 @@ function settings(results: Results): [string, string][] {
     ['Load', `${s.rates === null || s.rates === undefined ? 'closed loop' : s.rates === 'sweep' ? `closed loop, then open loop at ${s.sweepFractions.map((f) => `${f * 100}%`).join(', ')} of each closed-loop throughput` : `open loop at ${s.rates.join(', ')} ops/s`}; ${s.pipeline ?? 1} request(s) in flight per connection`],
     ['Load generators', `echo: native; http: ${s.httpClient ?? 'autocannon'}; ${s.clientThreads ?? 1} load thread(s) per client`],
     ['Error threshold', `a cell whose errors exceed ${(s.errorThreshold ?? 1) * 100}% of its attempts is failed`],
+    ...(s.externalModels ?? []).map((m): [string, string] => [`External model ${m.name}`, `${m.shell ? 'sh -c ' : ''}${m.command.join(' ')}${m.version ? ` (${m.version})` : ''}`]),
     ['Started', `${results.startedAt}; finished ${results.finishedAt ?? 'not finished'}`],
   ];
 }

@@ -176,6 +176,8 @@ export interface Settings {
   sweepFractions: number[];
   /** A cell whose errors exceed this share of its attempts (ops + errors) is `failed`. */
   errorThreshold: number;
+  /** External models in the plan: the command as written ({port} and {workers} unreplaced) and the version line it printed, if one was asked for. */
+  externalModels?: { name: string; family: Family; command: string[]; protocols: Protocol[]; shell: boolean; version: string | null }[];
 }
 
 export interface Results {

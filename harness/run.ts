@@ -1,10 +1,10 @@
 // A run: every cell of the plan in turn, each appended to results.json as soon as it is measured.
 import { renameSync, symlinkSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { findModel } from '../servers/catalog.js';
 import { emptyCell, runCell, SAMPLE_INTERVAL_MS, type CellSpec } from './cell.js';
 import { choosePinning, collectEnv, defaultClientThreads } from './env.js';
-import { ERROR_THRESHOLD, SWEEP_FRACTIONS, type Plan } from './plan.js';
+import { ERROR_THRESHOLD, modelInfo, SWEEP_FRACTIONS, type Plan } from './plan.js';
+import { versionLine } from './external.js';
 import { SCHEMA_VERSION, writeJsonAtomic, type Cell, type Results } from './results.js';
 
 /**
@@ -17,7 +17,7 @@ export function planCells(plan: Plan): CellSpec[] {
     for (const scenario of plan.scenarios) {
       for (const protocol of plan.protocols) {
         for (const model of plan.models) {
-          const info = findModel(model)!;
+          const info = modelInfo(plan, model)!;
           if (!info.protocols.includes(protocol)) continue;
           for (const concurrency of plan.concurrency) {
             const key = { model, family: info.family, protocol, scenario, concurrency, repetition };
@@ -75,6 +75,9 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
       rates: plan.rates,
       sweepFractions: plan.rates === 'sweep' ? [...SWEEP_FRACTIONS] : [],
       errorThreshold: ERROR_THRESHOLD,
+      externalModels: plan.external.filter((m) => plan.models.includes(m.name)).map((m) => ({
+        name: m.name, family: m.family, command: m.command, protocols: m.protocols, shell: m.shell === true, version: versionLine(m),
+      })),
     },
     cells: [],
   };

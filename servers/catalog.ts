@@ -2,7 +2,8 @@
 export type Protocol = 'echo' | 'http';
 export const PROTOCOLS: readonly Protocol[] = ['echo', 'http'];
 
-export type Family = 'per-process' | 'worker-thread' | 'nonblocking-poll' | 'selector' | 'async' | 'native';
+/** `external`: a program measured from outside (harness/external.ts), not built from servers/. */
+export type Family = 'per-process' | 'worker-thread' | 'nonblocking-poll' | 'selector' | 'async' | 'native' | 'external';
 
 export interface ModelInfo {
   /** The name used in flags, results and charts; also the file servers/models/<name>.ts. */
