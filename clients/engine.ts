@@ -58,8 +58,6 @@ export interface EngineResult {
   reconnects: number;
   /** Requests still unanswered (or due and unsent) when the window closed, recorded at their age then. */
   outstanding: number;
-  /** Operations the open-loop schedule made due inside the window. */
-  scheduled: number;
   latency: string;
   latencyUncorrected: string;
   /** Exact maxima of the two histograms (the encoded form keeps them only to 3 significant digits), µs. */
@@ -299,7 +297,6 @@ export function runEngine(o: EngineOptions, control: Control): EngineResult {
   /** Open loop: makes every operation due by `now` due on its connection, and sends it if it can. */
   const advanceSchedule = (): void => {
     while (nextDue <= now) {
-      if (nextDue < mEnd && nextDue >= mStart) scheduledInWindow++;
       due[curJ]!++;
       trySend(curJ);
       if (++curJ === n) {
@@ -309,7 +306,6 @@ export function runEngine(o: EngineOptions, control: Control): EngineResult {
       nextDue = dueTime(curJ, curK);
     }
   };
-  let scheduledInWindow = 0;
 
   // A first exchange may wait for a process or thread to start, so it gets the connect cap, not the
   // per-request timeout: replacing a slow connection would only start yet another worker.
@@ -394,7 +390,6 @@ export function runEngine(o: EngineOptions, control: Control): EngineResult {
     errors,
     reconnects,
     outstanding,
-    scheduled: scheduledInWindow,
     latency: encodeHistogram(latency),
     latencyUncorrected: encodeHistogram(openLoop ? uncorrected : latency),
     latencyMaxUs: latency.maxValue,
