@@ -26,6 +26,8 @@ export const c = {
   epoll_wait: lib.func('int epoll_wait(int epfd, void *events, int maxevents, int timeout)'),
   nanosleep: lib.func('int nanosleep(void *req, void *rem)'),
   clock_gettime: lib.func('int clock_gettime(int clock, void *ts)'),
+  getpid: lib.func('int getpid()'),
+  eventfd: lib.func('int eventfd(unsigned int initval, int flags)'),
   prctl: lib.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
 };
 
@@ -70,6 +72,8 @@ export const MSG_DONTWAIT = 0x40;
 export const SHUT_WR = 1;
 export const CLOCK_THREAD_CPUTIME_ID = 3;
 export const PR_SET_TIMERSLACK = 29;
+export const EFD_NONBLOCK = 0o4000;
+export const EFD_CLOEXEC = 0o2000000;
 
 export const EPOLLIN = 0x001;
 export const EPOLLOUT = 0x004;
