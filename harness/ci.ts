@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './paths.js';
 import { startGroup } from './processes.js';
-import { readResults, type Results } from './results.js';
+import { type Results } from './results.js';
+import { readResults } from '../report/read-results.js';
 
 export class CiError extends Error {
   constructor(

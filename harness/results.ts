@@ -1,6 +1,7 @@
 // The results file: the one contract between a run and everything drawn from it.
-// Reports, charts and comparisons read this file only, so any old run can be redrawn.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// Reports, charts and comparisons read this file only (report/read-results.ts), so any old run
+// can be redrawn. This module holds the shape and the run side's atomic writer.
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -209,77 +210,4 @@ export function writeJsonAtomic(path: string, data: unknown): void {
     closeSync(fd);
   }
   renameSync(tmp, path);
-}
-
-export class ResultsError extends Error {
-  readonly code = 'EBADRESULTS';
-}
-
-/** Read a results file, or the results.json inside a run folder; throws ResultsError with a one-line message. */
-export function readResults(pathOrDir: string): Results {
-  const path = pathOrDir.endsWith('.json') ? pathOrDir : join(pathOrDir, 'results.json');
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ResultsError(`cannot read results file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw new ResultsError(`${path} is not JSON`);
-  }
-  const r = data as Partial<Results>;
-  if (typeof r !== 'object' || r === null || typeof r.schemaVersion !== 'number' || !Array.isArray(r.cells)) {
-    throw new ResultsError(`${path} is not a concurrency-bench results file (no schemaVersion or cells)`);
-  }
-  const major = Math.floor(r.schemaVersion);
-  if (major === 1) return upgradeV1(r as Results);
-  if (major !== SCHEMA_VERSION) {
-    throw new ResultsError(`${path} has schemaVersion ${r.schemaVersion}; this version reads 1 and ${SCHEMA_VERSION}`);
-  }
-  return r as Results;
-}
-
-/**
- * Version 1 had closed loop only, autocannon for HTTP and the echo client for echo, one thread each,
- * and counted every HTTP response as an operation: its figures are kept, the new fields filled with
- * what was true then.
- */
-export function upgradeV1(r: Results): Results {
-  const s = r.settings as Partial<Settings>;
-  r.settings = {
-    ...r.settings,
-    httpClient: s.httpClient ?? 'autocannon',
-    clientThreads: s.clientThreads ?? 1,
-    pipeline: s.pipeline ?? 1,
-    rates: s.rates ?? null,
-    sweepFractions: s.sweepFractions ?? [],
-    errorThreshold: s.errorThreshold ?? 1,
-  };
-  r.cells = r.cells.map((c) => {
-    const old = c as Partial<Cell> & Cell;
-    const cpu = old.client?.cpuPercent ?? 0;
-    return {
-      ...old,
-      rate: old.rate ?? null,
-      latencyUncorrectedUs: old.latencyUncorrectedUs ?? old.latencyUs,
-      rateShortfall: old.rateShortfall ?? null,
-      reconnects: old.reconnects ?? 0,
-      outstanding: old.outstanding ?? 0,
-      window: old.window ?? null,
-      histograms: old.histograms ?? null,
-      client: {
-        tool: old.client?.tool ?? (old.protocol === 'http' ? 'autocannon' : 'native'),
-        threads: old.client?.threads ?? 1,
-        cpuPercent: cpu,
-        cpuUsPerOp: old.client?.cpuUsPerOp ?? (old.ops > 0 ? (cpu / 100) * old.durationS * 1e6 / old.ops : null),
-        threadCpuPercentMax: old.client?.threadCpuPercentMax ?? cpu,
-        saturated: old.client?.saturated ?? false,
-      },
-    };
-  });
-  r.schemaVersion = SCHEMA_VERSION;
-  return r;
 }

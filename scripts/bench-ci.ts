@@ -3,13 +3,14 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildBase, CI_PLAN, CiError, mergeRepetitions, runOneRepetition } from '../harness/ci.js';
-import { CompareError, compareResults, type Comparison } from '../harness/compare.js';
-import { comparisonHtml, comparisonMarkdown } from '../harness/compare-report.js';
+import { CompareError, compareResults, type Comparison } from '../report/compare.js';
+import { comparisonHtml, comparisonMarkdown } from '../report/compare-report.js';
 import { PROJECT_ROOT } from '../harness/paths.js';
 import { parsePlan, PlanError } from '../harness/plan.js';
 import { killAllGroups } from '../harness/processes.js';
-import { writeReport } from '../harness/report.js';
-import { readResults, ResultsError, writeJsonAtomic, type Results } from '../harness/results.js';
+import { writeReport } from '../report/report.js';
+import { writeJsonAtomic, type Results } from '../harness/results.js';
+import { readResults, ResultsError } from '../report/read-results.js';
 import { newRunId, pointLatest, runPlan } from '../harness/run.js';
 import { acquireRunLock, endOrphans, LockError } from '../harness/guard.js';
 

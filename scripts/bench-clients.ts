@@ -13,7 +13,7 @@ import { dist, PROJECT_ROOT } from '../harness/paths.js';
 import { attachValues, parseSeconds, PlanError } from '../harness/plan.js';
 import { killAllGroups, startGroup, stopGroup, waitForMessage } from '../harness/processes.js';
 import { acquireRunLock, endOrphans, LockError } from '../harness/guard.js';
-import { median } from '../harness/stats.js';
+import { median } from '../report/stats.js';
 
 const DEFAULTS = { servers: 'native-epoll,epoll', connections: '64', duration: '3s', warmup: '1s', repetitions: '3' } as const;
 const FLAGS = {

@@ -3,7 +3,7 @@ import { dirname, relative } from 'node:path';
 import { acquireRunLock, endOrphans, LockError } from '../harness/guard.js';
 import { parsePlan, PlanError, usage } from '../harness/plan.js';
 import { killAllGroups } from '../harness/processes.js';
-import { writeReport } from '../harness/report.js';
+import { writeReport } from '../report/report.js';
 import { runPlan } from '../harness/run.js';
 
 const log = (line: string): void => void process.stderr.write(line + '\n');

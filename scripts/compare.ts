@@ -3,9 +3,10 @@
 // 2 bad input or flags, 3 an unexpected internal error. The only place in the comparison that exits.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { COMPARE_DEFAULTS, compareResults } from '../harness/compare.js';
-import { comparisonMarkdown } from '../harness/compare-report.js';
-import { readResults, writeJsonAtomic } from '../harness/results.js';
+import { COMPARE_DEFAULTS, compareResults } from '../report/compare.js';
+import { comparisonMarkdown } from '../report/compare-report.js';
+import { writeJsonAtomic } from '../harness/results.js';
+import { readResults } from '../report/read-results.js';
 
 const USAGE =
   'usage: npm run compare -- BASE CURRENT [--threshold PERCENT] [--strict] [--json FILE] [--markdown FILE]\n' +

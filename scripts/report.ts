@@ -5,12 +5,12 @@
 import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cellsToCsv } from '../harness/csv.js';
+import { cellsToCsv } from '../report/csv.js';
 import type { ChartConfiguration } from 'chart.js';
-import { renderConfigPng, writeFileAtomic } from '../harness/charts.js';
-import { findTimelineCell, timelineConfig, timelineFile, TimelineError } from '../harness/timeline-chart.js';
-import { writeReport } from '../harness/report.js';
-import { readResults, ResultsError } from '../harness/results.js';
+import { renderConfigPng, writeFileAtomic } from '../report/charts.js';
+import { findTimelineCell, timelineConfig, timelineFile, TimelineError } from '../report/timeline-chart.js';
+import { writeReport } from '../report/report.js';
+import { readResults, ResultsError } from '../report/read-results.js';
 
 const USAGE = `usage: npm run report -- <results.json | run folder> [--csv] [--timeline model/protocol/concurrency[/repetition]]
   --csv        cells.csv: one row per cell and repetition

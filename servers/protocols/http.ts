@@ -18,7 +18,7 @@
 //   reserves nothing.
 // - A head is judged only on bytes already seen, left to right, so feeding a request byte by byte
 //   gives exactly the same replies as feeding it whole.
-import type { Session } from './session.js';
+import type { Session } from './types.js';
 
 export const HELLO_BODY = 'Hello, World!';
 export const SERVER_NAME = 'concurrency-bench';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dist, PROJECT_ROOT } from '../../harness/paths.js';
-import { readResults } from '../../harness/results.js';
+import { readResults } from '../../report/read-results.js';
 
 const benchCi = dist('scripts/bench-ci.js');
 const TINY = ['--models', 'async', '--protocols', 'echo', '--concurrency', '2', '--duration', '0.3s', '--warmup', '0.1s'];

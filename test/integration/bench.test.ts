@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { loadImage } from '@napi-rs/canvas';
 import { describe, expect, it } from 'vitest';
 import { dist } from '../../harness/paths.js';
-import { readResults, SCHEMA_VERSION, type Cell } from '../../harness/results.js';
+import { SCHEMA_VERSION, type Cell } from '../../harness/results.js';
+import { readResults } from '../../report/read-results.js';
 import { decodeHistogram, summarizeUs } from '../../clients/latency.js';
 
 const bench = dist('scripts/bench.js');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dist, PROJECT_ROOT } from '../../harness/paths.js';
-import { readResults } from '../../harness/results.js';
+import { readResults } from '../../report/read-results.js';
 import { requireTool } from '../helpers/tools.js';
 
 function has(check: () => void): boolean {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeHistogram } from '../../clients/latency.js';
 import { dist, PROJECT_ROOT } from '../../harness/paths.js';
-import { readResults } from '../../harness/results.js';
+import { readResults } from '../../report/read-results.js';
 
 const TINY = join(PROJECT_ROOT, 'test', 'fixtures', 'servers', 'tiny-server.mjs');
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dist } from '../../harness/paths.js';
-import { readResults } from '../../harness/results.js';
+import { readResults } from '../../report/read-results.js';
 
 const bench = dist('scripts/bench.js');
 

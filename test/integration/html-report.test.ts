@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { writeReport } from '../../harness/report.js';
+import { writeReport } from '../../report/report.js';
 import { requireTool } from '../helpers/tools.js';
 
 function findChromium(): string | null {

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadImage } from '@napi-rs/canvas';
 import { afterAll, describe, expect, it } from 'vitest';
-import { groupCells } from '../../harness/aggregate.js';
-import { chartConfig, chartSpecs, modelColor, renderCharts, type ChartSpec } from '../../harness/charts.js';
-import { readResults, type Results } from '../../harness/results.js';
+import { groupCells } from '../../report/aggregate.js';
+import { chartConfig, chartSpecs, modelColor, renderCharts, type ChartSpec } from '../../report/charts.js';
+import { type Results } from '../../harness/results.js';
+import { readResults } from '../../report/read-results.js';
 
 const FIXTURE = new URL('../fixtures/results-small.json', import.meta.url).pathname;
 const load = (): Results => readResults(FIXTURE);

@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompareError, cellVerdict, compareResults, metricVerdict } from '../../harness/compare.js';
-import { comparisonHtml, comparisonMarkdown } from '../../harness/compare-report.js';
-import type { Comparison, ComparisonRow } from '../../harness/compare.js';
+import { CompareError, cellVerdict, compareResults, metricVerdict } from '../../report/compare.js';
+import { comparisonHtml, comparisonMarkdown } from '../../report/compare-report.js';
+import type { Comparison, ComparisonRow } from '../../report/compare.js';
 import type { Results } from '../../harness/results.js';
 import { around, buildResults } from '../helpers/results-builder.js';
 import type { CellSpec } from '../helpers/results-builder.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { rateChartConfig, rateChartSpecs } from '../../harness/rate-charts.js';
-import { openLoopSections, renderMarkdown } from '../../harness/report.js';
-import { chartSpecs } from '../../harness/charts.js';
+import { rateChartConfig, rateChartSpecs } from '../../report/rate-charts.js';
+import { openLoopSections, renderMarkdown } from '../../report/report.js';
+import { chartSpecs } from '../../report/charts.js';
 import type { Cell, Results } from '../../harness/results.js';
 import { buildResults } from '../helpers/results-builder.js';
 

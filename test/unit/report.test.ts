@@ -2,8 +2,9 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatSummary, renderHtml, renderMarkdown, writeReport } from '../../harness/report.js';
-import { readResults, ResultsError, type Results } from '../../harness/results.js';
+import { formatSummary, renderHtml, renderMarkdown, writeReport } from '../../report/report.js';
+import { type Results } from '../../harness/results.js';
+import { readResults, ResultsError } from '../../report/read-results.js';
 import { main, UsageError } from '../../scripts/report.js';
 
 const FIXTURE = new URL('../fixtures/results-small.json', import.meta.url).pathname;

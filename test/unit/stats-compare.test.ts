@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapRatioCI, mannWhitneyU, mulberry32 } from '../../harness/stats.js';
+import { bootstrapRatioCI, mannWhitneyU, mulberry32 } from '../../report/stats.js';
 
 describe('mannWhitneyU, exact', () => {
   it('5 vs 5 completely separated: U = 0 or 25, p = 2/C(10,5) = 2/252', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mean, median, medianCI, percentile } from '../../harness/stats.js';
+import { mean, median, medianCI, percentile } from '../../report/stats.js';
 
 describe('percentile (linear interpolation, R type 7)', () => {
   it('matches hand-computed values', () => {

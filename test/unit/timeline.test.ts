@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadImage } from '@napi-rs/canvas';
 import { describe, expect, it } from 'vitest';
-import { findTimelineCell, timelineConfig, timelineFile } from '../../harness/timeline-chart.js';
+import { findTimelineCell, timelineConfig, timelineFile } from '../../report/timeline-chart.js';
 import { main } from '../../scripts/report.js';
 import { buildResults } from '../helpers/results-builder.js';
 

@@ -5,7 +5,8 @@ import { basename, dirname, join } from 'node:path';
 import { describeClients, groupCells, isClosedLoop, MiB, modelOrder, sections, summarize, type Point, type Summary } from './aggregate.js';
 import { chartSpecs, renderCharts, writeFileAtomic } from './charts.js';
 import { rateChartSpecs } from './rate-charts.js';
-import { readResults, type Cell, type Protocol, type Results, type Scenario } from './results.js';
+import type { Cell, Protocol, Results, Scenario } from '../harness/results.js';
+import { readResults } from './read-results.js';
 
 export interface ReportOptions {
   /** A comparison table from the compare tool, included verbatim under "Comparison with baseline". */
