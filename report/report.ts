@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { describeClients, groupCells, isClosedLoop, MiB, modelOrder, sections, summarize, type Point, type Summary } from './aggregate.js';
 import { chartSpecs, renderCharts, writeFileAtomic } from './charts.js';
 import { rateChartSpecs } from './rate-charts.js';
+import { findings, type FindingVerdict } from './findings.js';
 import type { Cell, Protocol, Results, Scenario } from '../harness/results.js';
 import { readResults } from './read-results.js';
 
@@ -184,6 +185,13 @@ function settings(results: Results): [string, string][] {
   ];
 }
 
+const FINDINGS_NOTE =
+  'Each finding is a rule over this results file (see the README); "not measured" means the run had no data for it, and "no clear difference" that the confidence intervals overlap.';
+
+export function verdictMark(v: FindingVerdict): string {
+  return v === 'holds' ? 'HOLDS' : v === 'does not hold' ? 'DOES NOT HOLD' : v === 'no clear difference' ? 'NO CLEAR DIFFERENCE' : 'not measured';
+}
+
 const AGGREGATION_NOTE =
   'Figures are medians over the ok repetitions; with more than one, brackets give a distribution-free confidence interval for the median, with its coverage when that is below 95% (few repetitions cannot reach more).';
 
@@ -219,6 +227,10 @@ function fence(text: string): string {
 export function renderMarkdown(results: Results, chartFiles: readonly string[], options: ReportOptions = {}): string {
   const titles = chartTitles(results);
   const out = [`# concurrency-bench run ${md(results.runId)}`, ''];
+  out.push('## Findings', '', FINDINGS_NOTE, '', ...findings(results).map((f) => {
+    const chart = f.chart && chartFiles.some((c) => basename(c) === f.chart) ? ` ([chart](charts/${encodeURI(f.chart)}))` : '';
+    return `- **${md(f.question)}** ${verdictMark(f.verdict)}: ${md(f.sentence)}${chart}`;
+  }), '');
   out.push('## Machine', '', ...machine(results).map(([k, v]) => `- **${k}**: ${md(v)}`), '');
   out.push('## Settings', '', ...settings(results).map(([k, v]) => `- **${k}**: ${md(v)}`), '- **Command**:', '', fence(results.command), '');
   out.push('## Results', '', AGGREGATION_NOTE, '');
@@ -290,6 +302,7 @@ export interface EmbeddedChart {
 export function renderHtml(results: Results, charts: readonly EmbeddedChart[], options: ReportOptions = {}): string {
   const titles = chartTitles(results);
   const body: string[] = [`<h1>concurrency-bench run ${escapeHtml(results.runId)}</h1>`];
+  body.push('<h2>Findings</h2>', `<p>${escapeHtml(FINDINGS_NOTE)}</p>`, `<ul>${findings(results).map((f) => `<li><b>${escapeHtml(f.question)}</b> ${escapeHtml(verdictMark(f.verdict))}: ${escapeHtml(f.sentence)}</li>`).join('\n')}</ul>`);
   body.push('<h2>Machine</h2>', htmlList(machine(results)));
   body.push('<h2>Settings</h2>', htmlList(settings(results)), `<p><b>Command</b></p><pre>${escapeHtml(results.command)}</pre>`);
   body.push('<h2>Results</h2>', `<p>${escapeHtml(AGGREGATION_NOTE)}</p>`);

@@ -3,7 +3,8 @@ import { dirname, relative } from 'node:path';
 import { acquireRunLock, endOrphans, LockError } from '../harness/guard.js';
 import { parsePlan, PlanError, usage } from '../harness/plan.js';
 import { killAllGroups } from '../harness/processes.js';
-import { writeReport } from '../report/report.js';
+import { verdictMark, writeReport } from '../report/report.js';
+import { findings } from '../report/findings.js';
 import { runPlan } from '../harness/run.js';
 
 const log = (line: string): void => void process.stderr.write(line + '\n');
@@ -32,6 +33,8 @@ async function main(): Promise<number> {
     lock.setRunDir(dirname(file));
   });
   const files = await writeReport(runDir);
+  log('\nfindings:');
+  for (const f of findings(results)) log(`  ${verdictMark(f.verdict).padEnd(19)} ${f.question}\n  ${' '.repeat(19)} ${f.sentence}`);
   log(`\nresults: ${relative(process.cwd(), runDir)}/results.json (${results.cells.length} cells)`);
   for (const f of [files.markdown, files.html, ...files.charts]) log(`         ${relative(process.cwd(), f)}`);
   if (failed > 0) {
