@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { describeClients, groupCells, isClosedLoop, MiB, modelOrder, sections, summarize, type Point, type Summary } from './aggregate.js';
 import { chartSpecs, renderCharts, writeFileAtomic } from './charts.js';
 import { rateChartSpecs } from './rate-charts.js';
+import { chartJsSource, embedJson, PAGE_SCRIPT, pageCharts, type PageChart } from './html-charts.js';
 import { findings, type FindingVerdict } from './findings.js';
 import type { Cell, Protocol, Results, Scenario } from '../harness/results.js';
 import { readResults } from './read-results.js';
@@ -290,43 +291,56 @@ th{background:#f2f2f2}td:first-child,td:last-child{text-align:left}.scroll{overf
 .detail td:nth-child(5){white-space:normal;min-width:16em;text-align:left}dl{display:grid;grid-template-columns:max-content auto;gap:2px 1em}
 td.bad{background:#fde0dc;color:#a01010;font-weight:bold}td.good{background:#dff3e0;color:#106010}.warning{color:#a05000}
 dt{font-weight:bold}dd{margin:0}pre{background:#f6f6f6;padding:.6em;overflow-x:auto}img{max-width:100%;border:1px solid #ddd}
-figure{margin:1em 0}li{margin:.2em 0}`;
+figure{margin:1em 0}li{margin:.2em 0}.chart{position:relative;height:420px}figure button{font-size:12px;margin-top:4px}
+details{margin:.3em 0 1.2em}summary{cursor:pointer;color:#333}.verdict{font-weight:bold}`;
 
-export interface EmbeddedChart {
-  /** File name, e.g. `echo-throughput.png`. */
-  file: string;
-  png: Buffer;
-}
-
-/** report.html: one file, charts as data: URLs, inline CSS, no scripts and nothing fetched. */
-export function renderHtml(results: Results, charts: readonly EmbeddedChart[], options: ReportOptions = {}): string {
-  const titles = chartTitles(results);
+/**
+ * report.html: one file that works from file:// with nothing fetched. Findings first, then each
+ * section's charts (drawn in the page by Chart.js from the results embedded as JSON) with its table
+ * folded under them, then notes, the machine, the settings and every cell.
+ */
+export function renderHtml(results: Results, options: ReportOptions = {}): string {
+  const charts = pageCharts(results);
   const body: string[] = [`<h1>concurrency-bench run ${escapeHtml(results.runId)}</h1>`];
-  body.push('<h2>Findings</h2>', `<p>${escapeHtml(FINDINGS_NOTE)}</p>`, `<ul>${findings(results).map((f) => `<li><b>${escapeHtml(f.question)}</b> ${escapeHtml(verdictMark(f.verdict))}: ${escapeHtml(f.sentence)}</li>`).join('\n')}</ul>`);
-  body.push('<h2>Machine</h2>', htmlList(machine(results)));
-  body.push('<h2>Settings</h2>', htmlList(settings(results)), `<p><b>Command</b></p><pre>${escapeHtml(results.command)}</pre>`);
-  body.push('<h2>Results</h2>', `<p>${escapeHtml(AGGREGATION_NOTE)}</p>`);
-  for (const s of [...tableSections(results), ...openLoopSections(results)]) body.push(`<h3>${escapeHtml(s.heading)}</h3>`, `<div class="scroll">${htmlTable(s.columns, s.rows)}</div>`);
-  if (charts.length > 0) body.push('<h2>Charts</h2>');
-  for (const c of charts) {
-    const title = titles.get(c.file) ?? c.file;
-    body.push(`<figure><img alt="${escapeHtml(title)}" width="1200" height="600" src="data:image/png;base64,${c.png.toString('base64')}"><figcaption>${escapeHtml(c.file)}</figcaption></figure>`);
+  body.push('<h2>Findings</h2>', `<p>${escapeHtml(FINDINGS_NOTE)}</p>`, `<ul>${findings(results).map((f) => {
+    const chart = charts.find((c) => f.chart && chartFileOf(results, c) === f.chart);
+    const link = chart ? ` <a href="#${chart.id}">chart</a>` : '';
+    return `<li><b>${escapeHtml(f.question)}</b> <span class="verdict">${escapeHtml(verdictMark(f.verdict))}</span>: ${escapeHtml(f.sentence)}${link}</li>`;
+  }).join('\n')}</ul>`);
+  body.push('<h2>Results</h2>', `<p>${escapeHtml(AGGREGATION_NOTE)} Hover a point for its value; click a model in a legend to hide it.</p>`);
+  for (const s of [...tableSections(results), ...openLoopSections(results)]) {
+    const section = s.heading.replace(/ \((closed|open) loop; .*$/, (_m, loop: string) => (loop === 'open' ? ' (open loop)' : ''));
+    body.push(`<h3>${escapeHtml(s.heading)}</h3>`);
+    for (const c of charts.filter((x) => x.section === section)) {
+      body.push(`<figure><div class="chart"><canvas id="${c.id}" role="img" aria-label="${escapeHtml(c.title)}"></canvas></div><button id="${c.id}-scale" type="button">${c.yLog ? 'linear y axis' : 'log y axis'}</button></figure>`);
+    }
+    body.push(`<details><summary>table</summary><div class="scroll">${htmlTable(s.columns, s.rows)}</div></details>`);
   }
   if (options.comparisonHtml) body.push('<h2>Comparison with baseline</h2>', options.comparisonHtml);
   const n = notes(results);
   body.push('<h2>Notes</h2>', n.length > 0 ? `<ul>${n.map((x) => `<li>${escapeHtml(x)}</li>`).join('\n')}</ul>` : '<p>No cell hit a limit, failed, or saturated the load generator.</p>');
+  body.push('<h2>Machine</h2>', htmlList(machine(results)));
+  body.push('<h2>Settings</h2>', htmlList(settings(results)), `<p><b>Command</b></p><pre>${escapeHtml(results.command)}</pre>`);
   body.push('<h2>Every cell</h2>');
   for (const { protocol, scenario } of sections(groupCells(results.cells))) {
     const cells = results.cells.filter((c) => c.protocol === protocol && c.scenario === scenario);
-    body.push(`<h3>${escapeHtml(scenario === 'steady' ? protocol : `${protocol}, ${scenario}`)}</h3>`, `<div class="scroll detail">${htmlTable(DETAIL_COLUMNS, cells.map(detailRow))}</div>`);
+    body.push(`<details><summary>${escapeHtml(scenario === 'steady' ? protocol : `${protocol}, ${scenario}`)}: ${cells.length} cells</summary><div class="scroll detail">${htmlTable(DETAIL_COLUMNS, cells.map(detailRow))}</div></details>`);
   }
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>concurrency-bench ${escapeHtml(results.runId)}</title>
 <style>${CSS}</style></head>
 <body>
 ${body.join('\n')}
+<script type="application/json" id="bench-data">${embedJson({ charts })}</script>
+<script>${chartJsSource()}</script>
+<script>${PAGE_SCRIPT}</script>
 </body></html>
 `;
+}
+
+/** The PNG file name of a page chart, to link findings (which name PNGs) to it. */
+function chartFileOf(results: Results, c: PageChart): string | undefined {
+  return [...chartSpecs(results), ...rateChartSpecs(results)].find((s) => s.title === c.title)?.file;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,7 +357,6 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
   const markdown = join(dir, 'report.md');
   const html = join(dir, 'report.html');
   writeFileAtomic(markdown, renderMarkdown(results, charts, options));
-  const embedded = charts.map((f) => ({ file: basename(f), png: readFileSync(f) }));
-  writeFileAtomic(html, renderHtml(results, embedded, options));
+  writeFileAtomic(html, renderHtml(results, options));
   return { markdown, html, charts };
 }

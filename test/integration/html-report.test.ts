@@ -22,7 +22,7 @@ const executablePath = findChromium();
 const present = requireTool('chromium', executablePath !== null);
 
 describe.skipIf(!present)('report.html in headless Chromium', () => {
-  it('shows every chart with no network access', async () => {
+  it('draws every chart from its embedded data with no network, and a legend click hides a model', async () => {
     const runDir = mkdtempSync(join(tmpdir(), 'html-report-'));
     cpSync(join(import.meta.dirname, '..', 'fixtures', 'results-small.json'), join(runDir, 'results.json'));
     const files = await writeReport(runDir);
@@ -31,15 +31,39 @@ describe.skipIf(!present)('report.html in headless Chromium', () => {
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     try {
-      const page = await browser.newPage();
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const requests: string[] = [];
+      const errors: string[] = [];
       page.on('request', (r) => requests.push(r.url()));
+      page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(pathToFileURL(files.html).href, { waitUntil: 'load' });
-      const images = await page.$$eval('img', (imgs) => imgs.map((i) => ({ w: i.naturalWidth, h: i.naturalHeight, complete: i.complete })));
-      expect(images.length).toBe(files.charts.length);
-      for (const img of images) expect(img).toEqual({ w: 1200, h: 600, complete: true });
+      // Expressions as strings: they run in the page, and this project compiles without DOM types.
+      const charts = (await page.evaluate('window.__charts.map((c) => ({ width: c.canvas.width, height: c.canvas.height, datasets: c.data.datasets.length }))')) as { width: number; height: number; datasets: number }[];
+      expect(errors).toEqual([]);
+      expect(charts).toHaveLength(files.charts.length);
+      for (const c of charts) {
+        expect(c.width).toBeGreaterThan(300);
+        expect(c.height).toBeGreaterThan(200);
+        expect(c.datasets).toBeGreaterThan(0);
+      }
+      // Click the first legend entry of the first chart, where Chart.js drew it.
+      const first = page.locator('canvas').first();
+      await first.scrollIntoViewIfNeeded();
+      const box = (await page.evaluate(`(() => {
+        const c = window.__charts[0], r = c.canvas.getBoundingClientRect(), h = c.legend.legendHitBoxes[0];
+        return { x: r.left + h.left + h.width / 2, y: r.top + h.top + h.height / 2, visible: c.isDatasetVisible(0) };
+      })()`)) as { x: number; y: number; visible: boolean };
+      expect(box.visible).toBe(true);
+      await page.mouse.click(box.x, box.y);
+      expect(await page.evaluate('window.__charts[0].isDatasetVisible(0)')).toBe(false);
+      // The axis button switches the first chart between linear and log.
+      const before = await page.evaluate('window.__charts[0].options.scales.y.type');
+      await page.click('#chart-0-scale');
+      const after = await page.evaluate('window.__charts[0].options.scales.y.type');
+      expect([before, after].sort()).toEqual(['linear', 'logarithmic']);
       expect(requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:'))).toEqual([]);
-      expect(await page.textContent('body')).toContain('Notes');
+      expect(await page.textContent('body')).toContain('Findings');
+      await page.screenshot({ path: join(runDir, 'report.png'), fullPage: false });
     } finally {
       await browser.close();
     }

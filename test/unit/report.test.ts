@@ -101,14 +101,23 @@ describe('renderMarkdown', () => {
 describe('renderHtml', () => {
   const r = load();
   r.cells.find((c) => c.status === 'failed')!.reason = '<script>alert("x")</script>, & more';
-  const html = renderHtml(r, [{ file: 'echo-throughput.png', png: FAKE_PNG }], { comparisonHtml: '<table><tr><td>cmp</td></tr></table>' });
+  const html = renderHtml(r, { comparisonHtml: '<table><tr><td>cmp</td></tr></table>' });
 
-  it('is self-contained: charts inline, nothing fetched, no scripts', () => {
-    expect(html).toContain(`src="data:image/png;base64,${FAKE_PNG.toString('base64')}"`);
+  it('is self-contained: Chart.js and the data inline, nothing fetched, no pictures', () => {
     expect(html).not.toMatch(/src="http/);
     expect(html).not.toMatch(/href="http/);
-    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/<img/);
     expect(html).toContain('<style>');
+    const json = /<script type="application\/json" id="bench-data">(.*?)<\/script>/s.exec(html)![1]!;
+    const data = JSON.parse(json) as { charts: { id: string; series: unknown[] }[] };
+    expect(data.charts).toHaveLength(12);
+    for (const c of data.charts) expect(html).toContain(`<canvas id="${c.id}"`);
+    expect(html.length).toBeLessThan(1.5 * 2 ** 20);
+  });
+
+  it('keeps a reason with a </script> in it from closing the data', () => {
+    const json = /<script type="application\/json" id="bench-data">(.*?)<\/script>/s.exec(renderHtml(r))![1]!;
+    expect(json).not.toContain('</script');
   });
 
   it('escapes strings from the results file', () => {
@@ -118,6 +127,7 @@ describe('renderHtml', () => {
   it('has the machine, the tables, a detail row for every repetition, and the comparison', () => {
     expect(html).toContain('Test CPU @ 2.00GHz × 2');
     expect(html).toContain('<td>11,000 [10,000–12,000, 50% CI]</td>');
+    expect(html.indexOf('<h2>Findings</h2>')).toBeLessThan(html.indexOf('<h2>Machine</h2>'));
     expect(html.match(/<td>async<\/td><td>2000<\/td><td>[12]<\/td>/g)).toHaveLength(4); // echo + http, two repetitions each
     expect(html).toContain('ECONNRESET: 2, ETIMEDOUT: 1');
     expect(html).toContain('120 / 900 / 4,000'); // connectUs
@@ -136,7 +146,7 @@ describe('writeReport', () => {
     expect(md).toContain('](charts/echo-threads-processes.png)');
     expect(md).toContain('COMPARE-MD');
     const html = readFileSync(files.html, 'utf8');
-    expect(html.match(/data:image\/png;base64,iVBORw0KGgo/g)).toHaveLength(12);
+    expect(html.match(/<canvas id="chart-\d+"/g)).toHaveLength(12);
   });
 });
 

@@ -1,0 +1,156 @@
+// The charts of report.html, drawn in the page by Chart.js from data embedded as JSON: hover for
+// exact values, a legend click hides a model, a button switches the y axis between linear and log,
+// and limits and failures are marked points whose reason shows on hover. The same chart specs as
+// the PNGs, so the page and the Markdown report never disagree.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Results } from '../harness/results.js';
+import { chartSpecs, type ChartSpec } from './charts.js';
+import { FAILED_COLOR, LIMIT_COLOR } from './chart-style.js';
+import { rateChartSpecs, type RateChartSpec } from './rate-charts.js';
+
+/** One chart as the page draws it. */
+export interface PageChart {
+  id: string;
+  /** Which table section it belongs to: `echo`, `http, idle`, ... */
+  section: string;
+  title: string;
+  subtitle: string[];
+  xTitle: string;
+  yTitle: string;
+  yLog: boolean;
+  /** Category labels (concurrency); empty for a chart with a numeric x axis. */
+  labels: string[];
+  series: {
+    label: string;
+    color: string;
+    dash: number[];
+    /** y per label, or {x, y} points for a numeric x axis. */
+    data: (number | null | { x: number; y: number })[];
+    /** Hollow points: the load generator was saturated there. */
+    hollow: boolean[];
+    triangle: boolean[];
+  }[];
+  /** Limit and failed points: drawn as crosses at the bottom of the chart, with their reason. */
+  marks: { label: string; status: 'limit' | 'failed'; model: string; reason: string }[];
+}
+
+const sectionOf = (protocol: string, scenario: string): string => (scenario === 'steady' ? protocol : `${protocol}, ${scenario}`);
+
+function fromSpec(s: ChartSpec, i: number): PageChart {
+  return {
+    id: `chart-${i}`,
+    section: sectionOf(s.protocol, s.scenario),
+    title: s.title,
+    subtitle: s.subtitle,
+    xTitle: s.xTitle,
+    yTitle: s.yTitle.replace(/, log scale$/, ''),
+    yLog: s.yLog,
+    labels: s.labels,
+    series: s.series.map((x) => ({ label: x.label, color: x.color, dash: x.dash, data: x.values, hollow: x.saturated, triangle: x.values.map(() => x.pointStyle === 'triangle') })),
+    marks: s.series.flatMap((x) => x.marks.flatMap((m, j) => (m ? [{ label: s.labels[j]!, status: m.status, model: x.model, reason: m.reason }] : []))),
+  };
+}
+
+function fromRateSpec(s: RateChartSpec, i: number): PageChart {
+  return {
+    id: `rate-chart-${i}`,
+    section: `${sectionOf(s.protocol, s.scenario)} (open loop)`,
+    title: s.title,
+    subtitle: s.subtitle,
+    xTitle: 'Achieved throughput (ops/s)',
+    yTitle: `p99 latency, corrected (${s.yUnit})`,
+    yLog: false,
+    labels: [],
+    series: s.series.map((x) => ({
+      label: x.label, color: x.color, dash: [],
+      data: x.points.map((p) => ({ x: p.x, y: p.y })),
+      hollow: x.points.map((p) => p.saturated),
+      triangle: x.points.map((p) => p.shortfall),
+    })),
+    marks: [],
+  };
+}
+
+export function pageCharts(results: Results): PageChart[] {
+  return [...chartSpecs(results).map(fromSpec), ...rateChartSpecs(results).map(fromRateSpec)];
+}
+
+/** Chart.js's own UMD build, inlined: the page works from file:// with no network. */
+export function chartJsSource(): string {
+  const require = createRequire(import.meta.url);
+  const path = require.resolve('chart.js').replace(/chart\.cjs$/, 'chart.umd.min.js');
+  return readFileSync(path, 'utf8').replace(/<\/script/gi, '<\\/script');
+}
+
+/** JSON safe inside a <script> element. */
+export function embedJson(data: unknown): string {
+  return JSON.stringify(data).replace(/</g, '\\u003c');
+}
+
+/** The page's own script: builds every chart from the embedded data. */
+export const PAGE_SCRIPT = `
+(function () {
+  var data = JSON.parse(document.getElementById('bench-data').textContent);
+  var LIMIT = ${JSON.stringify(LIMIT_COLOR)}, FAILED = ${JSON.stringify(FAILED_COLOR)};
+  window.__charts = [];
+  data.charts.forEach(function (c) {
+    var canvas = document.getElementById(c.id);
+    if (!canvas) return;
+    var numericX = c.labels.length === 0;
+    var datasets = c.series.map(function (s) {
+      return {
+        label: s.label, data: s.data, borderColor: s.color, backgroundColor: s.color,
+        pointBackgroundColor: s.hollow.map(function (h) { return h ? '#ffffff' : s.color; }),
+        borderDash: s.dash, borderWidth: 2, tension: 0, spanGaps: false, showLine: true,
+        pointStyle: s.triangle.map(function (t) { return t ? 'triangle' : 'circle'; }),
+        pointRadius: s.hollow.map(function (h, i) { return h || s.triangle[i] ? 6 : 4; }),
+        pointBorderColor: s.triangle.map(function (t) { return t ? LIMIT : s.color; }),
+        pointBorderWidth: s.hollow.map(function (h) { return h ? 3 : 1; })
+      };
+    });
+    // Limit and failed points have no value: they sit at the lowest value drawn, as crosses.
+    var values = [];
+    c.series.forEach(function (s) { s.data.forEach(function (v) { var y = v && typeof v === 'object' ? v.y : v; if (typeof y === 'number' && y > 0) values.push(y); }); });
+    var markY = values.length ? Math.min.apply(null, values) : 1;
+    ['limit', 'failed'].forEach(function (status) {
+      var marks = c.marks.filter(function (m) { return m.status === status; });
+      if (marks.length === 0) return;
+      datasets.push({
+        label: status, data: marks.map(function (m) { return { x: m.label, y: markY }; }), reasons: marks,
+        borderColor: status === 'limit' ? LIMIT : FAILED, backgroundColor: status === 'limit' ? LIMIT : FAILED,
+        pointStyle: 'crossRot', pointRadius: 9, pointBorderWidth: 3, showLine: false
+      });
+    });
+    var chart = new Chart(canvas, {
+      type: numericX ? 'scatter' : 'line',
+      data: numericX ? { datasets: datasets } : { labels: c.labels, datasets: datasets },
+      options: {
+        animation: false, responsive: true, maintainAspectRatio: false, interaction: { mode: 'nearest', intersect: true },
+        plugins: {
+          title: { display: true, text: c.title, font: { size: 16 } },
+          subtitle: { display: c.subtitle.length > 0, text: c.subtitle },
+          tooltip: { callbacks: { label: function (ctx) {
+            var ds = ctx.dataset;
+            if (ds.reasons) { var m = ds.reasons[ctx.dataIndex]; return m.model + ' ' + m.status + ': ' + m.reason; }
+            var v = ctx.parsed.y, x = ctx.parsed.x;
+            return ds.label + ': ' + (v === null ? 'n/a' : v.toLocaleString('en-US', { maximumFractionDigits: 2 })) + (numericX ? ' at ' + x.toLocaleString('en-US', { maximumFractionDigits: 0 }) + ' ops/s' : '');
+          } } }
+        },
+        scales: {
+          x: numericX ? { type: 'linear', beginAtZero: true, title: { display: true, text: c.xTitle } } : { type: 'category', offset: true, title: { display: true, text: c.xTitle } },
+          y: { type: c.yLog ? 'logarithmic' : 'linear', beginAtZero: !c.yLog, title: { display: true, text: c.yTitle } }
+        }
+      }
+    });
+    window.__charts.push(chart);
+    var button = document.getElementById(c.id + '-scale');
+    if (button) button.addEventListener('click', function () {
+      var y = chart.options.scales.y, log = y.type !== 'logarithmic';
+      y.type = log ? 'logarithmic' : 'linear'; y.beginAtZero = !log;
+      button.textContent = log ? 'linear y axis' : 'log y axis';
+      chart.update();
+    });
+  });
+})();
+`;
