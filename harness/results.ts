@@ -211,3 +211,15 @@ export function writeJsonAtomic(path: string, data: unknown): void {
   }
   renameSync(tmp, path);
 }
+
+/** micro.json from `npm run micro`: one entry per primitive, times in nanoseconds. */
+export interface MicroResults {
+  schemaVersion: 1;
+  kind: 'micro';
+  startedAt: string;
+  command: string;
+  env: Env;
+  /** Time given to each task, seconds (tinybench runs at least its minimum iterations). */
+  timePerTaskS: number;
+  tasks: { name: string; what: string; state: string; meanNs: number | null; p50Ns: number | null; p99Ns: number | null; rmePercent: number | null; samples: number; error?: string }[];
+}

@@ -2,22 +2,36 @@
 import type { Chart } from 'chart.js';
 import { REFERENCE_MODEL } from './aggregate.js';
 
-// Fixed colours for the models we know, so a model keeps its colour from run to run; none is red
-// or orange, which mark failed and limit cells.
+// Each family has a colour family, and each model we know a fixed shade in it, so a model keeps
+// its colour from chart to chart and run to run and related models look related: event loops blue,
+// selectors green, busy-poll brown, processes purple, threads olive, C ceilings grey to black,
+// external programs teal. None is red or orange, which mark failed and limit cells.
 const KNOWN_COLORS: Record<string, string> = {
-  async: '#1f77b4', 'node-http': '#17becf', 'busy-poll': '#8c564b', select: '#9467bd', poll: '#e377c2', epoll: '#2ca02c',
-  'thread-per-connection': '#bcbd22', 'thread-pool': '#393b79', 'process-per-connection': '#7b4173', prefork: '#637939',
-  cluster: '#7f7f7f', [REFERENCE_MODEL]: '#111111',
+  async: '#1f5fa8', 'node-http': '#5b9bd5',
+  select: '#8cc97a', poll: '#4e9a3c', epoll: '#1e6b1e',
+  'busy-poll': '#8c564b',
+  'process-per-connection': '#6a3d9a', prefork: '#9c6bc7', cluster: '#c9a3e6',
+  'thread-per-connection': '#8c8c1a', 'thread-pool': '#c2b33d',
+  [REFERENCE_MODEL]: '#111111',
 };
 export const LIMIT_COLOR = '#ff7f0e';
 export const FAILED_COLOR = '#d62728';
 
-/** A model's line colour: fixed for known models, else a hue from its name away from red/orange. */
-export function modelColor(model: string): string {
+/** Hue ranges [from, to) by family, for models without a fixed colour. */
+const FAMILY_HUES: Record<string, [number, number]> = {
+  async: [200, 225], selector: [95, 135], 'nonblocking-poll': [20, 35], 'per-process': [265, 295],
+  'worker-thread': [50, 65], native: [0, 0], external: [165, 190],
+};
+
+/** A model's colour: fixed for the models we know, else a shade of its family's hue chosen by its name. */
+export function modelColor(model: string, family?: string): string {
   const known = KNOWN_COLORS[model];
   if (known) return known;
   let h = 0;
   for (const ch of model) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
+  const range = family ? FAMILY_HUES[family] : undefined;
+  if (family === 'native') return `hsl(0, 0%, ${20 + (h % 40)}%)`;
+  if (range) return `hsl(${range[0] + (h % Math.max(1, range[1] - range[0]))}, ${55 + (h % 20)}%, ${30 + ((h >> 5) % 25)}%)`;
   return `hsl(${60 + (h % 280)}, 60%, 38%)`;
 }
 

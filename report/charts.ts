@@ -112,7 +112,7 @@ function buildSpec(
     metric.parts.forEach((part, i) => {
       const sums = row.map((p) => (p ? summarize(p, part.value) : null));
       series.push({
-        label: model + part.suffix + (model === REFERENCE_MODEL && i === 0 ? ' (reference, dashed)' : '') + (isExternal(results, model) && i === 0 ? ' (external)' : ''), model, color: modelColor(model),
+        label: model + part.suffix + (model === REFERENCE_MODEL && i === 0 ? ' (reference, dashed)' : '') + (isExternal(results, model) && i === 0 ? ' (external)' : ''), model, color: modelColor(model, here.find((p) => p.model === model)?.family),
         dash: model === REFERENCE_MODEL ? [12, 6] : i > 0 ? [3, 4] : [],
         pointStyle: part.pointStyle ?? 'circle',
         inLegend: i === 0,

@@ -2,7 +2,7 @@
 // over the results file with its numbers and the chart behind it. A claim whose data is not in the
 // file is "not measured", never guessed. With repetitions, a comparison whose confidence intervals
 // overlap is "no clear difference".
-import type { Cell, Protocol, Results, Scenario } from '../harness/results.js';
+import type { Cell, MicroResults, Protocol, Results, Scenario } from '../harness/results.js';
 import { groupCells, summarize, type Point, type Summary } from './aggregate.js';
 
 export type FindingVerdict = 'holds' | 'does not hold' | 'no clear difference' | 'not measured';
@@ -177,9 +177,35 @@ function processesUseCores(d: Data): Finding {
   return { id, question, verdict, sentence, chart: `${proto}-throughput.png` };
 }
 
-/** Every finding, in the order of the questions people ask. */
-export function findings(results: Results): Finding[] {
+/** A primitive's mean from micro.json, as "56 ms", or null when it was not measured. */
+function primitive(micro: MicroResults | null, name: string): string | null {
+  const ns = micro?.tasks.find((t) => t.name === name && t.state === 'completed')?.meanNs;
+  if (typeof ns !== 'number') return null;
+  return ns >= 1e6 ? `${fmt(ns / 1e6, 1)} ms` : ns >= 1e3 ? `${fmt(ns / 1e3, 1)} µs` : `${fmt(ns)} ns`;
+}
+
+/** What the primitives measured by npm run micro say about a finding, as a sentence; empty without micro.json. */
+function why(id: string, micro: MicroResults | null): string {
+  const p = (name: string): string | null => primitive(micro, name);
+  if (id === 'memory-per-connection' && p('worker thread start+exit') && p('node process spawn+exit')) {
+    return ` Starting one costs, here: a worker thread ${p('worker thread start+exit')}, a Node process ${p('node process spawn+exit')}, the OS's own fork/exec ${p('process spawn+exit (/bin/true)') ?? 'n/a'} (npm run micro).`;
+  }
+  if (id === 'selectors-scale' && p('poll, 1000 idle') && p('epoll_wait, 1000 idle')) {
+    return ` One call over 1,000 idle descriptors costs poll ${p('poll, 1000 idle')}, select ${p('select, 1000 idle') ?? 'n/a'}, epoll_wait ${p('epoll_wait, 1000 idle')} (npm run micro).`;
+  }
+  if (id === 'few-connections' && p('koffi getpid')) {
+    return ` Each syscall of the selector models also pays a koffi call (${p('koffi getpid')}); a thread blocked in recv() pays no readiness call at all (npm run micro).`;
+  }
+  return '';
+}
+
+/**
+ * Every finding, in the order of the questions people ask. With the primitives of `npm run micro`
+ * (micro.json), a finding also says what its cost is made of.
+ */
+export function findings(results: Results, micro: MicroResults | null = null): Finding[] {
   const d = new Data(results);
+  const explain = (f: Finding): Finding => (f.verdict === 'not measured' ? f : { ...f, sentence: f.sentence + why(f.id, micro) });
   return [
     fewConnections(d),
     memoryPerConnection(d),
@@ -190,5 +216,5 @@ export function findings(results: Results): Finding[] {
     notMeasured('io-wait', 'Does an event loop win when requests wait on I/O (a database)?', 'needs the io-wait scenario, which this version does not have yet'),
     notMeasured('backend-per-request', 'Does a new connection per backend query cost much more than reusing one?', 'needs the io-wait scenario with --backend-connections, which this version does not have yet'),
     notMeasured('cpu-stall', 'Does one CPU-heavy request stall every other connection on an event loop, and does a pool fix it?', 'needs the cpu scenario, which this version does not have yet'),
-  ];
+  ].map(explain);
 }

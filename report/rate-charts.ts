@@ -53,7 +53,7 @@ export function rateChartSpecs(results: Results): RateChartSpec[] {
       const series = models.flatMap((model) => {
         const pts = at.filter((p) => p.model === model).flatMap((p) => ratePoint(p));
         const external = (results.settings.externalModels ?? []).some((m) => m.name === model);
-        return pts.length > 0 ? [{ model, label: external ? `${model} (external)` : model, color: modelColor(model), points: pts.sort((a, b) => a.x - b.x) }] : [];
+        return pts.length > 0 ? [{ model, label: external ? `${model} (external)` : model, color: modelColor(model, at.find((p) => p.model === model)?.family), points: pts.sort((a, b) => a.x - b.x) }] : [];
       });
       const ms = series.some((s) => s.points.some((p) => p.y >= 10_000));
       if (ms) for (const s of series) for (const p of s.points) p.y /= 1000;

@@ -1,7 +1,9 @@
 // Reading a results file: the report side's one door into a run. Version 1 files are upgraded.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SCHEMA_VERSION, type Cell, type Results, type Settings } from '../harness/results.js';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SCHEMA_VERSION, type Cell, type MicroResults, type Results, type Settings } from '../harness/results.js';
 
 export class ResultsError extends Error {
   readonly code = 'EBADRESULTS';
@@ -74,4 +76,21 @@ export function upgradeV1(r: Results): Results {
   });
   r.schemaVersion = SCHEMA_VERSION;
   return r;
+}
+
+/**
+ * micro.json beside a run: in its folder, or in the folder that holds it (where `npm run micro`
+ * writes by default). Null when there is none or it is not a micro file: findings then go without.
+ */
+export function readMicroNear(runDir: string): MicroResults | null {
+  for (const path of [join(runDir, 'micro.json'), join(dirname(runDir), 'micro.json')]) {
+    if (!existsSync(path)) continue;
+    try {
+      const m = JSON.parse(readFileSync(path, 'utf8')) as MicroResults;
+      if (m.kind === 'micro' && Array.isArray(m.tasks)) return m;
+    } catch {
+      // a half-written or foreign file: no explanation is better than a wrong one
+    }
+  }
+  return null;
 }

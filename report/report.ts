@@ -7,10 +7,12 @@ import { chartSpecs, renderCharts, writeFileAtomic } from './charts.js';
 import { rateChartSpecs } from './rate-charts.js';
 import { chartJsSource, embedJson, PAGE_SCRIPT, pageCharts, type PageChart } from './html-charts.js';
 import { findings, type FindingVerdict } from './findings.js';
-import type { Cell, Protocol, Results, Scenario } from '../harness/results.js';
-import { readResults } from './read-results.js';
+import type { Cell, MicroResults, Protocol, Results, Scenario } from '../harness/results.js';
+import { readMicroNear, readResults } from './read-results.js';
 
 export interface ReportOptions {
+  /** The primitives of `npm run micro`, which findings use to say what a cost is made of. */
+  micro?: MicroResults | null;
   /** A comparison table from the compare tool, included verbatim under "Comparison with baseline". */
   comparisonMarkdown?: string;
   comparisonHtml?: string;
@@ -228,7 +230,7 @@ function fence(text: string): string {
 export function renderMarkdown(results: Results, chartFiles: readonly string[], options: ReportOptions = {}): string {
   const titles = chartTitles(results);
   const out = [`# concurrency-bench run ${md(results.runId)}`, ''];
-  out.push('## Findings', '', FINDINGS_NOTE, '', ...findings(results).map((f) => {
+  out.push('## Findings', '', FINDINGS_NOTE, '', ...findings(results, options.micro ?? null).map((f) => {
     const chart = f.chart && chartFiles.some((c) => basename(c) === f.chart) ? ` ([chart](charts/${encodeURI(f.chart)}))` : '';
     return `- **${md(f.question)}** ${verdictMark(f.verdict)}: ${md(f.sentence)}${chart}`;
   }), '');
@@ -302,7 +304,7 @@ details{margin:.3em 0 1.2em}summary{cursor:pointer;color:#333}.verdict{font-weig
 export function renderHtml(results: Results, options: ReportOptions = {}): string {
   const charts = pageCharts(results);
   const body: string[] = [`<h1>concurrency-bench run ${escapeHtml(results.runId)}</h1>`];
-  body.push('<h2>Findings</h2>', `<p>${escapeHtml(FINDINGS_NOTE)}</p>`, `<ul>${findings(results).map((f) => {
+  body.push('<h2>Findings</h2>', `<p>${escapeHtml(FINDINGS_NOTE)}</p>`, `<ul>${findings(results, options.micro ?? null).map((f) => {
     const chart = charts.find((c) => f.chart && chartFileOf(results, c) === f.chart);
     const link = chart ? ` <a href="#${chart.id}">chart</a>` : '';
     return `<li><b>${escapeHtml(f.question)}</b> <span class="verdict">${escapeHtml(verdictMark(f.verdict))}</span>: ${escapeHtml(f.sentence)}${link}</li>`;
@@ -353,6 +355,7 @@ function chartFileOf(results: Results, c: PageChart): string | undefined {
 export async function writeReport(runDir: string, options: ReportOptions = {}): Promise<ReportFiles> {
   const dir = runDir.endsWith('.json') ? dirname(runDir) : runDir;
   const results = readResults(runDir);
+  options = { micro: readMicroNear(dir), ...options };
   const charts = await renderCharts(results, join(dir, 'charts'));
   const markdown = join(dir, 'report.md');
   const html = join(dir, 'report.html');

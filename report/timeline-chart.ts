@@ -36,7 +36,7 @@ export function timelineConfig(results: Results, c: Cell): ChartConfiguration<'l
     data: {
       labels,
       datasets: [
-        { label: 'ops/s', data: t.ops.map((n) => n / t.intervalS), borderColor: modelColor(c.model), backgroundColor: modelColor(c.model), yAxisID: 'ops', borderWidth: 3, tension: 0 },
+        { label: 'ops/s', data: t.ops.map((n) => n / t.intervalS), borderColor: modelColor(c.model, c.family), backgroundColor: modelColor(c.model, c.family), yAxisID: 'ops', borderWidth: 3, tension: 0 },
         { label: 'p99 latency (ms)', data: t.p99Us.map((us) => (us > 0 ? us / 1000 : null)), borderColor: '#d62728', backgroundColor: '#d62728', yAxisID: 'p99', borderWidth: 2, borderDash: [6, 4], tension: 0 },
       ],
     },

@@ -5,6 +5,7 @@ import { parsePlan, PlanError, usage } from '../harness/plan.js';
 import { killAllGroups } from '../harness/processes.js';
 import { verdictMark, writeReport } from '../report/report.js';
 import { findings } from '../report/findings.js';
+import { readMicroNear } from '../report/read-results.js';
 import { runPlan } from '../harness/run.js';
 
 const log = (line: string): void => void process.stderr.write(line + '\n');
@@ -34,7 +35,7 @@ async function main(): Promise<number> {
   });
   const files = await writeReport(runDir);
   log('\nfindings:');
-  for (const f of findings(results)) log(`  ${verdictMark(f.verdict).padEnd(19)} ${f.question}\n  ${' '.repeat(19)} ${f.sentence}`);
+  for (const f of findings(results, readMicroNear(runDir))) log(`  ${verdictMark(f.verdict).padEnd(19)} ${f.question}\n  ${' '.repeat(19)} ${f.sentence}`);
   log(`\nresults: ${relative(process.cwd(), runDir)}/results.json (${results.cells.length} cells)`);
   for (const f of [files.markdown, files.html, ...files.charts]) log(`         ${relative(process.cwd(), f)}`);
   if (failed > 0) {

@@ -6,19 +6,7 @@ import { Bench } from 'tinybench';
 import { microTasks } from '../micro/tasks.js';
 import { choosePinning, collectEnv } from '../harness/env.js';
 import { attachValues, parseSeconds, PlanError } from '../harness/plan.js';
-import { writeJsonAtomic, type Env } from '../harness/results.js';
-
-/** The file: one entry per task, times in nanoseconds. */
-export interface MicroResults {
-  schemaVersion: 1;
-  kind: 'micro';
-  startedAt: string;
-  command: string;
-  env: Env;
-  /** Time given to each task, seconds (tinybench runs at least its minimum iterations). */
-  timePerTaskS: number;
-  tasks: { name: string; what: string; state: string; meanNs: number | null; p50Ns: number | null; p99Ns: number | null; rmePercent: number | null; samples: number; error?: string }[];
-}
+import { writeJsonAtomic, type MicroResults } from '../harness/results.js';
 
 const FLAGS = { time: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 const USAGE = `Usage: npm run micro -- [--time TIME] [--out DIR]

@@ -125,3 +125,16 @@ describe('renderCharts', () => {
     expect([img.width, img.height]).toEqual([1200, 600]);
   });
 });
+
+describe('modelColor', () => {
+  it('gives every model one colour, and models of a family related ones', async () => {
+    const { modelColor } = await import('../../report/chart-style.js');
+    expect(modelColor('epoll', 'selector')).toBe(modelColor('epoll'));
+    const hue = (c: string): number => Number(/^hsl\((\d+)/.exec(c)![1]);
+    for (const name of ['py-threading', 'py-asyncio', 'nginx', 'mine']) {
+      expect(hue(modelColor(name, 'external'))).toBeGreaterThanOrEqual(165);
+      expect(hue(modelColor(name, 'external'))).toBeLessThan(190);
+    }
+    expect(modelColor('py-threading', 'external')).toBe(modelColor('py-threading', 'external'));
+  });
+});

@@ -97,6 +97,22 @@ describe('findings', () => {
     expect(find(r, 'pool-caps').verdict).toBe('holds');
   });
 
+  it('says what a cost is made of when micro.json is there', () => {
+    const pss = (perConn: number) => (c: Cell) => void (c.server.pssPeakBytes = 20 * MiB + c.concurrency * perConn);
+    const r = run([
+      { model: 'async', concurrency: 1, opsPerSec: [1], tweak: pss(2048) },
+      { model: 'async', concurrency: 64, opsPerSec: [1], tweak: pss(2048) },
+      { model: 'process-per-connection', concurrency: 1, opsPerSec: [1], tweak: pss(10 * MiB) },
+      { model: 'process-per-connection', concurrency: 64, opsPerSec: [1], tweak: pss(10 * MiB) },
+    ]);
+    const task = (name: string, meanNs: number) => ({ name, what: '', state: 'completed', meanNs, p50Ns: meanNs, p99Ns: meanNs, rmePercent: 1, samples: 64 });
+    const micro = { schemaVersion: 1 as const, kind: 'micro' as const, startedAt: '', command: '', env: r.env, timePerTaskS: 0.3,
+      tasks: [task('worker thread start+exit', 18_800_000), task('node process spawn+exit', 56_200_000), task('process spawn+exit (/bin/true)', 1_750_000)] };
+    const f = findings(r, micro).find((x) => x.id === 'memory-per-connection')!;
+    expect(f.sentence).toMatch(/ Starting one costs, here: a worker thread 18\.8 ms, a Node process 56\.2 ms, the OS's own fork\/exec 1\.8 ms \(npm run micro\)\.$/);
+    expect(find(r, 'memory-per-connection').sentence).not.toContain('npm run micro');
+  });
+
   it('opens report.md, before the machine and the tables', () => {
     const md = renderMarkdown(run([{ model: 'epoll', opsPerSec: [1] }]), []);
     expect(md.indexOf('## Findings')).toBeGreaterThan(0);
