@@ -55,7 +55,9 @@ describe.skipIf(!present)('report.html in headless Chromium', () => {
       })()`)) as { x: number; y: number; visible: boolean };
       expect(box.visible).toBe(true);
       await page.mouse.click(box.x, box.y);
-      expect(await page.evaluate('window.__charts[0].isDatasetVisible(0)')).toBe(false);
+      // Chart.js handles pointer events on the next animation frame.
+      await page.waitForFunction('!window.__charts[0].isDatasetVisible(0)', undefined, { timeout: 5000 });
+      expect(await page.evaluate('window.__charts[0].isDatasetVisible(1)')).toBe(true);
       // The axis button switches the first chart between linear and log.
       const before = await page.evaluate('window.__charts[0].options.scales.y.type');
       await page.click('#chart-0-scale');
