@@ -1,7 +1,7 @@
 """gevent: a green thread per connection; blocking-looking code, switched on an event loop (libev).
 
-The standard library is monkey-patched, so the same recv()/sendall() as threading_server.py
-yields to the loop instead of blocking a thread. Usage: gevent_server.py PORT echo|http
+The standard library is monkey-patched, so the very function threading_server.py runs in a thread
+(minihttp.serve_blocking) yields to the loop here instead of blocking. Usage: gevent_server.py PORT echo|http
 """
 from gevent import monkey
 
@@ -12,25 +12,13 @@ import sys  # noqa: E402
 
 from gevent.server import StreamServer  # noqa: E402
 
-from minihttp import session  # noqa: E402
+from minihttp import serve_blocking  # noqa: E402
 
 
 def make_handler(protocol):
     def serve(conn, _address):
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        s = session(protocol)
-        while True:
-            try:
-                data = conn.recv(65536)
-                if not data:
-                    return
-                out = s.feed(data)
-                if out:
-                    conn.sendall(out)
-            except OSError:  # a reset by the client: the connection is over
-                return
-            if s.close:
-                return
+        serve_blocking(conn, protocol)
     return serve
 
 

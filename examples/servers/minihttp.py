@@ -66,3 +66,22 @@ class EchoSession:
 
 def session(protocol):
     return HttpSession() if protocol == "http" else EchoSession()
+
+
+def serve_blocking(conn, protocol):
+    """One connection with blocking calls until it ends: what threading_server.py runs in a thread
+    per connection, and gevent_server.py in a green thread (where the same calls yield instead)."""
+    s = session(protocol)
+    with conn:
+        while True:
+            try:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                out = s.feed(data)
+                if out:
+                    conn.sendall(out)
+            except OSError:  # a reset by the client: the connection is over
+                return
+            if s.close:
+                return

@@ -7,24 +7,7 @@ import socket
 import sys
 import threading
 
-from minihttp import session
-
-
-def serve(conn, protocol):
-    s = session(protocol)
-    with conn:
-        while True:
-            try:
-                data = conn.recv(65536)
-                if not data:
-                    return
-                out = s.feed(data)
-                if out:
-                    conn.sendall(out)
-            except OSError:  # a reset by the client: the connection is over
-                return
-            if s.close:
-                return
+from minihttp import serve_blocking
 
 
 def main():
@@ -33,7 +16,7 @@ def main():
     while True:
         conn, _ = listener.accept()
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        threading.Thread(target=serve, args=(conn, protocol), daemon=True).start()
+        threading.Thread(target=serve_blocking, args=(conn, protocol), daemon=True).start()
 
 
 if __name__ == "__main__":
