@@ -188,9 +188,10 @@ async function exchange(port: number, chunks: string[], expected: number, expect
   return { got: Buffer.concat(parts), closed };
 }
 
-describe.skipIf(!requireTool('cc', hasCc, 'apt-get install gcc'))('native-epoll http', () => {
+// The three C servers share native/http-session.h; each must answer byte for byte like http.ts.
+describe.skipIf(!requireTool('cc', hasCc, 'apt-get install gcc')).each(['native-epoll', 'native-threads', 'native-fork'])('%s http', (model) => {
   it('answers like the shared HTTP code: same statuses, headers in the same order, bodies, closes', async () => {
-    server = await startServer('native-epoll', 'http');
+    server = await startServer(model, 'http');
     const port = server.port;
     const results = await Promise.all(
       HTTP_CASES.map(async (chunks) => {
