@@ -48,6 +48,12 @@ export const MODELS: readonly ModelInfo[] = [
     protocols: ['http'],
   },
   {
+    name: 'generators',
+    family: 'async',
+    description: 'coroutines built by hand: a function* per connection yields readable(fd)/writable(fd)/sleep(ms) and a scheduler over epoll resumes it (how asyncio was built on selectors); no Promises, no async/await',
+    protocols: ['echo', 'http'],
+  },
+  {
     name: 'busy-poll',
     family: 'nonblocking-poll',
     description: 'one thread spinning over non-blocking sockets: accept, then recv on every connection, moving on at EAGAIN',

@@ -1,0 +1,184 @@
+// Coroutines built by hand, the way asyncio was built on selectors before async/await: every
+// connection is a function* that yields what it waits for (readable(fd), writable(fd), sleep(ms)),
+// and a small scheduler over epoll resumes it with generator.next() when that happens. No
+// Promises, no async/await: what the coroutine layer costs shows beside the bare epoll loop (same
+// readiness calls, no coroutines) and Node's own loop (libuv, callbacks and promises).
+import { performance } from 'node:perf_hooks';
+import type { Protocol } from '../catalog.js';
+import { createSession } from '../protocols/session.js';
+import { EAGAIN, ECONNABORTED, EINTR, SysError } from '../sys/errno.js';
+import { Epoll, EPOLLIN, EPOLLOUT } from '../sys/readiness.js';
+import { accept, close, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../sys/socket.js';
+import type { ModelOptions, RunningServer } from '../types.js';
+
+const READABLE = 0, WRITABLE = 1, SLEEP = 2;
+/** What a coroutine waits for; one object per kind and descriptor would do, but a yield is cheap. */
+type Wait = { kind: typeof READABLE | typeof WRITABLE; fd: number } | { kind: typeof SLEEP; ms: number };
+type Task = Generator<Wait, void, void>;
+
+const readable = (fd: number): Wait => ({ kind: READABLE, fd });
+const writable = (fd: number): Wait => ({ kind: WRITABLE, fd });
+export const sleep = (ms: number): Wait => ({ kind: SLEEP, ms });
+
+const RECV_BYTES = 64 * 1024;
+/** Longest stretch the scheduler keeps the JS thread before yielding to Node's loop (signals), ms. */
+const SLICE_MS = 15;
+const WAIT_MS = 20;
+
+/** The scheduler: epoll for descriptors, a sorted list for sleepers, one waiting task per descriptor. */
+class Scheduler {
+  private readonly ep = new Epoll(1024);
+  private readonly waiting = new Map<number, { task: Task; mask: number }>();
+  private readonly sleepers: { at: number; task: Task }[] = [];
+  /** Every descriptor a task owns, so close() can end them all. */
+  readonly owned = new Set<number>();
+
+  spawn(task: Task): void {
+    this.step(task);
+  }
+
+  /** Runs `task` until it yields, and files it under what it now waits for. */
+  private step(task: Task): void {
+    const r = task.next();
+    if (r.done) return;
+    const w = r.value;
+    if (w.kind === SLEEP) {
+      const at = performance.now() + w.ms;
+      let i = this.sleepers.length;
+      while (i > 0 && this.sleepers[i - 1]!.at > at) i--;
+      this.sleepers.splice(i, 0, { at, task });
+      return;
+    }
+    const mask = w.kind === READABLE ? EPOLLIN : EPOLLOUT;
+    const prev = this.waiting.get(w.fd);
+    if (prev === undefined) {
+      const err = this.ep.add(w.fd, mask);
+      if (err < 0) throw new SysError('epoll_ctl', -err);
+    } else if (prev.mask !== mask) this.ep.modify(w.fd, mask);
+    this.waiting.set(w.fd, { task, mask });
+  }
+
+  /** A task ended with its descriptor: nobody waits on it any more. */
+  forget(fd: number): void {
+    this.waiting.delete(fd);
+    this.owned.delete(fd);
+  }
+
+  /** One wait and the tasks it woke; true when it found nothing to do. */
+  turn(): boolean {
+    const now = performance.now();
+    let woke = false;
+    while (this.sleepers.length > 0 && this.sleepers[0]!.at <= now) {
+      woke = true;
+      this.step(this.sleepers.shift()!.task);
+    }
+    const timeout = this.sleepers.length > 0 ? Math.max(0, Math.ceil(this.sleepers[0]!.at - now)) : WAIT_MS;
+    const n = this.ep.wait(woke ? 0 : timeout);
+    if (n < 0 && n !== -EINTR) throw new SysError('epoll_wait', -n);
+    for (let k = 0; k < n; k++) {
+      const entry = this.waiting.get(this.ep.eventData(k));
+      if (entry) this.step(entry.task);
+    }
+    return n <= 0 && !woke;
+  }
+
+  close(): void {
+    for (const fd of this.owned) close(fd);
+    this.ep.close();
+  }
+}
+
+/** Accepts forever, starting one connection coroutine per client. */
+function* acceptor(s: Scheduler, listenFd: number, protocol: Protocol, buf: Buffer): Task {
+  for (;;) {
+    const fd = accept(listenFd, true);
+    if (fd === -EAGAIN) {
+      yield readable(listenFd);
+      continue;
+    }
+    if (fd < 0) {
+      if (fd === -ECONNABORTED || fd === -EINTR) continue;
+      yield sleep(10); // EMFILE and the like: try again a moment later
+      continue;
+    }
+    s.owned.add(fd);
+    s.spawn(connection(s, fd, protocol, buf));
+  }
+}
+
+/** One connection: read, answer through the shared protocol code, until it ends. */
+function* connection(s: Scheduler, fd: number, protocol: Protocol, buf: Buffer): Task {
+  try {
+    setNoDelay(fd);
+    const session = createSession(protocol);
+    for (;;) {
+      const n = recv(fd, buf, RECV_BYTES);
+      if (n === -EAGAIN || n === -EINTR) {
+        yield readable(fd);
+        continue;
+      }
+      if (n <= 0) return;
+      let out = session.feed(buf.subarray(0, n));
+      let off = 0;
+      while (out !== null && off < out.length) {
+        const sent = send(fd, off === 0 ? out : out.subarray(off), out.length - off);
+        if (sent === -EAGAIN || sent === -EINTR) {
+          // Every coroutine reads into the same buffer: an echo waiting to be sent must own its bytes.
+          if (out.buffer === buf.buffer) {
+            out = Buffer.from(out.subarray(off));
+            off = 0;
+          }
+          yield writable(fd);
+          continue;
+        }
+        if (sent < 0) return;
+        off += sent;
+      }
+      if (session.closeAfterReply) {
+        // The last reply is out: shut the write side and read until the peer closes (fd-loop.ts finish).
+        shutdownWrite(fd);
+        for (;;) {
+          const d = recv(fd, buf, RECV_BYTES);
+          if (d === -EAGAIN || d === -EINTR) yield readable(fd);
+          else if (d <= 0) return;
+        }
+      }
+    }
+  } catch {
+    // the peer went away while we set it up: the connection ends
+  } finally {
+    s.forget(fd);
+    close(fd);
+  }
+}
+
+export function start(o: ModelOptions): Promise<RunningServer> {
+  const listener = listenTcp(o.host, o.port, { nonBlocking: true });
+  const s = new Scheduler();
+  const buf = Buffer.alloc(RECV_BYTES);
+  s.spawn(acceptor(s, listener.fd, o.protocol, buf));
+  let stopping = false;
+  let closed!: () => void;
+  const done = new Promise<void>((resolve) => (closed = resolve));
+  // Slices on Node's loop, as serveFds does, so a SIGTERM handler can run between them.
+  const slice = (): void => {
+    if (stopping) {
+      s.close();
+      close(listener.fd);
+      closed();
+      return;
+    }
+    const until = performance.now() + SLICE_MS;
+    while (!s.turn() && performance.now() < until);
+    setImmediate(slice);
+  };
+  setImmediate(slice);
+  return Promise.resolve({
+    host: o.host,
+    port: listener.port,
+    close: () => {
+      stopping = true;
+      return done;
+    },
+  });
+}
