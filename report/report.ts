@@ -1,6 +1,5 @@
 // report.md and report.html from a results file alone. Both are built from the same plain rows
 // (pure); only writeReport touches the disk.
-import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describeClients, groupCells, isClosedLoop, MiB, modelOrder, sections, summarize, type Point, type Summary } from './aggregate.js';
 import { chartSpecs, renderCharts, writeFileAtomic } from './charts.js';
