@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { forgetGroup, recordGroup } from './guard.js';
+import { groupMembers } from './sampler.js';
 
 const live = new Set<number>();
 
@@ -101,6 +102,8 @@ export async function stopGroup(child: Child, graceMs = 5000): Promise<{ code: n
   // Children of the server (workers, forked processes) may outlive it; none must survive the cell.
   signalGroup(child.pid, 'SIGKILL');
   const code = killed ? await child.exited : first;
+  // SIGKILL is delivered at once but a process takes a moment to end: wait until none of the group runs.
+  for (let waited = 0; waited < 2000 && groupMembers(child.pid).length > 0; waited += 10) await new Promise((r) => setTimeout(r, 10));
   live.delete(child.pid);
   forgetGroup(child.pid);
   return { code, killed };

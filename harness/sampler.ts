@@ -25,6 +25,8 @@ function readText(path: string): string | null {
 
 export interface ProcStat {
   pid: number;
+  /** One letter: R, S, D, ... Z for a zombie (ended, not yet reaped: no longer a running process). */
+  state: string;
   pgrp: number;
   /** utime + stime, clock ticks, over all the process's threads (living and ended). */
   cpuTicks: number;
@@ -43,6 +45,7 @@ export function parseStat(text: string): ProcStat {
   const stime = Number(f[12]);
   return {
     pid,
+    state: f[0] ?? '?',
     pgrp: Number(f[2]),
     utimeTicks: utime,
     stimeTicks: stime,
@@ -57,14 +60,17 @@ export function readStat(pid: number): ProcStat | null {
   return t === null ? null : parseStat(t);
 }
 
-/** Every process whose process group is `pgrp`. */
-export function groupMembers(pgrp: number): ProcStat[] {
+/**
+ * Every process whose process group is `pgrp`, zombies left out: a child that has ended but whose
+ * parent (killed with it) has not reaped it yet holds no memory and runs nothing.
+ */
+export function groupMembers(pgrp: number, withZombies = false): ProcStat[] {
   const out: ProcStat[] = [];
   for (const name of readdirSync('/proc')) {
     const c = name.charCodeAt(0);
     if (c < 48 || c > 57) continue;
     const s = readStat(Number(name));
-    if (s !== null && s.pgrp === pgrp) out.push(s);
+    if (s !== null && s.pgrp === pgrp && (withZombies || (s.state !== 'Z' && s.state !== 'X'))) out.push(s);
   }
   return out;
 }
@@ -169,7 +175,9 @@ export class TreeSampler {
   }
 
   private sample(first: boolean, slow: boolean): void {
-    const procs = groupMembers(this.pgrp);
+    // A zombie still reports its final CPU times, so it is read for CPU, but it is not counted.
+    const all = groupMembers(this.pgrp, true);
+    const procs = all.filter((p) => p.state !== 'Z' && p.state !== 'X');
     let rss = 0;
     let threads = 0;
     for (const p of procs) {
@@ -180,7 +188,7 @@ export class TreeSampler {
     this.lastMemoryBytes = this.lastPss ?? rss;
     if (!this.measuring) return;
     if (this.lastPss !== null && slow) this.pssPeak = Math.max(this.pssPeak ?? 0, this.lastPss);
-    for (const p of procs) {
+    for (const p of all) {
       track(this.cpuUser, p.pid, p.utimeTicks, first);
       track(this.cpuSys, p.pid, p.stimeTicks, first);
     }
