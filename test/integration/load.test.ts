@@ -169,6 +169,26 @@ describe('npm run load, wrong answers', () => {
   });
 });
 
+describe('npm run load, a server that does not keep connections', () => {
+  it('reconnects after every Connection: close answer, counts it, and counts the answers as correct', async () => {
+    const server = http.createServer((_req, res) => {
+      res.shouldKeepAlive = false;
+      res.writeHead(200, { 'Content-Length': 13 }).end('Hello, World!');
+    });
+    const port = await listen(server);
+    try {
+      const r = await loadJson(['--target', `127.0.0.1:${port}`, '--connections', '4', '--threads', '1', '--warmup', '0.2s', '--duration', '0.5s']);
+      expect(r.errors.total).toBe(0);
+      expect(r.ops).toBeGreaterThan(0);
+      // Every answer closed its connection: one reconnect per answer in the window, give or take the edges.
+      expect(r.reconnects).toBeGreaterThanOrEqual(r.ops - 4);
+      expect(r.reconnects).toBeLessThanOrEqual(r.ops + r.errors.total + 4);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('npm run load, bad input and unreachable targets', () => {
   const cases: [string[], RegExp][] = [
     [['--protocol', 'http'], /^load: --target: required/],
