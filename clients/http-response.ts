@@ -3,7 +3,9 @@
 // Works on bytes as they arrive, split anywhere; the common case (a whole head in one read) costs
 // one indexOf and a pass over the header lines, and the body is compared in place, never copied.
 
-const CR = 0x0d, LF = 0x0a, COLON = 0x3a, SP = 0x20, HTAB = 0x09, SEMI = 0x3b;
+import { ChunkedDecoder, CHUNK_DONE, CHUNK_OK } from '../servers/protocols/chunked.js';
+
+const CR = 0x0d, LF = 0x0a, COLON = 0x3a, SP = 0x20, HTAB = 0x09;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const HTTP_1 = Buffer.from('HTTP/1.', 'latin1');
 /** A response head longer than this is a framing error: no server we drive sends one. */
@@ -34,23 +36,18 @@ const enum S {
   Head,
   Length,
   UntilClose,
-  ChunkSize,
-  ChunkExt,
-  ChunkSizeLf,
-  ChunkData,
-  ChunkDataCr,
-  ChunkDataLf,
-  TrailerStart,
-  TrailerLine,
-  TrailerLineLf,
-  EndLf,
+  Chunked,
 }
+
+/** Chunk sizes that add up past this are a framing error: no server we drive sends that much. */
+const MAX_CHUNKED_BYTES = 2 ** 31;
 
 export class ResponseParser {
   private state = S.Head;
   /** Bytes of a head split across reads; empty in the common case. */
   private pending: Buffer | null = null;
   private status = 0;
+  private chunked: ChunkedDecoder | null = null;
   private close = false;
   private remaining = 0;
   private bodyAt = 0;
@@ -204,8 +201,8 @@ export class ResponseParser {
     this.bodyBad = this.expected !== null && this.status !== this.expected.status;
     if (this.status < 200) return; // 1xx: an interim response; the real one follows
     if (this.remaining === -2) {
-      this.state = S.ChunkSize;
-      this.remaining = 0;
+      this.state = S.Chunked;
+      this.chunked = new ChunkedDecoder(MAX_CHUNKED_BYTES);
     } else if (this.remaining === -1) this.state = S.UntilClose;
     else if (this.remaining === 0) this.complete();
     else this.state = S.Length;
@@ -224,64 +221,20 @@ export class ResponseParser {
       case S.UntilClose:
         this.bodyBytes(buf, at, end - at);
         return end;
-      case S.ChunkData: {
-        const n = Math.min(this.remaining, end - at);
-        this.bodyBytes(buf, at, n);
-        this.remaining -= n;
-        if (this.remaining === 0) this.state = S.ChunkDataCr;
-        return at + n;
-      }
-      default:
-        return this.chunkFraming(buf[at]!) ? at + 1 : -1;
-    }
-  }
-
-  /** One byte of chunk-size lines, chunk delimiters and trailers; false on a framing error. */
-  private chunkFraming(b: number): boolean {
-    switch (this.state) {
-      case S.ChunkSize: {
-        const h = hexValue(b);
-        if (h >= 0) {
-          if (this.remaining > 0x7ffffff) return false; // over 2 GiB: nobody sends that to a benchmark
-          this.remaining = this.remaining * 16 + h;
-          return true;
+      case S.Chunked: {
+        const c = this.chunked!;
+        if (c.inData) {
+          const n = c.dataIn(end - at);
+          this.bodyBytes(buf, at, n);
+          c.consumed(n);
+          return at + n;
         }
-        if (b === SEMI || b === SP || b === HTAB) this.state = S.ChunkExt;
-        else if (b === CR) this.state = S.ChunkSizeLf;
-        else return false;
-        return true;
+        const r = c.byte(buf[at]!);
+        if (r === CHUNK_DONE) this.complete();
+        return r >= CHUNK_OK ? at + 1 : -1;
       }
-      case S.ChunkExt:
-        if (b === CR) this.state = S.ChunkSizeLf;
-        return true;
-      case S.ChunkSizeLf:
-        if (b !== LF) return false;
-        this.state = this.remaining === 0 ? S.TrailerStart : S.ChunkData;
-        return true;
-      case S.ChunkDataCr:
-        if (b !== CR) return false;
-        this.state = S.ChunkDataLf;
-        return true;
-      case S.ChunkDataLf:
-        if (b !== LF) return false;
-        this.state = S.ChunkSize;
-        return true;
-      case S.TrailerStart:
-        this.state = b === CR ? S.EndLf : S.TrailerLine;
-        return true;
-      case S.TrailerLine:
-        if (b === CR) this.state = S.TrailerLineLf;
-        return true;
-      case S.TrailerLineLf:
-        if (b !== LF) return false;
-        this.state = S.TrailerStart;
-        return true;
-      case S.EndLf:
-        if (b !== LF) return false;
-        this.complete();
-        return true;
       default:
-        return false;
+        return -1;
     }
   }
 
@@ -327,12 +280,6 @@ function parseDecimal(b: Buffer, from: number, to: number): number {
     n = n * 10 + d;
   }
   return n;
-}
-
-function hexValue(b: number): number {
-  if (b >= 0x30 && b <= 0x39) return b - 0x30;
-  const l = b | 0x20;
-  return l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : -1;
 }
 
 function lastToken(b: Buffer, from: number, to: number): { at: number; len: number } {

@@ -19,6 +19,7 @@
 // - A head is judged only on bytes already seen, left to right, so feeding a request byte by byte
 //   gives exactly the same replies as feeding it whole.
 import type { Session } from './types.js';
+import { ChunkedDecoder, CHUNK_DONE, CHUNK_OK, CHUNK_TOO_LARGE } from './chunked.js';
 
 export const HELLO_BODY = 'Hello, World!';
 export const SERVER_NAME = 'concurrency-bench';
@@ -61,9 +62,7 @@ const TRANSFER_ENCODING = bytes('transfer-encoding'), CLOSE = bytes('close'), KE
 const HOST = bytes('host'), CHUNKED = bytes('chunked');
 /** A body buffer starts at this size (or the declared length, if smaller) and doubles as bytes arrive. */
 const BODY_START_BYTES = 16 * 1024;
-// Chunked body states: in a chunk-size line (and its extensions), in chunk data, after the data
-// (CRLF expected), in the trailer section.
-const CH_SIZE = 1, CH_EXT = 2, CH_SIZE_LF = 3, CH_DATA = 4, CH_DATA_CR = 5, CH_DATA_LF = 6, CH_TRAILER = 7, CH_TRAILER_LINE = 8, CH_TRAILER_LF = 9, CH_END_LF = 10;
+
 const VERSION_PATTERN = bytes('HTTP/#.#\r\n'); // '#' stands for a digit
 const HASH = 0x23;
 
@@ -150,9 +149,8 @@ export class HttpSession implements Session {
   private body: Buffer | null = null; // an echo body arriving over several reads
   private bodyAt = 0;
   private keepBody = false;
-  /** 0 outside a chunked body, else one of the CH_ states; chunkLeft is the size being read or left. */
-  private chunk = 0;
-  private chunkLeft = 0;
+  /** The framing of a chunked body being read; null outside one. */
+  private chunked: ChunkedDecoder | null = null;
   // What the request being parsed asked for.
   private kind = HELLO;
   private omitBody = false;
@@ -175,7 +173,7 @@ export class HttpSession implements Session {
     if (this.closing || data.length === 0) return null;
     refreshReplies(this.now());
     let at = 0;
-    if (this.chunk !== 0) at = this.takeChunked(data, 0);
+    if (this.chunked !== null) at = this.takeChunked(data, 0);
     else if (this.bodyLeft > 0) at = this.takeBody(data, 0);
     else if (this.headLen > 0) at = this.resumeHead(data);
     while (!this.closing && at < data.length) at = this.parseAt(data, at);
@@ -222,9 +220,7 @@ export class HttpSession implements Session {
     this.body = null;
     this.bodyAt = 0;
     if (this.transferEncoding) {
-      this.chunk = CH_SIZE;
-      this.chunkLeft = 0;
-      this.chunkedSeen = 0;
+      this.chunked = new ChunkedDecoder(MAX_BODY_BYTES);
       return this.takeChunked(data, at);
     }
     if (this.keepBody && length > 0 && data.length - at >= length) {
@@ -264,77 +260,25 @@ export class HttpSession implements Session {
 
   /** Consumes a chunked body: sizes and trailers byte by byte, chunk data in bulk. */
   private takeChunked(data: Buffer, at: number): number {
-    while (at < data.length && this.chunk !== 0) {
-      if (this.chunk === CH_DATA) {
-        const n = Math.min(this.chunkLeft, data.length - at);
+    const c = this.chunked!;
+    while (at < data.length) {
+      if (c.inData) {
+        const n = c.dataIn(data.length - at);
         this.keep(data, at, n, MAX_BODY_BYTES);
-        this.chunkedSeen += n;
-        this.chunkLeft -= n;
+        c.consumed(n);
         at += n;
-        if (this.chunkLeft === 0) this.chunk = CH_DATA_CR;
         continue;
       }
-      const kind = this.chunkByte(data[at++]!);
-      if (kind !== 0) return this.fail(kind, data);
+      const r = c.byte(data[at++]!);
+      if (r === CHUNK_DONE) {
+        this.chunked = null;
+        this.replyBody();
+        return at;
+      }
+      if (r !== CHUNK_OK) return this.fail(r === CHUNK_TOO_LARGE ? TOO_LARGE : BAD_REQUEST, data);
     }
     return at;
   }
-
-  /** One framing byte of a chunked body; 0, or the reply kind that ends the connection. */
-  private chunkByte(b: number): number {
-    switch (this.chunk) {
-      case CH_SIZE: {
-        const h = b >= 0x30 && b <= 0x39 ? b - 0x30 : (b | 0x20) >= 0x61 && (b | 0x20) <= 0x66 ? (b | 0x20) - 0x61 + 10 : -1;
-        if (h >= 0) {
-          this.chunkLeft = this.chunkLeft * 16 + h;
-          return this.bodyTotal() + this.chunkLeft > MAX_BODY_BYTES ? TOO_LARGE : 0;
-        }
-        if (b === 0x3b || b === SP || b === HTAB) this.chunk = CH_EXT;
-        else if (b === CR) this.chunk = CH_SIZE_LF;
-        else return BAD_REQUEST;
-        return 0;
-      }
-      case CH_EXT:
-        if (b === CR) this.chunk = CH_SIZE_LF;
-        else if (FIELD_BYTE[b] === 0) return BAD_REQUEST;
-        return 0;
-      case CH_SIZE_LF:
-        if (b !== LF) return BAD_REQUEST;
-        this.chunk = this.chunkLeft === 0 ? CH_TRAILER : CH_DATA;
-        return 0;
-      case CH_DATA_CR:
-        if (b !== CR) return BAD_REQUEST;
-        this.chunk = CH_DATA_LF;
-        return 0;
-      case CH_DATA_LF:
-        if (b !== LF) return BAD_REQUEST;
-        this.chunk = CH_SIZE;
-        return 0;
-      case CH_TRAILER:
-        this.chunk = b === CR ? CH_END_LF : CH_TRAILER_LINE;
-        return 0;
-      case CH_TRAILER_LINE:
-        if (b === CR) this.chunk = CH_TRAILER_LF;
-        return 0;
-      case CH_TRAILER_LF:
-        if (b !== LF) return BAD_REQUEST;
-        this.chunk = CH_TRAILER;
-        return 0;
-      case CH_END_LF:
-        if (b !== LF) return BAD_REQUEST;
-        this.chunk = 0;
-        this.replyBody();
-        return 0;
-      default:
-        return BAD_REQUEST;
-    }
-  }
-
-  /** Body bytes received so far in a chunked body (kept or not). */
-  private bodyTotal(): number {
-    return this.chunkedSeen;
-  }
-  private chunkedSeen = 0;
 
   private reply(echoBody: Buffer | null): void {
     const close = !this.keepAlive;
