@@ -226,6 +226,12 @@ function settingsWarnings(base: Results, current: Results): string[] {
   if (bs?.warmupS !== cs?.warmupS) {
     warnings.push(`warm-up differs (base ${bs?.warmupS} s, current ${cs?.warmupS} s); compared anyway`);
   }
+  // The load generator is part of the measurement: a change of tool, threads or pipelining can move
+  // every figure without the server changing.
+  const load = (r: Results): string => `HTTP client ${r.settings?.httpClient ?? 'autocannon'}, ${r.settings?.clientThreads ?? 1} load thread(s), pipeline ${r.settings?.pipeline ?? 1}`;
+  if (load(base) !== load(current)) {
+    warnings.push(`load generators differ (base ${load(base)}; current ${load(current)}); compared anyway, but a difference may be the client's`);
+  }
   const machine = (r: Results): string => `${r.env?.cpuModel} × ${r.env?.cpus}`;
   if (machine(base) !== machine(current)) {
     warnings.push(`machines differ (base ${machine(base)}, current ${machine(current)}); compared anyway`);

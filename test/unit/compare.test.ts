@@ -216,6 +216,11 @@ describe('compareResults', () => {
     expect(c.warnings).toEqual(['measured window differs (base 10 s, current 5 s); compared anyway']);
   });
 
+  it('different load generators: compared anyway, with a warning', () => {
+    const c = compareResults(buildResults(run(), { settings: { httpClient: 'autocannon' } }), buildResults(run()), OPTIONS);
+    expect(c.warnings).toEqual(['load generators differ (base HTTP client autocannon, 1 load thread(s), pipeline 1; current HTTP client native, 1 load thread(s), pipeline 1); compared anyway, but a difference may be the client\'s']);
+  });
+
   it('no cell in common: ENOCOMMONCELLS naming what each side has', () => {
     const base = buildResults([{ model: 'epoll', opsPerSec: around(1, 6) }], { runId: 'a' });
     const current = buildResults([{ model: 'poll', opsPerSec: around(1, 6) }], { runId: 'b' });
