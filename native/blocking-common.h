@@ -67,6 +67,19 @@ static void print_limit(const char *what, int err) {
     fflush(stdout);
 }
 
+/* The next connection, blocking; -1 when accept() failed for good. A lack of descriptors is a limit
+ * of the model's nature: reported, then tried again a moment later. */
+static int accept_next(int listen_fd) {
+    for (;;) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0) return fd;
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno != EMFILE && errno != ENFILE) return -1;
+        print_limit("accept", errno);
+        usleep(10000);
+    }
+}
+
 /* Parses the flags, listens, prints the listening line; returns the listening socket or -1. */
 static int start_listening(const char *name, int argc, char **argv) {
     const char *protocol = NULL, *host = "127.0.0.1";

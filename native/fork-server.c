@@ -16,12 +16,8 @@ int main(int argc, char **argv) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGCHLD, &sa, NULL);
     for (;;) {
-        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED) continue;
-            if (errno == EMFILE || errno == ENFILE) { print_limit("accept", errno); usleep(10000); continue; }
-            return 1;
-        }
+        int fd = accept_next(listen_fd);
+        if (fd < 0) return 1;
         pid_t pid = fork();
         if (pid == 0) {
             close(listen_fd);

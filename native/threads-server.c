@@ -22,12 +22,8 @@ int main(int argc, char **argv) {
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     for (;;) {
-        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED) continue;
-            if (errno == EMFILE || errno == ENFILE) { print_limit("accept", errno); usleep(10000); continue; }
-            return 1;
-        }
+        int fd = accept_next(listen_fd);
+        if (fd < 0) return 1;
         pthread_t t;
         int err = pthread_create(&t, &attr, serve, (void *)(intptr_t)fd);
         if (err) {

@@ -206,35 +206,53 @@ export function serveFds(o: ModelOptions, makeReadiness: (conns: Connections) =>
     close(listener.fd);
     throw e;
   }
-  let stopping = false;
   let reported = false;
-  let closed!: () => void;
-  const done = new Promise<void>((resolve) => (closed = resolve));
-
   const reportLimit = (): void => {
     if (reported || conns.refused === 0 || !readiness.refusedReason) return;
     reported = true;
     printLimit({ event: 'limit', reason: readiness.refusedReason(conns.refused) });
   };
-
-  const slice = (): void => {
-    if (stopping) {
+  return runInSlices(o.host, listener, {
+    turn: () => readiness.turn(waitMs),
+    afterSlice: reportLimit,
+    stop: () => {
       reportLimit();
       conns.closeAll();
       readiness.close();
+    },
+  });
+}
+
+/**
+ * Runs `turn` (true: it found nothing to do) in slices of at most SLICE_MS on Node's loop, yielding
+ * between slices with setImmediate so signal handlers (and close()) can run. close() only sets a
+ * flag; the next slice sees it, calls `stop`, closes the listener and resolves. Shared by the
+ * raw-descriptor models and generators.
+ */
+export function runInSlices(
+  host: string,
+  listener: { fd: number; port: number },
+  loop: { turn: () => boolean; afterSlice?: () => void; stop: () => void },
+): Promise<RunningServer> {
+  const { turn, afterSlice, stop } = loop;
+  let stopping = false;
+  let closed!: () => void;
+  const done = new Promise<void>((resolve) => (closed = resolve));
+  const slice = (): void => {
+    if (stopping) {
+      stop();
       close(listener.fd);
       closed();
       return;
     }
     const until = performance.now() + SLICE_MS;
-    while (!readiness.turn(waitMs) && performance.now() < until);
-    reportLimit();
+    while (!turn() && performance.now() < until);
+    afterSlice?.();
     setImmediate(slice);
   };
   setImmediate(slice);
-
   return Promise.resolve({
-    host: o.host,
+    host,
     port: listener.port,
     close: () => {
       stopping = true;

@@ -10,6 +10,7 @@ import { EAGAIN, ECONNABORTED, EINTR, SysError } from '../sys/errno.js';
 import { Epoll, EPOLLIN, EPOLLOUT } from '../sys/readiness.js';
 import { accept, close, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
+import { runInSlices } from './fd-loop.js';
 
 const READABLE = 0, WRITABLE = 1, SLEEP = 2;
 /** What a coroutine waits for; one object per kind and descriptor would do, but a yield is cheap. */
@@ -21,8 +22,6 @@ const writable = (fd: number): Wait => ({ kind: WRITABLE, fd });
 export const sleep = (ms: number): Wait => ({ kind: SLEEP, ms });
 
 const RECV_BYTES = 64 * 1024;
-/** Longest stretch the scheduler keeps the JS thread before yielding to Node's loop (signals), ms. */
-const SLICE_MS = 15;
 const WAIT_MS = 20;
 
 /** The scheduler: epoll for descriptors, a sorted list for sleepers, one waiting task per descriptor. */
@@ -157,28 +156,6 @@ export function start(o: ModelOptions): Promise<RunningServer> {
   const s = new Scheduler();
   const buf = Buffer.alloc(RECV_BYTES);
   s.spawn(acceptor(s, listener.fd, o.protocol, buf));
-  let stopping = false;
-  let closed!: () => void;
-  const done = new Promise<void>((resolve) => (closed = resolve));
-  // Slices on Node's loop, as serveFds does, so a SIGTERM handler can run between them.
-  const slice = (): void => {
-    if (stopping) {
-      s.close();
-      close(listener.fd);
-      closed();
-      return;
-    }
-    const until = performance.now() + SLICE_MS;
-    while (!s.turn() && performance.now() < until);
-    setImmediate(slice);
-  };
-  setImmediate(slice);
-  return Promise.resolve({
-    host: o.host,
-    port: listener.port,
-    close: () => {
-      stopping = true;
-      return done;
-    },
-  });
+  // Slices on Node's loop, as the raw-descriptor models run, so a SIGTERM handler can run between them.
+  return runInSlices(o.host, listener, { turn: () => s.turn(), stop: () => s.close() });
 }
