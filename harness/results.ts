@@ -10,12 +10,10 @@ import { dirname, join } from 'node:path';
  */
 export const SCHEMA_VERSION = 2;
 
-import type { Family, Protocol } from '../servers/catalog.js';
+import type { Family, Protocol, Scenario } from '../servers/catalog.js';
+export { SCENARIOS } from '../servers/catalog.js';
 
-export type { Family, Protocol };
-/** `steady`: every connection keeps one request in flight. `idle`: the same, beside a crowd of idle connections (C10K). */
-export type Scenario = 'steady' | 'idle';
-export const SCENARIOS: readonly Scenario[] = ['steady', 'idle'];
+export type { Family, Protocol, Scenario };
 
 /** `ok` was measured; `limit` means the model hit a limit that is part of its nature (FD_SETSIZE,
  *  memory budget, spawn failure); `failed` is anything unexpected. */

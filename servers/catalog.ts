@@ -2,6 +2,14 @@
 export type Protocol = 'echo' | 'http';
 export const PROTOCOLS: readonly Protocol[] = ['echo', 'http'];
 
+/**
+ * `steady`: every connection keeps one request in flight. `idle`: the same beside a crowd of silent
+ * connections (C10K). `io-wait`: each request waits on a backend query. `cpu`: each request burns a
+ * fixed amount of CPU. `churn`: a new connection per request. `payload`: steady at several sizes.
+ */
+export type Scenario = 'steady' | 'idle' | 'io-wait' | 'cpu' | 'churn' | 'payload';
+export const SCENARIOS: readonly Scenario[] = ['steady', 'idle', 'io-wait', 'cpu', 'churn', 'payload'];
+
 /** `external`: a program measured from outside (harness/external.ts), not built from servers/. */
 export type Family = 'per-process' | 'worker-thread' | 'nonblocking-poll' | 'selector' | 'async' | 'native' | 'external';
 
@@ -32,29 +40,56 @@ export interface ModelInfo {
   workerPerConnection?: boolean;
   /** A tool the model needs at bench time; without it the model is left out of the plan with a note. */
   requires?: 'cc';
+  /**
+   * The scenarios the model serves, when not all: a cell of another scenario is recorded as `limit`
+   * with `scenarioLimit` as the reason.
+   */
+  scenarios?: readonly Scenario[];
+  scenarioLimit?: string;
+  /**
+   * How many requests can burn CPU at the same moment, which sets the cpu scenario's ideal: `one`
+   * (a single thread does everything), `workers` (a pool of --workers threads or processes),
+   * `connections` (a thread or process per connection). The server's CPUs cap all three.
+   */
+  cpuLanes?: 'one' | 'workers' | 'connections';
 }
+
+const C_SCENARIOS: readonly Scenario[] = ['steady', 'idle', 'churn', 'payload'];
+const C_SCENARIO_LIMIT = 'the C ceilings serve steady, idle, churn and payload only: they exist to show what the bytes cost below Node, and carry no backend client or CPU work';
 
 export const MODELS: readonly ModelInfo[] = [
   {
     name: 'async',
+    cpuLanes: 'one',
     family: 'async',
     description: "node:net on Node's own event loop (libuv, epoll underneath) with the shared protocol code",
     protocols: ['echo', 'http'],
   },
   {
     name: 'node-http',
+    cpuLanes: 'one',
     family: 'async',
     description: 'node:http, the idiomatic Node HTTP server, as a reference row for the shared HTTP code',
     protocols: ['http'],
   },
   {
+    name: 'thread-offload',
+    cpuLanes: 'workers',
+    family: 'async',
+    description: "Node's event loop handing each request's CPU work to a piscina pool of N threads and awaiting it (the run_in_executor pattern); otherwise the async model",
+    protocols: ['echo', 'http'],
+    limits: 'a message to a pool thread and back per request; only the cpu scenario offloads anything',
+  },
+  {
     name: 'generators',
+    cpuLanes: 'one',
     family: 'async',
     description: 'coroutines built by hand: a function* per connection yields readable(fd)/writable(fd)/sleep(ms) and a scheduler over epoll resumes it (how asyncio was built on selectors); no Promises, no async/await',
     protocols: ['echo', 'http'],
   },
   {
     name: 'busy-poll',
+    cpuLanes: 'one',
     family: 'nonblocking-poll',
     description: 'one thread spinning over non-blocking sockets: accept, then recv on every connection, moving on at EAGAIN',
     protocols: ['echo', 'http'],
@@ -62,6 +97,7 @@ export const MODELS: readonly ModelInfo[] = [
   },
   {
     name: 'select',
+    cpuLanes: 'one',
     family: 'selector',
     description: 'one thread waiting in select(2) on fd_set bitmaps rebuilt every round, dispatching ready sockets',
     protocols: ['echo', 'http'],
@@ -69,18 +105,22 @@ export const MODELS: readonly ModelInfo[] = [
   },
   {
     name: 'poll',
+    cpuLanes: 'one',
     family: 'selector',
     description: 'one thread waiting in poll(2) on an array of every connection; the kernel scans the whole array on every call',
     protocols: ['echo', 'http'],
   },
   {
     name: 'epoll',
+    cpuLanes: 'one',
     family: 'selector',
     description: 'one thread waiting in epoll_wait(2); the kernel keeps the interest list and returns only ready sockets',
     protocols: ['echo', 'http'],
   },
   {
     name: 'native-epoll',
+    scenarios: C_SCENARIOS,
+    scenarioLimit: C_SCENARIO_LIMIT,
     family: 'native',
     description: 'the same single-threaded, level-triggered epoll loop in C (native/epoll-server.c, compiled with cc -O2 on first start), same bytes on the wire: the ceiling the TypeScript models are measured against',
     protocols: ['echo', 'http'],
@@ -89,6 +129,8 @@ export const MODELS: readonly ModelInfo[] = [
   },
   {
     name: 'native-threads',
+    scenarios: C_SCENARIOS,
+    scenarioLimit: C_SCENARIO_LIMIT,
     family: 'native',
     description: 'a POSIX thread per connection in C (native/threads-server.c, default stack size), blocking recv/send: what a thread per connection costs the operating system, below Node',
     protocols: ['echo', 'http'],
@@ -98,6 +140,8 @@ export const MODELS: readonly ModelInfo[] = [
   },
   {
     name: 'native-fork',
+    scenarios: C_SCENARIOS,
+    scenarioLimit: C_SCENARIO_LIMIT,
     family: 'native',
     description: 'fork() per connection in C (native/fork-server.c), the child serving it with blocking recv/send: what a process per connection costs the operating system, below Node',
     protocols: ['echo', 'http'],
@@ -107,6 +151,7 @@ export const MODELS: readonly ModelInfo[] = [
   },
   {
     name: 'process-per-connection',
+    cpuLanes: 'connections',
     family: 'per-process',
     description: 'an acceptor thread blocks in accept() and hands each connection to a new Node child process (as its fd 3) that serves it with blocking recv/send and exits when it closes',
     protocols: ['echo', 'http'],
@@ -115,6 +160,7 @@ export const MODELS: readonly ModelInfo[] = [
   },
   {
     name: 'prefork',
+    cpuLanes: 'workers',
     family: 'per-process',
     description: 'N processes started up front, each blocking in accept() on the shared listening socket, then serving that connection with blocking I/O',
     protocols: ['echo', 'http'],
@@ -123,12 +169,14 @@ export const MODELS: readonly ModelInfo[] = [
   },
   {
     name: 'cluster',
+    cpuLanes: 'workers',
     family: 'per-process',
     description: 'node:cluster with N worker processes, each running the async model: the multi-process setup Node users deploy; the primary accepts and hands connections round-robin to the workers over IPC',
     protocols: ['echo', 'http'],
   },
   {
     name: 'thread-per-connection',
+    cpuLanes: 'connections',
     family: 'worker-thread',
     description: 'an acceptor thread blocks in accept() and starts a new worker thread per connection, serving it with blocking recv/send, ending when it closes',
     protocols: ['echo', 'http'],
@@ -137,6 +185,7 @@ export const MODELS: readonly ModelInfo[] = [
   },
   {
     name: 'thread-pool',
+    cpuLanes: 'workers',
     family: 'worker-thread',
     description: 'a piscina pool of N threads; each connection is a task served with blocking I/O; connections beyond N wait in the queue',
     protocols: ['echo', 'http'],

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { findModel, MODEL_NAMES, PROTOCOLS, type Protocol } from './catalog.js';
 import type { Model, ServerMessage } from './types.js';
+import { parseWork, type Work } from './work.js';
 
 /** Worker threads or processes for the models that use a fixed number, unless --workers says. */
 export const DEFAULT_WORKERS = Math.max(4, availableParallelism() * 2);
@@ -18,7 +19,7 @@ class UsageError extends Error {
   readonly code = 'EUSAGE';
 }
 
-function parse(): { model: string; protocol: Protocol; host: string; port: number; workers: number } {
+function parse(): { model: string; protocol: Protocol; host: string; port: number; workers: number; work: Work } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -28,6 +29,7 @@ function parse(): { model: string; protocol: Protocol; host: string; port: numbe
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: '0' },
         workers: { type: 'string', default: String(DEFAULT_WORKERS) },
+        work: { type: 'string' },
       },
     }));
   } catch (e) {
@@ -45,7 +47,16 @@ function parse(): { model: string; protocol: Protocol; host: string; port: numbe
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`server: --port must be an integer 0..65535, got ${values.port}`);
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`server: --workers must be a positive integer, got ${values.workers}`);
-  return { model: info.name, protocol, host: values.host, port, workers };
+  let work: Work;
+  try {
+    work = parseWork(values.work);
+  } catch (e) {
+    throw new UsageError(`server: ${(e as Error).message}`);
+  }
+  if (work.kind !== 'none' && info.scenarios !== undefined && !info.scenarios.includes(work.kind)) {
+    throw new UsageError(`server: --work: model ${info.name} serves only the scenarios ${info.scenarios.join(', ')}`);
+  }
+  return { model: info.name, protocol, host: values.host, port, workers, work };
 }
 
 async function main(): Promise<void> {

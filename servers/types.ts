@@ -1,5 +1,6 @@
 // Messages between a server process and its parent, and the shape every model exports.
 import type { Protocol } from './catalog.js';
+import type { Work } from './work.js';
 
 /** The one line a server prints on stdout when it accepts connections. */
 export interface ListeningMessage {
@@ -26,7 +27,13 @@ export interface LimitMessage {
   reason: string;
 }
 
-export type ServerMessage = ListeningMessage | ServerErrorMessage | LimitMessage;
+/** Printed when something outside the model went wrong (see work.ts reportFault): the cell fails. */
+export interface FaultMessage {
+  event: 'fault';
+  reason: string;
+}
+
+export type ServerMessage = ListeningMessage | ServerErrorMessage | LimitMessage | FaultMessage;
 
 export interface ModelOptions {
   protocol: Protocol;
@@ -36,6 +43,8 @@ export interface ModelOptions {
   port: number;
   /** Threads or processes for models that use a fixed number of them. */
   workers: number;
+  /** What each request does before its reply (scenario io-wait or cpu); none by default. */
+  work: Work;
 }
 
 export interface RunningServer {

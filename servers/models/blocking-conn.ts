@@ -10,6 +10,8 @@ import type { Protocol } from '../catalog.js';
 import { createSession } from '../protocols/session.js';
 import { EAGAIN, EBADF, ECONNABORTED, EINTR, EINVAL, EMFILE, ENFILE, ENOMEM, errnoName, SysError } from '../sys/errno.js';
 import { accept, close, recv, send, setIoTimeout, setNoDelay, shutdownWrite, sleepNs } from '../sys/socket.js';
+import type { BlockingBackend } from '../backend-blocking.js';
+import { burn, reportFault, type Work } from '../work.js';
 
 /** How long a blocked recv/send/accept waits before it looks at the stop flag again, ms. */
 export const IO_TIMEOUT_MS = 200;
@@ -43,10 +45,25 @@ export class StopFlag {
 let recvBuffer: Buffer | undefined;
 
 /**
+ * What runs before each reply: nothing, the CPU loop, or a backend query this thread blocks on.
+ * Returns a fault (the connection then ends) or null.
+ */
+export type BeforeReply = ((stop: StopFlag | null) => string | null) | null;
+
+export function beforeReply(work: Work, backend: BlockingBackend | null): BeforeReply {
+  if (work.kind === 'cpu') {
+    const n = work.iterations;
+    return () => (burn(n), null);
+  }
+  if (work.kind === 'io-wait' && backend !== null) return (stop) => backend.query(() => stop?.stopped === true);
+  return null;
+}
+
+/**
  * Serves the connection `fd` with blocking recv/send until the peer closes, an error, the protocol
  * asks to close, or `stop` is set; then closes `fd`. Never throws.
  */
-export function serveConnection(fd: number, protocol: Protocol, stop: StopFlag | null): void {
+export function serveConnection(fd: number, protocol: Protocol, stop: StopFlag | null, before: BeforeReply = null): void {
   try {
     setNoDelay(fd); // the same on the wire as every other model
     if (stop) setIoTimeout(fd, IO_TIMEOUT_MS);
@@ -62,6 +79,13 @@ export function serveConnection(fd: number, protocol: Protocol, stop: StopFlag |
     if (n > 0) {
       // Echo hands back `buf` itself: it is sent in full before the next recv overwrites it.
       const out = session.feed(buf.subarray(0, n));
+      if (out !== null && before !== null) {
+        const fault = before(stop);
+        if (fault !== null) {
+          reportFault(fault);
+          break;
+        }
+      }
       if (out !== null && !sendAll(fd, out, stop)) break;
       if (session.closeAfterReply) return lingerClose(fd);
     } else if (n === 0) {

@@ -3,6 +3,7 @@
 // argument a child entry takes.
 import { PROTOCOLS, type Protocol } from '../catalog.js';
 import type { LimitMessage } from '../types.js';
+import { parseWork, type Work } from '../work.js';
 
 /** workerData of the acceptor thread (acceptor-thread.ts). */
 export interface AcceptorData {
@@ -16,7 +17,7 @@ export interface AcceptorData {
 export type AcceptorMessage = { event: 'ready' } | { event: 'connection'; fd: number } | LimitMessage;
 
 /** Printed as JSON lines on a prefork child's stdout (a pipe its parent reads). */
-export type PreforkChildMessage = { event: 'ready'; pid: number } | LimitMessage;
+export type PreforkChildMessage = { event: 'ready'; pid: number } | LimitMessage | { event: 'fault'; reason: string };
 
 /** workerData of a thread-per-connection thread (connection-thread.ts). */
 export interface ConnectionThreadData {
@@ -24,6 +25,7 @@ export interface ConnectionThreadData {
   fd: number;
   protocol: Protocol;
   stop: SharedArrayBuffer;
+  work: Work;
 }
 
 /**
@@ -32,9 +34,14 @@ export interface ConnectionThreadData {
  */
 export type PoolTask =
   | { kind: 'warm'; barrier: SharedArrayBuffer; threads: number }
-  | { kind: 'serve'; fd: number; protocol: Protocol; stop: SharedArrayBuffer };
+  | { kind: 'serve'; fd: number; protocol: Protocol; stop: SharedArrayBuffer; work: Work };
 
-/** The protocol a child entry was started for: its only argument (argv[2]). */
+/** What each request does besides the protocol: a child entry's second argument (argv[3], JSON). */
+export function workArgOf(argv: readonly string[] = process.argv): Work {
+  return parseWork(argv[3]);
+}
+
+/** The protocol a child entry was started for: its first argument (argv[2]). */
 export function protocolArg(argv: readonly string[] = process.argv): Protocol {
   const p = argv[2] as Protocol;
   if (!PROTOCOLS.includes(p)) throw new Error(`child: protocol argument must be one of ${PROTOCOLS.join(', ')}, got ${String(argv[2])}`);

@@ -25,7 +25,7 @@ class BusyPollReadiness implements Readiness {
     return true;
   }
 
-  watchWrite(): void {
+  watch(): void {
     // Nothing to watch: every connection is tried on every pass anyway.
   }
 

@@ -2,8 +2,9 @@
 // owns the listening socket. No SIGTERM handler: the primary's close() (or the signal to the
 // process group) ends it by the default action.
 import { PROTOCOLS, type Protocol } from '../catalog.js';
+import { parseWork } from '../work.js';
 import { start } from './async.js';
 
-const [protocol, host, port] = process.argv.slice(2) as [Protocol, string, string];
+const [protocol, host, port, work] = process.argv.slice(2) as [Protocol, string, string, string];
 if (!PROTOCOLS.includes(protocol)) throw new Error(`cluster worker: unknown protocol ${String(protocol)}`);
-await start({ protocol, host, port: Number(port), workers: 1 });
+await start({ protocol, host, port: Number(port), workers: 1, work: parseWork(work) });

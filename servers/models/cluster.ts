@@ -5,6 +5,7 @@
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { ModelOptions, RunningServer } from '../types.js';
+import { workArg } from '../work.js';
 import { ChildSet, howExited } from './child-set.js';
 import { createLimitReporter, limitReason } from './limit-report.js';
 
@@ -12,7 +13,7 @@ const CLUSTER_WORKER = fileURLToPath(new URL('./cluster-worker.js', import.meta.
 
 export async function start(o: ModelOptions): Promise<RunningServer> {
   // Workers are started from compiled JS; they get the protocol, host and port as arguments.
-  cluster.setupPrimary({ exec: CLUSTER_WORKER, args: [o.protocol, o.host, String(o.port)] });
+  cluster.setupPrimary({ exec: CLUSTER_WORKER, args: [o.protocol, o.host, String(o.port), workArg(o.work)] });
   const children = new ChildSet();
   const reportLimit = createLimitReporter();
   let stopping = false;

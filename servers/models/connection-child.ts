@@ -2,9 +2,12 @@
 // There is no stop flag and no socket timeout: the child installs no SIGTERM handler, so SIGTERM
 // (from the parent's close() or to the whole process group) ends it at once by the default action,
 // even while it is blocked in recv().
-import { serveConnection } from './blocking-conn.js';
-import { protocolArg } from './blocking-messages.js';
+import { BlockingBackend } from '../backend-blocking.js';
+import { beforeReply, serveConnection } from './blocking-conn.js';
+import { protocolArg, workArgOf } from './blocking-messages.js';
 
 const CONNECTION_FD = 3;
 
-serveConnection(CONNECTION_FD, protocolArg(), null);
+const work = workArgOf();
+// The backend socket, if any, ends with the process.
+serveConnection(CONNECTION_FD, protocolArg(), null, beforeReply(work, BlockingBackend.from(work)));

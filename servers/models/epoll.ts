@@ -3,7 +3,7 @@
 import { EINTR, SysError } from '../sys/errno.js';
 import { Epoll, EPOLLIN, EPOLLOUT } from '../sys/readiness.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { serveFds, type Connections, type Readiness } from './fd-loop.js';
+import { READ, serveFds, WRITE, type Connections, type Readiness, type WatchMode } from './fd-loop.js';
 
 const WAIT_MS = 20;
 
@@ -15,8 +15,8 @@ class EpollReadiness implements Readiness {
     return this.ep.add(fd, EPOLLIN) === 0;
   }
 
-  watchWrite(fd: number, write: boolean): void {
-    this.ep.modify(fd, write ? EPOLLOUT : EPOLLIN);
+  watch(fd: number, mode: WatchMode): void {
+    this.ep.modify(fd, mode === READ ? EPOLLIN : mode === WRITE ? EPOLLOUT : 0);
   }
 
   remove(): void {

@@ -1,21 +1,27 @@
 // What the raw-descriptor models (busy-poll, select, poll, epoll) share: the connection table indexed
-// by descriptor, the accept/read/write handlers with partial-write buffering and back-pressure, and
-// the loop driver that keeps Node's own event loop alive. Each model file supplies only a Readiness:
+// by descriptor, the accept/read/write handlers with partial-write buffering and back-pressure, the
+// backend sockets of the io-wait scenario (watched by the same mechanism as the clients), and the
+// loop driver that keeps Node's own event loop alive. Each model file supplies only a Readiness:
 // how it learns which descriptors are ready.
 import { performance } from 'node:perf_hooks';
 import type { Protocol } from '../catalog.js';
 import { createSession, type Session } from '../protocols/session.js';
-import { EAGAIN, ECONNABORTED, EINTR } from '../sys/errno.js';
-import { accept, close, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../sys/socket.js';
+import { EAGAIN, ECONNABORTED, EINTR, errnoName, SysError } from '../sys/errno.js';
+import { accept, close, connectTcp, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
+import { ANSWER_BYTES, burn, checkAnswer, NO_WORK, queryBytes, reportFault, type Work } from '../work.js';
 import { printLimit } from './limit-report.js';
+
+/** What a descriptor is watched for; NONE while a client waits on its backend query. */
+export const NONE = 0, READ = 1, WRITE = 2;
+export type WatchMode = typeof NONE | typeof READ | typeof WRITE;
 
 /** How a model learns which descriptors are ready: the one part that differs between the models. */
 export interface Readiness {
   /** Starts watching a new descriptor for reading; false when this mechanism cannot watch it. */
   add(fd: number): boolean;
-  /** Watches fd for writability only (true) or readability only (false). */
-  watchWrite(fd: number, write: boolean): void;
+  /** Watches fd for readability only, writability only, or nothing. */
+  watch(fd: number, mode: WatchMode): void;
   /** Stops watching fd; called just before it is closed. */
   remove(fd: number): void;
   /**
@@ -42,6 +48,13 @@ const READING = 1;
 const WRITING = 2;
 /** The last reply is out and the write side shut: read and discard until the peer closes. */
 const DRAINING = 3;
+/** A client whose reply waits for its backend answer: not watched, so nothing more is read from it. */
+const WAITING = 4;
+// Backend sockets (io-wait): connecting (watched for writing), query sent (watched for reading),
+// idle in the pool (watched for reading, so a backend that goes away is noticed).
+const BK_CONNECTING = 5;
+const BK_QUERY = 6;
+const BK_IDLE = 7;
 
 /** A copy of `a` with room for index `i`, filled with `fill` past the old end. */
 function grown<T extends Int32Array | Uint8Array>(a: T, i: number, fill: number): T {
@@ -75,10 +88,21 @@ export class Connections {
   private readonly views: (Buffer | undefined)[] = [];
   /** Connections closed at once because the readiness mechanism could not watch them. */
   refused = 0;
+  private readonly work: Work;
+  // io-wait: the reply each waiting client holds, and per backend socket its client, query and answer.
+  private readonly held: (Buffer | null)[] = [];
+  private owner = new Int32Array(1024).fill(-1);
+  private readonly queries: (Buffer | null)[] = [];
+  private readonly answers: (Buffer | undefined)[] = [];
+  private answerAt = new Int32Array(1024);
+  /** Pooled backend sockets not in use. */
+  private readonly idleBackends: number[] = [];
+  private queryId = 0;
 
-  constructor(listenFd: number, protocol: Protocol) {
+  constructor(listenFd: number, protocol: Protocol, work: Work = NO_WORK) {
     this.listenFd = listenFd;
     this.protocol = protocol;
+    this.work = work;
   }
 
   attach(readiness: Readiness): void {
@@ -92,6 +116,10 @@ export class Connections {
     if (s === READING) this.read(fd);
     else if (s === WRITING) this.flush(fd);
     else if (s === DRAINING) this.drain(fd);
+    else if (s === BK_QUERY) this.readAnswer(fd);
+    else if (s === BK_CONNECTING) this.sendQuery(fd);
+    else if (s === BK_IDLE) this.dropBackend(fd); // readable while idle: the backend closed it
+    // WAITING: the client is not read until its answer arrives (busy-poll tries it anyway).
   }
 
   private acceptAll(): void {
@@ -126,8 +154,112 @@ export class Connections {
     }
     const session = this.sessions[fd]!;
     const out = session.feed(this.views[n] ?? (this.views[n] = this.buf.subarray(0, n)));
-    if (out !== null) this.reply(fd, out);
-    else if (session.closeAfterReply) this.finish(fd);
+    if (out === null) {
+      if (session.closeAfterReply) this.finish(fd);
+      return;
+    }
+    const work = this.work;
+    if (work.kind === 'io-wait') return this.query(fd, out);
+    if (work.kind === 'cpu') burn(work.iterations); // on the loop: every other connection waits
+    this.reply(fd, out);
+  }
+
+  /** Holds the client's reply and sends one backend query for it through the loop. */
+  private query(client: number, out: Buffer): void {
+    const work = this.work as Extract<Work, { kind: 'io-wait' }>;
+    this.held[client] = out.buffer === this.buf.buffer ? Buffer.from(out) : out; // the next read overwrites buf
+    this.state[client] = WAITING;
+    this.readiness.watch(client, NONE);
+    let b = work.connections === 'pooled' ? this.idleBackends.pop() ?? -1 : -1;
+    if (b < 0) {
+      try {
+        b = connectTcp('127.0.0.1', work.backendPort, { nonBlocking: true });
+      } catch (e) {
+        return this.fault(client, `cannot connect to the backend: ${e instanceof SysError ? e.message : String(e)}`);
+      }
+      if (!this.readiness.add(b)) {
+        close(b);
+        printLimit({ event: 'limit', reason: `cannot watch the backend socket (descriptor ${b})${this.readiness.refusedReason ? `: ${this.readiness.refusedReason(1)}` : ''}` });
+        return this.dropClient(client);
+      }
+      this.slot(b);
+    }
+    this.owner[b] = client;
+    this.queries[b] = queryBytes(++this.queryId);
+    this.answerAt[b] = 0;
+    this.sendQuery(b);
+  }
+
+  private slot(fd: number): void {
+    if (fd >= this.state.length) this.state = grown(this.state, fd, FREE);
+    if (fd >= this.owner.length) {
+      this.owner = grown(this.owner, fd, -1);
+      this.answerAt = grown(this.answerAt, fd, 0);
+    }
+  }
+
+  /** Sends the query (10 bytes into an empty socket: all or nothing), or waits for the connect. */
+  private sendQuery(b: number): void {
+    const q = this.queries[b]!;
+    const sent = send(b, q, q.length);
+    if (sent === q.length) {
+      this.state[b] = BK_QUERY;
+      this.readiness.watch(b, READ);
+    } else if (sent === -EAGAIN || sent === -EINTR) {
+      this.state[b] = BK_CONNECTING; // the connect is still in progress: send once writable
+      this.readiness.watch(b, WRITE);
+    } else {
+      this.backendFault(b, sent < 0 ? `backend send failed (${errnoName(-sent)})` : 'short send of a backend query');
+    }
+  }
+
+  private readAnswer(b: number): void {
+    const answer = (this.answers[b] ??= Buffer.alloc(ANSWER_BYTES));
+    const at = this.answerAt[b]!;
+    const n = recv(b, at === 0 ? answer : answer.subarray(at), ANSWER_BYTES - at);
+    if (n === -EAGAIN || n === -EINTR) return;
+    if (n <= 0) return this.backendFault(b, n === 0 ? 'the backend closed its connection mid-query' : `backend recv failed (${errnoName(-n)})`);
+    this.answerAt[b] = at + n;
+    if (at + n < ANSWER_BYTES) return;
+    const wrong = checkAnswer(this.queries[b]!, answer);
+    if (wrong !== null) return this.backendFault(b, wrong);
+    const client = this.owner[b]!;
+    this.owner[b] = -1;
+    if (this.work.kind === 'io-wait' && this.work.connections === 'pooled') {
+      this.state[b] = BK_IDLE;
+      this.idleBackends.push(b);
+    } else this.dropBackend(b);
+    const out = this.held[client]!;
+    this.held[client] = null;
+    this.state[client] = READING;
+    this.readiness.watch(client, READ);
+    this.reply(client, out);
+  }
+
+  private backendFault(b: number, reason: string): void {
+    const client = this.owner[b]!;
+    this.dropBackend(b);
+    if (client >= 0) this.fault(client, reason);
+  }
+
+  private fault(client: number, reason: string): void {
+    reportFault(reason);
+    this.dropClient(client);
+  }
+
+  private dropClient(client: number): void {
+    this.held[client] = null;
+    this.drop(client);
+  }
+
+  private dropBackend(b: number): void {
+    const i = this.idleBackends.indexOf(b);
+    if (i >= 0) this.idleBackends.splice(i, 1);
+    this.owner[b] = -1;
+    this.queries[b] = null;
+    this.readiness.remove(b);
+    close(b);
+    this.state[b] = FREE;
   }
 
   /** Sends `out` now; what the socket does not take is kept and the connection waits for writability. */
@@ -144,7 +276,7 @@ export class Connections {
     // Anything else (HTTP replies) belongs to this connection already and is kept as is.
     this.pending[fd] = out.buffer === this.buf.buffer ? Buffer.from(rest) : rest;
     this.state[fd] = WRITING;
-    this.readiness.watchWrite(fd, true);
+    this.readiness.watch(fd, WRITE);
   }
 
   private flush(fd: number): void {
@@ -153,7 +285,7 @@ export class Connections {
     if (sent === p.length) {
       this.pending[fd] = null;
       this.state[fd] = READING;
-      this.readiness.watchWrite(fd, false);
+      this.readiness.watch(fd, READ);
       if (this.sessions[fd]!.closeAfterReply) this.finish(fd);
       return;
     }
@@ -185,7 +317,11 @@ export class Connections {
   }
 
   closeAll(): void {
-    for (let fd = 0; fd < this.state.length; fd++) if (this.state[fd] !== FREE) this.drop(fd);
+    for (let fd = 0; fd < this.state.length; fd++) {
+      const s = this.state[fd]!;
+      if (s >= BK_CONNECTING) this.dropBackend(fd);
+      else if (s !== FREE) this.dropClient(fd);
+    }
   }
 }
 
@@ -196,7 +332,7 @@ export class Connections {
  */
 export function serveFds(o: ModelOptions, makeReadiness: (conns: Connections) => Readiness, waitMs: number): Promise<RunningServer> {
   const listener = listenTcp(o.host, o.port, { nonBlocking: true });
-  const conns = new Connections(listener.fd, o.protocol);
+  const conns = new Connections(listener.fd, o.protocol, o.work);
   let readiness: Readiness;
   try {
     readiness = makeReadiness(conns);

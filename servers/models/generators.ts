@@ -2,14 +2,16 @@
 // connection is a function* that yields what it waits for (readable(fd), writable(fd), sleep(ms)),
 // and a small scheduler over epoll resumes it with generator.next() when that happens. No
 // Promises, no async/await: what the coroutine layer costs shows beside the bare epoll loop (same
-// readiness calls, no coroutines) and Node's own loop (libuv, callbacks and promises).
+// readiness calls, no coroutines) and Node's own loop (libuv, callbacks and promises). In io-wait a
+// connection's coroutine delegates to a query coroutine (yield*) that waits on its backend socket.
 import { performance } from 'node:perf_hooks';
 import type { Protocol } from '../catalog.js';
 import { createSession } from '../protocols/session.js';
-import { EAGAIN, ECONNABORTED, EINTR, SysError } from '../sys/errno.js';
+import { EAGAIN, ECONNABORTED, EINTR, errnoName, SysError } from '../sys/errno.js';
 import { Epoll, EPOLLIN, EPOLLOUT } from '../sys/readiness.js';
-import { accept, close, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../sys/socket.js';
+import { accept, close, connectTcp, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
+import { ANSWER_BYTES, burn, checkAnswer, queryBytes, reportFault, type Work } from '../work.js';
 import { runInSlices } from './fd-loop.js';
 
 const READABLE = 0, WRITABLE = 1, SLEEP = 2;
@@ -29,6 +31,8 @@ class Scheduler {
   private readonly ep = new Epoll(1024);
   private readonly waiting = new Map<number, { task: Task; mask: number }>();
   private readonly sleepers: { at: number; task: Task }[] = [];
+  /** The descriptor each task last waited on, so it stops being watched once the task waits elsewhere. */
+  private readonly lastFd = new WeakMap<Task, number>();
   /** Every descriptor a task owns, so close() can end them all. */
   readonly owned = new Set<number>();
 
@@ -49,12 +53,24 @@ class Scheduler {
       return;
     }
     const mask = w.kind === READABLE ? EPOLLIN : EPOLLOUT;
+    const last = this.lastFd.get(task);
+    if (last !== w.fd) {
+      // A client whose coroutine now waits on its backend is not watched meanwhile (nothing more is
+      // read from it), and a pooled backend socket is not watched while idle.
+      if (last !== undefined && this.waiting.get(last)?.task === task) this.park(last); // not if another task took it since
+      this.lastFd.set(task, w.fd);
+    }
     const prev = this.waiting.get(w.fd);
     if (prev === undefined) {
       const err = this.ep.add(w.fd, mask);
       if (err < 0) throw new SysError('epoll_ctl', -err);
     } else if (prev.mask !== mask) this.ep.modify(w.fd, mask);
     this.waiting.set(w.fd, { task, mask });
+  }
+
+  /** Nobody waits on fd for now: out of the interest list until someone does. */
+  park(fd: number): void {
+    if (this.waiting.delete(fd)) this.ep.remove(fd);
   }
 
   /** A task ended with its descriptor: nobody waits on it any more. */
@@ -87,8 +103,54 @@ class Scheduler {
   }
 }
 
+/** What a connection does before each reply, and the pooled backend sockets not in use. */
+interface Before {
+  work: Work;
+  idleBackends: number[];
+  queryId: number;
+}
+
+/** One backend query as a coroutine: the caller's coroutine waits in it (yield*) until the answer. */
+function* backendQuery(s: Scheduler, b: Before, port: number, pooled: boolean): Generator<Wait, string | null, void> {
+  let fd = pooled ? b.idleBackends.pop() ?? -1 : -1;
+  if (fd < 0) {
+    try {
+      fd = connectTcp('127.0.0.1', port, { nonBlocking: true });
+    } catch (e) {
+      return `cannot connect to the backend: ${e instanceof SysError ? e.message : String(e)}`;
+    }
+    s.owned.add(fd);
+  }
+  let fault: string | null = null;
+  try {
+    const q = queryBytes(++b.queryId);
+    for (;;) {
+      const n = send(fd, q, q.length);
+      if (n === q.length) break;
+      if (n === -EAGAIN || n === -EINTR) yield writable(fd); // the connect is still in progress
+      else return (fault = n < 0 ? `backend send failed (${errnoName(-n)})` : 'short send of a backend query');
+    }
+    const answer = Buffer.allocUnsafe(ANSWER_BYTES); // this coroutine's own: others read meanwhile
+    for (let at = 0; at < ANSWER_BYTES; ) {
+      const n = recv(fd, at === 0 ? answer : answer.subarray(at), ANSWER_BYTES - at);
+      if (n === -EAGAIN || n === -EINTR) yield readable(fd);
+      else if (n <= 0) return (fault = n === 0 ? 'the backend closed its connection mid-query' : `backend recv failed (${errnoName(-n)})`);
+      else at += n;
+    }
+    return (fault = checkAnswer(q, answer));
+  } finally {
+    if (fault === null && pooled) {
+      s.park(fd);
+      b.idleBackends.push(fd);
+    } else {
+      s.forget(fd);
+      close(fd);
+    }
+  }
+}
+
 /** Accepts forever, starting one connection coroutine per client. */
-function* acceptor(s: Scheduler, listenFd: number, protocol: Protocol, buf: Buffer): Task {
+function* acceptor(s: Scheduler, listenFd: number, protocol: Protocol, buf: Buffer, before: Before): Task {
   for (;;) {
     const fd = accept(listenFd, true);
     if (fd === -EAGAIN) {
@@ -101,12 +163,13 @@ function* acceptor(s: Scheduler, listenFd: number, protocol: Protocol, buf: Buff
       continue;
     }
     s.owned.add(fd);
-    s.spawn(connection(s, fd, protocol, buf));
+    s.spawn(connection(s, fd, protocol, buf, before));
   }
 }
 
 /** One connection: read, answer through the shared protocol code, until it ends. */
-function* connection(s: Scheduler, fd: number, protocol: Protocol, buf: Buffer): Task {
+function* connection(s: Scheduler, fd: number, protocol: Protocol, buf: Buffer, before: Before): Task {
+  const work = before.work;
   try {
     setNoDelay(fd);
     const session = createSession(protocol);
@@ -118,6 +181,15 @@ function* connection(s: Scheduler, fd: number, protocol: Protocol, buf: Buffer):
       }
       if (n <= 0) return;
       let out = session.feed(buf.subarray(0, n));
+      if (out !== null && work.kind === 'cpu') burn(work.iterations);
+      if (out !== null && work.kind === 'io-wait') {
+        if (out.buffer === buf.buffer) out = Buffer.from(out); // other coroutines read into buf meanwhile
+        const fault = yield* backendQuery(s, before, work.backendPort, work.connections === 'pooled');
+        if (fault !== null) {
+          reportFault(fault);
+          return;
+        }
+      }
       let off = 0;
       while (out !== null && off < out.length) {
         const sent = send(fd, off === 0 ? out : out.subarray(off), out.length - off);
@@ -155,7 +227,7 @@ export function start(o: ModelOptions): Promise<RunningServer> {
   const listener = listenTcp(o.host, o.port, { nonBlocking: true });
   const s = new Scheduler();
   const buf = Buffer.alloc(RECV_BYTES);
-  s.spawn(acceptor(s, listener.fd, o.protocol, buf));
+  s.spawn(acceptor(s, listener.fd, o.protocol, buf, { work: o.work, idleBackends: [], queryId: 0 }));
   // Slices on Node's loop, as the raw-descriptor models run, so a SIGTERM handler can run between them.
   return runInSlices(o.host, listener, { turn: () => s.turn(), stop: () => s.close() });
 }

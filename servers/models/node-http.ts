@@ -2,24 +2,43 @@
 import http from 'node:http';
 import { HELLO_BODY } from '../protocols/http.js';
 import type { ModelOptions, RunningServer } from '../types.js';
+import { reportFault } from '../work.js';
+import { loopGate, type AsyncGate } from './async.js';
 import { listenNode } from './node-listen.js';
 
 const hello = Buffer.from(HELLO_BODY);
 
-export function start(o: ModelOptions): Promise<RunningServer> {
+/** Runs the scenario's work (backend query or CPU), then `respond`; a fault ends the connection. */
+function after(gate: AsyncGate, res: http.ServerResponse, respond: () => void): void {
+  const g = gate === null ? null : gate();
+  if (g === null) return respond();
+  const fail = (fault: string): void => {
+    reportFault(fault);
+    res.destroy();
+  };
+  if (typeof g === 'string') return fail(g);
+  void g.then((fault) => (fault === null ? respond() : fail(fault)));
+}
+
+export async function start(o: ModelOptions): Promise<RunningServer> {
   if (o.protocol !== 'http') throw new Error(`node-http serves only the http protocol, not ${o.protocol}`);
+  const { gate, close } = loopGate(o.work);
   const server = http.createServer({ noDelay: true, keepAliveTimeout: 60_000 }, (req, res) => {
     res.setHeader('Server', 'concurrency-bench');
     if (req.url === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
-      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': hello.length });
-      res.end(req.method === 'HEAD' ? undefined : hello);
+      after(gate, res, () => {
+        res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': hello.length });
+        res.end(req.method === 'HEAD' ? undefined : hello);
+      });
     } else if (req.url === '/echo' && req.method === 'POST') {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks);
-        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
-        res.end(body);
+        after(gate, res, () => {
+          res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
+          res.end(body);
+        });
       });
     } else if (req.url === '/' || req.url === '/echo') {
       res.writeHead(405, { Allow: req.url === '/' ? 'GET, HEAD' : 'POST', 'Content-Length': 0 });
@@ -31,5 +50,6 @@ export function start(o: ModelOptions): Promise<RunningServer> {
   });
   // No 'clientError' handler: node:http then answers malformed requests itself (400, 431 for
   // oversized headers) and closes, as it does for the users this model stands for.
-  return listenNode(server, o);
+  const running = await listenNode(server, o);
+  return { ...running, close: () => running.close().finally(close) };
 }

@@ -3,7 +3,7 @@
 import { EINTR, SysError } from '../sys/errno.js';
 import { PollSet, POLLIN, POLLOUT } from '../sys/readiness.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { fdSlots, serveFds, type Connections, type Readiness } from './fd-loop.js';
+import { fdSlots, READ, serveFds, WRITE, type Connections, type Readiness, type WatchMode } from './fd-loop.js';
 
 const WAIT_MS = 20;
 
@@ -19,8 +19,8 @@ class PollReadiness implements Readiness {
     return true;
   }
 
-  watchWrite(fd: number, write: boolean): void {
-    this.set.setEvents(this.index[fd]!, write ? POLLOUT : POLLIN);
+  watch(fd: number, mode: WatchMode): void {
+    this.set.setEvents(this.index[fd]!, mode === READ ? POLLIN : mode === WRITE ? POLLOUT : 0);
   }
 
   remove(fd: number): void {

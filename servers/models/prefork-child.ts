@@ -7,8 +7,9 @@
 // wake-up every IO_TIMEOUT_MS per idle child, which the context-switch counts would then show, and
 // a JavaScript handler could not run anyway while the thread is blocked in a libc call.
 import { writeSync } from 'node:fs';
-import { acceptNext, serveConnection } from './blocking-conn.js';
-import { protocolArg, type PreforkChildMessage } from './blocking-messages.js';
+import { BlockingBackend } from '../backend-blocking.js';
+import { acceptNext, beforeReply, serveConnection } from './blocking-conn.js';
+import { protocolArg, workArgOf, type PreforkChildMessage } from './blocking-messages.js';
 import { createLimitReporter } from './limit-report.js';
 
 const LISTEN_FD = 3;
@@ -17,5 +18,9 @@ const say = (m: PreforkChildMessage): void => void writeSync(1, JSON.stringify(m
 const protocol = protocolArg();
 const reportLimit = createLimitReporter(say);
 
+// Pooled: one backend connection per child, kept across the connections it serves.
+const work = workArgOf();
+const before = beforeReply(work, BlockingBackend.from(work));
+
 say({ event: 'ready', pid: process.pid });
-for (;;) serveConnection(acceptNext(LISTEN_FD, null, reportLimit), protocol, null);
+for (;;) serveConnection(acceptNext(LISTEN_FD, null, reportLimit), protocol, null, before);

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { close, listenTcp } from '../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
+import { reportFault, workArg } from '../work.js';
 import type { PreforkChildMessage } from './blocking-messages.js';
 import { ChildSet, howExited } from './child-set.js';
 import { createLimitReporter, limitReason } from './limit-report.js';
@@ -29,12 +30,13 @@ export async function start(o: ModelOptions): Promise<RunningServer> {
     new Promise((resolve, reject) => {
       // The listener becomes the child's fd 3 (libuv dup2()s it there, clearing FD_CLOEXEC);
       // stdout is a pipe for the child's messages.
-      const child = spawn(process.execPath, [PREFORK_CHILD, o.protocol], { stdio: ['ignore', 'pipe', 'inherit', listener.fd] });
+      const child = spawn(process.execPath, [PREFORK_CHILD, o.protocol, workArg(o.work)], { stdio: ['ignore', 'pipe', 'inherit', listener.fd] });
       let ready = false;
       children.add(child, reject);
       createInterface({ input: child.stdout! }).on('line', (line) => {
         const m = parseChildLine(line);
         if (m?.event === 'limit') reportLimit(m.reason);
+        else if (m?.event === 'fault') reportFault(m.reason); // the child's stdout is ours to read: passed on
         else if (m?.event === 'ready') {
           ready = true;
           resolve();

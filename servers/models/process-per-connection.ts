@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Protocol } from '../catalog.js';
+import { workArg, type Work } from '../work.js';
 import { close } from '../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
 import { acceptAndHandOff } from './acceptor.js';
@@ -20,7 +21,7 @@ export function start(o: ModelOptions): Promise<RunningServer> {
   // Children that close() itself kills (SIGKILL after the grace period) are no limit.
   const reportLimit: LimitReporter = (reason) => !stopping && say(reason);
   return acceptAndHandOff(o, {
-    connection: (fd) => (stopping ? close(fd) : void spawnForConnection(fd, o.protocol, children, reportLimit)),
+    connection: (fd) => (stopping ? close(fd) : void spawnForConnection(fd, o.protocol, o.work, children, reportLimit)),
     limit: reportLimit,
     stop: () => void (stopping = true),
     drain: () => children.endAll(),
@@ -34,11 +35,11 @@ export function start(o: ModelOptions): Promise<RunningServer> {
  * 'error' event and other spawn failures (ENOMEM) by throwing; both end up in `reportLimit`. So does
  * a child that starts but then dies: see onChildExit.
  */
-export function spawnForConnection(fd: number, protocol: Protocol, children: ChildSet, reportLimit: LimitReporter): ChildProcess | null {
+export function spawnForConnection(fd: number, protocol: Protocol, work: Work, children: ChildSet, reportLimit: LimitReporter): ChildProcess | null {
   const failed = (e: unknown): void => void reportLimit(limitReason('cannot start a child process', e));
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [CONNECTION_CHILD, protocol], { stdio: ['ignore', 'inherit', 'inherit', fd] });
+    child = spawn(process.execPath, [CONNECTION_CHILD, protocol, workArg(work)], { stdio: ['ignore', 'inherit', 'inherit', fd] });
   } catch (e) {
     failed(e);
     return null;

@@ -4,7 +4,7 @@
 import { EINTR, SysError } from '../sys/errno.js';
 import { FD_SETSIZE, FdSet, select } from '../sys/readiness.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { serveFds, type Connections, type Readiness } from './fd-loop.js';
+import { NONE, READ, serveFds, WRITE, type Connections, type Readiness, type WatchMode } from './fd-loop.js';
 
 const WAIT_MS = 20;
 
@@ -24,9 +24,13 @@ class SelectReadiness implements Readiness {
     return true;
   }
 
-  watchWrite(fd: number, write: boolean): void {
-    (write ? this.readMaster : this.writeMaster).clear(fd);
-    (write ? this.writeMaster : this.readMaster).set(fd);
+  watch(fd: number, mode: WatchMode): void {
+    this.readMaster.clear(fd);
+    this.writeMaster.clear(fd);
+    if (mode === READ) this.readMaster.set(fd);
+    else if (mode === WRITE) this.writeMaster.set(fd);
+    // remove() may have lowered maxFd past a descriptor watched for nothing meanwhile.
+    if (mode !== NONE && fd > this.maxFd) this.maxFd = fd;
   }
 
   remove(fd: number): void {

@@ -4,6 +4,7 @@
 // when it closes. The price is a V8 isolate (MiBs, tens of ms to start) per client.
 import { Worker } from 'node:worker_threads';
 import type { Protocol } from '../catalog.js';
+import type { Work } from '../work.js';
 import { close } from '../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
 import { acceptAndHandOff } from './acceptor.js';
@@ -20,7 +21,7 @@ export function start(o: ModelOptions): Promise<RunningServer> {
   const threads = new Map<Worker, Promise<void>>();
   const reportLimit = createLimitReporter();
   return acceptAndHandOff(o, {
-    connection: (fd) => (flag.stopped ? close(fd) : startThread(fd, o.protocol, flag, threads, reportLimit)),
+    connection: (fd) => (flag.stopped ? close(fd) : startThread(fd, o.protocol, o.work, flag, threads, reportLimit)),
     limit: reportLimit,
     stop: () => flag.stop(), // every thread returns from recv/send within IO_TIMEOUT_MS and closes its socket
     drain: () => endThreads(threads),
@@ -32,12 +33,12 @@ export function start(o: ModelOptions): Promise<RunningServer> {
  * ERR_WORKER_OUT_OF_MEMORY: thrown, or an 'error' before the thread ran any code) is a limit of the
  * model: the connection is closed and the reason reported once.
  */
-function startThread(fd: number, protocol: Protocol, flag: StopFlag, threads: Map<Worker, Promise<void>>, reportLimit: LimitReporter): void {
+function startThread(fd: number, protocol: Protocol, work: Work, flag: StopFlag, threads: Map<Worker, Promise<void>>, reportLimit: LimitReporter): void {
   const failed = (e: unknown): void => {
     close(fd); // the thread never ran, so the descriptor is still ours
     reportLimit(limitReason('cannot start a worker thread', e));
   };
-  const data: ConnectionThreadData = { fd, protocol, stop: flag.buffer };
+  const data: ConnectionThreadData = { fd, protocol, stop: flag.buffer, work };
   let thread: Worker;
   try {
     thread = new Worker(CONNECTION_THREAD, { workerData: data });

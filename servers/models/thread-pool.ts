@@ -34,7 +34,7 @@ export async function start(o: ModelOptions): Promise<RunningServer> {
     if (flag.stopped) return close(fd);
     // A rejection means the thread running the task died; the descriptor is left alone rather than
     // closed here, because the thread may have closed it already and the number been reused since.
-    pool.run({ kind: 'serve', fd, protocol: o.protocol, stop: flag.buffer }).catch((e: unknown) => {
+    pool.run({ kind: 'serve', fd, protocol: o.protocol, stop: flag.buffer, work: o.work }).catch((e: unknown) => {
       if (!flag.stopped) reportLimit(limitReason('a pool thread failed', e));
     });
   };

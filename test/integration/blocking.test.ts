@@ -10,6 +10,7 @@ import { dist } from '../../harness/paths.js';
 import { startGroup, stopGroup, waitForMessage } from '../../harness/processes.js';
 import { groupMembers } from '../../harness/sampler.js';
 import { ChildSet } from '../../servers/models/child-set.js';
+import { NO_WORK } from '../../servers/work.js';
 import { createLimitReporter, limitReason } from '../../servers/models/limit-report.js';
 import { spawnForConnection } from '../../servers/models/process-per-connection.js';
 import type { LimitMessage } from '../../servers/types.js';
@@ -145,7 +146,7 @@ describe('process-per-connection', () => {
     const children = new ChildSet();
     // A descriptor that is not open: libuv cannot give it to the child, and spawn() throws EBADF,
     // the same path as ENOMEM. (EAGAIN from RLIMIT_NPROC cannot be provoked here: root ignores it.)
-    const child = spawnForConnection(19_999, 'echo', children, createLimitReporter((m) => sent.push(m)));
+    const child = spawnForConnection(19_999, 'echo', NO_WORK, children, createLimitReporter((m) => sent.push(m)));
     expect(child).toBeNull();
     expect(children.size).toBe(0);
     expect(sent).toEqual([{ event: 'limit', reason: 'cannot start a child process (EBADF)' }]);
