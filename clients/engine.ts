@@ -14,7 +14,7 @@
 // time line (CLOCK_MONOTONIC in ms), so every thread counts exactly the same window.
 import { EAGAIN, EINTR, errnoName } from '../servers/sys/errno.js';
 import { Epoll, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT } from '../servers/sys/readiness.js';
-import { close, connectTcp, recv, send, setTimerSlackNs, threadCpuS } from '../servers/sys/socket.js';
+import { close, connectTcp, recv, resetOnClose, send, setTimerSlackNs, threadCpuS } from '../servers/sys/socket.js';
 import { ResponseParser, type Expected } from './http-response.js';
 import { encodeHistogram, latencyHistogram, recordUs } from './latency.js';
 import { seededBytes } from './payload.js';
@@ -45,6 +45,8 @@ export interface EngineOptions {
   timeoutMs: number;
   /** A first exchange (which may wait for a process or thread to start) gets this long. */
   connectCapMs: number;
+  /** A new connection for every request (HTTP asks with Connection: close; echo closes after each answer). */
+  churn: boolean;
   thread: number;
 }
 
@@ -85,6 +87,8 @@ export function runEngine(o: EngineOptions, control: Control): EngineResult {
   const fds = new Int32Array(n).fill(-1);
   const state = new Uint8Array(n).fill(CLOSED);
   const served = new Uint8Array(n);
+  /** 1 from a connection's open until its first answer: that answer times connect-to-first-byte. */
+  const fresh = new Uint8Array(n);
   const connectAt = new Float64Array(n);
   // In-flight requests per connection: a ring of `depth` slots (oldest at head[j]).
   const head = new Int32Array(n);
@@ -159,6 +163,7 @@ export function runEngine(o: EngineOptions, control: Control): EngineResult {
       return;
     }
     state[j] = CONNECTING;
+    fresh[j] = 1;
     if (isHttp) {
       const p: ResponseParser = new ResponseParser(expected, (err, closeAfter) => {
         if (parsers[j] === p) onResponse(j, err, closeAfter); // bytes after a close belong to no one
@@ -225,7 +230,8 @@ export function runEngine(o: EngineOptions, control: Control): EngineResult {
       servedCount++;
       control.served(o.thread, servedCount, now);
       recordUs(connectLatency, (now - connectAt[j]!) * 1000);
-    }
+    } else if (fresh[j] === 1 && inWindow(now)) recordUs(connectLatency, (now - connectAt[j]!) * 1000); // a reopened connection
+    fresh[j] = 0;
     if (inWindow(now)) {
       if (err === null) {
         ops++;
@@ -237,8 +243,11 @@ export function runEngine(o: EngineOptions, control: Control): EngineResult {
         if (openLoop) recordUs(uncorrected, (now - sentAt[idx]!) * 1000);
       } else errors[err] = (errors[err] ?? 0) + 1;
     }
-    if (closeAfter) {
+    if (closeAfter || o.churn) {
       if (inWindow(now)) reconnects++;
+      // Echo churn closes first, from the client: a reset leaves no TIME_WAIT holding the client's
+      // ports (without tcp_tw_reuse, 28k ports in TIME_WAIT for 60 s allow fewer than 500 connections a second).
+      if (o.churn && !isHttp && fds[j]! >= 0) resetOnClose(fds[j]!);
       drop(j);
       open(j);
     }

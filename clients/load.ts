@@ -33,6 +33,8 @@ export interface LoadOptions {
   connectStallMs: number;
   /** ...or when this much time has passed (a model that starts a worker per connection is slow to answer them all). */
   connectCapMs: number;
+  /** A new connection for every request (HTTP sends Connection: close; echo closes after each answer). */
+  churn?: boolean;
 }
 
 /** The target could not be reached or did not answer as a server of its protocol should. */
@@ -41,7 +43,7 @@ export class TargetError extends Error {
 }
 
 export async function runLoad(o: LoadOptions, events: WindowEvents = NO_EVENTS): Promise<ClientResult> {
-  const request = o.protocol === 'http' ? httpRequest(o.host, o.port, o.path) : null;
+  const request = o.protocol === 'http' ? httpRequest(o.host, o.port, o.path, o.churn === true) : null;
   const expected = await probeTarget(o);
   const threads = Math.max(1, Math.min(o.threads, o.connections));
   const control = Control.create(threads);
@@ -65,6 +67,7 @@ export async function runLoad(o: LoadOptions, events: WindowEvents = NO_EVENTS):
       rate: o.rate,
       timeoutMs: o.timeoutMs,
       connectCapMs: o.connectCapMs,
+      churn: o.churn === true,
       thread: t,
     };
     first += share;
@@ -173,8 +176,9 @@ function describe(errors: Record<string, number>): string {
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
-export function httpRequest(host: string, port: number, path: string): Uint8Array {
-  return Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUser-Agent: concurrency-bench\r\n\r\n`, 'latin1');
+export function httpRequest(host: string, port: number, path: string, close = false): Uint8Array {
+  const connection = close ? 'Connection: close\r\n' : '';
+  return Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUser-Agent: concurrency-bench\r\n${connection}\r\n`, 'latin1');
 }
 
 /**

@@ -1,7 +1,10 @@
 // One cell: start the server, verify it, load it, sample it, stop it. Every failure becomes a
 // cell with a status and a reason; nothing here throws past runCell.
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { ClientResult } from '../clients/messages.js';
-import type { Cell, CellKey, Pinning } from './results.js';
+import { workArg, type Work } from '../servers/work.js';
+import type { BackendUsage, Cell, CellKey, Ideal, Pinning } from './results.js';
 import { dist } from './paths.js';
 import { ERROR_THRESHOLD, modelInfo, type Plan } from './plan.js';
 import { freePort, missingRequirement, startExternal, waitReady, type ExternalModel } from './external.js';
@@ -23,11 +26,16 @@ class LimitReached extends Error {}
 /** A cell to run; a sweep cell gets its rate from its closed-loop cell's throughput at run time. */
 export type CellSpec = CellKey & { sweepFraction?: number };
 
-/** What every cell of a run shares: where each side runs and how many load threads the client has. */
+/** What every cell of a run shares: where each side runs, how many load threads the client has, the calibrated CPU work. */
 export interface CellContext {
   pinning: Pinning;
   clientThreads: number;
+  /** cpu: iterations of the CPU loop that make --work-us on this machine; null when no cpu cell is planned. */
+  workIterations: number | null;
 }
+
+/** How long the backend may take to start listening, ms. */
+const BACKEND_START_MS = 10_000;
 
 export function emptyCell(spec: CellSpec, status: Cell['status'], reason: string): Cell {
   const zero = { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
@@ -65,42 +73,142 @@ export function emptyCell(spec: CellSpec, status: Cell['status'], reason: string
 }
 
 export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Promise<Cell> {
-  const { pinning } = ctx;
+  // cpu: the client's cost per request is small beside the work, and the question is whether a
+  // model uses more cores than one, so the server may use every CPU; the cell records it.
+  const pinning: Pinning = spec.scenario === 'cpu' && ctx.pinning.server !== null
+    ? { ...ctx.pinning, server: [...new Set([...(ctx.pinning.client ?? []), ...ctx.pinning.server])].sort((a, b) => a - b) }
+    : ctx.pinning;
+  const cpus = { server: pinning.server, client: pinning.client };
   const info = modelInfo(plan, spec.model);
+  if (info?.scenarios && !info.scenarios.includes(spec.scenario)) return { ...emptyCell(spec, 'limit', info.scenarioLimit ?? `${spec.model} does not serve ${spec.scenario}`), cpus };
+  if (info?.external && !EXTERNAL_SCENARIOS.includes(spec.scenario)) {
+    return { ...emptyCell(spec, 'limit', `an external program serves ${EXTERNAL_SCENARIOS.join(', ')} only: it has no backend client, CPU work or GET /bytes/N of ours`), cpus };
+  }
   const max = info?.maxConcurrency;
   if (max !== undefined && spec.concurrency > max) {
-    return emptyCell(spec, 'limit', `${spec.model} serves at most ${max} connections: ${info?.limits ?? ''}`.trim());
+    return { ...emptyCell(spec, 'limit', `${spec.model} serves at most ${max} connections: ${info?.limits ?? ''}`.trim()), cpus };
   }
   // Known before running: the connections beyond the pool would only wait, and the chart stops there anyway.
   const poolReason = poolLimit(spec, plan);
-  if (poolReason) return emptyCell(spec, 'limit', poolReason);
+  if (poolReason) return { ...emptyCell(spec, 'limit', poolReason), cpus, ideal: idealFor(spec, plan, info?.cpuLanes, pinning.server?.length ?? availableParallelism()) };
   const missing = info?.external ? missingRequirement(info.external) : null;
-  if (missing) return emptyCell(spec, 'limit', missing);
-  const started = info?.external ? await startExternalServer(info.external, spec, plan, pinning) : startBuiltIn(spec, plan, pinning);
-  const server = started.child;
-  const limits: string[] = [];
-  server.onLine((msg) => {
-    if (msg?.event === 'limit' && typeof msg.reason === 'string' && !limits.includes(msg.reason)) limits.push(msg.reason);
-  });
+  if (missing) return { ...emptyCell(spec, 'limit', missing), cpus };
+  let backend: Backend | null = null;
+  let server: Child | null = null;
   let client: Child | null = null;
   let idle: Child | null = null;
+  const limits: string[] = [];
+  const faults: string[] = [];
+  const extra: Partial<Cell> = { cpus, ideal: idealFor(spec, plan, info?.cpuLanes, pinning.server?.length ?? availableParallelism()) };
   try {
+    let work: Work = { kind: 'none' };
+    if (spec.scenario === 'io-wait') {
+      backend = await startBackend(plan, pinning);
+      work = { kind: 'io-wait', backendPort: backend.port, connections: spec.backendConnections ?? 'pooled' };
+    } else if (spec.scenario === 'cpu') work = { kind: 'cpu', iterations: ctx.workIterations ?? 0 };
+    const started = info?.external ? await startExternalServer(info.external, spec, plan, pinning) : startBuiltIn(spec, plan, pinning, work);
+    server = started.child;
+    server.onLine((msg) => {
+      if (typeof msg?.reason !== 'string') return;
+      if (msg.event === 'limit' && !limits.includes(msg.reason)) limits.push(msg.reason);
+      if (msg.event === 'fault' && !faults.includes(msg.reason)) faults.push(msg.reason);
+    });
     const port = await started.port;
     await verifyExchange('127.0.0.1', port, spec.protocol, 5000, info?.external?.checks ?? 'full');
     if (spec.scenario === 'idle') idle = await holdIdle(spec, plan, port, pinning);
     const sampler = new TreeSampler(server.pid);
+    const backendSampler = backend ? new TreeSampler(backend.child.pid) : null;
+    const twBefore = spec.scenario === 'churn' ? timeWaitSockets() : null;
     client = startClient(spec, plan, port, ctx);
-    const result = await measure(client, server, sampler, plan);
-    return toCell(spec, result, sampler, limits, info?.workerPerConnection === true);
+    const result = await measure(client, server, [sampler, backendSampler], plan, backend);
+    if (twBefore !== null) extra.timeWait = { before: twBefore, after: timeWaitSockets() ?? 0 };
+    if (backend && backendSampler) extra.backend = await backend.stop(backendSampler.usage(result.durationS).cpuPercent);
+    const cell = { ...toCell(spec, result, sampler, limits, info?.workerPerConnection === true), ...extra };
+    // Something outside the model went wrong (a wrong backend answer, a backend gone): never a normal row.
+    if (faults.length > 0) return { ...cell, status: 'failed', reason: `the server reported: ${faults.join('; ')}` };
+    return cell;
   } catch (e) {
     const reason = (e as Error).message;
-    if (e instanceof LimitReached || limits.length > 0) return emptyCell(spec, 'limit', [...limits, reason].join('; '));
-    return emptyCell(spec, 'failed', reason);
+    if (faults.length > 0) return { ...emptyCell(spec, 'failed', `the server reported: ${faults.join('; ')}; ${reason}`), ...extra };
+    if (e instanceof LimitReached || limits.length > 0) return { ...emptyCell(spec, 'limit', [...limits, reason].join('; ')), ...extra };
+    return { ...emptyCell(spec, 'failed', reason), ...extra };
   } finally {
     if (client) await stopGroup(client, 1000);
     if (idle) await stopGroup(idle, 1000);
-    await stopGroup(server);
+    if (server) await stopGroup(server);
+    if (backend) await stopGroup(backend.child, 1000);
   }
+}
+
+/** The scenarios an external program serves: it has none of our backend client, CPU work or routes. */
+const EXTERNAL_SCENARIOS: readonly string[] = ['steady', 'idle', 'churn'];
+
+/**
+ * The best a cell's shape allows. io-wait: every request waits the backend's delay, and a model
+ * holds at most min(connections, what it can hold) waits at once. cpu: every request burns the
+ * work, and at most min(connections, lanes, server CPUs) burn at once. null elsewhere.
+ */
+export function idealFor(spec: Pick<CellKey, 'scenario' | 'concurrency' | 'model'>, plan: Pick<Plan, 'workers' | 'backendDelayMs' | 'workUs' | 'external'>, lanes: 'one' | 'workers' | 'connections' | undefined, serverCpus: number): Ideal | null {
+  const info = modelInfo(plan, spec.model);
+  if (spec.scenario === 'io-wait' && plan.backendDelayMs > 0) {
+    const held = info?.poolLimited ? Math.min(spec.concurrency, plan.workers) : spec.concurrency;
+    const cap = info?.poolLimited ? `${plan.workers} workers` : 'no cap';
+    return { opsPerSec: held / (plan.backendDelayMs / 1000), basis: `min(${spec.concurrency} connections, ${cap}) / ${plan.backendDelayMs} ms` };
+  }
+  if (spec.scenario === 'cpu' && lanes !== undefined) {
+    const n = lanes === 'one' ? 1 : lanes === 'workers' ? plan.workers : spec.concurrency;
+    const at = Math.min(spec.concurrency, n, serverCpus);
+    const lane = lanes === 'one' ? '1 thread' : lanes === 'workers' ? `${plan.workers} workers` : 'one per connection';
+    return { opsPerSec: at / (plan.workUs / 1e6), basis: `min(${spec.concurrency} connections, ${lane}, ${serverCpus} CPUs) / ${plan.workUs} µs` };
+  }
+  return null;
+}
+
+/** TCP sockets in TIME_WAIT on the machine, from /proc/net/sockstat; null where unreadable. */
+export function timeWaitSockets(): number | null {
+  try {
+    const m = /^TCP:.*\btw (\d+)/m.exec(readFileSync('/proc/net/sockstat', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+interface Backend {
+  child: Child;
+  port: number;
+  /** Stops it and returns its figures; the CPU was sampled over the window. */
+  stop(cpuPercent: number): Promise<BackendUsage>;
+}
+
+/** The io-wait backend, on the client's CPUs so it never takes the server's; ready once it listens. */
+async function startBackend(plan: Plan, pinning: Pinning): Promise<Backend> {
+  const child = startGroup(process.execPath, [dist('servers/backend.js'), '--delay', `${plan.backendDelayMs}ms`, ...backendTestArgs()], { cpus: pinning.client });
+  let stats: Record<string, unknown> | null = null;
+  child.onLine((msg) => {
+    if (msg?.event === 'backend-stats') stats = msg;
+  });
+  try {
+    const port = await waitForMessage(child, listeningPort, BACKEND_START_MS, 'backend start');
+    return {
+      child,
+      port,
+      stop: async (cpuPercent) => {
+        await stopGroup(child, 1000);
+        const s = (stats ?? {}) as Record<string, number>;
+        return { cpuPercent, queries: s.queries ?? 0, waitingPeak: s.waitingPeak ?? 0, connectionsPeak: s.connectionsPeak ?? 0 };
+      },
+    };
+  } catch (e) {
+    await stopGroup(child, 1000);
+    throw new Error(`the io-wait backend did not start: ${(e as Error).message}`);
+  }
+}
+
+/** Tests make the backend misbehave through the environment (never set by a user-facing flag). */
+function backendTestArgs(): string[] {
+  const bad = process.env.CB_TEST_BACKEND_MISBEHAVE;
+  return bad ? ['--misbehave', bad] : [];
 }
 
 interface Started {
@@ -109,12 +217,10 @@ interface Started {
   port: Promise<number>;
 }
 
-function startBuiltIn(spec: CellSpec, plan: Plan, pinning: Pinning): Started {
-  const child = startGroup(
-    process.execPath,
-    [dist('servers/main.js'), '--model', spec.model, '--protocol', spec.protocol, '--port', '0', '--workers', String(plan.workers)],
-    { cpus: pinning.server },
-  );
+function startBuiltIn(spec: CellSpec, plan: Plan, pinning: Pinning, work: Work): Started {
+  const args = [dist('servers/main.js'), '--model', spec.model, '--protocol', spec.protocol, '--port', '0', '--workers', String(plan.workers)];
+  if (work.kind !== 'none') args.push('--work', workArg(work));
+  const child = startGroup(process.execPath, args, { cpus: pinning.server });
   return { child, port: waitForMessage(child, listeningPort, LISTEN_TIMEOUT_MS, `${spec.model} server start`) };
 }
 
@@ -128,7 +234,8 @@ async function startExternalServer(m: ExternalModel, spec: CellSpec, plan: Plan,
 /** A fixed pool holding one connection per worker cannot serve more connections than workers at once. */
 function poolLimit(spec: CellSpec, plan: Plan): string | null {
   const workers = plan.workers;
-  if (!modelInfo(plan, spec.model)?.poolLimited || spec.concurrency <= workers) return null;
+  // In churn every connection ends after one request, so a queued one is served soon: that wait is the measurement.
+  if (!modelInfo(plan, spec.model)?.poolLimited || spec.concurrency <= workers || spec.scenario === 'churn') return null;
   return `${spec.model} serves at most ${workers} connections at once (--workers ${workers}): ${spec.concurrency - workers} of ${spec.concurrency} would only wait; not run`;
 }
 
@@ -168,28 +275,37 @@ function startClient(spec: CellSpec, plan: Plan, port: number, ctx: CellContext)
     '--warmup', `${plan.warmupS}s`,
     '--duration', `${plan.durationS}s`,
     '--pipeline', String(plan.pipeline),
-    '--payload', String(plan.payloadBytes),
+    '--payload', String(spec.protocol === 'echo' && spec.payloadBytes !== undefined ? spec.payloadBytes : plan.payloadBytes),
     '--timeout', `${requestTimeoutMs(plan)}ms`,
     '--connect-timeout', `${CONNECT_CAP_MS}ms`,
     '--events',
   ];
   if (spec.protocol === 'http') args.push('--http-client', plan.httpClient);
+  if (spec.protocol === 'http' && spec.payloadBytes !== undefined) args.push('--path', `/bytes/${spec.payloadBytes}`);
   if (spec.rate !== null) args.push('--rate', String(spec.rate));
+  if (spec.scenario === 'churn') args.push('--churn');
   return startGroup(process.execPath, args, { cpus: ctx.pinning.client });
 }
 
 /** Runs the load; the sampler's window is the client's measured window, opened and closed by its lines. */
-async function measure(client: Child, server: Child, sampler: TreeSampler, plan: Plan): Promise<ClientResult> {
+async function measure(client: Child, server: Child, samplers: [TreeSampler, TreeSampler | null], plan: Plan, backend: Backend | null): Promise<ClientResult> {
+  const [sampler, backendSampler] = samplers;
   // The client says when its window opens and closes; the sampler reads the tree at both moments
   // and scales its counts to the client's window (see TreeSampler.usage).
   client.onLine((msg) => {
-    if (msg?.event === 'measuring') sampler.begin();
-    else if (msg?.event === 'measured' || msg?.event === 'result') sampler.end();
+    if (msg?.event === 'measuring') {
+      sampler.begin();
+      backendSampler?.begin();
+    } else if (msg?.event === 'measured' || msg?.event === 'result') {
+      sampler.end();
+      backendSampler?.end();
+    }
   });
   let stopBudget!: (e: Error) => void;
   const overBudget = new Promise<never>((_, reject) => (stopBudget = reject));
   const timer = setInterval(() => {
     sampler.tick();
+    backendSampler?.tick();
     if (sampler.lastMemoryBytes > plan.memoryBudgetBytes) {
       const mib = (b: number): string => `${Math.round(b / 2 ** 20)} MiB`;
       stopBudget(new LimitReached(`server tree memory ${mib(sampler.lastMemoryBytes)} crossed the memory budget of ${mib(plan.memoryBudgetBytes)}`));
@@ -203,6 +319,9 @@ async function measure(client: Child, server: Child, sampler: TreeSampler, plan:
       server.exited.then((code): never => {
         throw new Error(`server exited (${code}) during the load; stderr: ${server.stderrTail() || '(empty)'}`);
       }),
+      ...(backend ? [backend.child.exited.then((code): never => {
+        throw new Error(`the io-wait backend exited (${code}) during the load`);
+      })] : []),
       overBudget,
     ]);
   } finally {
@@ -235,7 +354,8 @@ function toCell(spec: CellSpec, r: ClientResult, sampler: TreeSampler, limits: s
   if (r.ops === 0) return { ...base, status: 'failed', reason: `no operation completed in the window; errors: ${JSON.stringify(r.errors.byCode)}` };
   const tooMany = errorReason(r.ops, r.errors);
   if (tooMany) return { ...base, status: 'failed', reason: tooMany };
-  if (r.connections < spec.concurrency) {
+  // In churn connections open and close all the time: how many were open at the window's start says nothing.
+  if (r.connections < spec.concurrency && spec.scenario !== 'churn') {
     const short = `only ${r.connections} of ${spec.concurrency} connections were answered within the ${CONNECT_CAP_MS / 1000} s connect cap`;
     if (workerPerConnection) return { ...base, status: 'limit', reason: `${short}: starting a worker per connection could not keep up` };
     return { ...base, status: 'failed', reason: short };

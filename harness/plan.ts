@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { findModel, MODEL_NAMES, PROTOCOLS, type ModelInfo, type Protocol } from '../servers/catalog.js';
 import { ExternalError, parseServerCmd, readModelsFile, type ExternalModel } from './external.js';
 import { SCENARIOS, type Scenario } from './results.js';
+import { BACKEND_MODES, buildSlices, SUITE_NAMES, SUITES, type BackendMode, type Slice, type SuiteName } from './suites.js';
 
 export class PlanError extends Error {
   readonly code = 'EPLAN';
@@ -17,10 +18,18 @@ export interface Plan {
   models: string[];
   /** Models asked for that cannot run here, with why; recorded in the results. */
   skipped: { model: string; reason: string }[];
+  /** Every protocol, scenario and concurrency some slice runs (the slices say which go together). */
   protocols: Protocol[];
   scenarios: Scenario[];
   idleConnections: number;
   concurrency: number[];
+  suite: SuiteName;
+  /** What the run covers: per scenario, its protocols, concurrencies and models. */
+  slices: Slice[];
+  /** io-wait: how long the backend holds each query, ms. */
+  backendDelayMs: number;
+  /** cpu: CPU each request burns before its reply, µs. */
+  workUs: number;
   durationS: number;
   warmupS: number;
   repetitions: number;
@@ -32,6 +41,7 @@ export interface Plan {
   pin: boolean;
   /** A server tree above this many bytes (PSS, or RSS until PSS is read) is stopped and its cell recorded as `limit`. */
   memoryBudgetBytes: number;
+  /** --quick: the quick suite. */
   quick: boolean;
   /** The HTTP load generator (echo always uses the native client). */
   httpClient: 'native' | 'autocannon' | 'wrk';
@@ -61,17 +71,17 @@ export const SWEEP_FRACTIONS = [0.25, 0.5, 0.75, 0.9, 1] as const;
 /** A cell whose errors exceed this share of its attempts (ops + errors) is failed, not fast. */
 export const ERROR_THRESHOLD = 0.01;
 
-/** The plan a bare `npm run bench` runs: every model, both protocols, four concurrencies. */
+/**
+ * The plan a bare `npm run bench` runs: the default suite (harness/suites.ts) sets the scenarios,
+ * protocols, concurrencies and windows; the rest is here. Short windows keep it within eight
+ * minutes on two cores; pass --duration 3s --warmup 1s --repetitions 3 for steadier figures.
+ */
 export const DEFAULTS = {
   models: 'all',
-  protocols: 'echo,http',
-  scenarios: 'steady',
+  suite: 'default',
   'idle-connections': '1000',
-  concurrency: '1,16,64,256',
-  // Short windows keep the default plan (every model, both protocols) under five minutes on two
-  // cores; pass --duration 3s --warmup 1s --repetitions 3 for steadier figures.
-  duration: '1s',
-  warmup: '0.3s',
+  'backend-delay': '10ms',
+  'work-us': '200',
   repetitions: '1',
   payload: '64',
   workers: String(Math.max(4, availableParallelism() * 2)),
@@ -82,13 +92,18 @@ export const DEFAULTS = {
   pipeline: '1',
 } as const;
 
-/** What --quick changes: a smoke plan that finishes in about a minute. */
-export const QUICK = { concurrency: '1,16', duration: '0.5s', warmup: '0.25s' } as const;
+/** What --quick changes (it is --suite quick): a smoke plan that finishes in about a minute. */
+export const QUICK = { concurrency: '1,16', duration: `${SUITES.quick.durationS}s`, warmup: `${SUITES.quick.warmupS}s` } as const;
 
 const FLAGS = {
   models: { type: 'string' },
   protocols: { type: 'string' },
   scenarios: { type: 'string' },
+  suite: { type: 'string' },
+  'backend-delay': { type: 'string' },
+  'backend-connections': { type: 'string' },
+  'work-us': { type: 'string' },
+  'payload-sizes': { type: 'string' },
   'idle-connections': { type: 'string' },
   concurrency: { type: 'string' },
   duration: { type: 'string' },
@@ -122,23 +137,37 @@ export function parsePlan(argv: string[]): Plan | null {
   }
   if (values.help) return null;
   const external = parseExternal(values['models-file'], values['server-cmd']);
-  const quick = values.quick === true;
-  const get = (f: keyof typeof DEFAULTS): string => {
-    const v = values[f];
-    if (typeof v === 'string') return v;
-    if (f === 'models' && external.length > 0 && typeof values.models !== 'string') return 'all';
-    return quick && f in QUICK ? QUICK[f as keyof typeof QUICK] : DEFAULTS[f];
-  };
+  const given = (f: string): string | undefined => (typeof values[f] === 'string' ? (values[f] as string) : undefined);
+  if (values.quick === true && given('suite') !== undefined && given('suite') !== 'quick') {
+    throw new PlanError(`--quick: is --suite quick; it cannot go with --suite ${given('suite')}`);
+  }
+  const suite = (values.quick === true ? 'quick' : parseList('--suite', given('suite') ?? DEFAULTS.suite, SUITE_NAMES)[0]) as SuiteName;
+  const quick = suite === 'quick';
+  const get = (f: keyof typeof DEFAULTS): string => given(f) ?? DEFAULTS[f];
   const { models, skipped } = available(parseModels(get('models'), external.map((m) => m.name)));
+  const optional = <T>(f: string, parse: (raw: string) => T): T | undefined => (given(f) === undefined ? undefined : parse(given(f)!));
+  const slices = buildSlices(suite, {
+    scenarios: optional('scenarios', (r) => parseList('--scenarios', r, SCENARIOS) as Scenario[]),
+    protocols: optional('protocols', (r) => parseList('--protocols', r, PROTOCOLS) as Protocol[]),
+    concurrency: optional('concurrency', (r) => parseIntList('--concurrency', r)),
+    modelsGiven: given('models') !== undefined,
+    backendConnections: optional('backend-connections', (r) => parseList('--backend-connections', r, BACKEND_MODES) as BackendMode[]),
+    payloadSizes: optional('payload-sizes', (r) => parseIntList('--payload-sizes', r)),
+  });
+  const union = <T>(pick: (s: Slice) => readonly T[]): T[] => [...new Set(slices.flatMap(pick))];
   const plan: Plan = {
     models,
     skipped,
-    protocols: parseList('--protocols', get('protocols'), PROTOCOLS) as Protocol[],
-    scenarios: parseList('--scenarios', get('scenarios'), SCENARIOS) as Scenario[],
+    protocols: union((s) => s.protocols),
+    scenarios: union((s) => [s.scenario]),
     idleConnections: parsePositiveInt('--idle-connections', get('idle-connections')),
-    concurrency: parseIntList('--concurrency', get('concurrency')),
-    durationS: parseSeconds('--duration', get('duration'), false),
-    warmupS: parseSeconds('--warmup', get('warmup'), true),
+    concurrency: union((s) => s.concurrency).sort((a, b) => a - b),
+    suite,
+    slices,
+    backendDelayMs: parseSeconds('--backend-delay', get('backend-delay'), true) * 1000,
+    workUs: parsePositiveInt('--work-us', get('work-us')),
+    durationS: optional('duration', (r) => parseSeconds('--duration', r, false)) ?? SUITES[suite].durationS,
+    warmupS: optional('warmup', (r) => parseSeconds('--warmup', r, true)) ?? SUITES[suite].warmupS,
     repetitions: parsePositiveInt('--repetitions', get('repetitions')),
     payloadBytes: parsePositiveInt('--payload', get('payload')),
     workers: parsePositiveInt('--workers', get('workers')),
@@ -154,6 +183,7 @@ export function parsePlan(argv: string[]): Plan | null {
     external,
   };
   checkClient(plan);
+  checkScenarios(plan);
   if (plan.payloadBytes > 64 * 2 ** 20) throw new PlanError(`--payload: at most 67108864 bytes (64 MiB), got ${plan.payloadBytes}`);
   if (plan.models.length === 0) {
     throw new PlanError(`--models: nothing left to run: ${skipped.map((s) => `${s.model} (${s.reason})`).join(', ')}`);
@@ -161,11 +191,54 @@ export function parsePlan(argv: string[]): Plan | null {
   if (!plan.models.some((m) => plan.protocols.some((p) => modelInfo(plan, m)!.protocols.includes(p)))) {
     throw new PlanError(`--models/--protocols: no model in ${plan.models.join(',')} serves ${plan.protocols.join(',')}`);
   }
-  // The server holds every load connection, and the idle ones too in that scenario.
-  const idle = plan.scenarios.includes('idle') ? plan.idleConnections : 0;
-  checkDescriptors(Math.max(...plan.concurrency) + idle, idle > 0 ? '--concurrency/--idle-connections' : '--concurrency');
+  // The server holds every load connection, the idle ones too in that scenario, and in io-wait a
+  // backend connection per waiting request.
+  const held = (s: Slice): number => Math.max(...s.concurrency) * (s.scenario === 'io-wait' ? 2 : 1) + (s.scenario === 'idle' ? plan.idleConnections : 0);
+  const most = Math.max(...plan.slices.map(held));
+  checkDescriptors(most, plan.scenarios.includes('idle') ? '--concurrency/--idle-connections' : '--concurrency');
+  checkPorts(most, plan.scenarios.includes('idle') ? '--concurrency/--idle-connections' : '--concurrency');
   checkWritable(plan.out);
   return plan;
+}
+
+/** The scenario flags that cannot work together, refused before anything starts. */
+function checkScenarios(plan: Plan): void {
+  const oneAtATime = plan.scenarios.filter((s) => s === 'io-wait' || s === 'cpu' || s === 'churn');
+  if (plan.pipeline > 1 && oneAtATime.length > 0) {
+    throw new PlanError(`--pipeline: ${oneAtATime.join(', ')} send${oneAtATime.length === 1 ? 's' : ''} one request at a time per connection (each reply waits for its own work or connection); use --pipeline 1 or leave out those scenarios`);
+  }
+  if (plan.backendDelayMs > 10_000) throw new PlanError(`--backend-delay: at most 10s, got ${plan.backendDelayMs} ms`);
+  if (plan.workUs > 1_000_000) throw new PlanError(`--work-us: at most 1000000 (one second of CPU per request), got ${plan.workUs}`);
+  const sizes = plan.slices.flatMap((s) => s.payloadSizes ?? []);
+  const big = sizes.find((n) => n > MAX_PAYLOAD_SIZE);
+  if (big !== undefined) throw new PlanError(`--payload-sizes: at most ${MAX_PAYLOAD_SIZE} bytes (1 MiB), got ${big}`);
+}
+
+/** Largest payload-scenario size, bytes: GET /bytes/N answers up to this. */
+export const MAX_PAYLOAD_SIZE = 1 << 20;
+
+/**
+ * Refuses a plan whose connections at once cannot get a local port: the client's ports come from
+ * ip_local_port_range. Churn reopens connections all the time, but the side that closes first
+ * keeps TIME_WAIT: the server for HTTP (Connection: close), and for echo the client closes with a
+ * reset (SO_LINGER 0), so neither leaves the client's ports waiting; what bounds a cell is how many
+ * connections are open at once.
+ */
+export function checkPorts(connections: number, flag: string, range = ephemeralPorts()): void {
+  if (range === null) return;
+  const size = range.last - range.first + 1;
+  if (connections > size) {
+    throw new PlanError(`${flag}: ${connections} connections at once need as many local ports, but ip_local_port_range (${range.first}-${range.last}) has ${size}; widen it (sysctl net.ipv4.ip_local_port_range) or lower ${flag}`);
+  }
+}
+
+export function ephemeralPorts(): { first: number; last: number } | null {
+  try {
+    const [first, last] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return Number.isInteger(first) && Number.isInteger(last) ? { first: first!, last: last! } : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Leaves out models whose tool is missing, so one absent compiler never fails a whole run. */
@@ -344,34 +417,43 @@ function checkWritable(dir: string): void {
 }
 
 export function usage(): string {
+  const suites = SUITE_NAMES.map((n) => `                       ${n.padEnd(8)} ${SUITES[n].what}`).join('\n');
   return `Usage: npm run bench -- [flags]
 
-Runs every (model, protocol, concurrency, repetition) cell of the plan, writes
-results/<run-id>/results.json as it goes, then charts and report.md beside it.
+Runs every cell of the plan (model, protocol, scenario, concurrency, repetition), writes
+results/<run-id>/results.json as it goes, then charts and report.md beside it. Prints the
+plan's estimated time before it starts.
 
+  --suite NAME         what a run covers (default: ${DEFAULTS.suite}):
+${suites}
+  --quick              the same as --suite quick
   --models LIST        models to run, or "all" (default: ${DEFAULTS.models}); known: ${MODEL_NAMES.join(', ')}
-  --protocols LIST     echo, http (default: ${DEFAULTS.protocols})
-  --scenarios LIST     steady, idle (default: ${DEFAULTS.scenarios}); idle adds --idle-connections silent
-                       connections beside the load, the C10K shape
-  --idle-connections N idle connections in the idle scenario (default: ${DEFAULTS['idle-connections']})
-  --concurrency LIST   connections per cell (default: ${DEFAULTS.concurrency})
-  --duration TIME      measured window per cell, e.g. 3s or 500ms (default: ${DEFAULTS.duration})
-  --warmup TIME        unmeasured load before the window (default: ${DEFAULTS.warmup})
+  --scenarios LIST     ${SCENARIOS.join(', ')} (default: the suite's); see the README's "Scenarios"
+  --protocols LIST     echo, http (default: the suite's choice per scenario)
+  --concurrency LIST   connections per cell (default: the suite's choice per scenario)
+  --idle-connections N idle connections beside the load in the idle scenario (default: ${DEFAULTS['idle-connections']})
+  --backend-delay TIME io-wait: how long the backend holds each query (default: ${DEFAULTS['backend-delay']})
+  --backend-connections LIST   io-wait: pooled (opened once, reused), per-request (connect, query,
+                       close every time), or both (default: the suite's)
+  --work-us N          cpu: microseconds of CPU each request burns, calibrated once per run (default: ${DEFAULTS['work-us']})
+  --payload-sizes LIST payload: sizes in bytes, echo messages and GET /bytes/N bodies, at most ${MAX_PAYLOAD_SIZE} (default: 64,4096,65536)
+  --duration TIME      measured window per cell, e.g. 3s or 500ms (default: the suite's, 1s)
+  --warmup TIME        unmeasured load before the window (default: the suite's, 0.3s)
   --repetitions N      times each cell runs, interleaved across cells (default: ${DEFAULTS.repetitions})
-  --payload BYTES      echo message size (default: ${DEFAULTS.payload})
+  --payload BYTES      echo message size outside the payload scenario (default: ${DEFAULTS.payload})
   --workers N          threads/processes for pooled models (default: ${DEFAULTS.workers}: 2 per CPU, at least 4)
   --memory-budget SIZE stop a server tree above this memory (PSS) and record "limit" (default: ${DEFAULTS['memory-budget']}, half the RAM)
   --models-file FILE   external models: programs listed in a JSON file, measured beside ours (see README)
   --server-cmd NAME=COMMAND   an external model from one command line with {port} (and {workers}); repeatable
-  --pin auto|off       pin server and client to different CPUs with taskset (default: ${DEFAULTS.pin})
+  --pin auto|off       pin server and client to different CPUs with taskset (default: ${DEFAULTS.pin}); in cpu the
+                       server gets every CPU
   --server-cpus N      CPUs the server is pinned to; the client gets the rest (default: 1 below 4 CPUs, else half)
   --client-threads N   load threads per client, each its own epoll loop (default: one per client CPU)
   --http-client native|autocannon|wrk   HTTP load generator (default: ${DEFAULTS['http-client']}; wrk must be on PATH)
   --rate LIST|sweep    open loop at these operations per second (latency from each request's intended send
                        time); "sweep": after each closed-loop cell, ${SWEEP_FRACTIONS.join(', ')} of its throughput
-  --pipeline N         requests in flight per connection (default: ${DEFAULTS.pipeline})
+  --pipeline N         requests in flight per connection (default: ${DEFAULTS.pipeline}; 1 in io-wait, cpu, churn)
   --out DIR            where run folders go (default: ${DEFAULTS.out})
-  --quick              smoke plan: concurrency ${QUICK.concurrency}, duration ${QUICK.duration}, warm-up ${QUICK.warmup}
   -h, --help           this text
 `;
 }

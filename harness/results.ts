@@ -6,9 +6,11 @@ import { dirname, join } from 'node:path';
 
 /**
  * Bumped on a change to the shape below. Version 1 files (before open loop and the native HTTP
- * client) are read and upgraded by upgradeV1; readers refuse any other version.
+ * client) are read and upgraded by upgradeV1; version 2 files (before the io-wait, cpu, churn and
+ * payload scenarios and suites) are version 3 files without the new optional fields. Readers
+ * refuse any other version.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 import type { Family, Protocol, Scenario } from '../servers/catalog.js';
 export { SCENARIOS } from '../servers/catalog.js';
@@ -83,6 +85,29 @@ export interface CellKey {
   rate: number | null;
   /** 1-based repetition index. */
   repetition: number;
+  /** io-wait only: how the server reached its backend. */
+  backendConnections?: 'pooled' | 'per-request';
+  /** payload only: the echo message size, or the body size of GET /bytes/N, bytes. */
+  payloadBytes?: number;
+}
+
+/** What a cell could have done at best, given its shape, beside what it did. */
+export interface Ideal {
+  opsPerSec: number;
+  /** How it was worked out, e.g. `min(64 connections, no cap) / 10 ms`. */
+  basis: string;
+}
+
+/** The io-wait backend's own figures for the cell. */
+export interface BackendUsage {
+  /** CPU the backend process used during the window, % of one core. */
+  cpuPercent: number;
+  /** Queries answered over the backend's whole life in the cell (warm-up and verification included). */
+  queries: number;
+  /** Most queries waiting on their delay at once: far above the cell's concurrency means the backend kept up. */
+  waitingPeak: number;
+  /** Most connections open to it at once. */
+  connectionsPeak: number;
 }
 
 export interface Cell extends CellKey {
@@ -118,8 +143,16 @@ export interface Cell extends CellKey {
   timeline?: { intervalS: number; ops: number[]; p99Us: number[] } | null;
   server: ServerUsage;
   client: ClientUsage;
-  /** Microseconds from connect() to the first byte served, over the connections opened in the cell. */
+  /** Microseconds from connect() to the first byte served, over the connections opened in the cell (churn: every request's, in the window). */
   connectUs?: { p50: number; p99: number; max: number } | null;
+  /** io-wait and cpu: the best the cell's shape allows (see Ideal). */
+  ideal?: Ideal | null;
+  /** io-wait: the backend's CPU and load. */
+  backend?: BackendUsage | null;
+  /** The CPUs each side was pinned to for this cell (cpu gives the server every CPU); absent before version 3. */
+  cpus?: { server: number[] | null; client: number[] | null };
+  /** churn: TCP sockets in TIME_WAIT on the machine (from /proc/net/sockstat) before and after the cell. */
+  timeWait?: { before: number; after: number } | null;
 }
 
 export interface Pinning {
@@ -175,6 +208,14 @@ export interface Settings {
   sweepFractions: number[];
   /** A cell whose errors exceed this share of its attempts (ops + errors) is `failed`. */
   errorThreshold: number;
+  /** The suite the plan came from (absent before version 3). */
+  suite?: string;
+  /** The plan's slices: per scenario, the protocols, concurrencies and models it ran. */
+  slices?: { scenario: Scenario; protocols: Protocol[]; concurrency: number[]; models: string[] | null; backendConnections?: string[]; payloadSizes?: number[] }[];
+  /** io-wait: the backend's delay per query, ms. */
+  backendDelayMs?: number;
+  /** cpu: the work asked for per request (µs), the iterations of the CPU loop it was calibrated to, and the loop's measured speed. */
+  work?: { us: number; iterations: number; nsPerIteration: number } | null;
   /** External models in the plan: the command as written ({port} and {workers} unreplaced) and the version line it printed, if one was asked for. */
   externalModels?: { name: string; family: Family; command: string[]; protocols: Protocol[]; shell: boolean; version: string | null }[];
 }

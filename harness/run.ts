@@ -1,7 +1,8 @@
 // A run: every cell of the plan in turn, each appended to results.json as soon as it is measured.
 import { renameSync, symlinkSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { emptyCell, runCell, SAMPLE_INTERVAL_MS, type CellSpec } from './cell.js';
+import { emptyCell, runCell, SAMPLE_INTERVAL_MS, type CellContext, type CellSpec } from './cell.js';
+import { calibrate } from '../servers/work.js';
 import { choosePinning, collectEnv, defaultClientThreads } from './env.js';
 import { ERROR_THRESHOLD, modelInfo, SWEEP_FRACTIONS, type Plan } from './plan.js';
 import { versionLine } from './external.js';
@@ -13,24 +14,64 @@ import { SCHEMA_VERSION, writeJsonAtomic, type Cell, type Results } from './resu
  */
 export function planCells(plan: Plan): CellSpec[] {
   const cells: CellSpec[] = [];
+  const seen = new Set<string>();
   for (let repetition = 1; repetition <= plan.repetitions; repetition++) {
-    for (const scenario of plan.scenarios) {
-      for (const protocol of plan.protocols) {
+    for (const slice of plan.slices) {
+      const { scenario } = slice;
+      for (const protocol of slice.protocols) {
         for (const model of plan.models) {
+          if (slice.models !== null && !slice.models.includes(model)) continue;
           const info = modelInfo(plan, model)!;
           if (!info.protocols.includes(protocol)) continue;
-          for (const concurrency of plan.concurrency) {
-            const key = { model, family: info.family, protocol, scenario, concurrency, repetition };
-            if (plan.rates === null || plan.rates === 'sweep') cells.push({ ...key, rate: null });
-            // A sweep cell follows its closed-loop cell, whose throughput sets its rate.
-            if (plan.rates === 'sweep') for (const f of SWEEP_FRACTIONS) cells.push({ ...key, rate: null, sweepFraction: f });
-            else if (plan.rates !== null) for (const rate of plan.rates) cells.push({ ...key, rate });
+          for (const concurrency of slice.concurrency) {
+            const variants: Partial<CellSpec>[] = scenario === 'io-wait'
+              ? (slice.backendConnections ?? ['pooled']).map((backendConnections) => ({ backendConnections }))
+              : scenario === 'payload' ? (slice.payloadSizes ?? []).map((payloadBytes) => ({ payloadBytes })) : [{}];
+            for (const variant of variants) {
+              const key = { model, family: info.family, protocol, scenario, concurrency, repetition, ...variant };
+              const id = JSON.stringify(key); // two slices may name the same cell (an explicit flag made them alike)
+              if (seen.has(id)) continue;
+              seen.add(id);
+              if (plan.rates === null || plan.rates === 'sweep') cells.push({ ...key, rate: null });
+              // A sweep cell follows its closed-loop cell, whose throughput sets its rate.
+              if (plan.rates === 'sweep') for (const f of SWEEP_FRACTIONS) cells.push({ ...key, rate: null, sweepFraction: f });
+              else if (plan.rates !== null) for (const rate of plan.rates) cells.push({ ...key, rate });
+            }
           }
         }
       }
     }
   }
   return cells;
+}
+
+/** Seconds a cell costs beyond its warm-up and window: start, verify, stop (measured on two cores). */
+const CELL_OVERHEAD_S = 1.1;
+
+/**
+ * What the plan will take, seconds, from the windows, the overhead per cell and what is known to
+ * be slow: a model that starts a worker per connection pays its start-up per connection (at most
+ * the connect cap), the io-wait backend its own start. Cells recorded as limit without running cost nothing.
+ */
+export function estimatePlanS(plan: Plan): number {
+  let total = 0;
+  for (const c of planCells(plan)) {
+    const info = modelInfo(plan, c.model)!;
+    if (info.scenarios && !info.scenarios.includes(c.scenario)) continue;
+    if (info.poolLimited && c.concurrency > plan.workers && c.scenario !== 'churn') continue;
+    let s = plan.warmupS + plan.durationS + CELL_OVERHEAD_S;
+    if (info.workerPerConnection && c.scenario !== 'churn' && !info.family.startsWith('native')) {
+      s += Math.min(20, c.concurrency * (info.family === 'per-process' ? 0.08 : 0.06));
+    }
+    if (c.scenario === 'io-wait') s += 0.4;
+    if (c.scenario === 'idle') s += 1;
+    total += s;
+  }
+  return total;
+}
+
+export function formatDuration(s: number): string {
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
 }
 
 export function newRunId(now = new Date()): string {
@@ -45,7 +86,9 @@ export interface RunOutcome {
 
 export async function runPlan(plan: Plan, command: string, log: (line: string) => void, onFile: (resultsFile: string) => void = () => {}): Promise<RunOutcome> {
   const pinning = choosePinning(plan.pin, plan.serverCpus);
-  const ctx = { pinning, clientThreads: plan.clientThreads ?? defaultClientThreads(pinning) };
+  // The CPU loop is timed once per run, here, so every model burns the same number of iterations.
+  const work = plan.scenarios.includes('cpu') ? { us: plan.workUs, ...calibrate(plan.workUs) } : null;
+  const ctx: CellContext = { pinning, clientThreads: plan.clientThreads ?? defaultClientThreads(pinning), workIterations: work?.iterations ?? null };
   const runId = newRunId();
   const runDir = resolve(plan.out, runId);
   const results: Results = {
@@ -75,6 +118,10 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
       rates: plan.rates,
       sweepFractions: plan.rates === 'sweep' ? [...SWEEP_FRACTIONS] : [],
       errorThreshold: ERROR_THRESHOLD,
+      suite: plan.suite,
+      slices: plan.slices,
+      backendDelayMs: plan.backendDelayMs,
+      work,
       externalModels: plan.external.filter((m) => plan.models.includes(m.name)).map((m) => ({
         name: m.name, family: m.family, command: m.command, protocols: m.protocols, shell: m.shell === true, version: versionLine(m),
       })),
@@ -85,7 +132,8 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
   writeJsonAtomic(file, results);
   onFile(file);
   pointLatest(plan.out, runId);
-  log(`run ${runId}: ${planCells(plan).length} cells, pinning: ${describePinning(pinning)}, ${ctx.clientThreads} load thread(s); writing ${file}`);
+  log(`run ${runId}: suite ${plan.suite}, ${planCells(plan).length} cells, estimated ${formatDuration(estimatePlanS(plan))}; pinning: ${describePinning(pinning)}, ${ctx.clientThreads} load thread(s); writing ${file}`);
+  if (work) log(`cpu: ${plan.workUs} µs of work per request = ${work.iterations.toLocaleString('en-US')} iterations of the CPU loop (${work.nsPerIteration.toFixed(2)} ns each, timed now); the server gets every CPU in cpu cells`);
   for (const s of plan.skipped) log(`note: ${s.model} left out of this run: ${s.reason}`);
   const specs = planCells(plan);
   const started = Date.now();
@@ -107,7 +155,8 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
 /** The closed-loop cell a sweep cell takes its rate from: same model, protocol, scenario, concurrency, repetition. */
 function sweepBase(spec: CellSpec, done: readonly Cell[]): Cell | undefined {
   return done.find((c) => c.rate === null && c.sweepFraction === undefined && c.model === spec.model && c.protocol === spec.protocol &&
-    c.scenario === spec.scenario && c.concurrency === spec.concurrency && c.repetition === spec.repetition);
+    c.scenario === spec.scenario && c.concurrency === spec.concurrency && c.repetition === spec.repetition &&
+    c.backendConnections === spec.backendConnections && c.payloadBytes === spec.payloadBytes);
 }
 
 /** A sweep cell's rate: its fraction of the closed-loop throughput just measured (null when that cell was not ok). */
@@ -136,7 +185,8 @@ function describePinning(p: { server: number[] | null; client: number[] | null; 
 
 function label(s: CellSpec): string {
   const rate = s.rate === null ? '' : ` rate=${s.rate.toLocaleString('en-US')}/s${s.sweepFraction !== undefined ? ` (${s.sweepFraction * 100}% of closed loop)` : ''}`;
-  return `${s.model} ${s.protocol}${s.scenario === 'steady' ? '' : ` ${s.scenario}`} c=${s.concurrency}${rate} rep ${s.repetition}`;
+  const variant = (s.backendConnections ? ` ${s.backendConnections}` : '') + (s.payloadBytes !== undefined ? ` ${s.payloadBytes} B` : '');
+  return `${s.model} ${s.protocol}${s.scenario === 'steady' ? '' : ` ${s.scenario}`}${variant} c=${s.concurrency}${rate} rep ${s.repetition}`;
 }
 
 function eta(startedMs: number, done: number, total: number): string {
@@ -158,5 +208,8 @@ function summary(c: Cell): string {
   if (c.rateShortfall) parts.push(`RATE SHORTFALL (${Math.round(c.rateShortfall.achievedOpsPerSec)} of ${Math.round(c.rateShortfall.targetOpsPerSec)}/s)`);
   if (c.client.cpuUsPerOp !== null) parts.push(`client ${c.client.cpuUsPerOp.toFixed(1)} µs/op (${c.client.tool})`);
   if (c.client.saturated) parts.push('CLIENT SATURATED');
+  if (c.ideal) parts.push(`ideal ${Math.round(c.ideal.opsPerSec).toLocaleString('en-US')} ops/s`);
+  if (c.backend) parts.push(`backend CPU ${Math.round(c.backend.cpuPercent)}%`);
+  if (c.scenario === 'churn' && c.connectUs) parts.push(`connect p50 ${c.connectUs.p50} µs`);
   return parts.join(', ');
 }

@@ -22,6 +22,8 @@ enum { READING = 1, WRITING, DRAINING }; /* connection states of the epoll serve
 /* Reply kinds, indexed into CANNED; parse errors are returned as a negative kind. */
 enum { HELLO, NOT_FOUND, ROOT_405, ECHO_405, BAD_REQUEST, TOO_LARGE, HEAD_TOO_LARGE, NOT_IMPLEMENTED, BAD_VERSION, NKINDS };
 #define ECHO 100
+#define BYTES 101 /* GET /bytes/N: N bytes of a..z repeated (http.ts bytesBody) */
+#define MAX_BYTES_ROUTE (1 << 20)
 #define INCOMPLETE 0
 #define BODY_START_BYTES (16 * 1024)
 enum { CH_SIZE = 1, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF, CH_TRAILER, CH_TRAILER_LINE, CH_TRAILER_LF, CH_END_LF };
@@ -52,6 +54,7 @@ struct conn {
     int chunk;          /* 0 outside a chunked body, else a CH_ state */
     long chunk_left, chunked_seen;
     /* the request being parsed */
+    int bytes_n;
     int kind, omit_body, http10, transfer_encoding, te_chunked, hosts, conn_close, conn_keep_alive, keep_alive;
     long content_length;
     /* bytes still to send while WRITING */
@@ -69,6 +72,9 @@ static __thread char replies[NKINDS][2][2][512]; /* [kind][close][omit body] */
 static __thread int reply_len[NKINDS][2][2];
 static __thread char echo_heads[2][192];
 static __thread int echo_head_len[2];
+static __thread char cached_date[64];
+/* The body of every GET /bytes/N, a prefix of this; filled once by init_tables. */
+static uint8_t bytes_pattern[MAX_BYTES_ROUTE];
 
 static void refresh_replies(void) {
     time_t now = time(NULL);
@@ -77,6 +83,7 @@ static void refresh_replies(void) {
     char date[64];
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    memcpy(cached_date, date, sizeof date);
     for (int k = 0; k < NKINDS; k++) {
         for (int close = 0; close < 2; close++) {
             int head = snprintf(replies[k][close][0], sizeof replies[k][close][0],
@@ -122,6 +129,7 @@ static void init_tables(void) {
     for (; *t; t++) TCHAR[(uint8_t)*t] = 1;
     for (int c = 0x20; c < 256; c++) FIELD_BYTE[c] = c != 0x7f;
     FIELD_BYTE['\t'] = 1;
+    for (int i = 0; i < MAX_BYTES_ROUTE; i++) bytes_pattern[i] = (uint8_t)('a' + i % 26);
 }
 
 /* b[at, at+len) equals ref; with fold 0x20 ASCII case-insensitively against a lower-case ref. */
@@ -134,10 +142,21 @@ static int same(const uint8_t *b, int at, int len, const char *ref, int fold) {
 
 static int is_space(uint8_t c) { return c == ' ' || c == '\t'; }
 
-static int route(const uint8_t *b, int method, int method_len, int path, int path_len) {
-    if (same(b, path, path_len, "/", 0))
-        return same(b, method, method_len, "GET", 0) || same(b, method, method_len, "HEAD", 0) ? HELLO : ROOT_405;
+static int route(struct conn *c, const uint8_t *b, int method, int method_len, int path, int path_len) {
+    int get_or_head = same(b, method, method_len, "GET", 0) || same(b, method, method_len, "HEAD", 0);
+    if (same(b, path, path_len, "/", 0)) return get_or_head ? HELLO : ROOT_405;
     if (same(b, path, path_len, "/echo", 0)) return same(b, method, method_len, "POST", 0) ? ECHO : ECHO_405;
+    int digits = path_len - 7;
+    if (digits >= 1 && digits <= 7 && same(b, path, 7, "/bytes/", 0)) {
+        long n = 0;
+        for (int i = path + 7; i < path + path_len; i++) {
+            if (b[i] < '0' || b[i] > '9') return NOT_FOUND;
+            n = n * 10 + (b[i] - '0');
+        }
+        if (n > MAX_BYTES_ROUTE || (digits > 1 && b[path + 7] == '0')) return NOT_FOUND;
+        c->bytes_n = (int)n;
+        return get_or_head ? BYTES : ROOT_405;
+    }
     return NOT_FOUND;
 }
 
@@ -203,7 +222,7 @@ static int parse_request_line(struct conn *c, const uint8_t *b, int start, int e
     if (b[version + 5] != '1') return -BAD_VERSION;
     c->http10 = b[version + 7] == '0';
     c->omit_body = same(b, start, method_len, "HEAD", 0);
-    c->kind = route(b, start, method_len, target, (path_end < 0 ? i : path_end) - target);
+    c->kind = route(c, b, start, method_len, target, (path_end < 0 ? i : path_end) - target);
     return version + 10;
 }
 
@@ -249,7 +268,15 @@ static int parse_head(struct conn *c, const uint8_t *b, int start, int end) {
 
 static void reply(struct conn *c, const uint8_t *body, long body_len) {
     int close = !c->keep_alive;
-    if (c->kind != ECHO) {
+    if (c->kind == BYTES) {
+        char head[256];
+        int n = snprintf(head, sizeof head,
+                         "HTTP/1.1 200 OK\r\nServer: concurrency-bench\r\nDate: %s\r\nContent-Type: application/octet-stream\r\n"
+                         "Connection: %s\r\nContent-Length: %d\r\n\r\n",
+                         cached_date, close ? "close" : "keep-alive", c->bytes_n);
+        tx_put(head, (size_t)n);
+        if (!c->omit_body) tx_put(bytes_pattern, (size_t)c->bytes_n);
+    } else if (c->kind != ECHO) {
         tx_put(replies[c->kind][close][c->omit_body], (size_t)reply_len[c->kind][close][c->omit_body]);
     } else {
         char digits[24];

@@ -1,4 +1,4 @@
-// Reading a results file: the report side's one door into a run. Version 1 files are upgraded.
+// Reading a results file: the report side's one door into a run. Version 1 and 2 files are upgraded.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -30,8 +30,10 @@ export function readResults(pathOrDir: string): Results {
   }
   const major = Math.floor(r.schemaVersion);
   if (major === 1) return upgradeV1(r as Results);
+  // Version 3 only added optional fields and scenarios: a version 2 file is a version 3 file without them.
+  if (major === 2) return { ...(r as Results), schemaVersion: SCHEMA_VERSION };
   if (major !== SCHEMA_VERSION) {
-    throw new ResultsError(`${path} has schemaVersion ${r.schemaVersion}; this version reads 1 and ${SCHEMA_VERSION}`);
+    throw new ResultsError(`${path} has schemaVersion ${r.schemaVersion}; this version reads 1 to ${SCHEMA_VERSION}`);
   }
   return r as Results;
 }

@@ -37,6 +37,7 @@ const FLAGS = {
   timeout: { type: 'string' },
   'connect-timeout': { type: 'string' },
   'http-client': { type: 'string' },
+  churn: { type: 'boolean' },
   json: { type: 'boolean' },
   events: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -73,6 +74,8 @@ Drives one server on this machine and prints throughput, latency and errors.
   --timeout TIME         a request unanswered this long is a timeout error (default: ${LOAD_DEFAULTS.timeout})
   --connect-timeout TIME how long every connection's first answer may take (default: ${LOAD_DEFAULTS['connect-timeout']})
   --http-client native|autocannon|wrk   which tool drives HTTP (default: ${LOAD_DEFAULTS['http-client']}; wrk must be on PATH)
+  --churn                a new connection for every request: HTTP sends Connection: close, echo closes after
+                         each answer; connect-to-first-byte is then timed on every request
   --json                 print one JSON object, fields named as in a results cell
   --events               also print {"event":"measuring"} and {"event":"measured"} when the window opens and
                          closes (how the harness reads it)
@@ -113,7 +116,10 @@ export function parseLoad(argv: string[]): LoadCommand | null {
     timeoutMs: parseSeconds('--timeout', get('timeout'), false) * 1000,
     connectStallMs: CONNECT_STALL_MS,
     connectCapMs: parseSeconds('--connect-timeout', get('connect-timeout'), false) * 1000,
+    churn: values.churn === true,
   };
+  if (options.churn && options.pipeline > 1) throw new PlanError(`--churn: one request per connection, so --pipeline must be 1, got ${options.pipeline}`);
+  if (options.churn && protocol === 'http' && httpClient !== 'native') throw new PlanError(`--churn: needs --http-client native (${httpClient} keeps its connections)`);
   if (options.pipeline > 1024) throw new PlanError(`--pipeline: at most 1024, got ${options.pipeline}`);
   if (protocol === 'http' && httpClient !== 'native') {
     if (rate !== null) throw new PlanError(`--rate: open loop needs --http-client native (${httpClient} has no corrected schedule)`);
@@ -176,7 +182,7 @@ const row = (name: string, l: LatencyUs): string =>
 export function summaryText(cmd: LoadCommand, r: ClientResult): string {
   const o = cmd.options;
   const what = o.protocol === 'http' ? `http GET ${o.path}` : `echo ${o.payloadBytes} B`;
-  const loop = o.rate === null ? 'closed loop' : `open loop at ${fmt(o.rate)} ops/s`;
+  const loop = (o.rate === null ? 'closed loop' : `open loop at ${fmt(o.rate)} ops/s`) + (o.churn ? ', a connection per request' : '');
   const lines = [
     `${r.durationS.toFixed(2)} s @ ${o.host}:${o.port} (${what}), ${o.connections} connections, ${r.client.threads} thread(s), pipeline ${o.pipeline}, ${loop}, client ${r.tool}`,
     `  ops/s        ${fmt(r.opsPerSec)}  (${fmt(r.ops)} correct in the window)`,
@@ -186,7 +192,8 @@ export function summaryText(cmd: LoadCommand, r: ClientResult): string {
   if (o.rate !== null && r.latencyUncorrectedUs) lines.push(row('uncorrected', r.latencyUncorrectedUs));
   const errs = Object.entries(r.errors.byCode).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
   lines.push(`  errors       ${r.errors.total === 0 ? 'none' : `${fmt(r.errors.total)} (${errs})`}`);
-  if (r.reconnects > 0) lines.push(`  reconnects   ${fmt(r.reconnects)} (the server closed keep-alive connections after a response)`);
+  if (o.churn) lines.push(`  connections  ${fmt(r.reconnects)} opened in the window, one per request; connect to first byte p50 ${fmt(r.connectUs?.p50 ?? 0)} µs, p99 ${fmt(r.connectUs?.p99 ?? 0)} µs`);
+  else if (r.reconnects > 0) lines.push(`  reconnects   ${fmt(r.reconnects)} (the server closed keep-alive connections after a response)`);
   if (r.rateShortfall) lines.push(`  RATE SHORTFALL: achieved ${fmt(r.rateShortfall.achievedOpsPerSec)} of ${fmt(r.rateShortfall.targetOpsPerSec)} ops/s`);
   const perOp = r.client.cpuUsPerOp === null ? 'n/a' : `${r.client.cpuUsPerOp.toFixed(1)} µs per op`;
   lines.push(`  client CPU   ${perOp}, ${Math.round(r.client.cpuPercent)}% of one core (busiest thread ${Math.round(r.client.threadCpuPercentMax)}%)`);

@@ -1,12 +1,14 @@
 // node:http, the server most Node users deploy: its own parser (llhttp), same routes as the shared code.
 import http from 'node:http';
-import { HELLO_BODY } from '../protocols/http.js';
+import { bytesBody, HELLO_BODY, MAX_BYTES_ROUTE } from '../protocols/http.js';
 import type { ModelOptions, RunningServer } from '../types.js';
 import { reportFault } from '../work.js';
 import { loopGate, type AsyncGate } from './async.js';
 import { listenNode } from './node-listen.js';
 
 const hello = Buffer.from(HELLO_BODY);
+const BYTES_PATH = /^\/bytes\/(0|[1-9]\d{0,6})(\?.*)?$/;
+const bodies = new Map<number, Buffer>();
 
 /** Runs the scenario's work (backend query or CPU), then `respond`; a fault ends the connection. */
 function after(gate: AsyncGate, res: http.ServerResponse, respond: () => void): void {
@@ -20,6 +22,13 @@ function after(gate: AsyncGate, res: http.ServerResponse, respond: () => void): 
   void g.then((fault) => (fault === null ? respond() : fail(fault)));
 }
 
+/** N of GET /bytes/N (as the shared HTTP code routes it), or null. */
+function bytesN(url: string | undefined): number | null {
+  const m = url === undefined ? null : BYTES_PATH.exec(url);
+  const n = m ? Number(m[1]) : NaN;
+  return Number.isInteger(n) && n <= MAX_BYTES_ROUTE ? n : null;
+}
+
 export async function start(o: ModelOptions): Promise<RunningServer> {
   if (o.protocol !== 'http') throw new Error(`node-http serves only the http protocol, not ${o.protocol}`);
   const { gate, close } = loopGate(o.work);
@@ -29,6 +38,18 @@ export async function start(o: ModelOptions): Promise<RunningServer> {
       after(gate, res, () => {
         res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': hello.length });
         res.end(req.method === 'HEAD' ? undefined : hello);
+      });
+    } else if (bytesN(req.url) !== null) {
+      const n = bytesN(req.url)!;
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Length': 0 });
+        return res.end();
+      }
+      after(gate, res, () => {
+        let body = bodies.get(n);
+        if (body === undefined) bodies.set(n, (body = bytesBody(n)));
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': n });
+        res.end(req.method === 'HEAD' ? undefined : body);
       });
     } else if (req.url === '/echo' && req.method === 'POST') {
       const chunks: Buffer[] = [];

@@ -27,6 +27,15 @@ export const SERVER_NAME = 'concurrency-bench';
 export const MAX_HEAD_BYTES = 8192;
 /** Largest request body accepted, bytes; more → 413. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Largest body GET /bytes/N answers (the payload scenario's sizes); above it, 404. */
+export const MAX_BYTES_ROUTE = 1 << 20;
+
+/** The body of GET /bytes/N: N bytes of a fixed pattern, the same from every model (and the C servers). */
+export function bytesBody(n: number): Buffer {
+  const b = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) b[i] = 0x61 + (i % 26); // a..z repeated
+  return b;
+}
 
 /** RFC 7231 IMF-fixdate of an epoch time in ms, e.g. `Mon, 23 Nov 2026 02:45:46 GMT`. */
 export function httpDate(ms: number): string {
@@ -40,6 +49,7 @@ const INCOMPLETE = 0;
 const HELLO = 0, NOT_FOUND = 1, ROOT_405 = 2, ECHO_405 = 3, BAD_REQUEST = 4, TOO_LARGE = 5;
 const HEAD_TOO_LARGE = 6, NOT_IMPLEMENTED = 7, BAD_VERSION = 8;
 const ECHO = 100; // built per request, from echoHeads
+const BYTES = 101; // GET /bytes/N, built once per N and second
 
 /** Status line, body and extra header lines of each canned reply, indexed by kind. */
 const CANNED: readonly (readonly [status: string, body: string, extra: string])[] = [
@@ -56,7 +66,7 @@ const CANNED: readonly (readonly [status: string, body: string, extra: string])[
 
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
 const GET = bytes('GET'), HEAD = bytes('HEAD'), POST = bytes('POST');
-const ROOT_PATH = bytes('/'), ECHO_PATH = bytes('/echo');
+const ROOT_PATH = bytes('/'), ECHO_PATH = bytes('/echo'), BYTES_PREFIX = bytes('/bytes/');
 const CONTENT_LENGTH = bytes('content-length'), CONNECTION = bytes('connection');
 const TRANSFER_ENCODING = bytes('transfer-encoding'), CLOSE = bytes('close'), KEEP_ALIVE = bytes('keep-alive');
 const HOST = bytes('host'), CHUNKED = bytes('chunked');
@@ -78,6 +88,9 @@ FIELD_BYTE[HTAB] = 1;
 let cachedSecond = NaN;
 let replies: Buffer[] = [];
 let echoHeads: Buffer[] = [];
+/** GET /bytes/N replies of this second, by N, as [keep-alive, close, keep-alive HEAD, close HEAD]. */
+let bytesReplies = new Map<number, Buffer[]>();
+let cachedDate = '';
 
 function replyIndex(kind: number, close: boolean, omitBody: boolean): number {
   return kind * 4 + (close ? 2 : 0) + (omitBody ? 1 : 0);
@@ -104,7 +117,22 @@ function refreshReplies(nowMs: number): void {
   const type = 'application/octet-stream';
   echoHeads = [bytes(headLines('200 OK', date, type, '', false)), bytes(headLines('200 OK', date, type, '', true))];
   replies = next;
+  bytesReplies = new Map();
+  cachedDate = date;
   cachedSecond = second;
+}
+
+function bytesReply(n: number, close: boolean, omitBody: boolean): Buffer {
+  let set = bytesReplies.get(n);
+  if (set === undefined) {
+    const body = bytesBody(n);
+    set = [false, true].flatMap((c) => {
+      const head = bytes(`${headLines('200 OK', cachedDate, 'application/octet-stream', '', c)}${n}\r\n\r\n`);
+      return [Buffer.concat([head, body]), head];
+    });
+    bytesReplies.set(n, set);
+  }
+  return set[(close ? 2 : 0) + (omitBody ? 1 : 0)]!;
 }
 
 function echoReply(body: Buffer | null, close: boolean): Buffer {
@@ -127,11 +155,25 @@ function same(b: Buffer, at: number, len: number, ref: Buffer, fold = 0): boolea
   return true;
 }
 
+/** N of the last GET /bytes/N routed (feed() is never re-entered, so one variable serves every session). */
+let routedBytes = 0;
+
 function route(b: Buffer, method: number, methodLen: number, path: number, pathLen: number): number {
-  if (same(b, path, pathLen, ROOT_PATH)) {
-    return same(b, method, methodLen, GET) || same(b, method, methodLen, HEAD) ? HELLO : ROOT_405;
-  }
+  const getOrHead = (): boolean => same(b, method, methodLen, GET) || same(b, method, methodLen, HEAD);
+  if (same(b, path, pathLen, ROOT_PATH)) return getOrHead() ? HELLO : ROOT_405;
   if (same(b, path, pathLen, ECHO_PATH)) return same(b, method, methodLen, POST) ? ECHO : ECHO_405;
+  const digits = pathLen - BYTES_PREFIX.length;
+  if (digits >= 1 && digits <= 7 && same(b, path, BYTES_PREFIX.length, BYTES_PREFIX)) {
+    let n = 0;
+    for (let i = path + BYTES_PREFIX.length; i < path + pathLen; i++) {
+      const d = b[i]! - 0x30;
+      if (d < 0 || d > 9) return NOT_FOUND;
+      n = n * 10 + d;
+    }
+    if (n > MAX_BYTES_ROUTE || (digits > 1 && b[path + BYTES_PREFIX.length] === 0x30)) return NOT_FOUND; // no leading zeros: one path per N
+    routedBytes = n;
+    return getOrHead() ? BYTES : ROOT_405;
+  }
   return NOT_FOUND;
 }
 
@@ -153,6 +195,7 @@ export class HttpSession implements Session {
   private chunked: ChunkedDecoder | null = null;
   // What the request being parsed asked for.
   private kind = HELLO;
+  private bytesN = 0;
   private omitBody = false;
   private http10 = false;
   private contentLength = -1;
@@ -282,7 +325,8 @@ export class HttpSession implements Session {
 
   private reply(echoBody: Buffer | null): void {
     const close = !this.keepAlive;
-    parts.push(this.kind === ECHO ? echoReply(echoBody, close) : replies[replyIndex(this.kind, close, this.omitBody)]!);
+    const kind = this.kind;
+    parts.push(kind === ECHO ? echoReply(echoBody, close) : kind === BYTES ? bytesReply(this.bytesN, close, this.omitBody) : replies[replyIndex(kind, close, this.omitBody)]!);
     if (close) this.closing = true;
   }
 
@@ -337,6 +381,7 @@ export class HttpSession implements Session {
     this.http10 = b[version + 7] === 0x30;
     this.omitBody = same(b, start, methodLen, HEAD);
     this.kind = route(b, start, methodLen, target, (pathEnd < 0 ? i : pathEnd) - target);
+    if (this.kind === BYTES) this.bytesN = routedBytes;
     return version + VERSION_PATTERN.length;
   }
 

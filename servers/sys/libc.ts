@@ -57,6 +57,7 @@ export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
 export const SOL_SOCKET = 1;
 export const SO_REUSEADDR = 2;
+export const SO_LINGER = 13;
 export const SO_RCVTIMEO = 20;
 export const SO_SNDTIMEO = 21;
 export const IPPROTO_TCP = 6;

@@ -369,11 +369,11 @@ describe('scripts/compare (CLI)', () => {
   });
 
   it('another major schemaVersion: exit 2', () => {
-    const v3 = writeResults('v3.json', buildResults(run(), { schemaVersion: 3 }));
+    const v4 = writeResults('v4.json', buildResults(run(), { schemaVersion: 4 }));
     const good = writeResults('good.json', buildResults(run()));
-    const out = cli(v3, good);
+    const out = cli(v4, good);
     expect(out.status).toBe(2);
-    expect(out.stderr).toBe(`compare: ${v3} has schemaVersion 3; this version reads 1 and 2\n`);
+    expect(out.stderr).toBe(`compare: ${v4} has schemaVersion 4; this version reads 1 to 3\n`);
   });
 
   it('no cell in common: exit 2, never a silent pass', () => {

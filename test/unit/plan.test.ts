@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseBytes, parsePlan, parseSeconds, PlanError, QUICK } from '../../harness/plan.js';
-import { planCells, resolveSweep } from '../../harness/run.js';
-import { emptyCell, errorReason } from '../../harness/cell.js';
+import { checkPorts, parseBytes, parsePlan, parseSeconds, PlanError, QUICK } from '../../harness/plan.js';
+import { estimatePlanS, planCells, resolveSweep } from '../../harness/run.js';
+import { emptyCell, errorReason, idealFor } from '../../harness/cell.js';
 
 const out = mkdtempSync(join(tmpdir(), 'plan-test-'));
 const parse = (...args: string[]) => parsePlan([...args, '--out', out]);
@@ -31,7 +31,7 @@ describe('parsePlan: load generator flags', () => {
   it('parses --rate lists and sweep, --pipeline, --client-threads', () => {
     expect(parse('--rate', '5000,1000,5000')!.rates).toEqual([1000, 5000]);
     expect(parse('--rate', 'sweep')!.rates).toBe('sweep');
-    expect(parse('--pipeline', '16')!.pipeline).toBe(16);
+    expect(parse('--pipeline', '16', '--scenarios', 'steady,idle,payload')!.pipeline).toBe(16);
     expect(parse('--client-threads', '3')!.clientThreads).toBe(3);
     expect(parse('--http-client', 'autocannon')!.httpClient).toBe('autocannon');
   });
@@ -47,27 +47,31 @@ describe('parsePlan: load generator flags', () => {
   });
 
   it('puts each sweep cell right after the closed-loop cell it takes its rate from', () => {
-    const cells = planCells(parse('--models', 'epoll', '--protocols', 'echo', '--concurrency', '1,16', '--rate', 'sweep')!);
+    const cells = planCells(parse('--models', 'epoll', '--scenarios', 'steady', '--protocols', 'echo', '--concurrency', '1,16', '--rate', 'sweep')!);
     expect(cells.map((c) => [c.concurrency, c.sweepFraction ?? 'closed'])).toEqual([
       [1, 'closed'], [1, 0.25], [1, 0.5], [1, 0.75], [1, 0.9], [1, 1],
       [16, 'closed'], [16, 0.25], [16, 0.5], [16, 0.75], [16, 0.9], [16, 1],
     ]);
-    const fixed = planCells(parse('--models', 'epoll', '--protocols', 'echo', '--concurrency', '1', '--rate', '100,200')!);
+    const fixed = planCells(parse('--models', 'epoll', '--scenarios', 'steady', '--protocols', 'echo', '--concurrency', '1', '--rate', '100,200')!);
     expect(fixed.map((c) => c.rate)).toEqual([100, 200]);
   });
 });
 
 describe('parsePlan', () => {
-  it('has sane defaults', () => {
+  it('has sane defaults: the default suite, every scenario', () => {
     const p = parse()!;
+    expect(p.suite).toBe('default');
     expect(p.protocols).toEqual(['echo', 'http']);
-    expect(p.concurrency).toEqual([1, 16, 64, 256]);
+    expect(p.concurrency).toEqual([1, 4, 16, 64, 256]);
     expect(p.durationS).toBe(1);
     expect(p.warmupS).toBe(0.3);
     expect(p.repetitions).toBe(1);
     expect(p.payloadBytes).toBe(64);
-    expect(p.scenarios).toEqual(['steady']);
+    expect(p.scenarios).toEqual(['steady', 'idle', 'io-wait', 'cpu', 'churn', 'payload']);
+    expect(p.backendDelayMs).toBe(10);
+    expect(p.workUs).toBe(200);
     expect(p.models).toContain('async');
+    expect(p.models).toContain('thread-offload');
   });
 
   it('--quick shortens the plan but explicit flags still win', () => {
@@ -93,7 +97,7 @@ describe('parsePlan', () => {
   it.each([
     [['--models', 'nope'], /^--models: unknown model "nope"; known: async, node-http, .*, all$/],
     [['--protocols', 'ftp'], /^--protocols: unknown protocol "ftp"; known: echo, http$/],
-    [['--scenarios', 'storm'], /^--scenarios: unknown scenario "storm"; known: steady, idle$/],
+    [['--scenarios', 'storm'], /^--scenarios: unknown scenario "storm"; known: steady, idle, io-wait, cpu, churn, payload$/],
     [['--concurrency', '0'], /^--concurrency: must be a positive integer, got "0"$/],
     [['--concurrency', '1,,2'], /^--concurrency: expected a comma-separated list/],
     [['--concurrency', '-4'], /^--concurrency: must be a positive integer/],
@@ -131,9 +135,85 @@ describe('parsePlan', () => {
   });
 });
 
+describe('suites and scenarios', () => {
+  const scenariosOf = (cells: ReturnType<typeof planCells>): string[] => [...new Set(cells.map((c) => c.scenario))];
+
+  it('--quick is the quick suite: steady only, short windows', () => {
+    const q = parse('--quick')!;
+    expect(q.suite).toBe('quick');
+    expect(q.scenarios).toEqual(['steady']);
+    expect(message('--quick', '--suite', 'full')).toBe('--quick: is --suite quick; it cannot go with --suite full');
+    expect(message('--suite', 'huge')).toBe('--suite: unknown value "huge"; known: quick, default, full');
+  });
+
+  it('the default suite gives each scenario its own slice', () => {
+    const cells = planCells(parse('--models', 'epoll,thread-pool,poll')!);
+    expect(scenariosOf(cells)).toEqual(['steady', 'idle', 'io-wait', 'cpu', 'churn', 'payload']);
+    const io = cells.filter((c) => c.scenario === 'io-wait');
+    // --models given: every slice runs the plan's models; pooled at 4 and 64, per-request at 64.
+    expect(io.filter((c) => c.model === 'epoll').map((c) => `${c.backendConnections}@${c.concurrency}`)).toEqual(['pooled@4', 'pooled@64', 'per-request@64']);
+    expect(io.every((c) => c.protocol === 'http')).toBe(true);
+    const payload = cells.filter((c) => c.scenario === 'payload' && c.model === 'epoll');
+    expect(payload.map((c) => `${c.protocol}:${c.payloadBytes}`)).toEqual(['echo:64', 'echo:4096', 'echo:65536', 'http:64', 'http:4096', 'http:65536']);
+    expect(cells.filter((c) => c.scenario === 'cpu').map((c) => c.concurrency)).toEqual([4, 4, 4]);
+  });
+
+  it('without --models, a slice that names its models runs only those', () => {
+    const cells = planCells(parse()!);
+    expect([...new Set(cells.filter((c) => c.scenario === 'idle').map((c) => c.model))].sort()).toEqual(['async', 'epoll', 'poll', 'select']);
+    expect(new Set(cells.filter((c) => c.scenario === 'steady').map((c) => c.model)).size).toBeGreaterThan(10);
+  });
+
+  it('explicit flags replace the suite\'s choices, and two slices naming one cell run it once', () => {
+    const p = parse('--models', 'epoll', '--scenarios', 'io-wait', '--concurrency', '64', '--backend-connections', 'per-request')!;
+    const cells = planCells(p);
+    expect(cells.map((c) => `${c.protocol}/${c.backendConnections}@${c.concurrency}`)).toEqual(['http/per-request@64']);
+    const sizes = planCells(parse('--models', 'epoll', '--scenarios', 'payload', '--protocols', 'echo', '--payload-sizes', '100,1000')!);
+    expect(sizes.map((c) => c.payloadBytes)).toEqual([100, 1000]);
+  });
+
+  it('refuses what the scenarios cannot do, naming the flag', () => {
+    expect(message('--scenarios', 'steady,io-wait', '--pipeline', '4')).toMatch(/^--pipeline: io-wait sends one request at a time per connection/);
+    expect(message('--backend-connections', 'shared')).toBe('--backend-connections: unknown value "shared"; known: pooled, per-request');
+    expect(message('--work-us', '0')).toBe('--work-us: must be a positive integer, got "0"');
+    expect(message('--backend-delay', 'soon')).toMatch(/^--backend-delay: must be zero or more like 3s/);
+    expect(message('--scenarios', 'payload', '--payload-sizes', '2000000')).toBe('--payload-sizes: at most 1048576 bytes (1 MiB), got 2000000');
+  });
+
+  it('estimates a plan from its windows, and counts nothing for cells known to be limits', () => {
+    const one = parse('--models', 'epoll', '--scenarios', 'steady', '--protocols', 'echo', '--concurrency', '1', '--duration', '2s', '--warmup', '1s')!;
+    expect(estimatePlanS(one)).toBeCloseTo(3 + 1.1, 5);
+    const pool = parse('--models', 'thread-pool', '--scenarios', 'steady', '--protocols', 'echo', '--concurrency', '64', '--workers', '4')!;
+    expect(estimatePlanS(pool)).toBe(0);
+    const c = parse('--models', 'native-epoll', '--scenarios', 'cpu', '--concurrency', '4')!;
+    expect(estimatePlanS(c)).toBe(0);
+  });
+
+  it('refuses more connections at once than there are local ports', () => {
+    expect(() => checkPorts(5000, '--concurrency', { first: 60000, last: 60999 })).toThrow(
+      '--concurrency: 5000 connections at once need as many local ports, but ip_local_port_range (60000-60999) has 1000; widen it (sysctl net.ipv4.ip_local_port_range) or lower --concurrency',
+    );
+    expect(() => checkPorts(1000, '--concurrency', { first: 60000, last: 60999 })).not.toThrow();
+  });
+});
+
+describe('idealFor', () => {
+  const plan = { workers: 4, backendDelayMs: 10, workUs: 200, external: [] };
+  it('io-wait: a pool holds at most its workers\' waits, a loop every connection\'s', () => {
+    expect(idealFor({ scenario: 'io-wait', concurrency: 64, model: 'async' }, plan, 'one', 1)).toEqual({ opsPerSec: 6400, basis: 'min(64 connections, no cap) / 10 ms' });
+    expect(idealFor({ scenario: 'io-wait', concurrency: 64, model: 'thread-pool' }, plan, 'workers', 1)!.opsPerSec).toBe(400);
+  });
+  it('cpu: one thread burns one request at a time; pools and workers per connection as many as there are CPUs', () => {
+    expect(idealFor({ scenario: 'cpu', concurrency: 4, model: 'async' }, plan, 'one', 2)!.opsPerSec).toBe(5000);
+    expect(idealFor({ scenario: 'cpu', concurrency: 4, model: 'thread-pool' }, plan, 'workers', 2)!.opsPerSec).toBe(10000);
+    expect(idealFor({ scenario: 'cpu', concurrency: 1, model: 'cluster' }, plan, 'workers', 8)!.opsPerSec).toBe(5000);
+    expect(idealFor({ scenario: 'steady', concurrency: 4, model: 'async' }, plan, 'one', 2)).toBeNull();
+  });
+});
+
 describe('planCells', () => {
   it('runs repetitions as the outer loop, so repetitions interleave across cells', () => {
-    const p = parse('--models', 'async,node-http', '--concurrency', '1,4', '--repetitions', '2')!;
+    const p = parse('--models', 'async,node-http', '--scenarios', 'steady', '--concurrency', '1,4', '--repetitions', '2')!;
     const cells = planCells(p);
     // async: echo+http, node-http: http only -> 3 (model, protocol) pairs x 2 concurrencies x 2 repetitions
     expect(cells).toHaveLength(12);

@@ -1,0 +1,111 @@
+// Suites: which scenarios a run covers, and at which protocols, concurrencies and models each. A
+// plan is a list of slices, one or more per scenario, because the questions differ: steady needs
+// the whole concurrency range, io-wait needs a concurrency at and above the pools' size, cpu one
+// at the pools' size, churn one where accepting is the cost. Explicit flags replace a slice's own
+// choice, so `--suite default --concurrency 16` runs every scenario of the suite at 16 only.
+import type { Protocol, Scenario } from '../servers/catalog.js';
+import { SCENARIOS } from '../servers/catalog.js';
+
+export type BackendMode = 'pooled' | 'per-request';
+export const BACKEND_MODES: readonly BackendMode[] = ['pooled', 'per-request'];
+
+export interface Slice {
+  scenario: Scenario;
+  protocols: Protocol[];
+  concurrency: number[];
+  /** The models this slice runs (those of the plan that are listed); null: every model of the plan. */
+  models: string[] | null;
+  /** io-wait: how the server reaches its backend. */
+  backendConnections?: BackendMode[];
+  /** payload: the sizes, bytes (echo message, or the body of GET /bytes/N). */
+  payloadSizes?: number[];
+}
+
+export type SuiteName = 'quick' | 'default' | 'full';
+export const SUITE_NAMES: readonly SuiteName[] = ['quick', 'default', 'full'];
+
+export interface Suite {
+  slices: Slice[];
+  durationS: number;
+  warmupS: number;
+  /** One line for --help. */
+  what: string;
+}
+
+export const PAYLOAD_SIZES = [64, 4096, 65536];
+const BOTH: Protocol[] = ['echo', 'http'];
+/** The selectors and the loop beside them: enough for the idle finding (poll and epoll at the same n as steady). */
+const IDLE_MODELS = ['select', 'poll', 'epoll', 'async'];
+const PAYLOAD_MODELS = ['epoll', 'async', 'node-http', 'native-epoll'];
+
+export const SUITES: Record<SuiteName, Suite> = {
+  quick: {
+    what: 'steady only, 1 and 16 connections, 0.5 s windows: a smoke run of about a minute',
+    durationS: 0.5,
+    warmupS: 0.25,
+    slices: [{ scenario: 'steady', protocols: BOTH, concurrency: [1, 16], models: null }],
+  },
+  default: {
+    what: 'every model in steady (1, 64, 256), a slice of idle, io-wait (pooled at 4 and 64, per-request at 64), cpu (4), churn (16) and payload: every finding has its data',
+    durationS: 1,
+    warmupS: 0.3,
+    slices: [
+      { scenario: 'steady', protocols: BOTH, concurrency: [1, 64, 256], models: null },
+      { scenario: 'idle', protocols: ['echo'], concurrency: [64], models: IDLE_MODELS },
+      // 4 connections: every model, pools included, can hold them all; 64: only the models that
+      // do not need a thread or process per waiting request.
+      { scenario: 'io-wait', protocols: ['http'], concurrency: [4, 64], models: null, backendConnections: ['pooled'] },
+      { scenario: 'io-wait', protocols: ['http'], concurrency: [64], models: null, backendConnections: ['per-request'] },
+      // As many connections as the default pool has workers, so pools run and the CPUs are the limit.
+      { scenario: 'cpu', protocols: ['http'], concurrency: [4], models: null },
+      { scenario: 'churn', protocols: ['http'], concurrency: [16], models: null },
+      { scenario: 'payload', protocols: BOTH, concurrency: [16], models: PAYLOAD_MODELS, payloadSizes: PAYLOAD_SIZES },
+    ],
+  },
+  full: {
+    what: 'every scenario for every model, both protocols, 1, 16, 64 and 256 connections (about an hour on two cores)',
+    durationS: 1,
+    warmupS: 0.3,
+    slices: SCENARIOS.map((scenario) => ({
+      scenario,
+      protocols: BOTH,
+      concurrency: [1, 16, 64, 256],
+      models: null,
+      ...(scenario === 'io-wait' ? { backendConnections: [...BACKEND_MODES] } : {}),
+      ...(scenario === 'payload' ? { payloadSizes: PAYLOAD_SIZES } : {}),
+    })),
+  },
+};
+
+/** What the user said explicitly; anything absent comes from the suite. */
+export interface SliceOverrides {
+  scenarios?: Scenario[];
+  protocols?: Protocol[];
+  concurrency?: number[];
+  /** True when --models was given: every slice then runs the plan's models. */
+  modelsGiven?: boolean;
+  backendConnections?: BackendMode[];
+  payloadSizes?: number[];
+}
+
+export function buildSlices(suite: SuiteName, o: SliceOverrides): Slice[] {
+  const own = SUITES[suite].slices;
+  const scenarios = o.scenarios ?? [...new Set(own.map((s) => s.scenario))];
+  const out: Slice[] = [];
+  for (const scenario of scenarios) {
+    // A scenario the suite leaves out (say --suite quick --scenarios cpu) takes the full suite's slice.
+    const templates = own.some((s) => s.scenario === scenario) ? own.filter((s) => s.scenario === scenario) : SUITES.full.slices.filter((s) => s.scenario === scenario);
+    for (const t of templates) {
+      const slice: Slice = {
+        scenario,
+        protocols: o.protocols ?? t.protocols,
+        concurrency: o.concurrency ?? t.concurrency,
+        models: o.modelsGiven ? null : t.models,
+      };
+      if (scenario === 'io-wait') slice.backendConnections = o.backendConnections ?? t.backendConnections ?? [...BACKEND_MODES];
+      if (scenario === 'payload') slice.payloadSizes = o.payloadSizes ?? t.payloadSizes ?? PAYLOAD_SIZES;
+      out.push(slice);
+    }
+  }
+  return out;
+}
