@@ -19,7 +19,7 @@ export class CiError extends Error {
 }
 
 /** The plan bench:ci runs unless told otherwise: a few models, both protocols, two concurrencies, 5 repetitions. */
-export const CI_PLAN = ['--models', 'async,node-http,epoll', '--concurrency', '1,32', '--duration', '1s', '--warmup', '0.5s', '--repetitions', '5'];
+export const CI_PLAN = ['--scenarios', 'steady', '--models', 'async,node-http,epoll', '--concurrency', '1,32', '--duration', '1s', '--warmup', '0.5s', '--repetitions', '5'];
 
 /** One results file from runs of one repetition each: run i becomes repetition i. */
 export function mergeRepetitions(runs: Results[], runId: string, command: string): Results {

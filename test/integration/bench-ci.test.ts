@@ -8,7 +8,7 @@ import { dist, PROJECT_ROOT } from '../../harness/paths.js';
 import { readResults } from '../../report/read-results.js';
 
 const benchCi = dist('scripts/bench-ci.js');
-const TINY = ['--models', 'async', '--protocols', 'echo', '--concurrency', '2', '--duration', '0.3s', '--warmup', '0.1s'];
+const TINY = ['--scenarios', 'steady', '--models', 'async', '--protocols', 'echo', '--concurrency', '2', '--duration', '0.3s', '--warmup', '0.1s'];
 
 function run(args: string[]) {
   return spawnSync(process.execPath, [benchCi, ...args], { encoding: 'utf8', timeout: 180_000, cwd: PROJECT_ROOT });

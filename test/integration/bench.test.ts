@@ -67,7 +67,7 @@ function expectCellShape(c: Cell): void {
 describe('npm run bench', () => {
   it('runs a tiny plan into a results file, charts and a report', async () => {
     const out = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
-    const args = ['--models', 'async,node-http', '--concurrency', '1,4', '--duration', '0.5s', '--warmup', '0.2s', '--out', out];
+    const args = ['--scenarios', 'steady', '--models', 'async,node-http', '--concurrency', '1,4', '--duration', '0.5s', '--warmup', '0.2s', '--out', out];
     const r = spawnSync(process.execPath, [bench, ...args], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/\[1\/6\] async echo c=1 rep 1/);
@@ -98,7 +98,7 @@ describe('npm run bench', () => {
 
   it('counts what it can know: a process per connection, and every operation the client saw', () => {
     const out = mkdtempSync(join(tmpdir(), 'bench-ppc-'));
-    const r = spawnSync(process.execPath, [bench, '--models', 'process-per-connection', '--protocols', 'echo', '--concurrency', '3', '--duration', '0.5s', '--warmup', '0.2s', '--out', out], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [bench, '--scenarios', 'steady', '--models', 'process-per-connection', '--protocols', 'echo', '--concurrency', '3', '--duration', '0.5s', '--warmup', '0.2s', '--out', out], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     const [c] = readResults(join(out, readlinkSync(join(out, 'latest')))).cells;
     expect(c!.status, c!.reason).toBe('ok');
@@ -119,7 +119,7 @@ describe('npm run bench', () => {
   it('stops a server tree over the memory budget as a limit cell and carries on', () => {
     const out = mkdtempSync(join(tmpdir(), 'bench-budget-'));
     // Any Node server is above 20 MiB (RSS, and PSS once sampled), so every cell crosses this budget.
-    const args = ['--models', 'async', '--protocols', 'echo', '--concurrency', '1,2', '--duration', '0.5s', '--warmup', '0s', '--memory-budget', '20MiB', '--out', out];
+    const args = ['--scenarios', 'steady', '--models', 'async', '--protocols', 'echo', '--concurrency', '1,2', '--duration', '0.5s', '--warmup', '0s', '--memory-budget', '20MiB', '--out', out];
     const r = spawnSync(process.execPath, [bench, ...args], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0); // limit is a result, not a failure
     const results = readResults(join(out, readlinkSync(join(out, 'latest'))));
@@ -131,7 +131,7 @@ describe('npm run bench', () => {
     const out = mkdtempSync(join(tmpdir(), 'bench-int-'));
     const tag = `CB_TEST_TAG=${process.pid}-${Date.now()}`;
     const [k, v] = tag.split('=') as [string, string];
-    const child = spawn(process.execPath, [bench, '--models', 'async', '--protocols', 'echo', '--concurrency', '1,2,3', '--duration', '2s', '--warmup', '0s', '--out', out], {
+    const child = spawn(process.execPath, [bench, '--scenarios', 'steady', '--models', 'async', '--protocols', 'echo', '--concurrency', '1,2,3', '--duration', '2s', '--warmup', '0s', '--out', out], {
       env: { ...process.env, [k]: v },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

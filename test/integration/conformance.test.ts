@@ -2,6 +2,7 @@
 // tested by adding it to the catalog.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODELS } from '../../servers/catalog.js';
+import { bytesBody } from '../../servers/protocols/http.js';
 import { groupMembers } from '../../harness/sampler.js';
 import { connect, parseResponses, readUntil, seededBytes, seededInts, startServer, type TestServer } from '../helpers/server.js';
 
@@ -58,6 +59,18 @@ for (const model of MODELS) {
             expect(res!.body.toString()).toBe('Hello, World!');
           }
           socket.destroy();
+        });
+
+        it('answers GET /bytes/N with N pattern bytes, and 404 past 1 MiB or with a leading zero', async () => {
+          const socket = await connect(server.port);
+          const reply = readUntil(socket, (got) => parseResponses(got).length === 5, 10_000);
+          socket.write(['/bytes/0', '/bytes/65536', '/bytes/1048577', '/bytes/064', '/bytes/5?x=1'].map((p) => `GET ${p} HTTP/1.1\r\nHost: t\r\n\r\n`).join(''));
+          const res = parseResponses(await reply);
+          socket.destroy();
+          expect(res.map((r) => r.status)).toEqual([200, 200, 404, 404, 200]);
+          expect(res[0]!.body.length).toBe(0);
+          expect(res[1]!.body.equals(bytesBody(65536))).toBe(true);
+          expect(res[4]!.body.toString()).toBe('abcde');
         });
 
         it('answers pipelined requests in order', async () => {

@@ -32,7 +32,7 @@ describe('examples/models.json', () => {
     requireTool('python3-gevent', present['py-gevent']!, 'apt-get install python3-gevent');
     requireTool('nginx', present.nginx!, 'apt-get install nginx-light');
     const out = mkdtempSync(join(tmpdir(), 'examples-'));
-    const r = spawnSync(process.execPath, [dist('scripts/bench.js'), '--models-file', join(PROJECT_ROOT, 'examples', 'models.json'),
+    const r = spawnSync(process.execPath, [dist('scripts/bench.js'), '--models-file', join(PROJECT_ROOT, 'examples', 'models.json'), '--scenarios', 'steady',
       '--models', `${Object.keys(present).join(',')},epoll`, '--concurrency', '4', '--duration', '0.3s', '--warmup', '0.1s', '--out', out], { encoding: 'utf8', timeout: 180_000 });
     expect(r.status, r.stderr).toBe(0);
     const results = readResults(join(out, readlinkSync(join(out, 'latest'))));

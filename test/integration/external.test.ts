@@ -21,7 +21,7 @@ const latest = (out: string) => readResults(join(out, readlinkSync(join(out, 'la
 
 describe('external models', () => {
   it('measures a program given by --server-cmd like a built-in model: verified, loaded, sampled, stopped', () => {
-    const r = bench(['--server-cmd', `tiny=${process.execPath} ${TINY} {port} {protocol}`, '--models', 'tiny', '--concurrency', '1,4', '--duration', '0.5s', '--warmup', '0.2s']);
+    const r = bench(['--server-cmd', `tiny=${process.execPath} ${TINY} {port} {protocol}`, '--models', 'tiny', '--scenarios', 'steady', '--concurrency', '1,4', '--duration', '0.5s', '--warmup', '0.2s']);
     expect(r.status, r.stderr).toBe(0);
     const results = latest(r.out);
     expect(results.settings.externalModels).toEqual([{ name: 'tiny', family: 'external', command: [process.execPath, TINY, '{port}', '{protocol}'], protocols: ['echo', 'http'], shell: false, version: null }]);
@@ -52,7 +52,7 @@ describe('external models', () => {
         tiny('fine', 'ok'),
       ],
     }));
-    const r = bench(['--models-file', file, '--protocols', 'http', '--concurrency', '2', '--duration', '0.3s', '--warmup', '0s']);
+    const r = bench(['--models-file', file, '--scenarios', 'steady', '--protocols', 'http', '--concurrency', '2', '--duration', '0.3s', '--warmup', '0s']);
     expect(r.status, r.stderr).toBe(1); // some cells failed
     const cells = Object.fromEntries(latest(r.out).cells.map((c) => [c.model, c]));
     expect(cells.ghost!.status).toBe('limit');

@@ -50,7 +50,7 @@ async function until(check: () => boolean, what: string, timeoutMs = 30_000): Pr
   }
 }
 
-const LONG = ['--models', 'async', '--protocols', 'echo', '--concurrency', '1,2,3', '--duration', '2s', '--warmup', '0s'];
+const LONG = ['--scenarios', 'steady', '--models', 'async', '--protocols', 'echo', '--concurrency', '1,2,3', '--duration', '2s', '--warmup', '0s'];
 
 describe('faults', () => {
   it('refuses a second run while one is going, naming it; Ctrl-C names the real results file', async () => {
@@ -58,7 +58,7 @@ describe('faults', () => {
     const a = startBench([...LONG, '--out', out]);
     try {
       await until(() => a.stderr().includes('[1/3]'), 'the first run to start');
-      const b = startBench(['--models', 'epoll', '--concurrency', '1', '--duration', '0.2s', '--out', mkdtempSync(join(tmpdir(), 'faults-b-'))]);
+      const b = startBench(['--scenarios', 'steady', '--models', 'epoll', '--concurrency', '1', '--duration', '0.2s', '--out', mkdtempSync(join(tmpdir(), 'faults-b-'))]);
       expect(await b.exited).toBe(2);
       const runDir = join(out, readlinkSync(join(out, 'latest')));
       expect(b.stderr()).toBe(`bench: another run is going on this machine: npm run bench (pid ${a.child.pid}), writing ${runDir}; two runs at once would measure each other. Wait for it, or end it with kill ${a.child.pid}\n`);
@@ -78,7 +78,7 @@ describe('faults', () => {
     await a.exited;
     const left = tagged(a.tag);
     expect(left.some((p) => p.cmd.includes('servers/main.js'))).toBe(true); // orphans, as after a crash
-    const b = startBench(['--models', 'epoll', '--protocols', 'echo', '--concurrency', '1', '--duration', '0.2s', '--warmup', '0s', '--out', mkdtempSync(join(tmpdir(), 'faults-next-'))]);
+    const b = startBench(['--scenarios', 'steady', '--models', 'epoll', '--protocols', 'echo', '--concurrency', '1', '--duration', '0.2s', '--warmup', '0s', '--out', mkdtempSync(join(tmpdir(), 'faults-next-'))]);
     expect(await b.exited).toBe(0);
     expect(b.stderr()).toMatch(new RegExp(`bench: ended [23] process group\\(s\\) left running by an earlier run \\(pid ${a.child.pid}\\)`));
     await until(() => tagged(a.tag).length === 0, 'the orphans to be gone', 5000);
@@ -86,7 +86,7 @@ describe('faults', () => {
 
   it('records a server killed mid-cell as a failed cell with the signal, and goes on', async () => {
     const out = mkdtempSync(join(tmpdir(), 'faults-kill-'));
-    const a = startBench(['--models', 'epoll', '--protocols', 'echo', '--concurrency', '1,2', '--duration', '2s', '--warmup', '0s', '--out', out]);
+    const a = startBench(['--scenarios', 'steady', '--models', 'epoll', '--protocols', 'echo', '--concurrency', '1,2', '--duration', '2s', '--warmup', '0s', '--out', out]);
     await until(() => tagged(a.tag).some((p) => p.cmd.includes('scripts/load.js')), 'the first cell to load');
     await new Promise((r) => setTimeout(r, 300)); // inside the window
     const server = tagged(a.tag).find((p) => p.cmd.includes('servers/main.js'))!;

@@ -369,3 +369,27 @@ describe('createSession', () => {
     expect(parseOne(session.feed(req(GET_ROOT))).status).toBe(200);
   });
 });
+
+describe('GET /bytes/N (the payload scenario)', () => {
+  const feed = (req: string): Buffer => new HttpSession(fixedClock).feed(Buffer.from(req, 'latin1')) ?? Buffer.alloc(0);
+
+  it('answers N bytes of a..z, HEAD without them, and keeps the connection', () => {
+    const [get, head] = parseResponses(feed('GET /bytes/30 HTTP/1.1\r\nHost: t\r\n\r\nHEAD /bytes/30 HTTP/1.1\r\nHost: t\r\n\r\n'), [1]);
+    expect(get!.status).toBe(200);
+    expect(get!.body.toString()).toBe('abcdefghijklmnopqrstuvwxyzabcd');
+    expect(get!.headers.get('content-type')).toBe('application/octet-stream');
+    expect(get!.headers.get('connection')).toBe('keep-alive');
+    expect(head!.headers.get('content-length')).toBe('30');
+    expect(head!.body.length).toBe(0);
+  });
+
+  it('one path per N: 404 above 1 MiB, with a leading zero or a non-digit; 405 for POST', () => {
+    expect(parseResponses(feed('GET /bytes/1048576 HTTP/1.1\r\nHost: t\r\n\r\n'))[0]!.body.length).toBe(1 << 20);
+    for (const path of ['/bytes/1048577', '/bytes/01', '/bytes/1x', '/bytes/', '/bytes/12345678']) {
+      expect(parseResponses(feed(`GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`))[0]!.status, path).toBe(404);
+    }
+    const post = parseResponses(feed('POST /bytes/5 HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n'))[0]!;
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+  });
+});
