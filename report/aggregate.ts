@@ -10,6 +10,10 @@ export interface Point {
   protocol: Protocol;
   scenario: Scenario;
   concurrency: number;
+  /** What else sets the cell apart: `pooled` or `per-request` in io-wait, `4096 B` in payload, else ''. */
+  variant: string;
+  /** payload: the size, bytes. */
+  payloadBytes?: number;
   /** Open loop: the target rate (explicit rates), else null. */
   rate: number | null;
   /** `--rate sweep` cells: the fraction of the closed-loop throughput, else undefined. */
@@ -45,10 +49,12 @@ export function groupCells(cells: readonly Cell[]): Point[] {
     // A sweep's rates differ between repetitions (each follows its own closed-loop cell): its
     // repetitions meet at the same fraction, not at the same rate.
     const rate = c.sweepFraction !== undefined ? null : (c.rate ?? null);
-    const key = JSON.stringify([c.model, c.protocol, c.scenario, c.concurrency, rate, c.sweepFraction ?? null]);
+    const variant = variantOf(c);
+    const key = JSON.stringify([c.model, c.protocol, c.scenario, variant, c.concurrency, rate, c.sweepFraction ?? null]);
     let p = byKey.get(key);
     if (!p) {
-      p = { model: c.model, family: c.family, protocol: c.protocol, scenario: c.scenario, concurrency: c.concurrency, rate, cells: [], ok: [], status: 'limit' };
+      p = { model: c.model, family: c.family, protocol: c.protocol, scenario: c.scenario, variant, concurrency: c.concurrency, rate, cells: [], ok: [], status: 'limit' };
+      if (c.payloadBytes !== undefined) p.payloadBytes = c.payloadBytes;
       if (c.sweepFraction !== undefined) p.sweepFraction = c.sweepFraction;
       byKey.set(key, p);
     }
@@ -68,12 +74,36 @@ export function summarize(point: Point, value: (c: Cell) => number | null | unde
   return { median: median(xs), ci: xs.length > 1 ? medianCI(xs) : null, n: xs.length };
 }
 
-/** (protocol, scenario) pairs in a stable order: echo before http, steady first. */
-export function sections(points: readonly Point[]): { protocol: Protocol; scenario: Scenario }[] {
-  const seen = new Map<string, { protocol: Protocol; scenario: Scenario }>();
-  for (const p of points) seen.set(`${p.protocol}\0${p.scenario}`, { protocol: p.protocol, scenario: p.scenario });
-  const rank = (s: string) => (s === 'steady' ? '' : s);
-  return [...seen.values()].sort((a, b) => a.protocol.localeCompare(b.protocol) || rank(a.scenario).localeCompare(rank(b.scenario)));
+export function variantOf(c: Pick<Cell, 'backendConnections' | 'payloadBytes'>): string {
+  if (c.backendConnections) return c.backendConnections;
+  return c.payloadBytes !== undefined ? `${c.payloadBytes} B` : '';
+}
+
+export interface SectionKey {
+  protocol: Protocol;
+  scenario: Scenario;
+  variant: string;
+}
+
+/** `http, io-wait, pooled`: how a section is named in headings and the page. */
+export function sectionName(s: SectionKey): string {
+  return [s.protocol, ...(s.scenario === 'steady' ? [] : [s.scenario]), ...(s.variant ? [s.variant] : [])].join(', ');
+}
+
+export function inSection(p: Point, s: SectionKey): boolean {
+  return p.protocol === s.protocol && p.scenario === s.scenario && p.variant === s.variant;
+}
+
+const SCENARIO_RANK: readonly string[] = ['steady', 'idle', 'io-wait', 'cpu', 'churn', 'payload'];
+
+/** (protocol, scenario, variant) in a stable order: echo before http, scenarios in their listed order, sizes ascending. */
+export function sections(points: readonly Point[]): SectionKey[] {
+  const seen = new Map<string, SectionKey & { size: number }>();
+  for (const p of points) seen.set(`${p.protocol}\0${p.scenario}\0${p.variant}`, { protocol: p.protocol, scenario: p.scenario, variant: p.variant, size: p.payloadBytes ?? 0 });
+  const rank = (s: string): number => (SCENARIO_RANK.includes(s) ? SCENARIO_RANK.indexOf(s) : SCENARIO_RANK.length);
+  return [...seen.values()]
+    .sort((a, b) => a.protocol.localeCompare(b.protocol) || rank(a.scenario) - rank(b.scenario) || a.size - b.size || a.variant.localeCompare(b.variant))
+    .map(({ protocol, scenario, variant }) => ({ protocol, scenario, variant }));
 }
 
 /** Closed-loop points: what the tables and charts against concurrency show. */

@@ -7,7 +7,7 @@ import { REFERENCE_MODEL } from './aggregate.js';
 // selectors green, busy-poll brown, processes purple, threads olive, C ceilings grey to black,
 // external programs teal. None is red or orange, which mark failed and limit cells.
 const KNOWN_COLORS: Record<string, string> = {
-  async: '#1f5fa8', 'node-http': '#5b9bd5',
+  async: '#1f5fa8', 'node-http': '#5b9bd5', 'thread-offload': '#0b2f5c', generators: '#3fa3c9',
   select: '#8cc97a', poll: '#4e9a3c', epoll: '#1e6b1e',
   'busy-poll': '#8c564b',
   'process-per-connection': '#6a3d9a', prefork: '#9c6bc7', cluster: '#c9a3e6',
@@ -33,6 +33,15 @@ export function modelColor(model: string, family?: string): string {
   if (family === 'native') return `hsl(0, 0%, ${20 + (h % 40)}%)`;
   if (range) return `hsl(${range[0] + (h % Math.max(1, range[1] - range[0]))}, ${55 + (h % 20)}%, ${30 + ((h >> 5) % 25)}%)`;
   return `hsl(${60 + (h % 280)}, 60%, 38%)`;
+}
+
+/** The k-th lighter shade of a colour (k = 0 is the colour itself): a second bar of the same model. */
+export function shade(color: string, k: number): string {
+  if (k === 0) return color;
+  const alpha = Math.max(0.3, 1 - 0.3 * k);
+  if (/^#[0-9a-f]{6}$/i.test(color)) return `${color}${Math.round(alpha * 255).toString(16).padStart(2, '0')}`;
+  const hsl = /^hsl\((.*)\)$/.exec(color);
+  return hsl ? `hsla(${hsl[1]}, ${alpha})` : color;
 }
 
 /** PNGs are read on dark pages too: every chart gets a white background. */

@@ -4,7 +4,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, Ticks, registerables, type ChartConfiguration, type ChartDataset, type Plugin } from 'chart.js';
-import { groupCells, isClosedLoop, MiB, modelOrder, REFERENCE_MODEL, sections, summarize, type Point } from './aggregate.js';
+import { groupCells, inSection, isClosedLoop, MiB, modelOrder, REFERENCE_MODEL, sections, summarize, type Point } from './aggregate.js';
 import type { Cell, Protocol, Results, Scenario } from '../harness/results.js';
 import type { Interval } from './stats.js';
 import { FAILED_COLOR, LIMIT_COLOR, modelColor, paintWhite } from './chart-style.js';
@@ -36,9 +36,15 @@ export interface Series {
   marks: (Mark | null)[];
   /** Points where a repetition's load generator was saturated: drawn hollow. */
   saturated: boolean[];
+  /** Bar charts: one colour per value (the model's), so a family keeps its colours. */
+  colors?: string[];
+  /** Bar charts: drawn as a short black tick per bar group (the ideal beside the measured bars), not as bars. */
+  ideal?: boolean;
 }
 
 export interface ChartSpec {
+  /** `bar`: labels are models and each series a bar per model (scenario-charts.ts); else lines against concurrency. */
+  kind?: 'bar';
   /** File name under the charts folder, e.g. `echo-throughput.png`. */
   file: string;
   protocol: Protocol;
@@ -90,8 +96,10 @@ export function chartSpecs(results: Results): ChartSpec[] {
   const points = groupCells(results.cells).filter(isClosedLoop);
   const models = modelOrder(results);
   const specs: ChartSpec[] = [];
-  for (const { protocol, scenario } of sections(points)) {
-    const here = points.filter((p) => p.protocol === protocol && p.scenario === scenario);
+  // io-wait, cpu, churn and payload have their own charts (scenario-charts.ts), each answering its question.
+  for (const key of sections(points).filter((s) => s.scenario === 'steady' || s.scenario === 'idle')) {
+    const { protocol, scenario } = key;
+    const here = points.filter((p) => inSection(p, key));
     const concurrencies = [...new Set(here.map((p) => p.concurrency))].sort((a, b) => a - b);
     const present = models.filter((m) => here.some((p) => p.model === m));
     for (const metric of METRICS) {
@@ -212,7 +220,8 @@ Chart.register(...registerables);
 
 /** The Chart.js configuration for a spec: pure, so tests can inspect it without a canvas. */
 export function chartConfig(spec: ChartSpec): ChartConfiguration<'line', (number | null)[], string> {
-  const datasets = spec.series.map((s) => ({
+  const bar = spec.kind === 'bar';
+  const datasets = spec.series.map((s) => bar ? barDataset(s) : ({
     label: s.label, data: s.values, borderColor: s.color, backgroundColor: s.color, borderWidth: 3,
     borderDash: s.dash, pointStyle: s.pointStyle, spanGaps: false, tension: 0, fill: false,
     pointRadius: s.saturated.map((x) => (x ? 7 : 5)),
@@ -230,7 +239,7 @@ export function chartConfig(spec: ChartSpec): ChartConfiguration<'line', (number
   const all = spec.series.flatMap((s) => [...s.values, ...s.ci.flatMap((c) => (c ? [c.lo, c.hi] : []))]).filter((v): v is number => v !== null);
   const range = all.length > 0 ? { suggestedMin: Math.min(...all), suggestedMax: Math.max(...all) } : {};
   return {
-    type: 'line',
+    type: bar ? ('bar' as 'line') : 'line',
     data: { labels: spec.labels, datasets },
     options: {
       animation: false, responsive: false, maintainAspectRatio: false, devicePixelRatio: 1,
@@ -259,6 +268,15 @@ export function chartConfig(spec: ChartSpec): ChartConfiguration<'line', (number
   };
 }
 
+/** A bar series as bars in its models' colours; an ideal series as black ticks over them. */
+function barDataset(s: Series): ChartDataset<'line', (number | null)[]> {
+  if (s.ideal) {
+    // Drawn by the overlay, as a tick over its own bar (Chart.js would put it at the category's centre).
+    return { type: 'line', label: s.label, data: s.values, borderColor: '#111', backgroundColor: '#111', showLine: false, pointStyle: 'line', pointRadius: 0, pointHoverRadius: 0, borderWidth: 4 } as ChartDataset<'line', (number | null)[]>;
+  }
+  return { type: 'bar', label: s.label, data: s.values, backgroundColor: s.colors ?? s.color, borderColor: '#333', borderWidth: 1 } as unknown as ChartDataset<'line', (number | null)[]>;
+}
+
 /** Chart.js's own choice of which log ticks to label, printed without trailing zeros. */
 function logTick(this: unknown, value: number | string, index: number, ticks: { value: number }[]): string {
   const shown = Ticks.formatters.logarithmic.call(this as never, Number(value), index, ticks as never);
@@ -278,9 +296,10 @@ function overlay(spec: ChartSpec): Plugin<'line'> {
       ctx.beginPath();
       ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
       ctx.clip();
-      spec.series.forEach((s) => s.ci.forEach((ci, j) => {
+      spec.series.forEach((s, si) => s.ci.forEach((ci, j) => {
         if (!ci) return;
-        const px = x.getPixelForValue(j);
+        // A bar sits beside its group's other bars: its own x, not the category's centre.
+        const px = spec.kind === 'bar' ? (chart.getDatasetMeta(si).data[j]?.x ?? x.getPixelForValue(j)) : x.getPixelForValue(j);
         const [top, bottom] = [y.getPixelForValue(ci.hi), y.getPixelForValue(ci.lo)];
         ctx.strokeStyle = s.color;
         ctx.lineWidth = 2;
@@ -291,6 +310,7 @@ function overlay(spec: ChartSpec): Plugin<'line'> {
         ctx.moveTo(px - 6, bottom); ctx.lineTo(px + 6, bottom);
         ctx.stroke();
       }));
+      if (spec.kind === 'bar') drawIdealTicks(chart, spec);
       ctx.font = `bold 14px ${FONT}`;
       ctx.textBaseline = 'middle';
       // One row per cross, counted over the whole chart, so no two labels can overlap.
@@ -321,6 +341,28 @@ function overlay(spec: ChartSpec): Plugin<'line'> {
   };
 }
 
+/** Each ideal value as a black tick across the bar just before it in the series (its measured bar). */
+function drawIdealTicks(chart: Chart<'line'>, spec: ChartSpec): void {
+  const { ctx } = chart;
+  const y = chart.scales.y!;
+  spec.series.forEach((s, si) => {
+    if (!s.ideal || si === 0) return;
+    const bars = chart.getDatasetMeta(si - 1).data as unknown as { x: number; width?: number }[];
+    s.values.forEach((v, j) => {
+      const b = bars[j];
+      if (v === null || !b) return;
+      const half = Math.max(8, (b.width ?? 16) / 2 + 4);
+      const py = y.getPixelForValue(v);
+      ctx.strokeStyle = '#111';
+      ctx.lineWidth = 4;
+      ctx.setLineDash([]);
+      ctx.beginPath();
+      ctx.moveTo(b.x - half, py); ctx.lineTo(b.x + half, py);
+      ctx.stroke();
+    });
+  });
+}
+
 /** Render one spec to PNG bytes at 1200×600. */
 export function renderPng(spec: ChartSpec): Buffer {
   return renderConfigPng(chartConfig(spec) as ChartConfiguration);
@@ -347,9 +389,9 @@ export function writeFileAtomic(path: string, data: string | Buffer): void {
 }
 
 /** Draw every chart of a results file into outDir; returns the paths written. */
-export async function renderCharts(results: Results, outDir: string): Promise<string[]> {
+export async function renderCharts(results: Results, outDir: string, extra: readonly ChartSpec[] = []): Promise<string[]> {
   const written: string[] = [];
-  for (const spec of chartSpecs(results)) {
+  for (const spec of [...chartSpecs(results), ...extra]) {
     const path = join(outDir, spec.file);
     writeFileAtomic(path, renderPng(spec));
     written.push(path);

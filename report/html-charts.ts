@@ -8,10 +8,13 @@ import type { Results } from '../harness/results.js';
 import { chartSpecs, type ChartSpec } from './charts.js';
 import { FAILED_COLOR, LIMIT_COLOR } from './chart-style.js';
 import { rateChartSpecs, type RateChartSpec } from './rate-charts.js';
+import { scenarioChartSpecs } from './scenario-charts.js';
 
 /** One chart as the page draws it. */
 export interface PageChart {
   id: string;
+  /** `bar`: labels are models, each series a bar per model (or, with `ideal`, a black tick). */
+  kind?: 'bar';
   /** Which table section it belongs to: `echo`, `http, idle`, ... */
   section: string;
   title: string;
@@ -30,6 +33,10 @@ export interface PageChart {
     /** Hollow points: the load generator was saturated there. */
     hollow: boolean[];
     triangle: boolean[];
+    /** Bars: one colour per value. */
+    colors?: string[];
+    ideal?: boolean;
+    inLegend?: boolean;
   }[];
   /** Limit and failed points: drawn as crosses at the bottom of the chart, with their reason. */
   marks: { label: string; status: 'limit' | 'failed'; model: string; reason: string }[];
@@ -40,6 +47,7 @@ const sectionOf = (protocol: string, scenario: string): string => (scenario === 
 function fromSpec(s: ChartSpec, i: number): PageChart {
   return {
     id: `chart-${i}`,
+    ...(s.kind ? { kind: s.kind } : {}),
     section: sectionOf(s.protocol, s.scenario),
     title: s.title,
     subtitle: s.subtitle,
@@ -47,7 +55,10 @@ function fromSpec(s: ChartSpec, i: number): PageChart {
     yTitle: s.yTitle.replace(/, log scale$/, ''),
     yLog: s.yLog,
     labels: s.labels,
-    series: s.series.map((x) => ({ label: x.label, color: x.color, dash: x.dash, data: x.values, hollow: x.saturated, triangle: x.values.map(() => x.pointStyle === 'triangle') })),
+    series: s.series.map((x) => ({
+      label: x.label, color: x.color, dash: x.dash, data: x.values, hollow: x.saturated, triangle: x.values.map(() => x.pointStyle === 'triangle'),
+      ...(x.colors ? { colors: x.colors } : {}), ...(x.ideal ? { ideal: true } : {}), ...(x.inLegend ? {} : { inLegend: false }),
+    })),
     marks: s.series.flatMap((x) => x.marks.flatMap((m, j) => (m ? [{ label: s.labels[j]!, status: m.status, model: x.model, reason: m.reason }] : []))),
   };
 }
@@ -73,7 +84,7 @@ function fromRateSpec(s: RateChartSpec, i: number): PageChart {
 }
 
 export function pageCharts(results: Results): PageChart[] {
-  return [...chartSpecs(results).map(fromSpec), ...rateChartSpecs(results).map(fromRateSpec)];
+  return [...chartSpecs(results), ...scenarioChartSpecs(results)].map(fromSpec).concat(rateChartSpecs(results).map(fromRateSpec));
 }
 
 /** Chart.js's own UMD build, inlined: the page works from file:// with no network. */
@@ -97,8 +108,10 @@ export const PAGE_SCRIPT = `
   data.charts.forEach(function (c) {
     var canvas = document.getElementById(c.id);
     if (!canvas) return;
-    var numericX = c.labels.length === 0;
+    var numericX = c.labels.length === 0, bar = c.kind === 'bar';
     var datasets = c.series.map(function (s) {
+      if (bar && s.ideal) return { type: 'line', label: s.label, data: s.data, borderColor: '#111', backgroundColor: '#111', showLine: false, pointStyle: 'line', pointRadius: 0, pointHoverRadius: 0, borderWidth: 3, ideal: true };
+      if (bar) return { type: 'bar', label: s.label, data: s.data, backgroundColor: s.colors || s.color, borderColor: '#333', borderWidth: 1 };
       return {
         label: s.label, data: s.data, borderColor: s.color, backgroundColor: s.color,
         pointBackgroundColor: s.hollow.map(function (h) { return h ? '#ffffff' : s.color; }),
@@ -117,18 +130,35 @@ export const PAGE_SCRIPT = `
       var marks = c.marks.filter(function (m) { return m.status === status; });
       if (marks.length === 0) return;
       datasets.push({
+        type: bar ? 'line' : undefined,
         label: status, data: marks.map(function (m) { return { x: m.label, y: markY }; }), reasons: marks,
         borderColor: status === 'limit' ? LIMIT : FAILED, backgroundColor: status === 'limit' ? LIMIT : FAILED,
         pointStyle: 'crossRot', pointRadius: 9, pointBorderWidth: 3, showLine: false
       });
     });
+    // Ideal ticks go across the bar they belong to (the dataset before them), not the category's centre.
+    var idealTicks = { id: 'idealTicks', afterDatasetsDraw: function (ch) {
+      var ctx = ch.ctx, y = ch.scales.y;
+      ch.data.datasets.forEach(function (ds, i) {
+        if (!ds.ideal || i === 0 || !ch.isDatasetVisible(i)) return;
+        var bars = ch.getDatasetMeta(i - 1).data;
+        ds.data.forEach(function (v, j) {
+          var b = bars[j];
+          if (v === null || !b || !ch.isDatasetVisible(i - 1)) return;
+          var half = Math.max(6, (b.width || 12) / 2 + 3), py = y.getPixelForValue(v);
+          ctx.save(); ctx.strokeStyle = '#111'; ctx.lineWidth = 3; ctx.beginPath(); ctx.moveTo(b.x - half, py); ctx.lineTo(b.x + half, py); ctx.stroke(); ctx.restore();
+        });
+      });
+    } };
     var chart = new Chart(canvas, {
-      type: numericX ? 'scatter' : 'line',
+      plugins: bar ? [idealTicks] : [],
+      type: numericX ? 'scatter' : bar ? 'bar' : 'line',
       data: numericX ? { datasets: datasets } : { labels: c.labels, datasets: datasets },
       options: {
         animation: false, responsive: true, maintainAspectRatio: false, interaction: { mode: 'nearest', intersect: true },
         plugins: {
           title: { display: true, text: c.title, font: { size: 16 } },
+          legend: { labels: { filter: function (item) { var s = c.series[item.datasetIndex]; return !s || s.inLegend !== false; } } },
           subtitle: { display: c.subtitle.length > 0, text: c.subtitle },
           tooltip: { callbacks: { label: function (ctx) {
             var ds = ctx.dataset;

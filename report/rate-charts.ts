@@ -3,7 +3,7 @@
 // curve stays flat while it keeps up and turns upward where its queue starts to grow; the x value
 // where that happens is its usable capacity at that latency.
 import type { Chart, ChartConfiguration, ChartDataset, Plugin } from 'chart.js';
-import { groupCells, modelOrder, sections, summarize, type Point } from './aggregate.js';
+import { groupCells, modelOrder, sections, summarize, type Point, inSection } from './aggregate.js';
 import { LIMIT_COLOR, modelColor, paintWhite } from './chart-style.js';
 import type { Protocol, Results, Scenario } from '../harness/results.js';
 
@@ -46,8 +46,9 @@ export function rateChartSpecs(results: Results): RateChartSpec[] {
   const points = groupCells(results.cells).filter(isOpenLoop);
   const models = modelOrder(results);
   const specs: RateChartSpec[] = [];
-  for (const { protocol, scenario } of sections(points)) {
-    const here = points.filter((p) => p.protocol === protocol && p.scenario === scenario);
+  for (const key of sections(points)) {
+    const { protocol, scenario } = key;
+    const here = points.filter((p) => inSection(p, key));
     for (const concurrency of [...new Set(here.map((p) => p.concurrency))].sort((a, b) => a - b)) {
       const at = here.filter((p) => p.concurrency === concurrency);
       const series = models.flatMap((model) => {
@@ -58,9 +59,9 @@ export function rateChartSpecs(results: Results): RateChartSpec[] {
       const ms = series.some((s) => s.points.some((p) => p.y >= 10_000));
       if (ms) for (const s of series) for (const p of s.points) p.y /= 1000;
       const notMeasured = at.filter((p) => p.status !== 'ok').map((p) => `✕ ${p.model} at ${target(p)}: ${p.status}`);
-      const where = scenario === 'steady' ? '' : ` (${scenario})`;
+      const where = scenario === 'steady' ? '' : ` (${[scenario, key.variant].filter(Boolean).join(', ')})`;
       specs.push({
-        file: `${protocol}${scenario === 'steady' ? '' : `-${scenario}`}-latency-vs-rate-c${concurrency}.png`,
+        file: `${protocol}${scenario === 'steady' ? '' : `-${scenario}`}${key.variant ? `-${key.variant.replace(/ /g, '')}` : ''}-latency-vs-rate-c${concurrency}.png`,
         protocol, scenario, concurrency,
         title: `${protocol}${where}: p99 latency vs achieved rate, ${concurrency} connections (open loop)`,
         subtitle: [

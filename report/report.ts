@@ -1,9 +1,10 @@
 // report.md and report.html from a results file alone. Both are built from the same plain rows
 // (pure); only writeReport touches the disk.
 import { basename, dirname, join } from 'node:path';
-import { describeClients, groupCells, isClosedLoop, MiB, modelOrder, sections, summarize, type Point, type Summary } from './aggregate.js';
+import { describeClients, groupCells, inSection, isClosedLoop, MiB, modelOrder, sectionName, sections, summarize, variantOf, type Point, type Summary } from './aggregate.js';
 import { chartSpecs, renderCharts, writeFileAtomic } from './charts.js';
 import { rateChartSpecs } from './rate-charts.js';
+import { scenarioChartSpecs } from './scenario-charts.js';
 import { chartJsSource, embedJson, PAGE_SCRIPT, pageCharts, type PageChart } from './html-charts.js';
 import { findings, type FindingVerdict } from './findings.js';
 import type { Cell, MicroResults, Protocol, Results, Scenario } from '../harness/results.js';
@@ -41,8 +42,9 @@ interface Section {
 export function tableSections(results: Results): Section[] {
   const points = groupCells(results.cells).filter(isClosedLoop);
   const models = modelOrder(results);
-  return sections(points).map(({ protocol, scenario }) => {
-    const here = points.filter((p) => p.protocol === protocol && p.scenario === scenario);
+  return sections(points).map((key) => {
+    const { protocol, scenario } = key;
+    const here = points.filter((p) => inSection(p, key));
     const concurrencies = [...new Set(here.map((p) => p.concurrency))].sort((a, b) => a - b);
     const rows: string[][] = [];
     for (const model of models) {
@@ -56,7 +58,7 @@ export function tableSections(results: Results): Section[] {
       }
     }
     const clients = describeClients(here.flatMap((p) => p.cells));
-    return { protocol, scenario, heading: `${scenario === 'steady' ? protocol : `${protocol}, ${scenario}`} (closed loop; measured by ${clients})`, columns: COLUMNS, rows: marked(results, rows) };
+    return { protocol, scenario, heading: `${sectionName(key)} (closed loop; measured by ${clients})`, columns: COLUMNS, rows: marked(results, rows) };
   });
 }
 
@@ -64,12 +66,13 @@ export function tableSections(results: Results): Section[] {
 export function openLoopSections(results: Results): Section[] {
   const points = groupCells(results.cells).filter((p) => !isClosedLoop(p));
   const models = modelOrder(results);
-  return sections(points).map(({ protocol, scenario }) => {
-    const here = points.filter((p) => p.protocol === protocol && p.scenario === scenario);
+  return sections(points).map((key) => {
+    const { protocol, scenario } = key;
+    const here = points.filter((p) => inSection(p, key));
     const order = (p: Point): number => p.sweepFraction ?? p.rate ?? 0;
     const rows = models.flatMap((m) => here.filter((p) => p.model === m).sort((a, b) => a.concurrency - b.concurrency || order(a) - order(b)).map(openRow));
     const clients = describeClients(here.flatMap((p) => p.cells));
-    return { protocol, scenario, heading: `${scenario === 'steady' ? protocol : `${protocol}, ${scenario}`} (open loop; measured by ${clients})`, columns: OPEN_COLUMNS, rows: marked(results, rows) };
+    return { protocol, scenario, heading: `${sectionName(key)} (open loop; measured by ${clients})`, columns: OPEN_COLUMNS, rows: marked(results, rows) };
   });
 }
 
@@ -198,7 +201,7 @@ const AGGREGATION_NOTE =
   'Figures are medians over the ok repetitions; with more than one, brackets give a distribution-free confidence interval for the median, with its coverage when that is below 95% (few repetitions cannot reach more).';
 
 function chartTitles(results: Results): Map<string, string> {
-  return new Map([...chartSpecs(results), ...rateChartSpecs(results)].map((s) => [s.file, s.title]));
+  return new Map([...chartSpecs(results), ...scenarioChartSpecs(results), ...rateChartSpecs(results)].map((s) => [s.file, s.title]));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -309,10 +312,13 @@ export function renderHtml(results: Results, options: ReportOptions = {}): strin
     return `<li><b>${escapeHtml(f.question)}</b> <span class="verdict">${escapeHtml(verdictMark(f.verdict))}</span>: ${escapeHtml(f.sentence)}${link}</li>`;
   }).join('\n')}</ul>`);
   body.push('<h2>Results</h2>', `<p>${escapeHtml(AGGREGATION_NOTE)} Hover a point for its value; click a model in a legend to hide it.</p>`);
+  const placed = new Set<string>();
   for (const s of [...tableSections(results), ...openLoopSections(results)]) {
     const section = s.heading.replace(/ \((closed|open) loop; .*$/, (_m, loop: string) => (loop === 'open' ? ' (open loop)' : ''));
     body.push(`<h3>${escapeHtml(s.heading)}</h3>`);
-    for (const c of charts.filter((x) => x.section === section)) {
+    // A scenario's own chart covers all its variants (io-wait pooled and per-request): it goes above the first.
+    for (const c of charts.filter((x) => !placed.has(x.id) && (x.section === section || section.startsWith(`${x.section}, `)))) {
+      placed.add(c.id);
       body.push(`<figure><div class="chart"><canvas id="${c.id}" role="img" aria-label="${escapeHtml(c.title)}"></canvas></div><button id="${c.id}-scale" type="button">${c.yLog ? 'linear y axis' : 'log y axis'}</button></figure>`);
     }
     body.push(`<details><summary>table</summary><div class="scroll">${htmlTable(s.columns, s.rows)}</div></details>`);
@@ -323,9 +329,9 @@ export function renderHtml(results: Results, options: ReportOptions = {}): strin
   body.push('<h2>Machine</h2>', htmlList(machine(results)));
   body.push('<h2>Settings</h2>', htmlList(settings(results)), `<p><b>Command</b></p><pre>${escapeHtml(results.command)}</pre>`);
   body.push('<h2>Every cell</h2>');
-  for (const { protocol, scenario } of sections(groupCells(results.cells))) {
-    const cells = results.cells.filter((c) => c.protocol === protocol && c.scenario === scenario);
-    body.push(`<details><summary>${escapeHtml(scenario === 'steady' ? protocol : `${protocol}, ${scenario}`)}: ${cells.length} cells</summary><div class="scroll detail">${htmlTable(DETAIL_COLUMNS, cells.map(detailRow))}</div></details>`);
+  for (const key of sections(groupCells(results.cells))) {
+    const cells = results.cells.filter((c) => c.protocol === key.protocol && c.scenario === key.scenario && variantOf(c) === key.variant);
+    body.push(`<details><summary>${escapeHtml(sectionName(key))}: ${cells.length} cells</summary><div class="scroll detail">${htmlTable(DETAIL_COLUMNS, cells.map(detailRow))}</div></details>`);
   }
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>concurrency-bench ${escapeHtml(results.runId)}</title>
@@ -341,7 +347,7 @@ ${body.join('\n')}
 
 /** The PNG file name of a page chart, to link findings (which name PNGs) to it. */
 function chartFileOf(results: Results, c: PageChart): string | undefined {
-  return [...chartSpecs(results), ...rateChartSpecs(results)].find((s) => s.title === c.title)?.file;
+  return [...chartSpecs(results), ...scenarioChartSpecs(results), ...rateChartSpecs(results)].find((s) => s.title === c.title)?.file;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -355,7 +361,7 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
   const dir = runDir.endsWith('.json') ? dirname(runDir) : runDir;
   const results = readResults(runDir);
   options = { micro: readMicroNear(dir), ...options };
-  const charts = await renderCharts(results, join(dir, 'charts'));
+  const charts = await renderCharts(results, join(dir, 'charts'), scenarioChartSpecs(results));
   const markdown = join(dir, 'report.md');
   const html = join(dir, 'report.html');
   writeFileAtomic(markdown, renderMarkdown(results, charts, options));
