@@ -19,7 +19,7 @@ export interface Finding {
 }
 
 const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const ops = (s: Summary): string => `${fmt(s.median / 1000, s.median < 10_000 ? 1 : 0)}k ops/s`;
+const ops = (s: Summary): string => (s.median < 1000 ? `${fmt(s.median, s.median < 10 ? 1 : 0)} ops/s` : `${fmt(s.median / 1000, s.median < 10_000 ? 1 : 0)}k ops/s`);
 const ci = (s: Summary | null): string => (s?.ci ? ` [${fmt(s.ci.lo / 1000, 1)}–${fmt(s.ci.hi / 1000, 1)}k]` : '');
 
 /** Server CPU microseconds per operation. */
@@ -31,8 +31,13 @@ class Data {
     this.points = groupCells(results.cells).filter((p) => p.rate === null && p.sweepFraction === undefined);
   }
 
-  point(model: string, protocol: Protocol, scenario: Scenario, concurrency: number): Point | undefined {
-    return this.points.find((p) => p.model === model && p.protocol === protocol && p.scenario === scenario && p.concurrency === concurrency);
+  point(model: string, protocol: Protocol, scenario: Scenario, concurrency: number, variant = ''): Point | undefined {
+    return this.points.find((p) => p.model === model && p.protocol === protocol && p.scenario === scenario && p.concurrency === concurrency && p.variant === variant);
+  }
+
+  /** Every closed-loop point of a scenario (and variant, when given). */
+  of(scenario: Scenario, variant?: string): Point[] {
+    return this.points.filter((p) => p.scenario === scenario && (variant === undefined || p.variant === variant));
   }
 
   /** Concurrencies where every one of `models` has an ok point, ascending. */
@@ -165,6 +170,8 @@ function poolCaps(d: Data): Finding {
 function processesUseCores(d: Data): Finding {
   const id = 'processes-cores';
   const question = 'Do processes use cores that one event loop cannot?';
+  const fromCpu = cpuSpread(d);
+  if (fromCpu) return { id, question, ...fromCpu };
   const serverCpus = d.results.env.pinning?.server?.length ?? 0;
   if (serverCpus < 2) return notMeasured(id, question, `the server had ${serverCpus || 'unpinned'} CPU${serverCpus === 1 ? '' : 's'}; needs --server-cpus 2 or more`);
   const proto = d.protocolFor(['cluster', 'async']);
@@ -175,6 +182,114 @@ function processesUseCores(d: Data): Finding {
   const sentence = `On ${serverCpus} server CPUs at ${n} ${proto} connections, cluster served ${ops(cl)}${ci(cl)} against async's ${ops(as)}${ci(as)} (${fmt(cl.median / as.median, 2)}×).`;
   const verdict: FindingVerdict = overlap(cl, as) ? 'no clear difference' : cl.median / as.median >= 1.3 ? 'holds' : 'does not hold';
   return { id, question, verdict, sentence, chart: `${proto}-throughput.png` };
+}
+
+/** The cpu scenario's answer to processes-cores: cluster (or prefork) against async when the server had two or more CPUs. */
+function cpuSpread(d: Data): Pick<Finding, 'verdict' | 'sentence' | 'chart'> | null {
+  for (const multi of ['cluster', 'prefork', 'process-per-connection']) {
+    for (const proto of ['http', 'echo'] as const) {
+      const n = d.common([multi, 'async'], proto, 'cpu').at(-1);
+      if (n === undefined) continue;
+      const a = d.point('async', proto, 'cpu', n)!;
+      const cpus = a.ok[0]?.cpus?.server?.length ?? 0;
+      if (cpus < 2) continue;
+      const [m, l] = [summarize(d.point(multi, proto, 'cpu', n)!, (c) => c.opsPerSec)!, summarize(a, (c) => c.opsPerSec)!];
+      const work = d.results.settings.work?.us ?? 0;
+      return {
+        verdict: overlap(m, l) ? 'no clear difference' : m.median / l.median >= 1.3 ? 'holds' : 'does not hold',
+        sentence: `With ${work} µs of CPU per request on ${cpus} server CPUs at ${n} ${proto} connections, ${multi} served ${ops(m)}${ci(m)} against async's ${ops(l)}${ci(l)} (${fmt(m.median / l.median, 2)}×).`,
+        chart: `${proto}-cpu-throughput-by-model.png`,
+      };
+    }
+  }
+  return null;
+}
+
+const LOOPS = ['async', 'epoll', 'generators', 'node-http', 'poll', 'select'];
+const POOLS = ['thread-pool', 'prefork'];
+
+function ioWait(d: Data): Finding {
+  const id = 'io-wait';
+  const question = 'Does an event loop win when requests wait on I/O (a database)?';
+  const pts = d.of('io-wait', 'pooled');
+  const delay = d.results.settings.backendDelayMs ?? 0;
+  const loop = LOOPS.flatMap((m) => pts.filter((p) => p.model === m && p.status === 'ok')).sort((a, b) => b.concurrency - a.concurrency)[0];
+  const pool = POOLS.flatMap((m) => pts.filter((p) => p.model === m)).sort((a, b) => b.concurrency - a.concurrency);
+  if (!loop || pool.length === 0) return notMeasured(id, question, 'needs an event loop (async or epoll) and a pool (thread-pool or prefork) in io-wait with pooled backend connections (--scenarios io-wait)');
+  const got = summarize(loop, (c) => c.opsPerSec)!;
+  const ideal = loop.cells.find((c) => c.ideal)?.ideal?.opsPerSec ?? NaN;
+  const poolAt = pool.find((p) => p.concurrency === loop.concurrency) ?? pool[0]!;
+  const poolIdeal = poolAt.cells.find((c) => c.ideal)?.ideal?.opsPerSec ?? NaN;
+  const poolGot = summarize(poolAt, (c) => c.opsPerSec);
+  const workers = d.results.settings.workers;
+  const poolPart = poolGot
+    ? `${poolAt.model} with ${workers} workers served ${ops(poolGot)} at ${poolAt.concurrency} (its ideal ${fmt(poolIdeal)})`
+    : `${poolAt.model} with ${workers} workers cannot hold ${poolAt.concurrency} waits at once (${poolAt.status}): at most ${workers} per ${delay} ms, ${fmt(poolIdeal)} ops/s`;
+  const sentence = `With every request waiting ${delay} ms on the backend, ${loop.model} served ${ops(got)} at ${loop.concurrency} connections, ${fmt((got.median / ideal) * 100)}% of the ${fmt(ideal)} ops/s ideal; ${poolPart}.`;
+  const poolCap = poolGot ? poolGot.median : poolIdeal;
+  const verdict: FindingVerdict = got.median >= 0.7 * ideal && got.median > 1.5 * poolCap ? 'holds' : got.median <= 1.1 * poolCap ? 'does not hold' : 'no clear difference';
+  return { id, question, verdict, sentence, chart: `${loop.protocol}-io-wait-vs-ideal.png` };
+}
+
+function backendPerRequest(d: Data): Finding {
+  const id = 'backend-per-request';
+  const question = 'Does a new connection per backend query cost much more than reusing one?';
+  for (const m of ['epoll', 'async', ...LOOPS, 'thread-pool', 'prefork', 'thread-per-connection']) {
+    for (const p of d.of('io-wait', 'per-request').filter((x) => x.model === m && x.status === 'ok')) {
+      const pooled = d.point(m, p.protocol, 'io-wait', p.concurrency, 'pooled');
+      if (!pooled || pooled.status !== 'ok') continue;
+      const cpu = (q: Point): Summary => summarize(q, (c) => cpuUsPerOp(c) ?? NaN)!;
+      const tput = (q: Point): Summary => summarize(q, (c) => c.opsPerSec)!;
+      const [cp, cr, tp, tr] = [cpu(pooled), cpu(p), tput(pooled), tput(p)];
+      const backend = (q: Point): string => fmt(summarize(q, (c) => c.backend?.cpuPercent ?? NaN)?.median ?? NaN);
+      const sentence = `${m} at ${p.concurrency} ${p.protocol} connections: reusing backend connections served ${ops(tp)} at ${fmt(cp.median, 1)} µs of server CPU per request; a new connection per query served ${ops(tr)} (${fmt(tr.median / tp.median, 2)}×) at ${fmt(cr.median, 1)} µs (${fmt(cr.median / cp.median, 2)}×), and the backend's CPU went from ${backend(pooled)}% to ${backend(p)}% of a core.`;
+      const verdict: FindingVerdict = overlap(cp, cr) ? 'no clear difference' : cr.median / cp.median >= 1.5 || tr.median / tp.median <= 0.8 ? 'holds' : 'does not hold';
+      return { id, question, verdict, sentence, chart: `${p.protocol}-io-wait-vs-ideal.png` };
+    }
+  }
+  return notMeasured(id, question, 'needs one model in io-wait with both --backend-connections pooled and per-request at the same concurrency');
+}
+
+function cpuStall(d: Data): Finding {
+  const id = 'cpu-stall';
+  const question = 'Does one CPU-heavy request stall every other connection on an event loop, and does a pool fix it?';
+  const work = d.results.settings.work?.us ?? 0;
+  for (const loopModel of ['async', 'epoll', 'node-http']) {
+    for (const fix of ['thread-offload', 'thread-pool', 'cluster']) {
+      const proto = (['http', 'echo'] as const).find((p) => d.common([loopModel, fix], p, 'cpu').length > 0);
+      if (!proto) continue;
+      const n = d.common([loopModel, fix], proto, 'cpu').at(-1)!;
+      const [lp, fp] = [d.point(loopModel, proto, 'cpu', n)!, d.point(fix, proto, 'cpu', n)!];
+      const p50 = (q: Point): Summary => summarize(q, (c) => c.latencyUs.p50)!;
+      const tput = (q: Point): Summary => summarize(q, (c) => c.opsPerSec)!;
+      const [ll, fl, lt, ft] = [p50(lp), p50(fp), tput(lp), tput(fp)];
+      const cpus = lp.ok[0]?.cpus?.server?.length ?? 1;
+      const stalled = n > 1 && ll.median >= 0.75 * n * work; // each request waited for the others' work
+      const sentence = `With ${work} µs of CPU per request at ${n} ${proto} connections on ${cpus} server CPU${cpus === 1 ? '' : 's'}, ${loopModel} served ${ops(lt)} with a p50 of ${fmt(ll.median)} µs (each request also waits for the others' work); ${fix} served ${ops(ft)} (${fmt(ft.median / lt.median, 2)}×) with a p50 of ${fmt(fl.median)} µs.`;
+      const verdict: FindingVerdict = !stalled ? 'does not hold' : overlap(lt, ft) ? 'no clear difference' : ft.median >= 1.2 * lt.median && fl.median < ll.median ? 'holds' : 'does not hold';
+      return { id, question, verdict, sentence, chart: `${proto}-cpu-p99-by-model.png` };
+    }
+  }
+  return notMeasured(id, question, 'needs async or epoll beside thread-offload, thread-pool or cluster in the cpu scenario (--scenarios cpu)');
+}
+
+function churnCost(d: Data): Finding {
+  const id = 'churn';
+  const question = 'Is a new connection per request expensive, most of all for a process or thread per connection?';
+  const pts = d.of('churn');
+  const loop = ['epoll', 'async', 'native-epoll'].flatMap((m) => pts.filter((p) => p.model === m && p.status === 'ok'))[0];
+  const workers = ['process-per-connection', 'thread-per-connection'].flatMap((m) => pts.filter((p) => p.model === m && p.status === 'ok' && p.protocol === loop?.protocol && p.concurrency === loop.concurrency));
+  if (!loop || workers.length === 0) return notMeasured(id, question, 'needs epoll or async beside thread- or process-per-connection in the churn scenario (--scenarios churn)');
+  const conn = (q: Point): Summary => summarize(q, (c) => c.connectUs?.p50 ?? NaN)!;
+  const tput = (q: Point): Summary => summarize(q, (c) => c.opsPerSec)!;
+  const steady = d.point(loop.model, loop.protocol, 'steady', loop.concurrency) ?? d.of('steady').filter((p) => p.model === loop.model && p.protocol === loop.protocol && p.status === 'ok').sort((a, b) => Math.abs(a.concurrency - loop.concurrency) - Math.abs(b.concurrency - loop.concurrency))[0];
+  const st = steady && steady.status === 'ok' ? summarize(steady, (c) => c.opsPerSec) : null;
+  const parts = workers.map((w) => `${w.model} ${ops(tput(w))}, connect to first byte ${fmt(conn(w).median)} µs`).join('; ');
+  const keep = st ? ` (with connections kept, ${loop.model} served ${ops(st)} at ${steady!.concurrency})` : '';
+  const sentence = `With a new ${loop.protocol} connection per request at ${loop.concurrency} connections, ${loop.model} served ${ops(tput(loop))}${keep}, connect to first byte ${fmt(conn(loop).median)} µs; ${parts}.`;
+  const worst = Math.max(...workers.map((w) => conn(w).median));
+  const verdict: FindingVerdict = worst >= 5 * conn(loop).median ? 'holds' : worst <= 1.5 * conn(loop).median ? 'does not hold' : 'no clear difference';
+  return { id, question, verdict, sentence, chart: `${loop.protocol}-churn-connect-by-model.png` };
 }
 
 /** A primitive's mean from micro.json, as "56 ms", or null when it was not measured. */
@@ -213,8 +328,9 @@ export function findings(results: Results, micro: MicroResults | null = null): F
     busyPoll(d),
     poolCaps(d),
     processesUseCores(d),
-    notMeasured('io-wait', 'Does an event loop win when requests wait on I/O (a database)?', 'needs the io-wait scenario, which this version does not have yet'),
-    notMeasured('backend-per-request', 'Does a new connection per backend query cost much more than reusing one?', 'needs the io-wait scenario with --backend-connections, which this version does not have yet'),
-    notMeasured('cpu-stall', 'Does one CPU-heavy request stall every other connection on an event loop, and does a pool fix it?', 'needs the cpu scenario, which this version does not have yet'),
+    ioWait(d),
+    backendPerRequest(d),
+    cpuStall(d),
+    churnCost(d),
   ].map(explain);
 }

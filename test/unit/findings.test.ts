@@ -117,6 +117,72 @@ describe('findings', () => {
     const md = renderMarkdown(run([{ model: 'epoll', opsPerSec: [1] }]), []);
     expect(md.indexOf('## Findings')).toBeGreaterThan(0);
     expect(md.indexOf('## Findings')).toBeLessThan(md.indexOf('## Machine'));
-    expect(md).toContain('- **Does an event loop win when requests wait on I/O (a database)?** not measured: Not measured in this run: needs the io-wait scenario');
+    expect(md).toContain('- **Does an event loop win when requests wait on I/O (a database)?** not measured: Not measured in this run: needs an event loop (async or epoll) and a pool (thread-pool or prefork) in io-wait');
+  });
+});
+
+describe('findings of the scenarios', () => {
+  const io = (mode: 'pooled' | 'per-request', ideal: number, extra: (c: Cell) => void = () => {}) => (c: Cell) => {
+    c.scenario = 'io-wait';
+    c.protocol = 'http';
+    c.backendConnections = mode;
+    c.ideal = { opsPerSec: ideal, basis: 'test' };
+    c.backend = { cpuPercent: mode === 'pooled' ? 10 : 30, queries: c.ops, waitingPeak: c.concurrency, connectionsPeak: c.concurrency };
+    extra(c);
+  };
+  const settings = { backendDelayMs: 10, workers: 4, work: { us: 200, iterations: 1, nsPerIteration: 1 } };
+
+  it('io-wait: holds when the loop nears its ideal far above what the pool can hold', () => {
+    const make = (loop: number) => run([
+      { model: 'async', concurrency: 64, opsPerSec: [loop], tweak: io('pooled', 6400) },
+      { model: 'thread-pool', concurrency: 64, opsPerSec: [0], status: 'limit', tweak: io('pooled', 400) },
+    ]);
+    const r = make(5900);
+    r.settings = { ...r.settings, ...settings };
+    const f = find(r, 'io-wait');
+    expect(f.verdict).toBe('holds');
+    expect(f.sentence).toBe('With every request waiting 10 ms on the backend, async served 5.9k ops/s at 64 connections, 92% of the 6,400 ops/s ideal; thread-pool with 4 workers cannot hold 64 waits at once (limit): at most 4 per 10 ms, 400 ops/s.');
+    expect(f.chart).toBe('http-io-wait-vs-ideal.png');
+    const slow = make(420);
+    slow.settings = { ...slow.settings, ...settings };
+    expect(find(slow, 'io-wait').verdict).toBe('does not hold');
+  });
+
+  it('backend per request: CPU per request against pooled, for the same model and concurrency', () => {
+    const cpu = (us: number) => (c: Cell) => { c.server.cpuUserS = (us * c.ops) / 1e6; c.server.cpuSysS = 0; };
+    const r = run([
+      { model: 'epoll', concurrency: 64, opsPerSec: [6000], tweak: io('pooled', 6400, cpu(18)) },
+      { model: 'epoll', concurrency: 64, opsPerSec: [5400], tweak: io('per-request', 6400, cpu(36)) },
+    ]);
+    r.settings = { ...r.settings, ...settings };
+    const f = find(r, 'backend-per-request');
+    expect(f.verdict).toBe('holds');
+    expect(f.sentence).toMatch(/^epoll at 64 http connections: reusing backend connections served 6\.0k ops\/s at 18\.0 µs .* a new connection per query served 5\.4k ops\/s \(0\.90×\) at 36\.0 µs \(2\.00×\), and the backend's CPU went from 10% to 30% of a core\.$/);
+  });
+
+  it('cpu stall: a loop that serialises the work against a pool that spreads it', () => {
+    const cpuCell = (p50: number) => (c: Cell) => { c.scenario = 'cpu'; c.protocol = 'http'; c.latencyUs.p50 = p50; c.cpus = { server: [0, 1], client: [0] }; };
+    const r = run([
+      { model: 'async', concurrency: 4, opsPerSec: [4500], tweak: cpuCell(700) },
+      { model: 'thread-pool', concurrency: 4, opsPerSec: [8500], tweak: cpuCell(420) },
+      { model: 'cluster', concurrency: 4, opsPerSec: [7800], tweak: cpuCell(450) },
+    ]);
+    r.settings = { ...r.settings, ...settings };
+    const f = find(r, 'cpu-stall');
+    expect(f.verdict).toBe('holds');
+    expect(f.sentence).toBe("With 200 µs of CPU per request at 4 http connections on 2 server CPUs, async served 4.5k ops/s with a p50 of 700 µs (each request also waits for the others' work); thread-pool served 8.5k ops/s (1.89×) with a p50 of 420 µs.");
+    // The cpu scenario also answers whether processes use cores one loop cannot.
+    expect(find(r, 'processes-cores').sentence).toBe("With 200 µs of CPU per request on 2 server CPUs at 4 http connections, cluster served 7.8k ops/s against async's 4.5k ops/s (1.73×).");
+  });
+
+  it('churn: connect to first byte of a thread per connection against an event loop', () => {
+    const churn = (p50: number) => (c: Cell) => { c.scenario = 'churn'; c.protocol = 'http'; c.connectUs = { p50, p99: p50 * 2, max: p50 * 3 }; };
+    const r = run([
+      { model: 'epoll', concurrency: 16, opsPerSec: [27_000], tweak: churn(560) },
+      { model: 'thread-per-connection', concurrency: 16, opsPerSec: [25], tweak: churn(650_000) },
+    ]);
+    const f = find(r, 'churn');
+    expect(f.verdict).toBe('holds');
+    expect(f.sentence).toBe('With a new http connection per request at 16 connections, epoll served 27k ops/s, connect to first byte 560 µs; thread-per-connection 25 ops/s, connect to first byte 650,000 µs.');
   });
 });
