@@ -58,7 +58,19 @@ export class CompareError extends Error {
 }
 
 /** A cell without its repetition: what two files are matched on. */
-export type CompareKey = Pick<CellKey, 'model' | 'protocol' | 'scenario' | 'concurrency' | 'rate'> & { sweepFraction?: number };
+export type CompareKey = Pick<CellKey, 'model' | 'protocol' | 'scenario' | 'concurrency' | 'rate'> & {
+  sweepFraction?: number;
+  /** What else must be equal for two cells to be the same experiment: the backend mode and delay (io-wait), the work (cpu), the size (payload). */
+  variant?: string;
+};
+
+/** The workload a scenario adds, as text: cells whose variants differ are different experiments. */
+function variantKey(cell: Cell, r: Results): string {
+  if (cell.scenario === 'io-wait') return `${cell.backendConnections ?? 'pooled'}, ${r.settings.backendDelayMs ?? '?'} ms backend`;
+  if (cell.scenario === 'cpu') return `${r.settings.work?.us ?? '?'} µs of CPU`;
+  if (cell.scenario === 'payload') return `${cell.payloadBytes ?? r.settings.payloadBytes} B`;
+  return '';
+}
 
 export interface SideSummary {
   /** Repetitions with status `ok` (only these give values). */
@@ -175,9 +187,11 @@ function groupCells(r: Results): Map<string, Group> {
     const rate = cell.sweepFraction !== undefined ? null : (cell.rate ?? null);
     const key: CompareKey = { model: cell.model, protocol: cell.protocol, scenario: cell.scenario, concurrency: cell.concurrency, rate };
     if (cell.sweepFraction !== undefined) key.sweepFraction = cell.sweepFraction;
-    const id = JSON.stringify([key.model, key.protocol, key.scenario, key.concurrency, rate, cell.sweepFraction ?? null]);
+    const variant = variantKey(cell, r);
+    if (variant) key.variant = variant;
+    const id = JSON.stringify([key.model, key.protocol, key.scenario, variant, key.concurrency, rate, cell.sweepFraction ?? null]);
     const load = cell.sweepFraction !== undefined ? ` at ${cell.sweepFraction * 100}% of closed loop` : rate !== null ? ` at ${rate}/s` : '';
-    const label = `${key.model} ${key.protocol} ${key.scenario} c=${key.concurrency}${load}`;
+    const label = `${key.model} ${key.protocol} ${key.scenario}${variant ? ` (${variant})` : ''} c=${key.concurrency}${load}`;
     const group = groups.get(id) ?? { key, label, cells: [] };
     group.cells.push(cell);
     groups.set(id, group);
@@ -186,7 +200,7 @@ function groupCells(r: Results): Map<string, Group> {
 }
 
 function compareKeys(x: CompareKey, y: CompareKey): number {
-  const text = (k: CompareKey): string => `${k.model}\u0000${k.protocol}\u0000${k.scenario}`;
+  const text = (k: CompareKey): string => `${k.model}\u0000${k.protocol}\u0000${k.scenario}\u0000${k.variant ?? ''}`;
   const load = (k: CompareKey): number => k.sweepFraction ?? (k.rate === null ? -1 : k.rate);
   return text(x) < text(y) ? -1 : text(x) > text(y) ? 1 : x.concurrency - y.concurrency || load(x) - load(y);
 }

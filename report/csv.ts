@@ -42,7 +42,13 @@ const COLUMNS: [string, (c: Cell, r: Results) => Value][] = [
   ['connect_p50_us', (c) => c.connectUs?.p50],
   ['connect_p99_us', (c) => c.connectUs?.p99],
   ['connect_max_us', (c) => c.connectUs?.max],
-  ['payloadBytes', (_, r) => r.settings?.payloadBytes],
+  ['backend_connections', (c) => c.backendConnections],
+  ['ideal_ops_per_sec', (c) => c.ideal?.opsPerSec],
+  ['backend_cpu_percent', (c) => c.backend?.cpuPercent],
+  ['time_wait_before', (c) => c.timeWait?.before],
+  ['time_wait_after', (c) => c.timeWait?.after],
+  // The payload scenario's own size; elsewhere the run's echo message size.
+  ['payloadBytes', (c, r) => c.payloadBytes ?? r.settings?.payloadBytes],
 ];
 
 export const CSV_HEADER: readonly string[] = COLUMNS.map(([name]) => name);

@@ -29,6 +29,26 @@ function row(c: Comparison, model: string): ComparisonRow {
 }
 
 describe('compareResults', () => {
+  it('io-wait cells meet only with the same backend mode and delay; cpu cells with the same work', () => {
+    const ioWait = (mode: 'pooled' | 'per-request', delay: number, workUs = 200): Results => {
+      const r = buildResults(run());
+      for (const c of r.cells) {
+        c.scenario = c.model === 'epoll' ? 'io-wait' : 'cpu';
+        if (c.scenario === 'io-wait') c.backendConnections = mode;
+      }
+      r.settings.backendDelayMs = delay;
+      r.settings.work = { us: workUs, iterations: 1, nsPerIteration: 1 };
+      return r;
+    };
+    const same = compareResults(ioWait('pooled', 10), ioWait('pooled', 10), OPTIONS);
+    expect(same.rows.map((x) => x.label).sort()).toEqual(['async http cpu (200 µs of CPU) c=64', 'epoll echo io-wait (pooled, 10 ms backend) c=64', 'thread-pool echo cpu (200 µs of CPU) c=64'].map((l) => l.replace('http', 'echo')).sort());
+    const other = compareResults(ioWait('pooled', 10), ioWait('per-request', 20), OPTIONS);
+    expect(other.rows.map((x) => x.key.model).sort()).toEqual(['async', 'thread-pool']);
+    expect(other.onlyInBase).toEqual(['epoll echo io-wait (pooled, 10 ms backend) c=64']);
+    expect(other.onlyInCurrent).toEqual(['epoll echo io-wait (per-request, 20 ms backend) c=64']);
+    expect(() => compareResults(ioWait('pooled', 10, 200), ioWait('per-request', 10, 100), OPTIONS)).toThrow(/no cell in common/);
+  });
+
   it('identical inputs: every cell "no change", exit 0', () => {
     const r = buildResults(run());
     const c = compareResults(r, r, OPTIONS);
