@@ -109,7 +109,7 @@ export async function stopGroup(child: Child, graceMs = 5000): Promise<{ code: n
   return { code, killed };
 }
 
-/** Resolves with the first stdout message for which `pick` returns a value; rejects on exit or timeout. */
+/** Resolves with the first stdout message for which `pick` returns a value; rejects when `pick` throws, on exit or on timeout. */
 export function waitForMessage<T>(
   child: Child,
   pick: (msg: Record<string, unknown>) => T | undefined,
@@ -119,7 +119,15 @@ export function waitForMessage<T>(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what}: no answer within ${timeoutMs} ms; stderr: ${child.stderrTail() || '(empty)'}`)), timeoutMs);
     child.onLine((msg) => {
-      const v = msg ? pick(msg) : undefined;
+      let v: T | undefined;
+      try {
+        v = msg ? pick(msg) : undefined;
+      } catch (e) {
+        // A pick that rejects the message (a server's `error` line) rejects the wait; thrown from
+        // the line handler it would be an uncaught exception that ends the harness.
+        clearTimeout(timer);
+        return reject(e);
+      }
       if (v !== undefined) {
         clearTimeout(timer);
         resolve(v);

@@ -4,12 +4,13 @@ import { REFERENCE_MODEL } from './aggregate.js';
 
 // Each family has a colour family, and each model we know a fixed shade in it, so a model keeps
 // its colour from chart to chart and run to run and related models look related: event loops blue,
-// selectors green, busy-poll brown, processes purple, threads olive, C ceilings grey to black,
+// selectors green, busy-poll brown, io_uring magenta, processes purple, threads olive, C ceilings grey to black,
 // external programs teal. None is red or orange, which mark failed and limit cells.
 const KNOWN_COLORS: Record<string, string> = {
   async: '#1f5fa8', 'node-http': '#5b9bd5', 'thread-offload': '#0b2f5c', generators: '#3fa3c9',
   select: '#8cc97a', poll: '#4e9a3c', epoll: '#1e6b1e',
   'busy-poll': '#8c564b',
+  'io-uring': '#b2227f', 'native-io-uring': '#5a5a5a',
   'process-per-connection': '#6a3d9a', prefork: '#9c6bc7', cluster: '#c9a3e6',
   'thread-per-connection': '#8c8c1a', 'thread-pool': '#c2b33d',
   [REFERENCE_MODEL]: '#111111',
@@ -20,7 +21,7 @@ export const FAILED_COLOR = '#d62728';
 /** Hue ranges [from, to) by family, for models without a fixed colour. */
 const FAMILY_HUES: Record<string, [number, number]> = {
   async: [200, 225], selector: [95, 135], 'nonblocking-poll': [20, 35], 'per-process': [265, 295],
-  'worker-thread': [50, 65], native: [0, 0], external: [165, 190],
+  'worker-thread': [50, 65], native: [0, 0], external: [165, 190], completion: [310, 335],
 };
 
 /** A model's colour: fixed for the models we know, else a shade of its family's hue chosen by its name. */

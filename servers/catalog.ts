@@ -11,7 +11,7 @@ export type Scenario = 'steady' | 'idle' | 'io-wait' | 'cpu' | 'churn' | 'payloa
 export const SCENARIOS: readonly Scenario[] = ['steady', 'idle', 'io-wait', 'cpu', 'churn', 'payload'];
 
 /** `external`: a program measured from outside (harness/external.ts), not built from servers/. */
-export type Family = 'per-process' | 'worker-thread' | 'nonblocking-poll' | 'selector' | 'async' | 'native' | 'external';
+export type Family = 'per-process' | 'worker-thread' | 'nonblocking-poll' | 'selector' | 'completion' | 'async' | 'native' | 'external';
 
 export interface ModelInfo {
   /** The name used in flags, results and charts; also the file servers/models/<name>.ts. */
@@ -118,6 +118,14 @@ export const MODELS: readonly ModelInfo[] = [
     protocols: ['echo', 'http'],
   },
   {
+    name: 'io-uring',
+    cpuLanes: 'one',
+    family: 'completion',
+    description: 'one thread on an io_uring through raw syscalls from koffi: multishot accept, multishot recv into a provided-buffer ring, sends submitted and completed; the kernel does the copy and reports completion (the fifth I/O model)',
+    protocols: ['echo', 'http'],
+    limits: 'needs io_uring (Linux 5.19+ for multishot recv and buffer rings); refused (ENOSYS, EPERM, io_uring_disabled) it records limit; a shared pool of 1,024 × 16 KiB receive buffers (16 MiB)',
+  },
+  {
     name: 'native-epoll',
     scenarios: C_SCENARIOS,
     scenarioLimit: C_SCENARIO_LIMIT,
@@ -126,6 +134,16 @@ export const MODELS: readonly ModelInfo[] = [
     protocols: ['echo', 'http'],
     requires: 'cc',
     limits: 'needs a C compiler (cc); left out of the plan with a note when there is none',
+  },
+  {
+    name: 'native-io-uring',
+    scenarios: C_SCENARIOS,
+    scenarioLimit: C_SCENARIO_LIMIT,
+    family: 'native',
+    description: 'the io-uring model in C (native/io-uring-server.c, raw syscalls, no liburing): multishot accept, multishot recv into a provided-buffer ring, the same bytes on the wire: the ceiling of io-uring',
+    protocols: ['echo', 'http'],
+    requires: 'cc',
+    limits: 'needs cc and io_uring (Linux 5.19+); refused, it records limit',
   },
   {
     name: 'native-threads',

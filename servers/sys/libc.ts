@@ -29,6 +29,14 @@ export const c = {
   getpid: lib.func('int getpid()'),
   eventfd: lib.func('int eventfd(unsigned int initval, int flags)'),
   prctl: lib.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
+  mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)'),
+  munmap: lib.func('int munmap(void *addr, size_t length)'),
+  // io_uring has no libc wrapper: syscall(2) with fixed prototypes, one per call. glibc's syscall()
+  // is an assembly shim that only moves registers, so a fixed prototype passes the same registers
+  // as the variadic one would (koffi's variadic calls parse their types on every call).
+  io_uring_setup: lib.func('syscall', 'long', ['long', 'uint32_t', 'void *']),
+  io_uring_enter: lib.func('syscall', 'long', ['long', 'int', 'uint32_t', 'uint32_t', 'uint32_t', 'void *', 'size_t']),
+  io_uring_register: lib.func('syscall', 'long', ['long', 'int', 'uint32_t', 'void *', 'uint32_t']),
 };
 
 /**

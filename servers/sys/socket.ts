@@ -2,7 +2,8 @@
 import * as L from './libc.js';
 import { EINPROGRESS, EINTR, SysError } from './errno.js';
 
-function sockaddrIn(host: string, port: number): Buffer {
+/** struct sockaddr_in for host:port (16 bytes). */
+export function sockaddrIn(host: string, port: number): Buffer {
   const parts = host.split('.').map(Number);
   if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
     throw new SysError(`address ${host} (IPv4 dotted quad expected)`, 22);
@@ -122,6 +123,17 @@ lingerZero.writeInt32LE(1, 0); // l_onoff = 1, l_linger = 0
 /** Makes the next close() send a reset instead of a FIN: no TIME_WAIT is left on this side. */
 export function resetOnClose(fd: number): void {
   L.c.setsockopt(fd, L.SOL_SOCKET, L.SO_LINGER, lingerZero, 8);
+}
+
+/** A new, unconnected TCP socket (blocking, close-on-exec), for a connect submitted elsewhere (io_uring). */
+export function tcpSocket(): number {
+  const fd = L.c.socket(L.AF_INET, L.SOCK_STREAM | L.SOCK_CLOEXEC, 0) as number;
+  return fd >= 0 ? fd : -L.errno();
+}
+
+/** Ends both directions: any recv still waiting on the socket (an io_uring one too) completes at once. */
+export function shutdownBoth(fd: number): void {
+  L.c.shutdown(fd, 2); // SHUT_RDWR
 }
 
 export function shutdownWrite(fd: number): void {

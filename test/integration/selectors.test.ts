@@ -156,6 +156,8 @@ const HTTP_CASES: string[][] = [
   ['POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n'],
   ['POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1000001\r\n'],
   ['POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 70000\r\n\r\n' + 'x'.repeat(30_000), 'y'.repeat(40_000)],
+  ['GET /bytes/100 HTTP/1.1\r\nHost: t\r\n\r\nHEAD /bytes/7 HTTP/1.1\r\nHost: t\r\n\r\nPOST /bytes/1 HTTP/1.1\r\nHost: t\r\n\r\nGET /bytes/01 HTTP/1.1\r\nHost: t\r\n\r\n'],
+  ['GET /bytes/70000 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'],
 ];
 
 const withoutDate = (b: Buffer): string => b.toString('latin1').replace(/\r\nDate: [^\r]*/g, '\r\nDate: -');
@@ -188,8 +190,9 @@ async function exchange(port: number, chunks: string[], expected: number, expect
   return { got: Buffer.concat(parts), closed };
 }
 
-// The three C servers share native/http-session.h; each must answer byte for byte like http.ts.
-describe.skipIf(!requireTool('cc', hasCc, 'apt-get install gcc')).each(['native-epoll', 'native-threads', 'native-fork'])('%s http', (model) => {
+// The C servers share native/http-session.h; each must answer byte for byte like http.ts, and so
+// must the io-uring model, whose completions hand the same bytes to the shared code in other slices.
+describe.skipIf(!requireTool('cc', hasCc, 'apt-get install gcc')).each(['native-epoll', 'native-threads', 'native-fork', 'native-io-uring', 'io-uring'])('%s http', (model) => {
   it('answers like the shared HTTP code: same statuses, headers in the same order, bodies, closes', async () => {
     server = await startServer(model, 'http');
     const port = server.port;
