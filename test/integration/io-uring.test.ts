@@ -12,6 +12,9 @@ import type { Cell } from '../../harness/results.js';
 import { findModel } from '../../servers/catalog.js';
 import { refusalReason } from '../../servers/sys/uring.js';
 import { calibrate } from '../../servers/work.js';
+import { ioUringAvailable, requireTool } from '../helpers/tools.js';
+
+const uring = ioUringAvailable();
 
 const out = mkdtempSync(join(tmpdir(), 'io-uring-'));
 const pinning = choosePinning(true, null);
@@ -45,14 +48,14 @@ describe('io-uring', () => {
     }
   });
 
-  it('serves a thousand connections from its shared pool of receive buffers', async () => {
+  it.skipIf(!requireTool('io_uring', uring, 'a kernel with io_uring enabled'))('serves a thousand connections from its shared pool of receive buffers', async () => {
     for (const model of ['io-uring', 'native-io-uring']) {
       const c = ok(await runCell(spec(model, 'echo', 'steady', 1000), plan('--scenarios', 'steady'), ctx));
       expect(c.opsPerSec).toBeGreaterThan(1000);
     }
   });
 
-  it('io-wait: waits on the backend through linked SQEs, pooled and per request, and fails on a wrong answer', async () => {
+  it.skipIf(!uring)('io-wait: waits on the backend through linked SQEs, pooled and per request, and fails on a wrong answer', async () => {
     const p = plan('--scenarios', 'io-wait');
     for (const mode of ['pooled', 'per-request'] as const) {
       const c = ok(await runCell(spec('io-uring', 'http', 'io-wait', 16, { backendConnections: mode }), p, ctx));
@@ -66,7 +69,7 @@ describe('io-uring', () => {
     expect(bad.reason).toMatch(/backend answered a different query/);
   });
 
-  it('cpu, churn and payload: one thread burns the work; connections come and go; large messages', async () => {
+  it.skipIf(!uring)('cpu, churn and payload: one thread burns the work; connections come and go; large messages', async () => {
     const cpu = ok(await runCell(spec('io-uring', 'http', 'cpu', 4), plan('--scenarios', 'cpu'), ctx));
     expect(cpu.opsPerSec).toBeLessThanOrEqual(1.05 * 5000);
     for (const model of ['io-uring', 'native-io-uring']) {

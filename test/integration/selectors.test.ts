@@ -3,7 +3,7 @@
 // and a clean stop under load.
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { requireTool } from '../helpers/tools.js';
+import { ioUringAvailable, requireTool } from '../helpers/tools.js';
 import { groupMembers } from '../../harness/sampler.js';
 import { HttpSession } from '../../servers/protocols/http.js';
 import { connect, startServer, type TestServer } from '../helpers/server.js';
@@ -192,7 +192,8 @@ async function exchange(port: number, chunks: string[], expected: number, expect
 
 // The C servers share native/http-session.h; each must answer byte for byte like http.ts, and so
 // must the io-uring model, whose completions hand the same bytes to the shared code in other slices.
-describe.skipIf(!requireTool('cc', hasCc, 'apt-get install gcc')).each(['native-epoll', 'native-threads', 'native-fork', 'native-io-uring', 'io-uring'])('%s http', (model) => {
+const parity = ['native-epoll', 'native-threads', 'native-fork', ...(ioUringAvailable() ? ['native-io-uring', 'io-uring'] : [])];
+describe.skipIf(!requireTool('cc', hasCc, 'apt-get install gcc')).each(parity)('%s http', (model) => {
   it('answers like the shared HTTP code: same statuses, headers in the same order, bodies, closes', async () => {
     server = await startServer(model, 'http');
     const port = server.port;
