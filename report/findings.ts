@@ -20,6 +20,8 @@ export interface Finding {
 
 const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ops = (s: Summary): string => (s.median < 1000 ? `${fmt(s.median, s.median < 10 ? 1 : 0)} ops/s` : `${fmt(s.median / 1000, s.median < 10_000 ? 1 : 0)}k ops/s`);
+/** Microseconds as µs, ms or s, whichever reads best. */
+const duration = (us: number): string => (us >= 10_000_000 ? `${fmt(us / 1e6, 1)} s` : us >= 10_000 ? `${fmt(us / 1000)} ms` : `${fmt(us)} µs`);
 const ci = (s: Summary | null): string => (s?.ci ? ` [${fmt(s.ci.lo / 1000, 1)}–${fmt(s.ci.hi / 1000, 1)}k]` : '');
 
 /** Server CPU microseconds per operation. */
@@ -284,9 +286,9 @@ function churnCost(d: Data): Finding {
   const tput = (q: Point): Summary => summarize(q, (c) => c.opsPerSec)!;
   const steady = d.point(loop.model, loop.protocol, 'steady', loop.concurrency) ?? d.of('steady').filter((p) => p.model === loop.model && p.protocol === loop.protocol && p.status === 'ok').sort((a, b) => Math.abs(a.concurrency - loop.concurrency) - Math.abs(b.concurrency - loop.concurrency))[0];
   const st = steady && steady.status === 'ok' ? summarize(steady, (c) => c.opsPerSec) : null;
-  const parts = workers.map((w) => `${w.model} ${ops(tput(w))}, connect to first byte ${fmt(conn(w).median)} µs`).join('; ');
+  const parts = workers.map((w) => `${w.model} ${ops(tput(w))}, connect to first byte ${duration(conn(w).median)}`).join('; ');
   const keep = st ? ` (with connections kept, ${loop.model} served ${ops(st)} at ${steady!.concurrency})` : '';
-  const sentence = `With a new ${loop.protocol} connection per request at ${loop.concurrency} connections, ${loop.model} served ${ops(tput(loop))}${keep}, connect to first byte ${fmt(conn(loop).median)} µs; ${parts}.`;
+  const sentence = `With a new ${loop.protocol} connection per request at ${loop.concurrency} connections, ${loop.model} served ${ops(tput(loop))}${keep}, connect to first byte ${duration(conn(loop).median)}; ${parts}.`;
   const worst = Math.max(...workers.map((w) => conn(w).median));
   const verdict: FindingVerdict = worst >= 5 * conn(loop).median ? 'holds' : worst <= 1.5 * conn(loop).median ? 'does not hold' : 'no clear difference';
   return { id, question, verdict, sentence, chart: `${loop.protocol}-churn-connect-by-model.png` };

@@ -183,6 +183,6 @@ describe('findings of the scenarios', () => {
     ]);
     const f = find(r, 'churn');
     expect(f.verdict).toBe('holds');
-    expect(f.sentence).toBe('With a new http connection per request at 16 connections, epoll served 27k ops/s, connect to first byte 560 µs; thread-per-connection 25 ops/s, connect to first byte 650,000 µs.');
+    expect(f.sentence).toBe('With a new http connection per request at 16 connections, epoll served 27k ops/s, connect to first byte 560 µs; thread-per-connection 25 ops/s, connect to first byte 650 ms.');
   });
 });
