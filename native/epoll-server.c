@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http-session.h"
+#include "server-common.h"
 
 #define MAX_EVENTS 1024
 
@@ -33,7 +33,6 @@ static int listen_fd;
 static struct conn **conns;
 static int conns_cap;
 static uint8_t rbuf[RECV_BYTES];
-static volatile sig_atomic_t stopping;
 
 /* ---- connections (fd-loop.ts) ---- */
 
@@ -146,58 +145,17 @@ static void accept_all(void) {
     }
 }
 
-static void on_signal(int sig) {
-    (void)sig;
-    stopping = 1;
-}
-
-static int usage(const char *why) {
-    fprintf(stderr, "epoll-server: %s\nusage: epoll-server --protocol echo|http --port N [--host 127.0.0.1]\n", why);
-    return 2;
-}
-
 int main(int argc, char **argv) {
-    const char *protocol = NULL, *host = "127.0.0.1";
-    long port = -1;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--protocol")) protocol = argv[i + 1];
-        else if (!strcmp(argv[i], "--port")) port = strtol(argv[i + 1], NULL, 10);
-        else if (!strcmp(argv[i], "--host")) host = argv[i + 1];
-        else return usage("unknown option");
-    }
-    if (!protocol || (strcmp(protocol, "echo") && strcmp(protocol, "http"))) return usage("--protocol must be echo or http");
-    if (port < 0 || port > 65535) return usage("--port must be 0..65535");
-    is_http = !strcmp(protocol, "http");
-    init_tables();
-    prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the Node process that started us */
+    struct server_args args;
+    if (parse_server_args("epoll-server", argc, argv, &args) < 0) return 2;
 
-    /* SIGTERM and SIGINT stay blocked except inside epoll_pwait, so a stop is never missed. */
-    sigset_t block, waitmask;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigprocmask(SIG_BLOCK, &block, &waitmask);
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    sigset_t waitmask;
+    block_stop_signals(&waitmask);
 
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) return usage("--host must be an IPv4 address");
-    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(listen_fd, 4096) < 0) {
-        fprintf(stderr, "epoll-server: listen %s:%ld: %s\n", host, port, strerror(errno));
-        return 1;
-    }
-    socklen_t alen = sizeof addr;
-    getsockname(listen_fd, (struct sockaddr *)&addr, &alen);
     ep = epoll_create1(EPOLL_CLOEXEC);
+    listen_fd = listen_and_announce("epoll-server", &args, 1);
+    if (listen_fd < 0) return 1;
     watch(listen_fd, EPOLLIN, EPOLL_CTL_ADD);
-    printf("{\"event\":\"listening\",\"host\":\"%s\",\"port\":%d,\"pid\":%d}\n", host, ntohs(addr.sin_port), (int)getpid());
-    fflush(stdout);
 
     static struct epoll_event events[MAX_EVENTS];
     while (!stopping) {

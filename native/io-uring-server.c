@@ -33,7 +33,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "http-session.h"
+#include "server-common.h"
 
 #define RING_ENTRIES 4096
 #define BUFFERS 1024
@@ -77,7 +77,6 @@ static uint32_t *gens;
 static int *stale_bid;
 static uint32_t *stale_gen;
 static int conns_cap;
-static volatile sig_atomic_t stopping;
 static sigset_t waitmask;
 
 static int enter(unsigned submit, unsigned min, unsigned flags, void *arg, size_t argsz) {
@@ -289,50 +288,20 @@ static void on_send(int fd, uint32_t gen, int res) {
     if (u->c.closing) finish(u);
 }
 
-static void on_signal(int sig) {
-    (void)sig;
-    stopping = 1;
-}
-
-static int usage(const char *why) {
-    fprintf(stderr, "io-uring-server: %s\nusage: io-uring-server --protocol echo|http --port N [--host 127.0.0.1]\n", why);
-    return 2;
-}
-
+/* io_uring missing or refused: the model's limit (io-uring.ts refusalReason, word for word), then exit 1. */
 static int limit(const char *what, int err) {
     const char *why = err == ENOSYS ? " (the kernel has no io_uring, or a seccomp filter hides it)"
                     : err == EPERM ? " (refused: /proc/sys/kernel/io_uring_disabled, or a sandbox)" : "";
-    printf("{\"event\":\"limit\",\"reason\":\"%s: %s%s\"}\n", what, strerrorname_np(err) ? strerrorname_np(err) : "error", why);
-    fflush(stdout);
+    char reason[256];
+    snprintf(reason, sizeof reason, "%s: %s%s", what, strerrorname_np(err) ? strerrorname_np(err) : "error", why);
+    print_limit_reason(reason);
     return 1;
 }
 
 int main(int argc, char **argv) {
-    const char *protocol = NULL, *host = "127.0.0.1";
-    long port = -1;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--protocol")) protocol = argv[i + 1];
-        else if (!strcmp(argv[i], "--port")) port = strtol(argv[i + 1], NULL, 10);
-        else if (!strcmp(argv[i], "--host")) host = argv[i + 1];
-        else return usage("unknown option");
-    }
-    if (!protocol || (strcmp(protocol, "echo") && strcmp(protocol, "http"))) return usage("--protocol must be echo or http");
-    if (port < 0 || port > 65535) return usage("--port must be 0..65535");
-    is_http = !strcmp(protocol, "http");
-    init_tables();
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-
-    /* SIGTERM and SIGINT stay blocked except inside io_uring_enter's wait, so a stop is never missed. */
-    sigset_t block;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigprocmask(SIG_BLOCK, &block, &waitmask);
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    struct server_args args;
+    if (parse_server_args("io-uring-server", argc, argv, &args) < 0) return 2;
+    block_stop_signals(&waitmask);
 
     /* Tests stand in for a kernel that refuses io_uring (the real refusals need root-wide settings). */
     const char *refuse = getenv("CB_TEST_URING_REFUSE");
@@ -379,20 +348,9 @@ int main(int argc, char **argv) {
     __atomic_store_n(&br->tail, br_tail, __ATOMIC_RELEASE);
     br_dirty = 0;
 
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) return usage("--host must be an IPv4 address");
-    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(listen_fd, 4096) < 0) {
-        fprintf(stderr, "io-uring-server: listen %s:%ld: %s\n", host, port, strerror(errno));
-        return 1;
-    }
-    socklen_t alen = sizeof addr;
-    getsockname(listen_fd, (struct sockaddr *)&addr, &alen);
+    listen_fd = listen_and_announce("io-uring-server", &args, 0);
+    if (listen_fd < 0) return 1;
     arm_accept();
-    printf("{\"event\":\"listening\",\"host\":\"%s\",\"port\":%d,\"pid\":%d}\n", host, ntohs(addr.sin_port), (int)getpid());
-    fflush(stdout);
 
     /* The wait lets only SIGTERM and SIGINT in: io_uring_enter's own sigmask, like epoll_pwait's. */
     struct io_uring_getevents_arg arg = {.sigmask = (uint64_t)(uintptr_t)&waitmask, .sigmask_sz = _NSIG / 8};
