@@ -196,7 +196,7 @@ async function startBackend(plan: Plan, pinning: Pinning): Promise<Backend> {
       stop: async (cpuPercent) => {
         await stopGroup(child, 1000);
         const s = (stats ?? {}) as Record<string, number>;
-        return { cpuPercent, queries: s.queries ?? 0, waitingPeak: s.waitingPeak ?? 0, connectionsPeak: s.connectionsPeak ?? 0 };
+        return { cpuPercent, queries: s.queries ?? 0, waitingPeak: s.waitingPeak ?? 0, connectionsPeak: s.connectionsPeak ?? 0, connectionsOpened: s.connectionsOpened ?? 0 };
       },
     };
   } catch (e) {

@@ -108,6 +108,8 @@ export interface BackendUsage {
   waitingPeak: number;
   /** Most connections open to it at once. */
   connectionsPeak: number;
+  /** Connections opened to it over the cell: about the concurrency when pooled, about the queries per request. */
+  connectionsOpened?: number;
 }
 
 export interface Cell extends CellKey {

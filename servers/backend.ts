@@ -36,9 +36,11 @@ let waiting = 0;
 let waitingPeak = 0;
 let connections = 0;
 let connectionsPeak = 0;
+let connectionsOpened = 0;
 
 const server = net.createServer({ noDelay: true }, (socket) => {
   connections++;
+  connectionsOpened++;
   connectionsPeak = Math.max(connectionsPeak, connections);
   let partial: Buffer | null = null;
   socket.on('data', (chunk: Buffer) => {
@@ -70,7 +72,7 @@ const server = net.createServer({ noDelay: true }, (socket) => {
 });
 
 const stop = (): void => {
-  say({ event: 'backend-stats', queries, waitingPeak, connectionsPeak });
+  say({ event: 'backend-stats', queries, waitingPeak, connectionsPeak, connectionsOpened });
   process.exit(0);
 };
 process.on('SIGTERM', stop);

@@ -118,7 +118,7 @@ export class Connections {
     else if (s === DRAINING) this.drain(fd);
     else if (s === BK_QUERY) this.readAnswer(fd);
     else if (s === BK_CONNECTING) this.sendQuery(fd);
-    else if (s === BK_IDLE) this.dropBackend(fd); // readable while idle: the backend closed it
+    else if (s === BK_IDLE) this.checkIdle(fd);
     // WAITING: the client is not read until its answer arrives (busy-poll tries it anyway).
   }
 
@@ -234,6 +234,16 @@ export class Connections {
     this.state[client] = READING;
     this.readiness.watch(client, READ);
     this.reply(client, out);
+  }
+
+  /**
+   * A pooled backend socket reported ready while idle: the backend closed it (or sent what nobody
+   * asked for), and it leaves the pool. busy-poll asks every socket on every pass, so only a recv
+   * that finds something (or an end) counts.
+   */
+  private checkIdle(b: number): void {
+    const n = recv(b, this.buf, RECV_BYTES);
+    if (n !== -EAGAIN && n !== -EINTR) this.dropBackend(b);
   }
 
   private backendFault(b: number, reason: string): void {

@@ -68,8 +68,19 @@ describe('io-wait: each request waits 10 ms on the backend', () => {
     for (const model of ['epoll', 'prefork']) {
       const c = ok(await runCell(spec(model, 'io-wait', 4, { backendConnections: 'per-request' }), p, ctx));
       expect(c.backend!.queries).toBeGreaterThanOrEqual(c.ops);
+      expect(c.backend!.connectionsOpened).toBe(c.backend!.queries);
       expect(c.opsPerSec).toBeGreaterThan(0.5 * 400);
       expect(c.opsPerSec).toBeLessThanOrEqual(1.02 * 400);
+    }
+  });
+
+  it('pooled: backend connections are opened once and reused, in every style of waiting', async () => {
+    // busy-poll asks every socket on every pass, idle pooled ones included: they must stay pooled.
+    for (const model of ['busy-poll', 'select', 'generators', 'async', 'thread-pool', 'io-uring']) {
+      const c = ok(await runCell(spec(model, 'io-wait', 4, { backendConnections: 'pooled' }), p, ctx));
+      expect(c.backend!.queries, model).toBeGreaterThan(100);
+      // One per connection or thread, and a few for the verification before the load.
+      expect(c.backend!.connectionsOpened, model).toBeLessThanOrEqual(12);
     }
   });
 
