@@ -17,7 +17,7 @@ const SYS_IO_URING_SETUP = 425;
 const SYS_IO_URING_ENTER = 426;
 const SYS_IO_URING_REGISTER = 427;
 
-export const OP_NOP = 0, OP_ACCEPT = 13, OP_ASYNC_CANCEL = 14, OP_CONNECT = 16, OP_SEND = 26, OP_RECV = 27, OP_SHUTDOWN = 34;
+export const OP_ACCEPT = 13, OP_CONNECT = 16, OP_SEND = 26, OP_RECV = 27;
 export const IOSQE_IO_LINK = 1 << 2;
 export const IOSQE_BUFFER_SELECT = 1 << 5;
 /** sqe.ioprio bits: keep the request armed after each completion. */
@@ -93,7 +93,7 @@ export function addressOf(buf: Buffer): number {
 
 export class Uring {
   readonly fd: number;
-  /** Whether the kernel took DEFER_TASKRUN (completions run only when we enter): said in the model's header line. */
+  /** The setup flags the kernel took: DEFER_TASKRUN and SINGLE_ISSUER (6.1+), else COOP_TASKRUN, else none. */
   readonly flags: number;
   private readonly ring: Uint32Array;
   private readonly sqes: Uint32Array;
