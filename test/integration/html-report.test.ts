@@ -70,4 +70,33 @@ describe.skipIf(!present)('report.html in headless Chromium', () => {
       await browser.close();
     }
   });
+
+  it('draws the scenarios\' bar charts, with the ideal ticks over their bars', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'html-report-scenarios-'));
+    cpSync(join(import.meta.dirname, '..', 'fixtures', 'results-scenarios.json'), join(runDir, 'results.json'));
+    const files = await writeReport(runDir);
+    const browser = await chromium.launch({ executablePath: executablePath!, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(pathToFileURL(files.html).href, { waitUntil: 'load' });
+      const charts = (await page.evaluate(`window.__charts.map((c) => ({
+        title: c.options.plugins.title.text, type: c.config.type,
+        ideal: c.data.datasets.filter((d) => d.ideal).map((d) => d.data.filter((v) => v !== null).length),
+        bars: c.data.datasets.filter((d) => d.type === 'bar').length,
+      }))`)) as { title: string; type: string; ideal: number[]; bars: number }[];
+      expect(errors).toEqual([]);
+      expect(charts).toHaveLength(files.charts.length);
+      const ioWait = charts.find((c) => c.title.startsWith('http (io-wait)'))!;
+      expect(ioWait.type).toBe('bar');
+      expect(ioWait.bars).toBe(3); // pooled at 4 and 64, per-request at 64
+      expect(ioWait.ideal.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      expect(charts.some((c) => c.title.startsWith('http (cpu): p99'))).toBe(true);
+      expect(charts.some((c) => c.title.startsWith('http (churn): connect'))).toBe(true);
+      expect(charts.find((c) => c.title.startsWith('echo (payload)'))!.type).toBe('line');
+    } finally {
+      await browser.close();
+    }
+  });
 });

@@ -5,6 +5,7 @@ import { loadImage } from '@napi-rs/canvas';
 import { afterAll, describe, expect, it } from 'vitest';
 import { groupCells } from '../../report/aggregate.js';
 import { chartConfig, chartSpecs, modelColor, renderCharts, type ChartSpec } from '../../report/charts.js';
+import { scenarioChartSpecs } from '../../report/scenario-charts.js';
 import { type Results } from '../../harness/results.js';
 import { readResults } from '../../report/read-results.js';
 
@@ -136,5 +137,44 @@ describe('modelColor', () => {
       expect(hue(modelColor(name, 'external'))).toBeLessThan(190);
     }
     expect(modelColor('py-threading', 'external')).toBe(modelColor('py-threading', 'external'));
+  });
+});
+
+describe('scenarioChartSpecs', () => {
+  const r = readResults(new URL('../fixtures/results-scenarios.json', import.meta.url).pathname);
+  const specs = scenarioChartSpecs(r);
+
+  it('draws one chart per question, and leaves those scenarios out of the lines against concurrency', () => {
+    expect(specs.map((s) => s.file).sort()).toEqual([
+      'echo-payload-bytes-per-second.png', 'http-churn-connect-by-model.png', 'http-churn-throughput-by-model.png',
+      'http-cpu-p99-by-model.png', 'http-cpu-throughput-by-model.png', 'http-io-wait-vs-ideal.png', 'http-payload-bytes-per-second.png',
+    ]);
+    expect(chartSpecs(r)).toEqual([]);
+  });
+
+  it('io-wait: a bar per backend mode and concurrency, each followed by its ideal; limits as crosses', () => {
+    const s = spec(specs, 'http-io-wait-vs-ideal.png');
+    expect(s.kind).toBe('bar');
+    expect(s.labels).toEqual(['async', 'epoll', 'thread-pool', 'thread-per-connection', 'native-epoll']);
+    expect(s.series.map((x) => `${x.label}${x.ideal ? ' (ideal)' : ''}`)).toEqual([
+      'pooled, 4 connections', 'ideal (ideal)', 'pooled, 64 connections', 'ideal (ideal)', 'per-request, 64 connections', 'ideal (ideal)',
+    ]);
+    const [pooled4, ideal4, pooled64, ideal64] = s.series;
+    expect(ideal4!.values.slice(0, 4)).toEqual([400, 400, 400, 400]);
+    expect(ideal64!.values[0]).toBe(6400);
+    expect(ideal64!.values[2]).toBe(400); // thread-pool's 4 workers, even where it is a limit
+    expect(pooled64!.marks[2]?.status).toBe('limit');
+    expect(pooled4!.marks[4]?.reason).toMatch(/C ceilings/);
+    // Each bar in its model's colour, lighter for the next group.
+    expect(pooled4!.colors![0]).toBe(modelColor('async'));
+    expect(pooled64!.colors![0]).not.toBe(pooled4!.colors![0]);
+  });
+
+  it('cpu says where each side ran; payload plots MiB/s against the size', () => {
+    expect(spec(specs, 'http-cpu-throughput-by-model.png').subtitle[0]).toMatch(/the server had every CPU \(0,1\) and the client CPU 0/);
+    const p = spec(specs, 'echo-payload-bytes-per-second.png');
+    expect(p.labels).toEqual(['64 B', '4 KiB', '64 KiB']);
+    const epoll = p.series.find((x) => x.model === 'epoll')!;
+    expect(epoll.values[2]!).toBeGreaterThan(epoll.values[0]!);
   });
 });
