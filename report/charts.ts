@@ -252,6 +252,11 @@ export function chartConfig(spec: ChartSpec): ChartConfiguration<'line', (number
           labels: {
             color: '#111', font: font(15), usePointStyle: true, boxWidth: 12, boxHeight: 12, padding: 14,
             filter: (item) => spec.series[item.datasetIndex ?? -1]?.inLegend ?? true,
+            // A bar series has a colour per model: its legend swatch is its group's grey instead.
+            ...(bar ? { generateLabels: (chart: Chart) => Chart.defaults.plugins.legend.labels.generateLabels(chart).map((l) => {
+              const s = spec.series[l.datasetIndex ?? -1];
+              return s && !s.ideal ? { ...l, fillStyle: s.color, strokeStyle: '#333' } : l;
+            }) } : {}),
           },
         },
       },
@@ -313,12 +318,24 @@ function overlay(spec: ChartSpec): Plugin<'line'> {
       if (spec.kind === 'bar') drawIdealTicks(chart, spec);
       ctx.font = `bold 14px ${FONT}`;
       ctx.textBaseline = 'middle';
-      // One row per cross, counted over the whole chart, so no two labels can overlap.
+      // One row per cross, counted over the whole chart, so no two labels can overlap. A bar chart
+      // instead puts a small cross, unlabelled, at the foot of the missing bar: its model is on the axis.
       let row = 0;
       spec.labels.forEach((_, j) => {
-        for (const s of spec.series) {
+        spec.series.forEach((s, si) => {
           const mark = s.marks[j];
-          if (!mark) continue;
+          if (!mark) return;
+          if (spec.kind === 'bar') {
+            const bx = chart.getDatasetMeta(si).data[j]?.x ?? x.getPixelForValue(j);
+            ctx.strokeStyle = mark.status === 'failed' ? FAILED_COLOR : LIMIT_COLOR;
+            ctx.lineWidth = 3;
+            ctx.setLineDash([]);
+            ctx.beginPath();
+            ctx.moveTo(bx - 5, area.bottom - 15); ctx.lineTo(bx + 5, area.bottom - 5);
+            ctx.moveTo(bx + 5, area.bottom - 15); ctx.lineTo(bx - 5, area.bottom - 5);
+            ctx.stroke();
+            return;
+          }
           const px = x.getPixelForValue(j);
           const py = area.bottom - 16 - row++ * 22;
           const color = mark.status === 'failed' ? FAILED_COLOR : LIMIT_COLOR;
@@ -334,7 +351,7 @@ function overlay(spec: ChartSpec): Plugin<'line'> {
           ctx.textAlign = left ? 'right' : 'left';
           ctx.fillStyle = color;
           ctx.fillText(text, left ? px - 14 : px + 14, py);
-        }
+        });
       });
       ctx.restore();
     },

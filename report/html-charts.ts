@@ -158,7 +158,17 @@ export const PAGE_SCRIPT = `
         animation: false, responsive: true, maintainAspectRatio: false, interaction: { mode: 'nearest', intersect: true },
         plugins: {
           title: { display: true, text: c.title, font: { size: 16 } },
-          legend: { labels: { filter: function (item) { var s = c.series[item.datasetIndex]; return !s || s.inLegend !== false; } } },
+          legend: { labels: {
+            filter: function (item) { var s = c.series[item.datasetIndex]; return !s || s.inLegend !== false; },
+            // A bar series has a colour per model: its legend swatch is its group's grey instead.
+            generateLabels: function (ch) {
+              return Chart.defaults.plugins.legend.labels.generateLabels(ch).map(function (l) {
+                var s = c.series[l.datasetIndex];
+                if (bar && s && !s.ideal) { l.fillStyle = s.color; l.strokeStyle = '#333'; }
+                return l;
+              });
+            }
+          } },
           subtitle: { display: c.subtitle.length > 0, text: c.subtitle },
           tooltip: { callbacks: { label: function (ctx) {
             var ds = ctx.dataset;

@@ -114,13 +114,22 @@ function bars(results: Results, protocol: Protocol, scenario: Scenario, here: Po
   return {
     kind: 'bar', file: o.file, protocol, scenario, metric: o.file.replace(/\.png$/, ''),
     title: o.title,
-    subtitle: [`run ${results.runId} · ${o.note}`, ...chartNotes(here, false).slice(0, 3)],
+    subtitle: [`run ${results.runId} · ${o.note}`, ...crossesNote(here)],
     xTitle: 'Model (bar colour: the model\'s own; lighter: the next group)',
     yTitle: `${o.axis}${yLog ? ', log scale' : ''}`,
     yLog,
     labels: models.map((m) => (isExternal(results, m) ? `${m} (external)` : m)),
     series,
   };
+}
+
+/** One line for a bar chart's crosses: how many, and where their reasons are. */
+function crossesNote(here: Point[]): string[] {
+  const count = (status: string): number => here.filter((p) => p.status === status).length;
+  const [limits, failed] = [count('limit'), count('failed')];
+  if (limits + failed === 0) return [];
+  const what = [limits > 0 ? `${limits} limit` : '', failed > 0 ? `${failed} failed` : ''].filter(Boolean).join(', ');
+  return [`✕ at the foot of a bar: no figure there (${what}); each reason is in the report's Notes and in the page's tooltips`];
 }
 
 /** Bytes per second against the size, one line per model (at the largest concurrency measured). */
