@@ -1,39 +1,20 @@
 // What the raw-descriptor models (busy-poll, select, poll, epoll) share: the connection table indexed
 // by descriptor, the accept/read/write handlers with partial-write buffering and back-pressure, the
-// backend sockets of the io-wait scenario (watched by the same mechanism as the clients), and the
-// loop driver that keeps Node's own event loop alive. Each model file supplies only a Readiness:
+// io-wait queries (fd-backend.ts: backend sockets watched by the same mechanism as the clients), and
+// the loop driver that keeps Node's own event loop alive. Each model file supplies only a Readiness:
 // how it learns which descriptors are ready.
 import { performance } from 'node:perf_hooks';
 import type { Protocol } from '../catalog.js';
 import { createSession, type Session } from '../protocols/session.js';
-import { EAGAIN, ECONNABORTED, EINTR, errnoName, SysError } from '../sys/errno.js';
-import { accept, close, connectTcp, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../sys/socket.js';
+import { EAGAIN, ECONNABORTED, EINTR } from '../sys/errno.js';
+import { accept, close, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { ANSWER_BYTES, burn, checkAnswer, NO_WORK, queryBytes, reportFault, type Work } from '../work.js';
+import { burn, NO_WORK, reportFault, type Work } from '../work.js';
+import { BK_CONNECTING, LoopBackend } from './fd-backend.js';
 import { printLimit } from './limit-report.js';
 
-/** What a descriptor is watched for; NONE while a client waits on its backend query. */
-export const NONE = 0, READ = 1, WRITE = 2;
-export type WatchMode = typeof NONE | typeof READ | typeof WRITE;
-
-/** How a model learns which descriptors are ready: the one part that differs between the models. */
-export interface Readiness {
-  /** Starts watching a new descriptor for reading; false when this mechanism cannot watch it. */
-  add(fd: number): boolean;
-  /** Watches fd for readability only, writability only, or nothing. */
-  watch(fd: number, mode: WatchMode): void;
-  /** Stops watching fd; called just before it is closed. */
-  remove(fd: number): void;
-  /**
-   * Waits at most `timeoutMs` and calls `conns.ready(fd)` for every ready descriptor. Returns true
-   * when the wait ended with nothing to do (timeout or signal): a good moment to yield.
-   */
-  turn(timeoutMs: number): boolean;
-  /** Releases the mechanism's own descriptor, if it has one. */
-  close(): void;
-  /** The `limit` line's reason once add() has refused `refused` connections. */
-  refusedReason?(refused: number): string;
-}
+export { NONE, READ, WRITE, type Readiness, type WatchMode } from './watch.js';
+import { NONE, READ, WRITE, type Readiness } from './watch.js';
 
 /** Longest stretch of wall time the loop keeps the JS thread before yielding to Node's loop, ms. */
 const SLICE_MS = 15;
@@ -50,11 +31,7 @@ const WRITING = 2;
 const DRAINING = 3;
 /** A client whose reply waits for its backend answer: not watched, so nothing more is read from it. */
 const WAITING = 4;
-// Backend sockets (io-wait): connecting (watched for writing), query sent (watched for reading),
-// idle in the pool (watched for reading, so a backend that goes away is noticed).
-const BK_CONNECTING = 5;
-const BK_QUERY = 6;
-const BK_IDLE = 7;
+// States from BK_CONNECTING up are backend sockets (fd-backend.ts).
 
 /** A copy of `a` with room for index `i`, filled with `fill` past the old end. */
 function grown<T extends Int32Array | Uint8Array>(a: T, i: number, fill: number): T {
@@ -89,15 +66,9 @@ export class Connections {
   /** Connections closed at once because the readiness mechanism could not watch them. */
   refused = 0;
   private readonly work: Work;
-  // io-wait: the reply each waiting client holds, and per backend socket its client, query and answer.
+  /** io-wait: the backend queries, and the reply each waiting client holds. */
+  private backend: LoopBackend | null = null;
   private readonly held: (Buffer | null)[] = [];
-  private owner = new Int32Array(1024).fill(-1);
-  private readonly queries: (Buffer | null)[] = [];
-  private readonly answers: (Buffer | undefined)[] = [];
-  private answerAt = new Int32Array(1024);
-  /** Pooled backend sockets not in use. */
-  private readonly idleBackends: number[] = [];
-  private queryId = 0;
 
   constructor(listenFd: number, protocol: Protocol, work: Work = NO_WORK) {
     this.listenFd = listenFd;
@@ -107,6 +78,29 @@ export class Connections {
 
   attach(readiness: Readiness): void {
     this.readiness = readiness;
+    const work = this.work;
+    if (work.kind !== 'io-wait') return;
+    this.backend = new LoopBackend(readiness, {
+      mark: (fd, state) => {
+        if (fd >= this.state.length) this.state = grown(this.state, fd, FREE);
+        this.state[fd] = state;
+      },
+      answered: (client) => {
+        const out = this.held[client]!;
+        this.held[client] = null;
+        this.state[client] = READING;
+        this.readiness.watch(client, READ);
+        this.reply(client, out);
+      },
+      failed: (client, reason) => {
+        reportFault(reason);
+        this.dropClient(client);
+      },
+      refused: (client, descriptor) => {
+        printLimit({ event: 'limit', reason: `cannot watch the backend socket (descriptor ${descriptor})${readiness.refusedReason ? `: ${readiness.refusedReason(1)}` : ''}` });
+        this.dropClient(client);
+      },
+    }, work.backendPort, work.connections === 'pooled');
   }
 
   /** Dispatches a ready descriptor to the accept, read, write or drain handler. */
@@ -116,9 +110,7 @@ export class Connections {
     if (s === READING) this.read(fd);
     else if (s === WRITING) this.flush(fd);
     else if (s === DRAINING) this.drain(fd);
-    else if (s === BK_QUERY) this.readAnswer(fd);
-    else if (s === BK_CONNECTING) this.sendQuery(fd);
-    else if (s === BK_IDLE) this.checkIdle(fd);
+    else if (s! >= BK_CONNECTING) this.backend!.ready(fd, s!);
     // WAITING: the client is not read until its answer arrives (busy-poll tries it anyway).
   }
 
@@ -164,112 +156,17 @@ export class Connections {
     this.reply(fd, out);
   }
 
-  /** Holds the client's reply and sends one backend query for it through the loop. */
+  /** Holds the client's reply while its backend query is out; the client is not read meanwhile. */
   private query(client: number, out: Buffer): void {
-    const work = this.work as Extract<Work, { kind: 'io-wait' }>;
     this.held[client] = out.buffer === this.buf.buffer ? Buffer.from(out) : out; // the next read overwrites buf
     this.state[client] = WAITING;
     this.readiness.watch(client, NONE);
-    let b = work.connections === 'pooled' ? this.idleBackends.pop() ?? -1 : -1;
-    if (b < 0) {
-      try {
-        b = connectTcp('127.0.0.1', work.backendPort, { nonBlocking: true });
-      } catch (e) {
-        return this.fault(client, `cannot connect to the backend: ${e instanceof SysError ? e.message : String(e)}`);
-      }
-      if (!this.readiness.add(b)) {
-        close(b);
-        printLimit({ event: 'limit', reason: `cannot watch the backend socket (descriptor ${b})${this.readiness.refusedReason ? `: ${this.readiness.refusedReason(1)}` : ''}` });
-        return this.dropClient(client);
-      }
-      this.slot(b);
-    }
-    this.owner[b] = client;
-    this.queries[b] = queryBytes(++this.queryId);
-    this.answerAt[b] = 0;
-    this.sendQuery(b);
-  }
-
-  private slot(fd: number): void {
-    if (fd >= this.state.length) this.state = grown(this.state, fd, FREE);
-    if (fd >= this.owner.length) {
-      this.owner = grown(this.owner, fd, -1);
-      this.answerAt = grown(this.answerAt, fd, 0);
-    }
-  }
-
-  /** Sends the query (10 bytes into an empty socket: all or nothing), or waits for the connect. */
-  private sendQuery(b: number): void {
-    const q = this.queries[b]!;
-    const sent = send(b, q, q.length);
-    if (sent === q.length) {
-      this.state[b] = BK_QUERY;
-      this.readiness.watch(b, READ);
-    } else if (sent === -EAGAIN || sent === -EINTR) {
-      this.state[b] = BK_CONNECTING; // the connect is still in progress: send once writable
-      this.readiness.watch(b, WRITE);
-    } else {
-      this.backendFault(b, sent < 0 ? `backend send failed (${errnoName(-sent)})` : 'short send of a backend query');
-    }
-  }
-
-  private readAnswer(b: number): void {
-    const answer = (this.answers[b] ??= Buffer.alloc(ANSWER_BYTES));
-    const at = this.answerAt[b]!;
-    const n = recv(b, at === 0 ? answer : answer.subarray(at), ANSWER_BYTES - at);
-    if (n === -EAGAIN || n === -EINTR) return;
-    if (n <= 0) return this.backendFault(b, n === 0 ? 'the backend closed its connection mid-query' : `backend recv failed (${errnoName(-n)})`);
-    this.answerAt[b] = at + n;
-    if (at + n < ANSWER_BYTES) return;
-    const wrong = checkAnswer(this.queries[b]!, answer);
-    if (wrong !== null) return this.backendFault(b, wrong);
-    const client = this.owner[b]!;
-    this.owner[b] = -1;
-    if (this.work.kind === 'io-wait' && this.work.connections === 'pooled') {
-      this.state[b] = BK_IDLE;
-      this.idleBackends.push(b);
-    } else this.dropBackend(b);
-    const out = this.held[client]!;
-    this.held[client] = null;
-    this.state[client] = READING;
-    this.readiness.watch(client, READ);
-    this.reply(client, out);
-  }
-
-  /**
-   * A pooled backend socket reported ready while idle: the backend closed it (or sent what nobody
-   * asked for), and it leaves the pool. busy-poll asks every socket on every pass, so only a recv
-   * that finds something (or an end) counts.
-   */
-  private checkIdle(b: number): void {
-    const n = recv(b, this.buf, RECV_BYTES);
-    if (n !== -EAGAIN && n !== -EINTR) this.dropBackend(b);
-  }
-
-  private backendFault(b: number, reason: string): void {
-    const client = this.owner[b]!;
-    this.dropBackend(b);
-    if (client >= 0) this.fault(client, reason);
-  }
-
-  private fault(client: number, reason: string): void {
-    reportFault(reason);
-    this.dropClient(client);
+    this.backend!.query(client);
   }
 
   private dropClient(client: number): void {
     this.held[client] = null;
     this.drop(client);
-  }
-
-  private dropBackend(b: number): void {
-    const i = this.idleBackends.indexOf(b);
-    if (i >= 0) this.idleBackends.splice(i, 1);
-    this.owner[b] = -1;
-    this.queries[b] = null;
-    this.readiness.remove(b);
-    close(b);
-    this.state[b] = FREE;
   }
 
   /** Sends `out` now; what the socket does not take is kept and the connection waits for writability. */
@@ -329,7 +226,7 @@ export class Connections {
   closeAll(): void {
     for (let fd = 0; fd < this.state.length; fd++) {
       const s = this.state[fd]!;
-      if (s >= BK_CONNECTING) this.dropBackend(fd);
+      if (s >= BK_CONNECTING) this.backend!.drop(fd);
       else if (s !== FREE) this.dropClient(fd);
     }
   }
