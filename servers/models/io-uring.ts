@@ -287,6 +287,7 @@ class Server {
     this.queued[fd] = [];
     this.sending[fd] = null; // its completion, if one is in flight, still returns its buffer
     this.awaiting[fd] = [];
+    this.querying[fd] = 0; // a query still out completes as a stale one
     this.sessions[fd] = null;
     this.state[fd] = FREE;
     this.gens[fd] = (this.gens[fd]! + 1) & GEN_MASK;
@@ -348,8 +349,8 @@ class Server {
     const { client, gen } = b;
     if ((this.work as Extract<Work, { kind: 'io-wait' }>).connections === 'pooled') this.idleBackends.push(id);
     else this.dropBackend(id, null);
+    if (this.state[client] === FREE || this.gens[client] !== gen) return; // the client left meanwhile
     this.querying[client] = 0;
-    if (this.state[client] === FREE || this.gens[client] !== gen) return;
     const out = this.awaiting[client]!.shift()!;
     this.send(client, out, -1);
     if (this.awaiting[client]!.length > 0) this.query(client);
@@ -365,7 +366,6 @@ class Server {
 
   private backendFault(client: number, fault: string, gen = this.gens[client]!): void {
     reportFault(fault);
-    this.querying[client] = 0;
     if (this.state[client] !== FREE && this.gens[client] === gen) this.end(client);
   }
 
