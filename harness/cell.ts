@@ -104,7 +104,7 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
     let work: Work = { kind: 'none' };
     if (spec.scenario === 'io-wait') {
       backend = await startBackend(plan, pinning);
-      work = { kind: 'io-wait', backendPort: backend.port, connections: spec.backendConnections ?? 'pooled' };
+      work = { kind: 'io-wait', backend: 'service', backendPort: backend.port, connections: spec.backendConnections ?? 'pooled', pool: 0 };
     } else if (spec.scenario === 'cpu') work = { kind: 'cpu', iterations: ctx.workIterations ?? 0 };
     const started = info?.external ? await startExternalServer(info.external, spec, plan, pinning) : startBuiltIn(spec, plan, pinning, work);
     server = started.child;

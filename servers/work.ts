@@ -4,19 +4,47 @@
 // produces, each in its own style: blocking models block, loops watch the backend socket, Node
 // models await. This file holds what they share: the spec passed on the command line, the CPU
 // loop, the backend's wire format and how a server reports a fault.
-import { writeSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
+import type { BackendSession } from './protocols/backend-session.js';
+import { PostgresSession } from './protocols/postgres.js';
+import { ServiceSession } from './protocols/service.js';
 
-export type Work =
-  | { kind: 'none' }
-  | {
-      kind: 'io-wait';
-      backendPort: number;
-      /** pooled: connections opened once and reused; per-request: connect, query, close every time. */
-      connections: 'pooled' | 'per-request';
-    }
-  | { kind: 'cpu'; iterations: number };
+/** io-wait: what a request waits on, and how the server reaches it. */
+export interface IoWaitWork {
+  kind: 'io-wait';
+  /** postgres: a real database (embedded by default); service: the remote-service stand-in (servers/backend.ts). */
+  backend: BackendKind;
+  backendPort: number;
+  /** pooled: connections opened once and reused; per-request: connect (and authenticate), query, close every time. */
+  connections: 'pooled' | 'per-request';
+  /**
+   * Most backend connections one server process keeps at once when pooled; a request that finds
+   * none free waits for one. 0: no cap (one per request in flight). Blocking models hold one per
+   * thread or process whatever this says.
+   */
+  pool: number;
+  /** postgres only: whom to log in as and how long the database holds each query. */
+  postgres?: PostgresTarget;
+}
+
+export type BackendKind = 'postgres' | 'service';
+export const BACKEND_KINDS: readonly BackendKind[] = ['postgres', 'service'];
+
+export interface PostgresTarget {
+  user: string;
+  database: string;
+  /** A 0600 file holding the password (never the password itself: command lines are public), or null for trust. */
+  passwordFile: string | null;
+  /** How long the database holds each query (pg_sleep), ms; 0 is a plain single-row select. */
+  delayMs: number;
+}
+
+export type Work = { kind: 'none' } | IoWaitWork | { kind: 'cpu'; iterations: number };
 
 export const NO_WORK: Work = { kind: 'none' };
+
+const WORK_SHAPES =
+  '{"kind":"none"}, {"kind":"io-wait","backend":"postgres"|"service","backendPort":N,"connections":"pooled"|"per-request","pool":N,"postgres":{...}} or {"kind":"cpu","iterations":N}';
 
 /** The --work argument (JSON) of a server, a child or a thread; absent means none. */
 export function parseWork(raw: string | undefined): Work {
@@ -28,11 +56,36 @@ export function parseWork(raw: string | undefined): Work {
     throw new Error(`--work: not JSON: ${raw}`);
   }
   if (w.kind === 'none') return NO_WORK;
-  if (w.kind === 'io-wait' && Number.isInteger(w.backendPort) && (w.connections === 'pooled' || w.connections === 'per-request')) {
-    return { kind: 'io-wait', backendPort: w.backendPort as number, connections: w.connections };
+  if (w.kind === 'io-wait') {
+    const io = parseIoWait(w);
+    if (io) return io;
   }
   if (w.kind === 'cpu' && Number.isInteger(w.iterations) && (w.iterations as number) >= 0) return { kind: 'cpu', iterations: w.iterations as number };
-  throw new Error(`--work: expected {"kind":"none"}, {"kind":"io-wait","backendPort":N,"connections":"pooled"|"per-request"} or {"kind":"cpu","iterations":N}, got ${raw}`);
+  throw new Error(`--work: expected ${WORK_SHAPES}, got ${raw}`);
+}
+
+function parseIoWait(w: Partial<Record<string, unknown>>): IoWaitWork | null {
+  const backend = (w.backend ?? 'service') as BackendKind;
+  const pool = w.pool ?? 0;
+  if (!BACKEND_KINDS.includes(backend) || !Number.isInteger(w.backendPort) || !Number.isInteger(pool) || (pool as number) < 0) return null;
+  if (w.connections !== 'pooled' && w.connections !== 'per-request') return null;
+  const io: IoWaitWork = { kind: 'io-wait', backend, backendPort: w.backendPort as number, connections: w.connections, pool: pool as number };
+  if (backend === 'service') return io;
+  const pg = w.postgres as Partial<PostgresTarget> | undefined;
+  if (!pg || typeof pg.user !== 'string' || typeof pg.database !== 'string' || !(pg.passwordFile === null || typeof pg.passwordFile === 'string')) return null;
+  if (typeof pg.delayMs !== 'number' || !(pg.delayMs >= 0)) return null;
+  return { ...io, postgres: { user: pg.user, database: pg.database, passwordFile: pg.passwordFile, delayMs: pg.delayMs } };
+}
+
+/**
+ * A factory of backend sessions for this server process: the password (postgres) is read once, here,
+ * from its file, and never passes through a command line or a message.
+ */
+export function backendSessions(work: IoWaitWork): () => BackendSession {
+  if (work.backend === 'service') return () => new ServiceSession();
+  const pg = work.postgres!;
+  const password = pg.passwordFile === null ? null : readFileSync(pg.passwordFile, 'utf8').trim();
+  return () => new PostgresSession({ user: pg.user, database: pg.database, password, delayMs: pg.delayMs });
 }
 
 export function workArg(w: Work): string {
@@ -78,30 +131,8 @@ export function calibrate(workUs: number, now: () => number = () => performance.
   return { iterations: Math.max(1, Math.round((workUs * 1000) / nsPerIteration)), nsPerIteration };
 }
 
-// The backend's line protocol: a query is `Q` + 8 hex digits + LF (10 bytes); the answer, after the
-// delay, is `A` + the same 8 digits, padded with '.' to ANSWER_BYTES ending in LF. Fixed sizes keep
-// every client's parsing to a length check and one comparison.
-export const QUERY_BYTES = 10;
-export const ANSWER_BYTES = 64;
-
-export function queryBytes(id: number): Buffer {
-  return Buffer.from(`Q${(id >>> 0).toString(16).padStart(8, '0')}\n`, 'latin1');
-}
-
-export function answerFor(query: Buffer, at = 0): Buffer {
-  const a = Buffer.alloc(ANSWER_BYTES, 0x2e);
-  a[0] = 0x41; // 'A'
-  query.copy(a, 1, at + 1, at + 9);
-  a[ANSWER_BYTES - 1] = 0x0a;
-  return a;
-}
-
-/** null when `answer` (ANSWER_BYTES long) answers `query`, else what is wrong with it. */
-export function checkAnswer(query: Buffer, answer: Buffer): string | null {
-  if (answer.length !== ANSWER_BYTES || answer[0] !== 0x41 || answer[ANSWER_BYTES - 1] !== 0x0a) return 'malformed backend answer';
-  for (let i = 1; i < 9; i++) if (answer[i] !== query[i]) return 'backend answered a different query';
-  return null;
-}
+// The service's wire format now lives with the other protocols; re-exported for the models not yet on sessions.
+export { ANSWER_BYTES, answerFor, checkAnswer, QUERY_BYTES, queryBytes } from './protocols/service.js';
 
 /**
  * Something went wrong outside the model (a wrong backend answer, a backend gone): one JSON line per

@@ -3,7 +3,7 @@ import { answerFor, ANSWER_BYTES, burn, calibrate, checkAnswer, parseWork, QUERY
 
 describe('work', () => {
   it('round-trips every kind through the command line and refuses anything else, naming the flag', () => {
-    for (const w of [{ kind: 'none' }, { kind: 'io-wait', backendPort: 7000, connections: 'per-request' }, { kind: 'cpu', iterations: 1234 }] as const) {
+    for (const w of [{ kind: 'none' }, { kind: 'io-wait', backend: 'service', backendPort: 7000, connections: 'per-request', pool: 0 }, { kind: 'cpu', iterations: 1234 }] as const) {
       expect(parseWork(workArg(w))).toEqual(w);
     }
     expect(parseWork(undefined)).toEqual({ kind: 'none' });
