@@ -3,8 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { ClientResult } from '../clients/messages.js';
-import { workArg, type Work } from '../servers/work.js';
-import type { BackendUsage, Cell, CellKey, Ideal, Pinning } from './results.js';
+import { workArg, type IoWaitWork, type Work } from '../servers/work.js';
+import { usageBetween, type Database } from './database.js';
+import type { BackendUsage, Cell, CellKey, Ideal, Pinning, ServerUsage } from './results.js';
 import { dist } from './paths.js';
 import { ERROR_THRESHOLD, modelInfo, type Plan } from './plan.js';
 import { freePort, missingRequirement, startExternal, waitReady, type ExternalModel } from './external.js';
@@ -32,6 +33,8 @@ export interface CellContext {
   clientThreads: number;
   /** cpu: iterations of the CPU loop that make --work-us on this machine; null when no cpu cell is planned. */
   workIterations: number | null;
+  /** The run's PostgreSQL, started once per run when an io-wait cell needs it. */
+  database?: Database | null;
 }
 
 /** How long the backend may take to start listening, ms. */
@@ -93,7 +96,7 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
   if (poolReason) return { ...emptyCell(spec, 'limit', poolReason), cpus, ideal: idealFor(spec, plan, info?.cpuLanes, pinning.server?.length ?? availableParallelism()) };
   const missing = info?.external ? missingRequirement(info.external) : null;
   if (missing) return { ...emptyCell(spec, 'limit', missing), cpus };
-  let backend: Backend | null = null;
+  let backend: Waited | null = null;
   let server: Child | null = null;
   let client: Child | null = null;
   let idle: Child | null = null;
@@ -103,8 +106,8 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
   try {
     let work: Work = { kind: 'none' };
     if (spec.scenario === 'io-wait') {
-      backend = await startBackend(plan, pinning);
-      work = { kind: 'io-wait', backend: 'service', backendPort: backend.port, connections: spec.backendConnections ?? 'pooled', pool: 0 };
+      backend = spec.backend === 'postgres' ? await useDatabase(ctx.database ?? null, spec, plan) : await startService(plan, pinning, spec);
+      work = backend.work;
     } else if (spec.scenario === 'cpu') work = { kind: 'cpu', iterations: ctx.workIterations ?? 0 };
     const started = info?.external ? await startExternalServer(info.external, spec, plan, pinning) : startBuiltIn(spec, plan, pinning, work);
     server = started.child;
@@ -117,12 +120,15 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
     await verifyExchange('127.0.0.1', port, spec.protocol, 5000, info?.external?.checks ?? 'full');
     if (spec.scenario === 'idle') idle = await holdIdle(spec, plan, port, pinning);
     const sampler = new TreeSampler(server.pid);
-    const backendSampler = backend ? new TreeSampler(backend.child.pid) : null;
+    const backendSampler = backend?.child ? new TreeSampler(backend.child.pid) : null;
     const twBefore = spec.scenario === 'churn' ? timeWaitSockets() : null;
     client = startClient(spec, plan, port, ctx);
     const result = await measure(client, server, [sampler, backendSampler], plan, backend);
     if (twBefore !== null) extra.timeWait = { before: twBefore, after: timeWaitSockets() ?? 0 };
-    if (backend && backendSampler) extra.backend = await backend.stop(backendSampler.usage(result.durationS).cpuPercent);
+    const usage = backendSampler?.usage(result.durationS) ?? null;
+    // The database counts a session when it ends: its figures are read once the server has gone.
+    await stopGroup(server);
+    if (backend) Object.assign(extra, await backend.finish(usage));
     const cell = { ...toCell(spec, result, sampler, limits, info?.workerPerConnection === true), ...extra };
     // Something outside the model went wrong (a wrong backend answer, a backend gone): never a normal row.
     if (faults.length > 0) return { ...cell, status: 'failed', reason: `the server reported: ${faults.join('; ')}` };
@@ -136,7 +142,7 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
     if (client) await stopGroup(client, 1000);
     if (idle) await stopGroup(idle, 1000);
     if (server) await stopGroup(server);
-    if (backend) await stopGroup(backend.child, 1000);
+    if (backend) await backend.stop();
   }
 }
 
@@ -148,12 +154,15 @@ const EXTERNAL_SCENARIOS: readonly string[] = ['steady', 'idle', 'churn'];
  * holds at most min(connections, what it can hold) waits at once. cpu: every request burns the
  * work, and at most min(connections, lanes, server CPUs) burn at once. null elsewhere.
  */
-export function idealFor(spec: Pick<CellKey, 'scenario' | 'concurrency' | 'model'>, plan: Pick<Plan, 'workers' | 'backendDelayMs' | 'workUs' | 'external'>, lanes: 'one' | 'workers' | 'connections' | undefined, serverCpus: number): Ideal | null {
+export function idealFor(spec: Pick<CellKey, 'scenario' | 'concurrency' | 'model' | 'dbPool' | 'backendConnections'>, plan: Pick<Plan, 'workers' | 'backendDelayMs' | 'workUs' | 'external'>, lanes: 'one' | 'workers' | 'connections' | undefined, serverCpus: number): Ideal | null {
   const info = modelInfo(plan, spec.model);
   if (spec.scenario === 'io-wait' && plan.backendDelayMs > 0) {
-    const held = info?.poolLimited ? Math.min(spec.concurrency, plan.workers) : spec.concurrency;
-    const cap = info?.poolLimited ? `${plan.workers} workers` : 'no cap';
-    return { opsPerSec: held / (plan.backendDelayMs / 1000), basis: `min(${spec.concurrency} connections, ${cap}) / ${plan.backendDelayMs} ms` };
+    // A pool smaller than the connections caps the waits a loop holds; a blocking model holds one
+    // connection per thread or process whatever the pool says.
+    const pool = spec.backendConnections !== 'per-request' && spec.dbPool !== undefined && spec.dbPool < spec.concurrency && !info?.poolLimited && info?.workerPerConnection !== true ? spec.dbPool : Infinity;
+    const held = Math.min(spec.concurrency, info?.poolLimited ? plan.workers : Infinity, pool);
+    const caps = [info?.poolLimited ? `${plan.workers} workers` : '', pool !== Infinity ? `a pool of ${pool}` : ''].filter(Boolean);
+    return { opsPerSec: held / (plan.backendDelayMs / 1000), basis: `min(${spec.concurrency} connections, ${caps.length ? caps.join(', ') : 'no cap'}) / ${plan.backendDelayMs} ms` };
   }
   if (spec.scenario === 'cpu' && lanes !== undefined) {
     const n = lanes === 'one' ? 1 : lanes === 'workers' ? plan.workers : spec.concurrency;
@@ -174,15 +183,46 @@ export function timeWaitSockets(): number | null {
   }
 }
 
-interface Backend {
-  child: Child;
-  port: number;
-  /** Stops it and returns its figures; the CPU was sampled over the window. */
-  stop(cpuPercent: number): Promise<BackendUsage>;
+/** What one io-wait cell's requests wait on, as the cell sees it. */
+interface Waited {
+  work: IoWaitWork;
+  /** The process group to sample and to watch for an early end; null for a database we did not start. */
+  child: Child | null;
+  /** Called once the server has stopped, with the group's usage over the window: the cell's figures of it. */
+  finish(usage: ServerUsage | null): Promise<Partial<Cell>>;
+  /** Ends what the cell started (the service); the run's database outlives the cell. */
+  stop(): Promise<void>;
 }
 
-/** The io-wait backend, on the client's CPUs so it never takes the server's; ready once it listens. */
-async function startBackend(plan: Plan, pinning: Pinning): Promise<Backend> {
+function pooling(spec: CellSpec): Pick<IoWaitWork, 'connections' | 'pool'> {
+  const connections = spec.backendConnections ?? 'pooled';
+  return { connections, pool: connections === 'pooled' ? spec.dbPool ?? spec.concurrency : 0 };
+}
+
+/** The run's PostgreSQL for one cell: its counters are read before the server starts and after it stops. */
+async function useDatabase(db: Database | null, spec: CellSpec, plan: Plan): Promise<Waited> {
+  if (db === null) throw new Error('io-wait on postgres: the run has no database (it did not start)');
+  if (db.child && (await Promise.race([db.child.exited.then(() => true), Promise.resolve(false)]))) {
+    throw new Error(`the database is no longer running; stderr: ${db.child.stderrTail() || '(empty)'}`);
+  }
+  const before = await db.counters();
+  const work: IoWaitWork = {
+    kind: 'io-wait', backend: 'postgres', backendPort: db.port, ...pooling(spec),
+    postgres: { user: db.user, database: db.database, passwordFile: db.passwordFile, delayMs: plan.backendDelayMs },
+  };
+  return {
+    work,
+    child: db.child,
+    finish: async (usage) => {
+      await db.settle();
+      return { database: usageBetween(before, await db.counters(), usage?.cpuPercent ?? null, usage?.pssPeakBytes ?? null, usage?.processesPeak ?? 0) };
+    },
+    stop: async () => {},
+  };
+}
+
+/** The remote-service stand-in, on the client's CPUs so it never takes the server's; ready once it listens. */
+async function startService(plan: Plan, pinning: Pinning, spec: CellSpec): Promise<Waited> {
   const child = startGroup(process.execPath, [dist('servers/backend.js'), '--delay', `${plan.backendDelayMs}ms`, ...backendTestArgs()], { cpus: pinning.client });
   let stats: Record<string, unknown> | null = null;
   child.onLine((msg) => {
@@ -191,17 +231,19 @@ async function startBackend(plan: Plan, pinning: Pinning): Promise<Backend> {
   try {
     const port = await waitForMessage(child, listeningPort, BACKEND_START_MS, 'backend start');
     return {
+      work: { kind: 'io-wait', backend: 'service', backendPort: port, ...pooling(spec) },
       child,
-      port,
-      stop: async (cpuPercent) => {
+      finish: async (usage) => {
         await stopGroup(child, 1000);
         const s = (stats ?? {}) as Record<string, number>;
-        return { cpuPercent, queries: s.queries ?? 0, waitingPeak: s.waitingPeak ?? 0, connectionsPeak: s.connectionsPeak ?? 0, connectionsOpened: s.connectionsOpened ?? 0 };
+        const service: BackendUsage = { cpuPercent: usage?.cpuPercent ?? 0, queries: s.queries ?? 0, waitingPeak: s.waitingPeak ?? 0, connectionsPeak: s.connectionsPeak ?? 0, connectionsOpened: s.connectionsOpened ?? 0 };
+        return { service };
       },
+      stop: async () => void (await stopGroup(child, 1000)),
     };
   } catch (e) {
     await stopGroup(child, 1000);
-    throw new Error(`the io-wait backend did not start: ${(e as Error).message}`);
+    throw new Error(`the io-wait service did not start: ${(e as Error).message}`);
   }
 }
 
@@ -288,7 +330,7 @@ function startClient(spec: CellSpec, plan: Plan, port: number, ctx: CellContext)
 }
 
 /** Runs the load; the sampler's window is the client's measured window, opened and closed by its lines. */
-async function measure(client: Child, server: Child, samplers: [TreeSampler, TreeSampler | null], plan: Plan, backend: Backend | null): Promise<ClientResult> {
+async function measure(client: Child, server: Child, samplers: [TreeSampler, TreeSampler | null], plan: Plan, backend: Waited | null): Promise<ClientResult> {
   const [sampler, backendSampler] = samplers;
   // The client says when its window opens and closes; the sampler reads the tree at both moments
   // and scales its counts to the client's window (see TreeSampler.usage).
@@ -319,8 +361,8 @@ async function measure(client: Child, server: Child, samplers: [TreeSampler, Tre
       server.exited.then((code): never => {
         throw new Error(`server exited (${code}) during the load; stderr: ${server.stderrTail() || '(empty)'}`);
       }),
-      ...(backend ? [backend.child.exited.then((code): never => {
-        throw new Error(`the io-wait backend exited (${code}) during the load`);
+      ...(backend?.child ? [backend.child.exited.then((code): never => {
+        throw new Error(`the io-wait ${backend.work.backend === 'postgres' ? 'database' : 'service'} exited (${code}) during the load`);
       })] : []),
       overBudget,
     ]);

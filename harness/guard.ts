@@ -148,5 +148,25 @@ export function endOrphans(): { pid: number; groups: number }[] {
     rmSync(join(STATE_DIR, name), { force: true });
     if (groups > 0) ended.push({ pid: Number(m[1]), groups });
   }
+  // Scratch folders of dead harnesses (a database's data folder), once their processes are gone.
+  for (const name of names) {
+    const m = /^scratch-(\d+)$/.exec(name);
+    if (m && !alive(Number(m[1]))) rmSync(join(STATE_DIR, name), { recursive: true, force: true });
+  }
   return ended;
 }
+
+/**
+ * A folder of this process's own for files that must not outlive it (a database cluster, its
+ * password file): removed by the caller when done, and by the next run's endOrphans after a crash.
+ */
+export function scratchDir(): string {
+  const dir = join(STATE_DIR, `scratch-${process.pid}`);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  if (!scratchHooked) {
+    scratchHooked = true;
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return dir;
+}
+let scratchHooked = false;

@@ -8,6 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { findModel, MODEL_NAMES, PROTOCOLS, type ModelInfo, type Protocol } from '../servers/catalog.js';
 import { ExternalError, parseServerCmd, readModelsFile, type ExternalModel } from './external.js';
 import { SCENARIOS, type Scenario } from './results.js';
+import { BACKEND_KINDS, type BackendKind } from '../servers/work.js';
+import { DatabaseError, parsePostgresUrl, POSTGRES_AUTHS, type PostgresAuth } from './database.js';
 import { BACKEND_MODES, buildSlices, SUITE_NAMES, SUITES, type BackendMode, type Slice, type SuiteName } from './suites.js';
 
 export class PlanError extends Error {
@@ -28,6 +30,12 @@ export interface Plan {
   slices: Slice[];
   /** io-wait: how long the backend holds each query, ms. */
   backendDelayMs: number;
+  /** io-wait on PostgreSQL: how the servers authenticate to the embedded cluster. */
+  postgresAuth: PostgresAuth;
+  /** io-wait on PostgreSQL: a database the user runs instead of the embedded one (loopback only), or null. */
+  postgresUrl: string | null;
+  /** io-wait pooled: pool sizes per server process to run; null: the cell's connections (the model, not the pool, is measured). */
+  dbPools: number[] | null;
   /** cpu: CPU each request burns before its reply, µs. */
   workUs: number;
   durationS: number;
@@ -81,6 +89,7 @@ export const DEFAULTS = {
   suite: 'default',
   'idle-connections': '1000',
   'backend-delay': '10ms',
+  'postgres-auth': 'scram',
   'work-us': '200',
   repetitions: '1',
   payload: '64',
@@ -102,6 +111,10 @@ const FLAGS = {
   suite: { type: 'string' },
   'backend-delay': { type: 'string' },
   'backend-connections': { type: 'string' },
+  backend: { type: 'string' },
+  'postgres-auth': { type: 'string' },
+  'postgres-url': { type: 'string' },
+  'db-pool': { type: 'string' },
   'work-us': { type: 'string' },
   'payload-sizes': { type: 'string' },
   'idle-connections': { type: 'string' },
@@ -152,6 +165,7 @@ export function parsePlan(argv: string[]): Plan | null {
     concurrency: optional('concurrency', (r) => parseIntList('--concurrency', r)),
     modelsGiven: given('models') !== undefined,
     backendConnections: optional('backend-connections', (r) => parseList('--backend-connections', r, BACKEND_MODES) as BackendMode[]),
+    backends: optional('backend', (r) => parseList('--backend', r, BACKEND_KINDS) as BackendKind[]),
     payloadSizes: optional('payload-sizes', (r) => parseIntList('--payload-sizes', r)),
   });
   const union = <T>(pick: (s: Slice) => readonly T[]): T[] => [...new Set(slices.flatMap(pick))];
@@ -165,6 +179,9 @@ export function parsePlan(argv: string[]): Plan | null {
     suite,
     slices,
     backendDelayMs: parseSeconds('--backend-delay', get('backend-delay'), true) * 1000,
+    postgresAuth: parseList('--postgres-auth', get('postgres-auth'), POSTGRES_AUTHS)[0] as PostgresAuth,
+    postgresUrl: optional('postgres-url', parseUrlFlag) ?? null,
+    dbPools: optional('db-pool', (r) => parseIntList('--db-pool', r)) ?? null,
     workUs: parsePositiveInt('--work-us', get('work-us')),
     durationS: optional('duration', (r) => parseSeconds('--duration', r, false)) ?? SUITES[suite].durationS,
     warmupS: optional('warmup', (r) => parseSeconds('--warmup', r, true)) ?? SUITES[suite].warmupS,
@@ -212,6 +229,16 @@ function checkScenarios(plan: Plan): void {
   const sizes = plan.slices.flatMap((s) => s.payloadSizes ?? []);
   const big = sizes.find((n) => n > MAX_PAYLOAD_SIZE);
   if (big !== undefined) throw new PlanError(`--payload-sizes: at most ${MAX_PAYLOAD_SIZE} bytes (1 MiB), got ${big}`);
+}
+
+/** --postgres-url, checked before anything starts (loopback only); the URL is kept as given. */
+function parseUrlFlag(raw: string): string {
+  try {
+    parsePostgresUrl(raw);
+  } catch (e) {
+    throw new PlanError((e as DatabaseError).message);
+  }
+  return raw;
 }
 
 /** Largest payload-scenario size, bytes: GET /bytes/N answers up to this. */
@@ -435,6 +462,13 @@ ${suites}
   --backend-delay TIME io-wait: how long the backend holds each query (default: ${DEFAULTS['backend-delay']})
   --backend-connections LIST   io-wait: pooled (opened once, reused), per-request (connect, query,
                        close every time), or both (default: the suite's)
+  --backend LIST       io-wait: postgres (a real PostgreSQL, embedded by default), service (a remote
+                       service that answers after the delay), or both (default: the suite's)
+  --postgres-auth scram|trust   how servers log in to the embedded PostgreSQL (default: ${DEFAULTS['postgres-auth']}, SCRAM-SHA-256)
+  --postgres-url URL   use your own PostgreSQL (loopback only) instead of the embedded one; the harness
+                       creates its table "world" there and drops it after
+  --db-pool LIST       io-wait pooled: database connections per server process, one cell per size
+                       (default: the cell's connections, so the model and not the pool is measured)
   --work-us N          cpu: microseconds of CPU each request burns, calibrated once per run (default: ${DEFAULTS['work-us']})
   --payload-sizes LIST payload: sizes in bytes, echo messages and GET /bytes/N bodies, at most ${MAX_PAYLOAD_SIZE} (default: 64,4096,65536)
   --duration TIME      measured window per cell, e.g. 3s or 500ms (default: the suite's, 1s)

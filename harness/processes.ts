@@ -44,6 +44,9 @@ export interface StartOptions {
   cwd?: string;
   /** Pass stderr through to ours (progress of a nested run) instead of keeping its tail. */
   inheritStderr?: boolean;
+  /** Run as this user and group (PostgreSQL refuses to run as root). */
+  uid?: number;
+  gid?: number;
 }
 
 export function startGroup(command: string, args: string[], o: StartOptions): Child {
@@ -54,6 +57,7 @@ export function startGroup(command: string, args: string[], o: StartOptions): Ch
     stdio: ['ignore', 'pipe', o.inheritStderr ? 'inherit' : 'pipe'],
     env: o.env ?? process.env,
     cwd: o.cwd,
+    ...(o.uid !== undefined ? { uid: o.uid, gid: o.gid } : {}),
   });
   if (proc.pid === undefined) throw new Error(`could not start ${command}`);
   const pid = proc.pid;

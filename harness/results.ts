@@ -7,10 +7,12 @@ import { dirname, join } from 'node:path';
 /**
  * Bumped on a change to the shape below. Version 1 files (before open loop and the native HTTP
  * client) are read and upgraded by upgradeV1; version 2 files (before the io-wait, cpu, churn and
- * payload scenarios and suites) are version 3 files without the new optional fields. Readers
- * refuse any other version.
+ * payload scenarios and suites) are version 3 files without the new optional fields. Version 4
+ * added PostgreSQL: an io-wait cell names its `backend` (a version 3 io-wait cell is `service`),
+ * its `dbPool`, and the database's figures; settings describe the database. Readers refuse any
+ * other version.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 import type { Family, Protocol, Scenario } from '../servers/catalog.js';
 export { SCENARIOS } from '../servers/catalog.js';
@@ -87,6 +89,10 @@ export interface CellKey {
   repetition: number;
   /** io-wait only: how the server reached its backend. */
   backendConnections?: 'pooled' | 'per-request';
+  /** io-wait only: what the requests waited on, a real PostgreSQL or the remote-service stand-in (absent before version 4: service). */
+  backend?: 'postgres' | 'service';
+  /** io-wait pooled only: most backend connections each server process kept (`--db-pool`; the cell's connections by default). */
+  dbPool?: number;
   /** payload only: the echo message size, or the body size of GET /bytes/N, bytes. */
   payloadBytes?: number;
 }
@@ -110,6 +116,38 @@ export interface BackendUsage {
   connectionsPeak: number;
   /** Connections opened to it over the cell: about the concurrency when pooled, about the queries per request. */
   connectionsOpened?: number;
+}
+
+/** io-wait on PostgreSQL: the database's own figures for the cell. */
+export interface DatabaseUsage {
+  /** CPU of every database process (postmaster and backends) during the window, % of one core; null for a database we did not start. */
+  cpuPercent: number | null;
+  /** Sessions the database established over the cell (pg_stat_database.sessions, read before the server started and after it stopped). */
+  sessionsOpened: number;
+  /** Transactions it committed over the cell: one per query (warm-up and verification included). */
+  queries: number;
+  /** Highest PSS summed over its processes, bytes; null where unreadable or not ours. */
+  pssPeakBytes: number | null;
+  /** Most database processes at once (postmaster, its helpers and one backend per connection); 0 when not ours. */
+  processesPeak: number;
+}
+
+/** The run's PostgreSQL, as recorded in settings (never with a password). */
+export interface DatabaseInfo {
+  /** embedded: a cluster the run made and removed; url: the user's (--postgres-url). */
+  source: 'embedded' | 'url';
+  /** SELECT version(). */
+  version: string;
+  /** Where it was, password removed. */
+  url: string;
+  /** How the servers authenticated: SCRAM-SHA-256 or trust. */
+  auth: 'scram' | 'trust';
+  /** The settings it was started with (embedded only). */
+  settings: Record<string, string>;
+  table: string;
+  rows: number;
+  /** False when the user's database already held the table (it is then left there). */
+  createdTable: boolean;
 }
 
 export interface Cell extends CellKey {
@@ -149,8 +187,10 @@ export interface Cell extends CellKey {
   connectUs?: { p50: number; p99: number; max: number } | null;
   /** io-wait and cpu: the best the cell's shape allows (see Ideal). */
   ideal?: Ideal | null;
-  /** io-wait: the backend's CPU and load. */
-  backend?: BackendUsage | null;
+  /** io-wait on the service: its CPU and load. */
+  service?: BackendUsage | null;
+  /** io-wait on PostgreSQL: the database's CPU, memory, sessions and queries. */
+  database?: DatabaseUsage | null;
   /** The CPUs each side was pinned to for this cell (cpu gives the server every CPU); absent before version 3. */
   cpus?: { server: number[] | null; client: number[] | null };
   /** churn: TCP sockets in TIME_WAIT on the machine (from /proc/net/sockstat) before and after the cell. */
@@ -216,6 +256,8 @@ export interface Settings {
   slices?: { scenario: Scenario; protocols: Protocol[]; concurrency: number[]; models: string[] | null; backendConnections?: string[]; payloadSizes?: number[] }[];
   /** io-wait: the backend's delay per query, ms. */
   backendDelayMs?: number;
+  /** io-wait on PostgreSQL: the database the run used; null or absent when none was. */
+  database?: DatabaseInfo | null;
   /** cpu: the work asked for per request (µs), the iterations of the CPU loop it was calibrated to, and the loop's measured speed. */
   work?: { us: number; iterations: number; nsPerIteration: number } | null;
   /** External models in the plan: the command as written ({port} and {workers} unreplaced) and the version line it printed, if one was asked for. */

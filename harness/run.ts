@@ -5,6 +5,8 @@ import { emptyCell, runCell, SAMPLE_INTERVAL_MS, type CellContext, type CellSpec
 import { calibrate } from '../servers/work.js';
 import { choosePinning, collectEnv, defaultClientThreads } from './env.js';
 import { ERROR_THRESHOLD, modelInfo, SWEEP_FRACTIONS, type Plan } from './plan.js';
+import type { Slice } from './suites.js';
+import { startPostgres } from './database.js';
 import { versionLine } from './external.js';
 import { SCHEMA_VERSION, writeJsonAtomic, type Cell, type Results } from './results.js';
 
@@ -25,7 +27,7 @@ export function planCells(plan: Plan): CellSpec[] {
           if (!info.protocols.includes(protocol)) continue;
           for (const concurrency of slice.concurrency) {
             const variants: Partial<CellSpec>[] = scenario === 'io-wait'
-              ? (slice.backendConnections ?? ['pooled']).map((backendConnections) => ({ backendConnections }))
+              ? ioWaitVariants(slice, plan, concurrency)
               : scenario === 'payload' ? (slice.payloadSizes ?? []).map((payloadBytes) => ({ payloadBytes })) : [{}];
             for (const variant of variants) {
               const key = { model, family: info.family, protocol, scenario, concurrency, repetition, ...variant };
@@ -43,6 +45,23 @@ export function planCells(plan: Plan): CellSpec[] {
     }
   }
   return cells;
+}
+
+/** io-wait's variants of one cell: each backend, each way of connecting, and when pooled each pool size. */
+function ioWaitVariants(slice: Slice, plan: Plan, concurrency: number): Partial<CellSpec>[] {
+  return (slice.backends ?? ['postgres']).flatMap((backend) => (slice.backendConnections ?? ['pooled']).flatMap((backendConnections): Partial<CellSpec>[] =>
+    backendConnections === 'pooled'
+      ? (plan.dbPools ?? [concurrency]).map((dbPool) => ({ backend, backendConnections, dbPool }))
+      : [{ backend, backendConnections }]));
+}
+
+/** Whether the plan needs the run's PostgreSQL, and how many connections it may hold at once. */
+export function databaseNeed(plan: Plan): { maxConnections: number } | null {
+  const cells = planCells(plan).filter((c) => c.scenario === 'io-wait' && c.backend === 'postgres');
+  if (cells.length === 0) return null;
+  // Pools and per-request connections open lazily, at most one per request in flight; a connection
+  // being closed holds its backend a moment longer, hence twice the most requests at once.
+  return { maxConnections: Math.max(100, 2 * Math.max(...cells.map((c) => c.concurrency)) + 20) };
 }
 
 /**
@@ -66,7 +85,7 @@ export function estimatePlanS(plan: Plan): number {
     if (info.workerPerConnection && c.scenario !== 'churn' && !info.family.startsWith('native')) {
       s += Math.min(20, c.concurrency * (info.family === 'per-process' ? 0.08 : 0.06));
     }
-    if (c.scenario === 'io-wait') s += 0.4;
+    if (c.scenario === 'io-wait') s += c.backend === 'postgres' ? 0.6 : 0.4;
     if (c.scenario === 'idle') s += 1;
     total += s;
   }
@@ -91,7 +110,7 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
   const pinning = choosePinning(plan.pin, plan.serverCpus);
   // The CPU loop is timed once per run, here, so every model burns the same number of iterations.
   const work = plan.scenarios.includes('cpu') ? { us: plan.workUs, ...calibrate(plan.workUs) } : null;
-  const ctx: CellContext = { pinning, clientThreads: plan.clientThreads ?? defaultClientThreads(pinning), workIterations: work?.iterations ?? null };
+  const ctx: CellContext = { pinning, clientThreads: plan.clientThreads ?? defaultClientThreads(pinning), workIterations: work?.iterations ?? null, database: null };
   const runId = newRunId();
   const runDir = resolve(plan.out, runId);
   const results: Results = {
@@ -124,6 +143,7 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
       suite: plan.suite,
       slices: plan.slices,
       backendDelayMs: plan.backendDelayMs,
+      database: null,
       work,
       externalModels: plan.external.filter((m) => plan.models.includes(m.name)).map((m) => ({
         name: m.name, family: m.family, command: m.command, protocols: m.protocols, shell: m.shell === true, version: versionLine(m),
@@ -138,6 +158,27 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
   log(`run ${runId}: suite ${plan.suite}, ${planCells(plan).length} cells, estimated ${formatDuration(estimatePlanS(plan))}; pinning: ${describePinning(pinning)}, ${ctx.clientThreads} load thread(s); writing ${file}`);
   if (work) log(`cpu: ${plan.workUs} µs of work per request = ${work.iterations.toLocaleString('en-US')} iterations of the CPU loop (${work.nsPerIteration.toFixed(2)} ns each, timed now); the server gets every CPU in cpu cells`);
   for (const s of plan.skipped) log(`note: ${s.model} left out of this run: ${s.reason}`);
+  const need = databaseNeed(plan);
+  if (need) {
+    const t0 = Date.now();
+    ctx.database = await startPostgres({ auth: plan.postgresAuth, maxConnections: need.maxConnections, cpus: pinning.client, url: plan.postgresUrl });
+    results.settings.database = ctx.database.info;
+    writeJsonAtomic(file, results);
+    const d = ctx.database.info;
+    log(`database: ${d.source === 'embedded' ? 'embedded' : 'your'} ${d.version.split(' on ')[0]} at ${d.url}, ${d.auth === 'scram' ? 'SCRAM-SHA-256' : 'trust'} authentication, ` +
+      `${d.source === 'embedded' ? `max_connections ${need.maxConnections}, fsync off, ` : ''}table ${d.table} (${d.rows.toLocaleString('en-US')} rows), ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  try {
+    await runCells(plan, ctx, results, file, log);
+  } finally {
+    await ctx.database?.stop();
+  }
+  results.finishedAt = new Date().toISOString();
+  writeJsonAtomic(file, results);
+  return { runDir, results, failed: results.cells.filter((c) => c.status === 'failed').length };
+}
+
+async function runCells(plan: Plan, ctx: CellContext, results: Results, file: string, log: (line: string) => void): Promise<void> {
   const specs = planCells(plan);
   const started = Date.now();
   for (const [i, spec] of specs.entries()) {
@@ -150,16 +191,13 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
     writeJsonAtomic(file, results);
     log(`        ${summary(cell)}`);
   }
-  results.finishedAt = new Date().toISOString();
-  writeJsonAtomic(file, results);
-  return { runDir, results, failed: results.cells.filter((c) => c.status === 'failed').length };
 }
 
 /** The closed-loop cell a sweep cell takes its rate from: same model, protocol, scenario, concurrency, repetition. */
 function sweepBase(spec: CellSpec, done: readonly Cell[]): Cell | undefined {
   return done.find((c) => c.rate === null && c.sweepFraction === undefined && c.model === spec.model && c.protocol === spec.protocol &&
     c.scenario === spec.scenario && c.concurrency === spec.concurrency && c.repetition === spec.repetition &&
-    c.backendConnections === spec.backendConnections && c.payloadBytes === spec.payloadBytes);
+    c.backendConnections === spec.backendConnections && c.backend === spec.backend && c.dbPool === spec.dbPool && c.payloadBytes === spec.payloadBytes);
 }
 
 /** A sweep cell's rate: its fraction of the closed-loop throughput just measured (null when that cell was not ok). */
@@ -188,7 +226,8 @@ function describePinning(p: { server: number[] | null; client: number[] | null; 
 
 function label(s: CellSpec): string {
   const rate = s.rate === null ? '' : ` rate=${s.rate.toLocaleString('en-US')}/s${s.sweepFraction !== undefined ? ` (${s.sweepFraction * 100}% of closed loop)` : ''}`;
-  const variant = (s.backendConnections ? ` ${s.backendConnections}` : '') + (s.payloadBytes !== undefined ? ` ${s.payloadBytes} B` : '');
+  const variant = (s.backend ? ` ${s.backend}` : '') + (s.backendConnections ? ` ${s.backendConnections}` : '') +
+    (s.dbPool !== undefined && s.dbPool !== s.concurrency ? ` pool ${s.dbPool}` : '') + (s.payloadBytes !== undefined ? ` ${s.payloadBytes} B` : '');
   return `${s.model} ${s.protocol}${s.scenario === 'steady' ? '' : ` ${s.scenario}`}${variant} c=${s.concurrency}${rate} rep ${s.repetition}`;
 }
 
@@ -212,7 +251,10 @@ function summary(c: Cell): string {
   if (c.client.cpuUsPerOp !== null) parts.push(`client ${c.client.cpuUsPerOp.toFixed(1)} µs/op (${c.client.tool})`);
   if (c.client.saturated) parts.push('CLIENT SATURATED');
   if (c.ideal) parts.push(`ideal ${Math.round(c.ideal.opsPerSec).toLocaleString('en-US')} ops/s`);
-  if (c.backend) parts.push(`backend CPU ${Math.round(c.backend.cpuPercent)}%`);
+  if (c.service) parts.push(`service CPU ${Math.round(c.service.cpuPercent)}%`);
+  if (c.database) {
+    parts.push(`database${c.database.cpuPercent === null ? '' : ` CPU ${Math.round(c.database.cpuPercent)}%,`} ${c.database.sessionsOpened.toLocaleString('en-US')} sessions for ${c.database.queries.toLocaleString('en-US')} queries`);
+  }
   if (c.scenario === 'churn' && c.connectUs) parts.push(`connect p50 ${c.connectUs.p50} µs`);
   return parts.join(', ');
 }

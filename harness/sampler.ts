@@ -32,6 +32,9 @@ export interface ProcStat {
   cpuTicks: number;
   utimeTicks: number;
   stimeTicks: number;
+  /** utime and stime of the children it has reaped (cutime, cstime): where an ended child's CPU goes. */
+  reapedUtimeTicks: number;
+  reapedStimeTicks: number;
   threads: number;
   rssBytes: number;
 }
@@ -50,6 +53,8 @@ export function parseStat(text: string): ProcStat {
     utimeTicks: utime,
     stimeTicks: stime,
     cpuTicks: utime + stime,
+    reapedUtimeTicks: Number(f[13]),
+    reapedStimeTicks: Number(f[14]),
     threads: Number(f[17]),
     rssBytes: Number(f[21]) * PAGE_BYTES,
   };
@@ -122,13 +127,16 @@ interface Counter {
 }
 
 /**
- * Tracks the group between begin() and end(). CPU and context switches are deltas per process
- * (a process born in the window counts from zero; one that ends keeps its last sample), so
- * processes that come and go are counted, not lost or double-counted.
+ * Tracks the group between begin() and end(). CPU is the change of the tree's total: each
+ * process's own CPU plus what it has reaped from ended children (cutime, cstime). A child that
+ * ends moves its whole CPU into its parent's reaped times, so the total neither loses it (a
+ * database backend that lives 30 ms between two samples) nor counts it twice. Context switches are
+ * deltas per thread (a thread born in the window counts from zero; one that ends keeps its last
+ * sample).
  */
 export class TreeSampler {
-  private cpuUser = new Map<number, Counter>();
-  private cpuSys = new Map<number, Counter>();
+  private cpuUser: Counter = { first: 0, last: 0 };
+  private cpuSys: Counter = { first: 0, last: 0 };
   /** By thread id (thread ids are unique machine-wide while alive). */
   private ctxVol = new Map<number, Counter>();
   private ctxInv = new Map<number, Counter>();
@@ -188,10 +196,18 @@ export class TreeSampler {
     this.lastMemoryBytes = this.lastPss ?? rss;
     if (!this.measuring) return;
     if (this.lastPss !== null && slow) this.pssPeak = Math.max(this.pssPeak ?? 0, this.lastPss);
+    let user = 0;
+    let sys = 0;
     for (const p of all) {
-      track(this.cpuUser, p.pid, p.utimeTicks, first);
-      track(this.cpuSys, p.pid, p.stimeTicks, first);
+      user += p.utimeTicks + p.reapedUtimeTicks;
+      sys += p.stimeTicks + p.reapedStimeTicks;
     }
+    if (first) {
+      this.cpuUser.first = user;
+      this.cpuSys.first = sys;
+    }
+    this.cpuUser.last = user;
+    this.cpuSys.last = sys;
     this.rssPeak = Math.max(this.rssPeak, rss);
     this.rssSum += rss;
     this.samples++;
@@ -221,8 +237,8 @@ export class TreeSampler {
   usage(windowS = this.windowS): ServerUsage {
     const bracket = this.windowS;
     const scale = bracket > 0 && windowS > 0 ? windowS / bracket : 1;
-    const cpuUserS = (sumDelta(this.cpuUser) / CLK_TCK) * scale;
-    const cpuSysS = (sumDelta(this.cpuSys) / CLK_TCK) * scale;
+    const cpuUserS = (Math.max(0, this.cpuUser.last - this.cpuUser.first) / CLK_TCK) * scale;
+    const cpuSysS = (Math.max(0, this.cpuSys.last - this.cpuSys.first) / CLK_TCK) * scale;
     return {
       sampledS: bracket,
       cpuUserS,

@@ -8,6 +8,8 @@ import { SCENARIOS } from '../servers/catalog.js';
 
 export type BackendMode = 'pooled' | 'per-request';
 export const BACKEND_MODES: readonly BackendMode[] = ['pooled', 'per-request'];
+export type { BackendKind } from '../servers/work.js';
+import type { BackendKind } from '../servers/work.js';
 
 export interface Slice {
   scenario: Scenario;
@@ -17,6 +19,8 @@ export interface Slice {
   models: string[] | null;
   /** io-wait: how the server reaches its backend. */
   backendConnections?: BackendMode[];
+  /** io-wait: what the requests wait on (default postgres). */
+  backends?: BackendKind[];
   /** payload: the sizes, bytes (echo message, or the body of GET /bytes/N). */
   payloadSizes?: number[];
 }
@@ -37,6 +41,8 @@ const BOTH: Protocol[] = ['echo', 'http'];
 /** The selectors and the loop beside them: enough for the idle finding (poll and epoll at the same n as steady). */
 const IDLE_MODELS = ['select', 'poll', 'epoll', 'async'];
 const PAYLOAD_MODELS = ['epoll', 'async', 'node-http', 'native-epoll'];
+/** A loop, coroutines, Node's loop and a thread per connection: the designs that may hold 1,000 waits. */
+const C10K_MODELS = ['epoll', 'generators', 'async', 'thread-per-connection'];
 
 export const SUITES: Record<SuiteName, Suite> = {
   quick: {
@@ -55,10 +61,14 @@ export const SUITES: Record<SuiteName, Suite> = {
       { scenario: 'steady', protocols: ['echo'], concurrency: [1, 64, 256], models: null },
       { scenario: 'steady', protocols: ['http'], concurrency: [1, 64], models: null },
       { scenario: 'idle', protocols: ['echo'], concurrency: [64], models: IDLE_MODELS },
-      // 4 connections: every model, pools included, can hold them all; 64: only the models that
-      // do not need a thread or process per waiting request.
-      { scenario: 'io-wait', protocols: ['http'], concurrency: [4, 64], models: null, backendConnections: ['pooled'] },
-      { scenario: 'io-wait', protocols: ['http'], concurrency: [64], models: null, backendConnections: ['per-request'] },
+      // On PostgreSQL. 4 connections: every model, pools included, can hold them all; 64: only the
+      // models that do not need a thread or process per waiting request. Per request: the price of
+      // a new connection (TCP, SCRAM, a forked backend) against a pooled one.
+      { scenario: 'io-wait', protocols: ['http'], concurrency: [4, 64], models: null, backendConnections: ['pooled'], backends: ['postgres'] },
+      { scenario: 'io-wait', protocols: ['http'], concurrency: [64], models: null, backendConnections: ['per-request'], backends: ['postgres'] },
+      // 1,000 waits at once, where a database would need 1,000 backends: the service holds them for
+      // a timer each, so an event loop and a thread per connection part (C10K).
+      { scenario: 'io-wait', protocols: ['http'], concurrency: [1000], models: C10K_MODELS, backendConnections: ['pooled'], backends: ['service'] },
       // As many connections as the default pool has workers, so pools run and the CPUs are the limit.
       { scenario: 'cpu', protocols: ['http'], concurrency: [4], models: null },
       { scenario: 'churn', protocols: ['http'], concurrency: [16], models: null },
@@ -74,7 +84,7 @@ export const SUITES: Record<SuiteName, Suite> = {
       protocols: BOTH,
       concurrency: [1, 16, 64, 256],
       models: null,
-      ...(scenario === 'io-wait' ? { backendConnections: [...BACKEND_MODES] } : {}),
+      ...(scenario === 'io-wait' ? { backendConnections: [...BACKEND_MODES], backends: ['postgres' as const] } : {}),
       ...(scenario === 'payload' ? { payloadSizes: PAYLOAD_SIZES } : {}),
     })),
   },
@@ -88,6 +98,7 @@ export interface SliceOverrides {
   /** True when --models was given: every slice then runs the plan's models. */
   modelsGiven?: boolean;
   backendConnections?: BackendMode[];
+  backends?: BackendKind[];
   payloadSizes?: number[];
 }
 
@@ -105,7 +116,10 @@ export function buildSlices(suite: SuiteName, o: SliceOverrides): Slice[] {
         concurrency: o.concurrency ?? t.concurrency,
         models: o.modelsGiven ? null : t.models,
       };
-      if (scenario === 'io-wait') slice.backendConnections = o.backendConnections ?? t.backendConnections ?? [...BACKEND_MODES];
+      if (scenario === 'io-wait') {
+        slice.backendConnections = o.backendConnections ?? t.backendConnections ?? [...BACKEND_MODES];
+        slice.backends = o.backends ?? t.backends ?? ['postgres'];
+      }
       if (scenario === 'payload') slice.payloadSizes = o.payloadSizes ?? t.payloadSizes ?? PAYLOAD_SIZES;
       out.push(slice);
     }

@@ -74,8 +74,12 @@ export function summarize(point: Point, value: (c: Cell) => number | null | unde
   return { median: median(xs), ci: xs.length > 1 ? medianCI(xs) : null, n: xs.length };
 }
 
-export function variantOf(c: Pick<Cell, 'backendConnections' | 'payloadBytes'>): string {
-  if (c.backendConnections) return c.backendConnections;
+/** io-wait: `postgres pooled`, `postgres pooled, pool 8`, `service per-request`; payload: `4096 B`. */
+export function variantOf(c: Pick<Cell, 'backendConnections' | 'payloadBytes' | 'backend' | 'dbPool' | 'concurrency'>): string {
+  if (c.backendConnections) {
+    const pool = c.dbPool !== undefined && c.dbPool !== c.concurrency ? `, pool ${c.dbPool}` : '';
+    return `${c.backend ?? 'service'} ${c.backendConnections}${pool}`;
+  }
   return c.payloadBytes !== undefined ? `${c.payloadBytes} B` : '';
 }
 

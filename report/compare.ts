@@ -66,7 +66,12 @@ export type CompareKey = Pick<CellKey, 'model' | 'protocol' | 'scenario' | 'conc
 
 /** The workload a scenario adds, as text: cells whose variants differ are different experiments. */
 function variantKey(cell: Cell, r: Results): string {
-  if (cell.scenario === 'io-wait') return `${cell.backendConnections ?? 'pooled'}, ${r.settings.backendDelayMs ?? '?'} ms backend`;
+  if (cell.scenario === 'io-wait') {
+    // A pool as large as the connections is what version 3's uncapped pools were.
+    const pool = cell.dbPool !== undefined && cell.dbPool < cell.concurrency ? `, pool ${cell.dbPool}` : '';
+    const auth = cell.backend === 'postgres' ? `, ${r.settings.database?.auth ?? '?'}` : '';
+    return `${cell.backend ?? 'service'} ${cell.backendConnections ?? 'pooled'}${pool}${auth}, ${r.settings.backendDelayMs ?? '?'} ms backend`;
+  }
   if (cell.scenario === 'cpu') return `${r.settings.work?.us ?? '?'} µs of CPU`;
   if (cell.scenario === 'payload') return `${cell.payloadBytes ?? r.settings.payloadBytes} B`;
   return '';

@@ -210,10 +210,15 @@ function cpuSpread(d: Data): Pick<Finding, 'verdict' | 'sentence' | 'chart'> | n
 const LOOPS = ['async', 'epoll', 'generators', 'node-http', 'poll', 'select'];
 const POOLS = ['thread-pool', 'prefork'];
 
+/** The io-wait variant a finding reads: PostgreSQL when the run has it, else the service. */
+function ioVariant(d: Data, mode: 'pooled' | 'per-request'): string {
+  return d.of('io-wait', `postgres ${mode}`).length > 0 ? `postgres ${mode}` : `service ${mode}`;
+}
+
 function ioWait(d: Data): Finding {
   const id = 'io-wait';
   const question = 'Does an event loop win when requests wait on I/O (a database)?';
-  const pts = d.of('io-wait', 'pooled');
+  const pts = d.of('io-wait', ioVariant(d, 'pooled'));
   const delay = d.results.settings.backendDelayMs ?? 0;
   const loop = LOOPS.flatMap((m) => pts.filter((p) => p.model === m && p.status === 'ok')).sort((a, b) => b.concurrency - a.concurrency)[0];
   const pool = POOLS.flatMap((m) => pts.filter((p) => p.model === m)).sort((a, b) => b.concurrency - a.concurrency);
@@ -237,14 +242,21 @@ function backendPerRequest(d: Data): Finding {
   const id = 'backend-per-request';
   const question = 'Does a new connection per backend query cost much more than reusing one?';
   for (const m of ['epoll', 'async', ...LOOPS, 'thread-pool', 'prefork', 'thread-per-connection']) {
-    for (const p of d.of('io-wait', 'per-request').filter((x) => x.model === m && x.status === 'ok')) {
-      const pooled = d.point(m, p.protocol, 'io-wait', p.concurrency, 'pooled');
+    for (const p of d.of('io-wait', ioVariant(d, 'per-request')).filter((x) => x.model === m && x.status === 'ok')) {
+      const pooled = d.point(m, p.protocol, 'io-wait', p.concurrency, p.variant.replace('per-request', 'pooled'));
       if (!pooled || pooled.status !== 'ok') continue;
       const cpu = (q: Point): Summary => summarize(q, (c) => cpuUsPerOp(c) ?? NaN)!;
       const tput = (q: Point): Summary => summarize(q, (c) => c.opsPerSec)!;
       const [cp, cr, tp, tr] = [cpu(pooled), cpu(p), tput(pooled), tput(p)];
-      const backend = (q: Point): string => fmt(summarize(q, (c) => c.backend?.cpuPercent ?? NaN)?.median ?? NaN);
-      const sentence = `${m} at ${p.concurrency} ${p.protocol} connections: reusing backend connections served ${ops(tp)} at ${fmt(cp.median, 1)} µs of server CPU per request; a new connection per query served ${ops(tr)} (${fmt(tr.median / tp.median, 2)}×) at ${fmt(cr.median, 1)} µs (${fmt(cr.median / cp.median, 2)}×), and the backend's CPU went from ${backend(pooled)}% to ${backend(p)}% of a core.`;
+      const onDb = p.variant.startsWith('postgres');
+      const backend = (q: Point): string => fmt(summarize(q, (c) => (onDb ? c.database?.cpuPercent : c.service?.cpuPercent) ?? NaN)?.median ?? NaN);
+      const sessions = (q: Point): string => {
+        const c = q.ok[0]?.database;
+        return c ? `${fmt(c.sessionsOpened)} sessions for ${fmt(c.queries)} queries` : '';
+      };
+      const what = onDb ? 'the database' : 'the backend service';
+      const counted = onDb ? ` (${sessions(pooled)} pooled, ${sessions(p)} per request)` : '';
+      const sentence = `${m} at ${p.concurrency} ${p.protocol} connections on ${onDb ? 'PostgreSQL' : 'the service stand-in'}: reusing connections served ${ops(tp)} at ${fmt(cp.median, 1)} µs of server CPU per request; a new connection per query served ${ops(tr)} (${fmt(tr.median / tp.median, 2)}×) at ${fmt(cr.median, 1)} µs (${fmt(cr.median / cp.median, 2)}×), and ${what}'s CPU went from ${backend(pooled)}% to ${backend(p)}% of a core${counted}.`;
       const verdict: FindingVerdict = overlap(cp, cr) ? 'no clear difference' : cr.median / cp.median >= 1.5 || tr.median / tp.median <= 0.8 ? 'holds' : 'does not hold';
       return { id, question, verdict, sentence, chart: `${p.protocol}-io-wait-vs-ideal.png` };
     }

@@ -31,11 +31,26 @@ export function readResults(pathOrDir: string): Results {
   const major = Math.floor(r.schemaVersion);
   if (major === 1) return upgradeV1(r as Results);
   // Version 3 only added optional fields and scenarios: a version 2 file is a version 3 file without them.
-  if (major === 2) return { ...(r as Results), schemaVersion: SCHEMA_VERSION };
+  if (major === 2 || major === 3) return upgradeV3(r as Results);
   if (major !== SCHEMA_VERSION) {
     throw new ResultsError(`${path} has schemaVersion ${r.schemaVersion}; this version reads 1 to ${SCHEMA_VERSION}`);
   }
   return r as Results;
+}
+
+/**
+ * Version 3's io-wait always waited on the service, and its figures were the cell's `backend`; in
+ * version 4 `backend` names what was waited on and the service's figures are `service`.
+ */
+export function upgradeV3(r: Results): Results {
+  r.cells = r.cells.map((c) => {
+    const old = c as Cell & { backend?: unknown };
+    if (old.scenario !== 'io-wait') return c;
+    const usage = typeof old.backend === 'object' && old.backend !== null ? (old.backend as Cell['service']) : null;
+    return { ...old, backend: 'service', service: old.service ?? usage };
+  });
+  r.schemaVersion = SCHEMA_VERSION;
+  return r;
 }
 
 /**

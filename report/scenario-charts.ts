@@ -80,13 +80,22 @@ interface BarOptions {
   ideal?: boolean;
 }
 
+/** Groups in reading order: by backend, pooled before per request, then the rest by name. */
+function variantRank(v: string): string {
+  return v.replace(' per-request', ' ~').replace(/^(?!postgres|service)/, '~');
+}
+
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Bars by model: one bar per (variant, concurrency) group, in the model's colour. */
 function bars(results: Results, protocol: Protocol, scenario: Scenario, here: Point[], o: BarOptions): ChartSpec {
   const models = modelOrder(results).filter((m) => here.some((p) => p.model === m));
   const family = (m: string): string | undefined => here.find((p) => p.model === m)?.family;
   const keys = [...new Set(here.map((p) => `${p.variant}\0${p.concurrency}`))]
     .map((k) => k.split('\0') as [string, string])
-    .sort((a, b) => (a[0] === b[0] ? Number(a[1]) - Number(b[1]) : a[0] === 'per-request' ? 1 : b[0] === 'per-request' ? -1 : a[0].localeCompare(b[0])));
+    .sort((a, b) => byCodeUnit(variantRank(a[0]), variantRank(b[0])) || Number(a[1]) - Number(b[1]));
   const groups: Group[] = keys.map(([variant, n]) => ({
     label: `${variant ? `${variant}, ` : ''}${n} connection${n === '1' ? '' : 's'}`,
     points: here.filter((p) => p.variant === variant && String(p.concurrency) === n),

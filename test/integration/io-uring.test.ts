@@ -61,7 +61,7 @@ describe('io-uring', () => {
       const c = ok(await runCell(spec('io-uring', 'http', 'io-wait', 16, { backendConnections: mode }), p, ctx));
       expect(c.opsPerSec).toBeGreaterThan(0.6 * 1600);
       expect(c.opsPerSec).toBeLessThanOrEqual(1.02 * 1600);
-      expect(c.backend!.waitingPeak).toBeGreaterThanOrEqual(16);
+      expect(c.service!.waitingPeak).toBeGreaterThanOrEqual(16);
     }
     process.env.CB_TEST_BACKEND_MISBEHAVE = 'wrong-answer';
     const bad = await runCell(spec('io-uring', 'echo', 'io-wait', 2, { backendConnections: 'pooled' }), p, ctx);

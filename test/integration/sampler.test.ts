@@ -15,7 +15,42 @@ setTimeout(() => {
 }, 300);
 `;
 
+// Ten children one after another, each burning 50 ms of CPU and living about 100 ms: between two
+// samples 500 ms apart, so only what their parent reaped can show them (a database's backends).
+const SHORT_LIVED = `
+process.stdout.write('ready\\n');
+let left = 10;
+const next = () => {
+  if (left-- === 0) return process.stdout.write('done\\n');
+  require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(burn(0.05))}], { stdio: 'ignore' }).on('exit', next);
+};
+setTimeout(next, 200);
+setInterval(() => {}, 1000);
+`;
+
 describe('TreeSampler', () => {
+  it('counts the CPU of children that start and end between two samples, through what their parent reaped', async () => {
+    const child = startGroup(process.execPath, ['-e', SHORT_LIVED], { cpus: null });
+    try {
+      const lines: string[] = [];
+      child.onLine((_m, line) => lines.push(line));
+      while (!lines.includes('ready')) await new Promise((r) => setTimeout(r, 10));
+      const sampler = new TreeSampler(child.pid);
+      sampler.begin();
+      const timer = setInterval(() => sampler.tick(), 500);
+      for (const until = Date.now() + 20_000; !lines.includes('done') && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+      clearInterval(timer);
+      sampler.end();
+      expect(lines).toContain('done');
+      const u = sampler.usage();
+      // 10 × 50 ms burned by CPU time, plus each child's start-up.
+      expect(u.cpuUserS + u.cpuSysS).toBeGreaterThan(0.5);
+      expect(u.cpuUserS + u.cpuSysS).toBeLessThan(3);
+    } finally {
+      await stopGroup(child, 1000);
+    }
+  });
+
   it('counts the CPU of every process of the tree, including one born and ended inside the window', async () => {
     const child = startGroup(process.execPath, ['-e', LEADER], { cpus: null });
     try {

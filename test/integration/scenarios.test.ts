@@ -51,10 +51,10 @@ describe('io-wait: each request waits 10 ms on the backend', () => {
     expect(pool.opsPerSec).toBeGreaterThan(0.6 * 400);
     expect(loop.latencyUs.p50).toBeGreaterThanOrEqual(10_000); // every answer waited the delay
     // The backend held every wait at once and used little CPU doing it.
-    expect(loop.backend!.waitingPeak).toBeGreaterThanOrEqual(64);
-    expect(loop.backend!.queries).toBeGreaterThanOrEqual(loop.ops);
-    expect(loop.backend!.cpuPercent).toBeGreaterThan(0);
-    expect(loop.backend!.cpuPercent).toBeLessThan(80);
+    expect(loop.service!.waitingPeak).toBeGreaterThanOrEqual(64);
+    expect(loop.service!.queries).toBeGreaterThanOrEqual(loop.ops);
+    expect(loop.service!.cpuPercent).toBeGreaterThan(0);
+    expect(loop.service!.cpuPercent).toBeLessThan(80);
   });
 
   it('a pool cannot hold more connections than workers: 64 on 4 threads is a limit, with the ideal kept', async () => {
@@ -67,8 +67,8 @@ describe('io-wait: each request waits 10 ms on the backend', () => {
   it('per-request: a connection per query, every one answered (blocking and loop models alike)', async () => {
     for (const model of ['epoll', 'prefork']) {
       const c = ok(await runCell(spec(model, 'io-wait', 4, { backendConnections: 'per-request' }), p, ctx));
-      expect(c.backend!.queries).toBeGreaterThanOrEqual(c.ops);
-      expect(c.backend!.connectionsOpened).toBe(c.backend!.queries);
+      expect(c.service!.queries).toBeGreaterThanOrEqual(c.ops);
+      expect(c.service!.connectionsOpened).toBe(c.service!.queries);
       expect(c.opsPerSec).toBeGreaterThan(0.5 * 400);
       expect(c.opsPerSec).toBeLessThanOrEqual(1.02 * 400);
     }
@@ -78,9 +78,9 @@ describe('io-wait: each request waits 10 ms on the backend', () => {
     // busy-poll asks every socket on every pass, idle pooled ones included: they must stay pooled.
     for (const model of ['busy-poll', 'select', 'generators', 'async', 'thread-pool', 'io-uring']) {
       const c = ok(await runCell(spec(model, 'io-wait', 4, { backendConnections: 'pooled' }), p, ctx));
-      expect(c.backend!.queries, model).toBeGreaterThan(100);
+      expect(c.service!.queries, model).toBeGreaterThan(100);
       // One per connection or thread, and a few for the verification before the load.
-      expect(c.backend!.connectionsOpened, model).toBeLessThanOrEqual(12);
+      expect(c.service!.connectionsOpened, model).toBeLessThanOrEqual(12);
     }
   });
 

@@ -157,7 +157,7 @@ describe('scenarioChartSpecs', () => {
     expect(s.kind).toBe('bar');
     expect(s.labels).toEqual(['async', 'epoll', 'thread-pool', 'thread-per-connection', 'native-epoll']);
     expect(s.series.map((x) => `${x.label}${x.ideal ? ' (ideal)' : ''}`)).toEqual([
-      'pooled, 4 connections', 'ideal (ideal)', 'pooled, 64 connections', 'ideal (ideal)', 'per-request, 64 connections', 'ideal (ideal)',
+      'service pooled, 4 connections', 'ideal (ideal)', 'service pooled, 64 connections', 'ideal (ideal)', 'service per-request, 64 connections', 'ideal (ideal)',
     ]);
     const [pooled4, ideal4, pooled64, ideal64] = s.series;
     expect(ideal4!.values.slice(0, 4)).toEqual([400, 400, 400, 400]);

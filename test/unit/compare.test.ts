@@ -41,11 +41,11 @@ describe('compareResults', () => {
       return r;
     };
     const same = compareResults(ioWait('pooled', 10), ioWait('pooled', 10), OPTIONS);
-    expect(same.rows.map((x) => x.label).sort()).toEqual(['async http cpu (200 µs of CPU) c=64', 'epoll echo io-wait (pooled, 10 ms backend) c=64', 'thread-pool echo cpu (200 µs of CPU) c=64'].map((l) => l.replace('http', 'echo')).sort());
+    expect(same.rows.map((x) => x.label).sort()).toEqual(['async http cpu (200 µs of CPU) c=64', 'epoll echo io-wait (service pooled, 10 ms backend) c=64', 'thread-pool echo cpu (200 µs of CPU) c=64'].map((l) => l.replace('http', 'echo')).sort());
     const other = compareResults(ioWait('pooled', 10), ioWait('per-request', 20), OPTIONS);
     expect(other.rows.map((x) => x.key.model).sort()).toEqual(['async', 'thread-pool']);
-    expect(other.onlyInBase).toEqual(['epoll echo io-wait (pooled, 10 ms backend) c=64']);
-    expect(other.onlyInCurrent).toEqual(['epoll echo io-wait (per-request, 20 ms backend) c=64']);
+    expect(other.onlyInBase).toEqual(['epoll echo io-wait (service pooled, 10 ms backend) c=64']);
+    expect(other.onlyInCurrent).toEqual(["epoll echo io-wait (service per-request, 20 ms backend) c=64"]);
     expect(() => compareResults(ioWait('pooled', 10, 200), ioWait('per-request', 10, 100), OPTIONS)).toThrow(/no cell in common/);
   });
 
@@ -389,11 +389,11 @@ describe('scripts/compare (CLI)', () => {
   });
 
   it('another major schemaVersion: exit 2', () => {
-    const v4 = writeResults('v4.json', buildResults(run(), { schemaVersion: 4 }));
+    const v4 = writeResults('v5.json', buildResults(run(), { schemaVersion: 5 }));
     const good = writeResults('good.json', buildResults(run()));
     const out = cli(v4, good);
     expect(out.status).toBe(2);
-    expect(out.stderr).toBe(`compare: ${v4} has schemaVersion 4; this version reads 1 to 3\n`);
+    expect(out.stderr).toBe(`compare: ${v4} has schemaVersion 5; this version reads 1 to 4\n`);
   });
 
   it('no cell in common: exit 2, never a silent pass', () => {

@@ -127,7 +127,7 @@ describe('findings of the scenarios', () => {
     c.protocol = 'http';
     c.backendConnections = mode;
     c.ideal = { opsPerSec: ideal, basis: 'test' };
-    c.backend = { cpuPercent: mode === 'pooled' ? 10 : 30, queries: c.ops, waitingPeak: c.concurrency, connectionsPeak: c.concurrency };
+    c.service = { cpuPercent: mode === 'pooled' ? 10 : 30, queries: c.ops, waitingPeak: c.concurrency, connectionsPeak: c.concurrency };
     extra(c);
   };
   const settings = { backendDelayMs: 10, workers: 4, work: { us: 200, iterations: 1, nsPerIteration: 1 } };
@@ -157,7 +157,7 @@ describe('findings of the scenarios', () => {
     r.settings = { ...r.settings, ...settings };
     const f = find(r, 'backend-per-request');
     expect(f.verdict).toBe('holds');
-    expect(f.sentence).toMatch(/^epoll at 64 http connections: reusing backend connections served 6\.0k ops\/s at 18\.0 µs .* a new connection per query served 5\.4k ops\/s \(0\.90×\) at 36\.0 µs \(2\.00×\), and the backend's CPU went from 10% to 30% of a core\.$/);
+    expect(f.sentence).toMatch(/^epoll at 64 http connections on the service stand-in: reusing connections served 6\.0k ops\/s at 18\.0 µs .* a new connection per query served 5\.4k ops\/s \(0\.90×\) at 36\.0 µs \(2\.00×\), and the backend service's CPU went from 10% to 30% of a core\.$/);
   });
 
   it('cpu stall: a loop that serialises the work against a pool that spreads it', () => {

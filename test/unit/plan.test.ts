@@ -62,7 +62,7 @@ describe('parsePlan', () => {
     const p = parse()!;
     expect(p.suite).toBe('default');
     expect(p.protocols).toEqual(['echo', 'http']);
-    expect(p.concurrency).toEqual([1, 4, 16, 64, 256]);
+    expect(p.concurrency).toEqual([1, 4, 16, 64, 256, 1000]);
     expect(p.durationS).toBe(1);
     expect(p.warmupS).toBe(0.3);
     expect(p.repetitions).toBe(1);
@@ -150,8 +150,10 @@ describe('suites and scenarios', () => {
     const cells = planCells(parse('--models', 'epoll,thread-pool,poll')!);
     expect(scenariosOf(cells)).toEqual(['steady', 'idle', 'io-wait', 'cpu', 'churn', 'payload']);
     const io = cells.filter((c) => c.scenario === 'io-wait');
-    // --models given: every slice runs the plan's models; pooled at 4 and 64, per-request at 64.
-    expect(io.filter((c) => c.model === 'epoll').map((c) => `${c.backendConnections}@${c.concurrency}`)).toEqual(['pooled@4', 'pooled@64', 'per-request@64']);
+    // --models given: every slice runs the plan's models; on PostgreSQL pooled at 4 and 64 (a pool
+    // as large as the connections), per-request at 64; on the service 1,000 waits at once.
+    expect(io.filter((c) => c.model === 'epoll').map((c) => `${c.backend} ${c.backendConnections}@${c.concurrency}${c.dbPool ? ` pool ${c.dbPool}` : ''}`))
+      .toEqual(['postgres pooled@4 pool 4', 'postgres pooled@64 pool 64', 'postgres per-request@64', 'service pooled@1000 pool 1000']);
     expect(io.every((c) => c.protocol === 'http')).toBe(true);
     const payload = cells.filter((c) => c.scenario === 'payload' && c.model === 'epoll');
     expect(payload.map((c) => `${c.protocol}:${c.payloadBytes}`)).toEqual(['echo:64', 'echo:4096', 'echo:65536', 'http:64', 'http:4096', 'http:65536']);
@@ -167,7 +169,13 @@ describe('suites and scenarios', () => {
   it('explicit flags replace the suite\'s choices, and two slices naming one cell run it once', () => {
     const p = parse('--models', 'epoll', '--scenarios', 'io-wait', '--concurrency', '64', '--backend-connections', 'per-request')!;
     const cells = planCells(p);
-    expect(cells.map((c) => `${c.protocol}/${c.backendConnections}@${c.concurrency}`)).toEqual(['http/per-request@64']);
+    // The default suite's io-wait slices wait on PostgreSQL and (at 1,000) on the service: both stay.
+    expect(cells.map((c) => `${c.protocol}/${c.backend}/${c.backendConnections}@${c.concurrency}`)).toEqual(['http/postgres/per-request@64', 'http/service/per-request@64']);
+    const one = planCells(parse('--models', 'epoll', '--scenarios', 'io-wait', '--concurrency', '64', '--backend', 'service', '--backend-connections', 'per-request')!);
+    expect(one.map((c) => `${c.backend}/${c.backendConnections}@${c.concurrency}`)).toEqual(['service/per-request@64']);
+    const pools = planCells(parse('--models', 'epoll', '--scenarios', 'io-wait', '--concurrency', '64', '--backend', 'postgres', '--db-pool', '4,16', '--backend-connections', 'pooled,per-request')!);
+    // A pool size is a cell of its own when pooled; per request has no pool.
+    expect(pools.map((c) => `${c.backendConnections}${c.dbPool ? `/${c.dbPool}` : ''}`)).toEqual(['pooled/4', 'pooled/16', 'per-request']);
     const sizes = planCells(parse('--models', 'epoll', '--scenarios', 'payload', '--protocols', 'echo', '--payload-sizes', '100,1000')!);
     expect(sizes.map((c) => c.payloadBytes)).toEqual([100, 1000]);
   });
@@ -175,6 +183,13 @@ describe('suites and scenarios', () => {
   it('refuses what the scenarios cannot do, naming the flag', () => {
     expect(message('--scenarios', 'steady,io-wait', '--pipeline', '4')).toMatch(/^--pipeline: io-wait sends one request at a time per connection/);
     expect(message('--backend-connections', 'shared')).toBe('--backend-connections: unknown value "shared"; known: pooled, per-request');
+    expect(message('--backend', 'nope')).toBe('--backend: unknown value "nope"; known: postgres, service');
+    expect(message('--db-pool', '0')).toBe('--db-pool: must be a positive integer, got "0"');
+    expect(message('--postgres-auth', 'md5')).toBe('--postgres-auth: unknown value "md5"; known: scram, trust');
+    expect(message('--postgres-url', 'postgres://u:secret@10.0.0.5/db')).toBe('--postgres-url: the database must be on this machine (127.x.x.x, localhost or ::1), got 10.0.0.5: load goes to loopback only');
+    expect(message('--postgres-url', 'mysql://u@127.0.0.1/db')).toBe('--postgres-url: must start with postgres:// or postgresql://, got mysql://');
+    expect(message('--postgres-url', 'postgres://127.0.0.1')).toMatch(/^--postgres-url: needs a user and a database/);
+    expect(message('--postgres-url', 'not a url')).toMatch(/^--postgres-url: not a URL/);
     expect(message('--work-us', '0')).toBe('--work-us: must be a positive integer, got "0"');
     expect(message('--backend-delay', 'soon')).toMatch(/^--backend-delay: must be zero or more like 3s/);
     expect(message('--scenarios', 'payload', '--payload-sizes', '2000000')).toBe('--payload-sizes: at most 1048576 bytes (1 MiB), got 2000000');
@@ -202,6 +217,10 @@ describe('idealFor', () => {
   it('io-wait: a pool holds at most its workers\' waits, a loop every connection\'s', () => {
     expect(idealFor({ scenario: 'io-wait', concurrency: 64, model: 'async' }, plan, 'one', 1)).toEqual({ opsPerSec: 6400, basis: 'min(64 connections, no cap) / 10 ms' });
     expect(idealFor({ scenario: 'io-wait', concurrency: 64, model: 'thread-pool' }, plan, 'workers', 1)!.opsPerSec).toBe(400);
+    // A pool smaller than the connections caps a loop's waits, not a blocking model's (one connection per thread).
+    expect(idealFor({ scenario: 'io-wait', concurrency: 64, model: 'epoll', dbPool: 8, backendConnections: 'pooled' }, plan, 'one', 1)).toEqual({ opsPerSec: 800, basis: 'min(64 connections, a pool of 8) / 10 ms' });
+    expect(idealFor({ scenario: 'io-wait', concurrency: 64, model: 'epoll', dbPool: 8, backendConnections: 'per-request' }, plan, 'one', 1)!.opsPerSec).toBe(6400);
+    expect(idealFor({ scenario: 'io-wait', concurrency: 16, model: 'thread-per-connection', dbPool: 8, backendConnections: 'pooled' }, plan, 'connections', 1)!.opsPerSec).toBe(1600);
   });
   it('cpu: one thread burns one request at a time; pools and workers per connection as many as there are CPUs', () => {
     expect(idealFor({ scenario: 'cpu', concurrency: 4, model: 'async' }, plan, 'one', 2)!.opsPerSec).toBe(5000);

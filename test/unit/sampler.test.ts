@@ -11,6 +11,8 @@ describe('parseStat', () => {
     expect(s.utimeTicks).toBe(250);
     expect(s.stimeTicks).toBe(75);
     expect(s.cpuTicks).toBe(325);
+    expect(s.reapedUtimeTicks).toBe(9);
+    expect(s.reapedStimeTicks).toBe(9);
     expect(s.threads).toBe(11);
     expect(s.rssBytes).toBe(5000 * 4096);
   });
