@@ -120,7 +120,8 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
     await verifyExchange('127.0.0.1', port, spec.protocol, 5000, info?.external?.checks ?? 'full');
     if (spec.scenario === 'idle') idle = await holdIdle(spec, plan, port, pinning);
     const sampler = new TreeSampler(server.pid);
-    const backendSampler = backend?.child ? new TreeSampler(backend.child.pid) : null;
+    // PostgreSQL's backends leave the postmaster's process group: its tree is followed by parent.
+    const backendSampler = backend?.child ? new TreeSampler(backend.child.pid, 5, backend.work.backend === 'postgres' ? 'descendants' : 'group') : null;
     const twBefore = spec.scenario === 'churn' ? timeWaitSockets() : null;
     client = startClient(spec, plan, port, ctx);
     const result = await measure(client, server, [sampler, backendSampler], plan, backend);

@@ -124,7 +124,7 @@ export interface DatabaseUsage {
   cpuPercent: number | null;
   /** Sessions the database established over the cell (pg_stat_database.sessions, read before the server started and after it stopped). */
   sessionsOpened: number;
-  /** Transactions it committed over the cell: one per query (warm-up and verification included). */
+  /** Queries it answered over the cell (warm-up and verification included): transactions committed, less the one each session commits as it starts. */
   queries: number;
   /** Highest PSS summed over its processes, bytes; null where unreadable or not ours. */
   pssPeakBytes: number | null;

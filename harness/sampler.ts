@@ -27,6 +27,7 @@ export interface ProcStat {
   pid: number;
   /** One letter: R, S, D, ... Z for a zombie (ended, not yet reaped: no longer a running process). */
   state: string;
+  ppid: number;
   pgrp: number;
   /** utime + stime, clock ticks, over all the process's threads (living and ended). */
   cpuTicks: number;
@@ -49,6 +50,7 @@ export function parseStat(text: string): ProcStat {
   return {
     pid,
     state: f[0] ?? '?',
+    ppid: Number(f[1]),
     pgrp: Number(f[2]),
     utimeTicks: utime,
     stimeTicks: stime,
@@ -78,6 +80,32 @@ export function groupMembers(pgrp: number, withZombies = false): ProcStat[] {
     if (s !== null && s.pgrp === pgrp && (withZombies || (s.state !== 'Z' && s.state !== 'X'))) out.push(s);
   }
   return out;
+}
+
+/**
+ * `root` and every process below it by parent links, zombies included: for a tree whose children
+ * leave its process group (PostgreSQL's backends each call setsid()).
+ */
+export function descendants(root: number): ProcStat[] {
+  const all: ProcStat[] = [];
+  for (const name of readdirSync('/proc')) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const s = readStat(Number(name));
+    if (s !== null) all.push(s);
+  }
+  const inTree = new Set([root]);
+  // Parents come before children in pid order except after pid wrap-around: repeat until stable.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of all) {
+      if (!inTree.has(p.pid) && inTree.has(p.ppid)) {
+        inTree.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return all.filter((p) => inTree.has(p.pid));
 }
 
 /**
@@ -158,10 +186,15 @@ export class TreeSampler {
   lastMemoryBytes = 0;
   private lastPss: number | null = null;
 
-  /** `slowEvery`: PSS and per-thread context switches are read on every n-th sample (they are costlier). */
+  /**
+   * `slowEvery`: PSS and per-thread context switches are read on every n-th sample (they are
+   * costlier). `tree`: the process group `pgrp` leads (a server), or every descendant of the
+   * process `pgrp` (a database whose children leave its group).
+   */
   constructor(
     private readonly pgrp: number,
     private readonly slowEvery = 5,
+    private readonly tree: 'group' | 'descendants' = 'group',
   ) {}
 
   begin(): void {
@@ -184,7 +217,7 @@ export class TreeSampler {
 
   private sample(first: boolean, slow: boolean): void {
     // A zombie still reports its final CPU times, so it is read for CPU, but it is not counted.
-    const all = groupMembers(this.pgrp, true);
+    const all = this.tree === 'group' ? groupMembers(this.pgrp, true) : descendants(this.pgrp);
     const procs = all.filter((p) => p.state !== 'Z' && p.state !== 'X');
     let rss = 0;
     let threads = 0;

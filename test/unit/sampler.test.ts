@@ -8,6 +8,7 @@ describe('parseStat', () => {
     const s = parseStat(line);
     expect(s.pid).toBe(4242);
     expect(s.pgrp).toBe(4200);
+    expect(s.ppid).toBe(1);
     expect(s.utimeTicks).toBe(250);
     expect(s.stimeTicks).toBe(75);
     expect(s.cpuTicks).toBe(325);
