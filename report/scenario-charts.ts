@@ -31,6 +31,7 @@ export function scenarioChartSpecs(results: Results): ChartSpec[] {
         note: `every request waits ${results.settings.backendDelayMs ?? '?'} ms on the backend; bars: measured, black ticks: the ideal, min(connections, what the model can hold) / delay`,
         axis: 'Throughput (ops/s)', value: (c) => c.opsPerSec, ideal: true,
       }));
+      specs.push(...poolSweeps(results, protocol, io));
     }
     const cpu = of('cpu');
     if (cpu.length > 0) {
@@ -139,6 +140,44 @@ function crossesNote(here: Point[]): string[] {
   if (limits + failed === 0) return [];
   const what = [limits > 0 ? `${limits} limit` : '', failed > 0 ? `${failed} failed` : ''].filter(Boolean).join(', ');
   return [`✕ at the foot of a bar: no figure there (${what}); each reason is in the report's Notes and in the page's tooltips`];
+}
+
+/**
+ * How big should the pool be: with --db-pool LIST, throughput and p99 against the pool size, one
+ * line per model, at the backend and concurrency where most pool sizes were run.
+ */
+function poolSweeps(results: Results, protocol: Protocol, io: Point[]): ChartSpec[] {
+  const pooled = io.filter((p) => p.cells[0]?.backendConnections === 'pooled' && p.cells[0]?.dbPool !== undefined);
+  const at = new Map<string, Point[]>();
+  for (const p of pooled) {
+    const key = `${p.cells[0]!.backend ?? 'service'}\0${p.concurrency}`;
+    at.set(key, [...(at.get(key) ?? []), p]);
+  }
+  const best = [...at.entries()].map(([k, ps]) => ({ k, ps, sizes: new Set(ps.map((p) => p.cells[0]!.dbPool!)) })).sort((a, b) => b.sizes.size - a.sizes.size)[0];
+  if (!best || best.sizes.size < 2) return [];
+  const [backend, n] = best.k.split('\0') as [string, string];
+  const sizes = [...best.sizes].sort((a, b) => a - b);
+  const models = modelOrder(results).filter((m) => best.ps.some((p) => p.model === m));
+  const line = (file: string, title: string, yTitle: string, value: (c: Cell) => number): ChartSpec => ({
+    file, protocol, scenario: 'io-wait', metric: file.replace(/\.png$/, ''), title,
+    subtitle: [`run ${results.runId} · ${backend}, ${n} connections, every request waiting ${results.settings.backendDelayMs ?? '?'} ms; pool: connections per server process`],
+    xTitle: 'Pool size (database connections per server process)', yTitle, yLog: false,
+    labels: sizes.map(String),
+    series: models.map((model) => {
+      const row = sizes.map((size) => best.ps.find((p) => p.model === model && p.cells[0]!.dbPool === size));
+      const sums = row.map((p) => (p ? summarize(p, value) : null));
+      return {
+        label: model, model, color: modelColor(model, row.find((p) => p)?.family), dash: [], pointStyle: 'circle', inLegend: true,
+        values: sums.map((x) => x?.median ?? null), ci: sums.map((x) => x?.ci ?? null),
+        marks: row.map((p) => (p && p.status !== 'ok' ? { status: p.status, reason: p.cells.find((c) => c.reason)?.reason ?? '' } : null)),
+        saturated: row.map((p) => p?.cells.some((c) => c.client?.saturated) ?? false),
+      };
+    }),
+  });
+  return [
+    line(`${protocol}-io-wait-pool-throughput.png`, `${protocol} (io-wait): throughput against the pool size`, 'Throughput (ops/s)', (c) => c.opsPerSec),
+    line(`${protocol}-io-wait-pool-p99.png`, `${protocol} (io-wait): p99 latency against the pool size`, 'p99 latency (µs)', (c) => c.latencyUs.p99),
+  ];
 }
 
 /** Bytes per second against the size, one line per model (at the largest concurrency measured). */

@@ -8,6 +8,7 @@ import { chartConfig, chartSpecs, modelColor, renderCharts, type ChartSpec } fro
 import { scenarioChartSpecs } from '../../report/scenario-charts.js';
 import { type Results } from '../../harness/results.js';
 import { readResults } from '../../report/read-results.js';
+import { buildResults } from '../helpers/results-builder.js';
 
 const FIXTURE = new URL('../fixtures/results-small.json', import.meta.url).pathname;
 const load = (): Results => readResults(FIXTURE);
@@ -137,6 +138,29 @@ describe('modelColor', () => {
       expect(hue(modelColor(name, 'external'))).toBeLessThan(190);
     }
     expect(modelColor('py-threading', 'external')).toBe(modelColor('py-threading', 'external'));
+  });
+});
+
+describe('the pool-size charts', () => {
+  /** io-wait cells on PostgreSQL at 32 connections, pooled, one per (model, pool size). */
+  function poolRun(sizes: number[]): Results {
+    const r = buildResults(['epoll', 'async'].flatMap((model) => sizes.map((size) => ({ model, protocol: 'http' as const, concurrency: 32, opsPerSec: [size * (model === 'epoll' ? 100 : 90)], p99: [100_000 / size] }))));
+    let k = 0;
+    for (const model of ['epoll', 'async']) for (const size of sizes) Object.assign(r.cells[k++]!, { model, scenario: 'io-wait', backend: 'postgres', backendConnections: 'pooled', dbPool: size });
+    return r;
+  }
+
+  it('with several pool sizes: throughput and p99 against the size, a line per model', () => {
+    const specs = scenarioChartSpecs(poolRun([2, 8, 32]));
+    const t = spec(specs, 'http-io-wait-pool-throughput.png');
+    expect(t.labels).toEqual(['2', '8', '32']);
+    expect(t.series.map((x) => x.label).sort()).toEqual(['async', 'epoll']);
+    expect(t.series.find((x) => x.label === 'epoll')!.values).toEqual([200, 800, 3200]);
+    expect(spec(specs, 'http-io-wait-pool-p99.png').series.find((x) => x.label === 'async')!.values).toEqual([50_000, 12_500, 3125]);
+  });
+
+  it('with one pool size there is nothing to sweep, and no such chart', () => {
+    expect(scenarioChartSpecs(poolRun([32])).map((x) => x.file)).not.toContain('http-io-wait-pool-throughput.png');
   });
 });
 
