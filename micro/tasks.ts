@@ -1,5 +1,6 @@
 // The primitives the models are built from, each as one tinybench task: what a step of async code,
-// a thread, a process, a pool round trip, a syscall through koffi and a readiness call cost here.
+// a thread, a process, a pool round trip, a syscall through koffi, a readiness call and a query to
+// PostgreSQL (micro/postgres.ts) cost here.
 // Each task has a set-up outside the timed function (beforeAll) and ends what it started (afterAll).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -10,6 +11,7 @@ import * as L from '../servers/sys/libc.js';
 import { Epoll, EPOLLIN, FdSet, PollSet, POLLIN, select } from '../servers/sys/readiness.js';
 import { close } from '../servers/sys/socket.js';
 import { HttpSession } from '../servers/protocols/http.js';
+import { embeddedPostgresInstalled, postgresTasks } from './postgres.js';
 
 export interface MicroTask {
   name: string;
@@ -19,7 +21,8 @@ export interface MicroTask {
   /** Said, not detected: tinybench would otherwise call fn once to find out, before beforeAll. */
   async: boolean;
   beforeAll?: () => void | Promise<void>;
-  afterAll?: () => void | Promise<void>;
+  /** tinybench says which phase ended, so a set-up shared by several tasks can outlive the warm-up. */
+  afterAll?: (mode?: 'warmup' | 'run') => void | Promise<void>;
 }
 
 /** Compiled files next to this one (tasks run from dist/). */
@@ -174,5 +177,13 @@ export function microTasks(): MicroTask[] {
         jsParser.execute(REQUEST);
       },
     },
+    // Last, so the database they share is stopped once, after the last of them has run.
+    ...postgresOrNote(),
   ];
+}
+
+function postgresOrNote(): MicroTask[] {
+  if (embeddedPostgresInstalled()) return postgresTasks();
+  process.stderr.write('micro: no embedded PostgreSQL (npm ci installs it): the postgres tasks are left out\n');
+  return [];
 }
