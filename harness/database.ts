@@ -166,11 +166,11 @@ async function startEmbedded(o: StartOptions): Promise<Database> {
       settings, table: 'world', rows: ROWS, createdTable: true,
     };
     return connected({ port, user: USER, database: DATABASE, passwordFile: password ? passwordFile : null, password, child, info }, async () => {
-      await stopGroup(child, 3000);
+      await stopGroup(child, 3000, 'SIGINT');
       remove();
     });
   } catch (e) {
-    await stopGroup(child, 1000);
+    await stopGroup(child, 1000, 'SIGINT');
     remove();
     throw e instanceof DatabaseError ? e : new DatabaseError(`embedded PostgreSQL did not start: ${(e as Error).message}; stderr: ${child.stderrTail() || '(empty)'}`);
   }

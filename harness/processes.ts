@@ -95,9 +95,13 @@ export function startGroup(command: string, args: string[], o: StartOptions): Ch
   };
 }
 
-/** SIGTERM to the group, SIGKILL after `graceMs` if the leader has not exited, then SIGKILL to any straggler. */
-export async function stopGroup(child: Child, graceMs = 5000): Promise<{ code: number | string; killed: boolean }> {
-  signalGroup(child.pid, 'SIGTERM');
+/**
+ * `signal` (SIGTERM) to the group, SIGKILL after `graceMs` if the leader has not exited, then SIGKILL
+ * to any straggler. PostgreSQL's postmaster wants SIGINT: its fast shutdown ends the backends,
+ * which have left its group, where SIGTERM would wait for their clients.
+ */
+export async function stopGroup(child: Child, graceMs = 5000, signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | string; killed: boolean }> {
+  signalGroup(child.pid, signal);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), graceMs)));
   const first = await Promise.race([child.exited, timedOut]);
