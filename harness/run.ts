@@ -51,7 +51,7 @@ export function planCells(plan: Plan): CellSpec[] {
 function ioWaitVariants(slice: Slice, plan: Plan, concurrency: number): Partial<CellSpec>[] {
   return (slice.backends ?? ['postgres']).flatMap((backend) => (slice.backendConnections ?? ['pooled']).flatMap((backendConnections): Partial<CellSpec>[] =>
     backendConnections === 'pooled'
-      ? (plan.dbPools ?? [concurrency]).map((dbPool) => ({ backend, backendConnections, dbPool }))
+      ? (plan.dbPools ?? slice.dbPools ?? [concurrency]).map((dbPool) => ({ backend, backendConnections, dbPool }))
       : [{ backend, backendConnections }]));
 }
 

@@ -21,6 +21,8 @@ export interface Slice {
   backendConnections?: BackendMode[];
   /** io-wait: what the requests wait on (default postgres). */
   backends?: BackendKind[];
+  /** io-wait pooled: the pool sizes to run, unless --db-pool says (default: the cell's connections). */
+  dbPools?: number[];
   /** payload: the sizes, bytes (echo message, or the body of GET /bytes/N). */
   payloadSizes?: number[];
 }
@@ -41,6 +43,8 @@ const BOTH: Protocol[] = ['echo', 'http'];
 /** The selectors and the loop beside them: enough for the idle finding (poll and epoll at the same n as steady). */
 const IDLE_MODELS = ['select', 'poll', 'epoll', 'async'];
 const PAYLOAD_MODELS = ['epoll', 'async', 'node-http', 'native-epoll'];
+/** The pool-size question: our loop with our codec, and Node's loop with pg's Pool. */
+const POOL_MODELS = ['epoll', 'async'];
 /** A loop, coroutines, Node's loop and a thread per connection: the designs that may hold 1,000 waits. */
 const C10K_MODELS = ['epoll', 'generators', 'async', 'thread-per-connection'];
 
@@ -66,6 +70,8 @@ export const SUITES: Record<SuiteName, Suite> = {
       // a new connection (TCP, SCRAM, a forked backend) against a pooled one.
       { scenario: 'io-wait', protocols: ['http'], concurrency: [4, 64], models: null, backendConnections: ['pooled'], backends: ['postgres'] },
       { scenario: 'io-wait', protocols: ['http'], concurrency: [64], models: null, backendConnections: ['per-request'], backends: ['postgres'] },
+      // How big should the pool be: a loop and Node's driver at 64 connections with smaller pools.
+      { scenario: 'io-wait', protocols: ['http'], concurrency: [64], models: POOL_MODELS, backendConnections: ['pooled'], backends: ['postgres'], dbPools: [4, 16, 64] },
       // 1,000 waits at once, where a database would need 1,000 backends: the service holds them for
       // a timer each, so an event loop and a thread per connection part (C10K).
       { scenario: 'io-wait', protocols: ['http'], concurrency: [1000], models: C10K_MODELS, backendConnections: ['pooled'], backends: ['service'] },
@@ -119,6 +125,7 @@ export function buildSlices(suite: SuiteName, o: SliceOverrides): Slice[] {
       if (scenario === 'io-wait') {
         slice.backendConnections = o.backendConnections ?? t.backendConnections ?? [...BACKEND_MODES];
         slice.backends = o.backends ?? t.backends ?? ['postgres'];
+        if (t.dbPools) slice.dbPools = t.dbPools;
       }
       if (scenario === 'payload') slice.payloadSizes = o.payloadSizes ?? t.payloadSizes ?? PAYLOAD_SIZES;
       out.push(slice);

@@ -264,6 +264,39 @@ function backendPerRequest(d: Data): Finding {
   return notMeasured(id, question, 'needs one model in io-wait with both --backend-connections pooled and per-request at the same concurrency');
 }
 
+/**
+ * The pool people size by rule of thumb (a few connections per core, HikariCP's "cores × 2 +
+ * spindles"): does a pool much smaller than the connections serve as well as one as large? It
+ * depends on what the database does while a query waits: a sleep holds a connection without work,
+ * so a small pool caps throughput at pool / delay; queries that use the database's CPU stop gaining
+ * once the pool covers its cores.
+ */
+function poolSize(d: Data): Finding {
+  const id = 'pool-size';
+  const question = 'Does a database pool much smaller than the connections serve as well as a pool as large?';
+  const delay = d.results.settings.backendDelayMs ?? 0;
+  for (const m of ['epoll', 'async', ...LOOPS]) {
+    const pts = d.of('io-wait').filter((p) => p.model === m && p.status === 'ok' && p.cells[0]?.backendConnections === 'pooled' && p.cells[0]?.dbPool !== undefined);
+    for (const full of pts.filter((p) => p.cells[0]!.dbPool === p.concurrency).sort((a, b) => b.concurrency - a.concurrency)) {
+      const backend = full.cells[0]!.backend ?? 'service';
+      const smaller = pts.filter((p) => p.concurrency === full.concurrency && (p.cells[0]!.backend ?? 'service') === backend && p.cells[0]!.dbPool! < full.concurrency)
+        .sort((a, b) => a.cells[0]!.dbPool! - b.cells[0]!.dbPool!);
+      if (smaller.length === 0) continue;
+      const tput = (q: Point): Summary => summarize(q, (c) => c.opsPerSec)!;
+      const f = tput(full);
+      const rows = smaller.map((q) => ({ pool: q.cells[0]!.dbPool!, t: tput(q), ideal: q.cells.find((c) => c.ideal)?.ideal?.opsPerSec ?? NaN }));
+      const least = rows[0]!;
+      const enough = rows.find((r) => r.t.median >= 0.9 * f.median);
+      const parts = rows.map((r) => `a pool of ${r.pool} served ${ops(r.t)}${ci(r.t)}${Number.isFinite(r.ideal) ? ` (ideal ${fmt(r.ideal)})` : ''}`).join(', ');
+      const sentence = `${m} at ${full.concurrency} ${full.protocol} connections on ${backend === 'postgres' ? 'PostgreSQL' : 'the service stand-in'}, every query held ${delay} ms: ${parts}; a pool of ${full.concurrency} served ${ops(f)}${ci(f)}` +
+        (enough ? `; the smallest pool within 10% of it was ${enough.pool}.` : '; no smaller pool came within 10% of it.');
+      const verdict: FindingVerdict = overlap(least.t, f) ? 'no clear difference' : least.t.median >= 0.9 * f.median ? 'holds' : 'does not hold';
+      return { id, question, verdict, sentence, chart: `${full.protocol}-io-wait-pool-throughput.png` };
+    }
+  }
+  return notMeasured(id, question, 'needs an event loop in io-wait, pooled, with a pool as large as the connections and a smaller one (--db-pool 4,64 --concurrency 64)');
+}
+
 function cpuStall(d: Data): Finding {
   const id = 'cpu-stall';
   const question = 'Does one CPU-heavy request stall every other connection on an event loop, and does a pool fix it?';
@@ -344,6 +377,7 @@ export function findings(results: Results, micro: MicroResults | null = null): F
     processesUseCores(d),
     ioWait(d),
     backendPerRequest(d),
+    poolSize(d),
     cpuStall(d),
     churnCost(d),
   ].map(explain);

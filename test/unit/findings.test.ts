@@ -160,6 +160,38 @@ describe('findings of the scenarios', () => {
     expect(f.sentence).toMatch(/^epoll at 64 http connections on the service stand-in: reusing connections served 6\.0k ops\/s at 18\.0 µs .* a new connection per query served 5\.4k ops\/s \(0\.90×\) at 36\.0 µs \(2\.00×\), and the backend service's CPU went from 10% to 30% of a core\.$/);
   });
 
+  it('backend per request on PostgreSQL: the database\'s own CPU and the sessions it counted', () => {
+    const db = (cpu: number, sessions: number) => (c: Cell) => {
+      c.backend = 'postgres';
+      c.database = { cpuPercent: cpu, sessionsOpened: sessions, queries: c.ops, pssPeakBytes: null, processesPeak: 10 };
+    };
+    const r = run([
+      { model: 'epoll', concurrency: 64, opsPerSec: [5800], tweak: io('pooled', 6400, db(12, 64)) },
+      { model: 'epoll', concurrency: 64, opsPerSec: [400], tweak: io('per-request', 6400, db(95, 2000)) },
+    ]);
+    r.settings = { ...r.settings, ...settings };
+    const f = find(r, 'backend-per-request');
+    expect(f.verdict).toBe('holds');
+    expect(f.sentence).toMatch(/^epoll at 64 http connections on PostgreSQL: .* served 400 ops\/s \(0\.07×\) .* and the database's CPU went from 12% to 95% of a core \(64 sessions for 29,000 queries pooled, 2,000 sessions for 2,000 queries per request\)\.$/);
+  });
+
+  it('pool size: holds when a small pool serves within 10% of a full one, not when it is capped at pool / delay', () => {
+    const pool = (size: number) => (c: Cell) => { io('pooled', Math.min(size, 64) * 100)(c); c.backend = 'postgres'; c.dbPool = size; };
+    const make = (small: number[]) => {
+      const r = run([
+        { model: 'epoll', concurrency: 64, opsPerSec: small, tweak: pool(4) },
+        { model: 'epoll', concurrency: 64, opsPerSec: [5900, 6000, 6100], tweak: pool(64) },
+      ]);
+      r.settings = { ...r.settings, ...settings };
+      return find(r, 'pool-size');
+    };
+    const capped = make([380, 390, 400]);
+    expect(capped.verdict).toBe('does not hold');
+    expect(capped.sentence).toMatch(/^epoll at 64 http connections on PostgreSQL, every query held 10 ms: a pool of 4 served 390 ops\/s .*\(ideal 400\); a pool of 64 served 6\.0k ops\/s.*; no smaller pool came within 10% of it\.$/);
+    expect(make([5700, 5750, 5800]).verdict).toBe('holds');
+    expect(make([5000, 6000, 6500]).verdict).toBe('no clear difference');
+  });
+
   it('cpu stall: a loop that serialises the work against a pool that spreads it', () => {
     const cpuCell = (p50: number) => (c: Cell) => { c.scenario = 'cpu'; c.protocol = 'http'; c.latencyUs.p50 = p50; c.cpus = { server: [0, 1], client: [0] }; };
     const r = run([

@@ -151,9 +151,12 @@ describe('suites and scenarios', () => {
     expect(scenariosOf(cells)).toEqual(['steady', 'idle', 'io-wait', 'cpu', 'churn', 'payload']);
     const io = cells.filter((c) => c.scenario === 'io-wait');
     // --models given: every slice runs the plan's models; on PostgreSQL pooled at 4 and 64 (a pool
-    // as large as the connections), per-request at 64; on the service 1,000 waits at once.
+    // as large as the connections), per-request at 64, smaller pools at 64; on the service 1,000 waits at once.
     expect(io.filter((c) => c.model === 'epoll').map((c) => `${c.backend} ${c.backendConnections}@${c.concurrency}${c.dbPool ? ` pool ${c.dbPool}` : ''}`))
-      .toEqual(['postgres pooled@4 pool 4', 'postgres pooled@64 pool 64', 'postgres per-request@64', 'service pooled@1000 pool 1000']);
+      .toEqual(['postgres pooled@4 pool 4', 'postgres pooled@64 pool 64', 'postgres per-request@64', 'postgres pooled@64 pool 4', 'postgres pooled@64 pool 16', 'service pooled@1000 pool 1000']);
+    // Without --models the pool sizes run for epoll and async only.
+    const all = planCells(parse()!).filter((c) => c.scenario === 'io-wait' && c.dbPool !== undefined && c.dbPool < c.concurrency);
+    expect([...new Set(all.map((c) => c.model))].sort()).toEqual(['async', 'epoll']);
     expect(io.every((c) => c.protocol === 'http')).toBe(true);
     const payload = cells.filter((c) => c.scenario === 'payload' && c.model === 'epoll');
     expect(payload.map((c) => `${c.protocol}:${c.payloadBytes}`)).toEqual(['echo:64', 'echo:4096', 'echo:65536', 'http:64', 'http:4096', 'http:65536']);
