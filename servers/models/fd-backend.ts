@@ -1,20 +1,28 @@
 // The io-wait backend queries of the raw-descriptor models (busy-poll, select, poll, epoll): each
 // backend socket is one more descriptor in the model's own Readiness, beside its clients, so a
-// request's wait costs the loop nothing but the readiness it already pays for. A query is sent
-// once the socket is connected, its answer read as it arrives, and the socket then goes back to
-// the pool (pooled) or is closed (per-request).
+// request's wait costs the loop nothing but the readiness it already pays for. What goes over the
+// socket is its session's (protocols/backend-session.ts): on readable, recv, feed, and send what
+// the session then has (a handshake takes several round trips; a query one). Small messages go
+// into an empty socket at once; a send that finds no room (or a connect still in progress) waits
+// for writability. After the answer the socket goes back to the pool (pooled) or is closed
+// (per-request). With a pool cap, a query that finds every connection busy waits its turn
+// (backend-pool.ts) with its client unwatched, as during the query itself.
+import { BackendPool, NEW_CONNECTION, QUEUED } from '../backend-pool.js';
+import { ANSWERED, FAULT, rowFor, type BackendSession } from '../protocols/backend-session.js';
 import { EAGAIN, EINTR, errnoName, SysError } from '../sys/errno.js';
 import { close, connectTcp, recv, send } from '../sys/socket.js';
-import { ANSWER_BYTES, checkAnswer, queryBytes } from '../work.js';
 import { NONE, READ, WRITE, type Readiness } from './watch.js';
 
 // Backend socket states, in the same per-descriptor state table as the clients' (fd-loop.ts).
-/** Connecting: watched for writing; the query goes out once it may. */
-export const BK_CONNECTING = 5;
-/** Query sent: watched for reading. */
+/** Bytes wait to be sent (a connect in progress, or a socket that had no room): watched for writing. */
+export const BK_SENDING = 5;
+/** Everything sent; the session waits for the backend: watched for reading. */
 export const BK_QUERY = 6;
 /** In the pool: watched for reading, so a backend that goes away is noticed. */
 export const BK_IDLE = 7;
+
+/** Receive buffer shared by every backend socket of the loop; sessions copy what they keep. */
+const RECV_BYTES = 16 * 1024;
 
 /** What the loop does for the backend: its state table, and what follows an answer or a fault. */
 export interface BackendHost {
@@ -28,92 +36,126 @@ export interface BackendHost {
   refused(client: number, descriptor: number): void;
 }
 
+/** One backend connection: its protocol state, whose query it carries, and what is left to send. */
+interface BackendLink {
+  readonly session: BackendSession;
+  /** The client waiting for this connection's answer, -1 while idle. */
+  client: number;
+  /** Bytes the socket had no room for yet, or null. */
+  unsent: Buffer | null;
+}
+
 export class LoopBackend {
-  private owner = new Int32Array(1024).fill(-1);
-  private at = new Int32Array(1024);
-  private readonly queries: (Buffer | null)[] = [];
-  private readonly answers: (Buffer | undefined)[] = [];
-  /** Pooled sockets not in use. */
-  private readonly idle: number[] = [];
-  private queryId = 0;
-  /** A receive buffer for the idle check only (its bytes are never used). */
-  private readonly scratch = Buffer.alloc(256);
+  /** Links by descriptor. */
+  private readonly links: (BackendLink | null)[] = [];
+  private readonly pool: BackendPool<number, number>;
+  private queries = 0;
+  private readonly buf = Buffer.alloc(RECV_BYTES);
 
   constructor(
     private readonly readiness: Readiness,
     private readonly host: BackendHost,
     private readonly port: number,
     private readonly pooled: boolean,
-  ) {}
+    private readonly newSession: () => BackendSession,
+    /** Most backend connections at once when pooled; 0 for none. */
+    cap: number,
+  ) {
+    this.pool = new BackendPool<number, number>(pooled ? cap : 0);
+  }
 
-  /** Sends one query for `client`, on a pooled socket or a new one. */
+  /** Starts one query for `client`: on an idle pooled socket, a new one, or once one is free. */
   query(client: number): void {
-    let b = this.pooled ? this.idle.pop() ?? -1 : -1;
-    if (b < 0) {
-      try {
-        b = connectTcp('127.0.0.1', this.port, { nonBlocking: true });
-      } catch (e) {
-        return this.host.failed(client, `cannot connect to the backend: ${e instanceof SysError ? e.message : String(e)}`);
-      }
-      if (!this.readiness.add(b)) {
-        close(b);
-        return this.host.refused(client, b);
-      }
-      if (b >= this.owner.length) {
-        let size = this.owner.length;
-        while (size <= b) size *= 2;
-        const owner = new Int32Array(size).fill(-1);
-        owner.set(this.owner);
-        this.owner = owner;
-        const at = new Int32Array(size);
-        at.set(this.at);
-        this.at = at;
-      }
-    }
-    this.owner[b] = client;
-    this.queries[b] = queryBytes(++this.queryId);
-    this.at[b] = 0;
-    this.send(b);
+    const b = this.pool.acquire(client);
+    if (b === QUEUED) return; // the client stays unwatched until a connection is handed to it
+    if (b === NEW_CONNECTION) this.openFor(client);
+    else this.start(b, client);
   }
 
   /** A backend socket is ready; `state` is its entry in the loop's table. */
   ready(b: number, state: number): void {
     if (state === BK_QUERY) this.read(b);
-    else if (state === BK_CONNECTING) this.send(b);
+    else if (state === BK_SENDING) this.flush(b);
     else if (state === BK_IDLE) this.checkIdle(b);
   }
 
-  /** Sends the query (10 bytes into an empty socket: all or nothing), or waits for the connect. */
-  private send(b: number): void {
-    const q = this.queries[b]!;
-    const sent = send(b, q, q.length);
-    if (sent === q.length) {
-      this.host.mark(b, BK_QUERY);
-      this.readiness.watch(b, READ);
-    } else if (sent === -EAGAIN || sent === -EINTR) {
-      this.host.mark(b, BK_CONNECTING); // the connect is still in progress: send once writable
-      this.readiness.watch(b, WRITE);
-    } else {
-      this.fault(b, sent < 0 ? `backend send failed (${errnoName(-sent)})` : 'short send of a backend query');
+  /** Opens a connection (counted by the pool already) for `client`'s query; on failure the next waiter tries. */
+  private openFor(client: number): void {
+    for (let c: number | undefined = client; c !== undefined; c = this.pool.closed()) {
+      let b: number;
+      try {
+        b = connectTcp('127.0.0.1', this.port, { nonBlocking: true });
+      } catch (e) {
+        this.host.failed(c, `cannot connect to the backend: ${e instanceof SysError ? e.message : String(e)}`);
+        continue;
+      }
+      if (!this.readiness.add(b)) {
+        close(b);
+        this.host.refused(c, b);
+        continue;
+      }
+      this.links[b] = { session: this.newSession(), client: -1, unsent: null };
+      return this.start(b, c);
     }
   }
 
+  private start(b: number, client: number): void {
+    const link = this.links[b]!;
+    link.client = client;
+    link.session.query(rowFor(++this.queries));
+    this.flush(b);
+  }
+
+  /**
+   * Sends what the session has (a message into an empty socket goes whole), then watches for the
+   * answer; what finds no room waits for writability, as a connect in progress does.
+   */
+  private flush(b: number): void {
+    const link = this.links[b]!;
+    for (let out = link.unsent ?? link.session.take(); out !== null; out = link.session.take()) {
+      const sent = send(b, out, out.length);
+      if (sent === out.length) continue;
+      if (sent >= 0 || sent === -EAGAIN || sent === -EINTR) {
+        // The session may reuse its buffer for its next query, but not before this one is answered.
+        link.unsent = sent > 0 ? out.subarray(sent) : out;
+        this.host.mark(b, BK_SENDING);
+        this.readiness.watch(b, WRITE);
+        return;
+      }
+      return this.fault(b, `backend send failed (${errnoName(-sent)})`);
+    }
+    link.unsent = null;
+    this.host.mark(b, BK_QUERY);
+    this.readiness.watch(b, READ);
+  }
+
   private read(b: number): void {
-    const answer = (this.answers[b] ??= Buffer.alloc(ANSWER_BYTES));
-    const at = this.at[b]!;
-    const n = recv(b, at === 0 ? answer : answer.subarray(at), ANSWER_BYTES - at);
+    const n = recv(b, this.buf, RECV_BYTES);
     if (n === -EAGAIN || n === -EINTR) return;
     if (n <= 0) return this.fault(b, n === 0 ? 'the backend closed its connection mid-query' : `backend recv failed (${errnoName(-n)})`);
-    this.at[b] = at + n;
-    if (at + n < ANSWER_BYTES) return;
-    const wrong = checkAnswer(this.queries[b]!, answer);
-    if (wrong !== null) return this.fault(b, wrong);
-    const client = this.owner[b]!;
-    this.owner[b] = -1;
+    const link = this.links[b]!;
+    const step = link.session.feed(this.buf, 0, n);
+    if (step === FAULT) return this.fault(b, link.session.fault ?? 'backend fault');
+    if (step === ANSWERED) return this.answered(b, link);
+    const out = link.session.take();
+    if (out !== null) {
+      link.unsent = out;
+      this.flush(b);
+    }
+  }
+
+  /** The answer is in: the socket goes to the next waiter, back to the pool, or is closed. */
+  private answered(b: number, link: BackendLink): void {
+    const client = link.client;
+    link.client = -1;
     if (this.pooled) {
-      this.host.mark(b, BK_IDLE);
-      this.idle.push(b);
-    } else this.drop(b);
+      const next = this.pool.release(b);
+      if (next !== undefined) this.start(b, next);
+      else {
+        this.host.mark(b, BK_IDLE);
+        this.readiness.watch(b, READ);
+      }
+    } else this.lose(b);
     this.host.answered(client);
   }
 
@@ -123,22 +165,26 @@ export class LoopBackend {
    * finds something (or an end) counts.
    */
   private checkIdle(b: number): void {
-    const n = recv(b, this.scratch, this.scratch.length);
-    if (n !== -EAGAIN && n !== -EINTR) this.drop(b);
+    const n = recv(b, this.buf, RECV_BYTES);
+    if (n !== -EAGAIN && n !== -EINTR) this.lose(b);
   }
 
   private fault(b: number, reason: string): void {
-    const client = this.owner[b]!;
-    this.drop(b);
+    const client = this.links[b]!.client;
+    this.lose(b);
     if (client >= 0) this.host.failed(client, reason);
   }
 
-  /** Closes backend socket `b` (also from the loop's closeAll). */
+  /** Closes `b` and gives its place in the pool to the first waiter, which opens a new connection. */
+  private lose(b: number): void {
+    this.drop(b);
+    const next = this.pool.closed(b);
+    if (next !== undefined) this.openFor(next);
+  }
+
+  /** Closes backend socket `b` (also from the loop's closeAll, where no waiter is served). */
   drop(b: number): void {
-    const i = this.idle.indexOf(b);
-    if (i >= 0) this.idle.splice(i, 1);
-    this.owner[b] = -1;
-    this.queries[b] = null;
+    this.links[b] = null;
     this.readiness.watch(b, NONE);
     this.readiness.remove(b);
     close(b);

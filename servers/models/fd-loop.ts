@@ -9,8 +9,9 @@ import { createSession, type Session } from '../protocols/session.js';
 import { EAGAIN, ECONNABORTED, EINTR } from '../sys/errno.js';
 import { accept, close, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { burn, NO_WORK, reportFault, type Work } from '../work.js';
-import { BK_CONNECTING, LoopBackend } from './fd-backend.js';
+import { poolCap } from '../backend-pool.js';
+import { backendSessions, burn, NO_WORK, reportFault, type Work } from '../work.js';
+import { BK_SENDING, LoopBackend } from './fd-backend.js';
 import { printLimit } from './limit-report.js';
 
 export { NONE, READ, WRITE, type Readiness, type WatchMode } from './watch.js';
@@ -31,7 +32,7 @@ const WRITING = 2;
 const DRAINING = 3;
 /** A client whose reply waits for its backend answer: not watched, so nothing more is read from it. */
 const WAITING = 4;
-// States from BK_CONNECTING up are backend sockets (fd-backend.ts).
+// States from BK_SENDING up are backend sockets (fd-backend.ts).
 
 /** A copy of `a` with room for index `i`, filled with `fill` past the old end. */
 function grown<T extends Int32Array | Uint8Array>(a: T, i: number, fill: number): T {
@@ -100,7 +101,7 @@ export class Connections {
         printLimit({ event: 'limit', reason: `cannot watch the backend socket (descriptor ${descriptor})${readiness.refusedReason ? `: ${readiness.refusedReason(1)}` : ''}` });
         this.dropClient(client);
       },
-    }, work.backendPort, work.connections === 'pooled');
+    }, work.backendPort, work.connections === 'pooled', backendSessions(work), poolCap(work));
   }
 
   /** Dispatches a ready descriptor to the accept, read, write or drain handler. */
@@ -110,7 +111,7 @@ export class Connections {
     if (s === READING) this.read(fd);
     else if (s === WRITING) this.flush(fd);
     else if (s === DRAINING) this.drain(fd);
-    else if (s! >= BK_CONNECTING) this.backend!.ready(fd, s!);
+    else if (s! >= BK_SENDING) this.backend!.ready(fd, s!);
     // WAITING: the client is not read until its answer arrives (busy-poll tries it anyway).
   }
 
@@ -226,7 +227,7 @@ export class Connections {
   closeAll(): void {
     for (let fd = 0; fd < this.state.length; fd++) {
       const s = this.state[fd]!;
-      if (s >= BK_CONNECTING) this.backend!.drop(fd);
+      if (s >= BK_SENDING) this.backend!.drop(fd);
       else if (s !== FREE) this.dropClient(fd);
     }
   }
