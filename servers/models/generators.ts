@@ -3,25 +3,46 @@
 // and a small scheduler over epoll resumes it with generator.next() when that happens. No
 // Promises, no async/await: what the coroutine layer costs shows beside the bare epoll loop (same
 // readiness calls, no coroutines) and Node's own loop (libuv, callbacks and promises). In io-wait a
-// connection's coroutine delegates to a query coroutine (yield*) that waits on its backend socket.
+// connection's coroutine delegates to a query coroutine (yield*) that waits on its backend socket
+// (and, when the pool is at its cap, parked until a connection is handed to it).
 import { performance } from 'node:perf_hooks';
+import { BackendPool, NEW_CONNECTION, poolCap, QUEUED } from '../backend-pool.js';
 import type { Protocol } from '../catalog.js';
+import { ANSWERED, FAULT, rowFor, type BackendSession } from '../protocols/backend-session.js';
 import { createSession } from '../protocols/session.js';
 import { EAGAIN, ECONNABORTED, EINTR, errnoName, SysError } from '../sys/errno.js';
 import { Epoll, EPOLLIN, EPOLLOUT } from '../sys/readiness.js';
 import { accept, close, connectTcp, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { ANSWER_BYTES, burn, checkAnswer, queryBytes, reportFault, type Work } from '../work.js';
+import { backendSessions, burn, reportFault, type Work } from '../work.js';
 import { runInSlices } from './fd-loop.js';
 
-const READABLE = 0, WRITABLE = 1, SLEEP = 2;
+const READABLE = 0, WRITABLE = 1, SLEEP = 2, PARKED = 3;
 /** What a coroutine waits for; one object per kind and descriptor would do, but a yield is cheap. */
-type Wait = { kind: typeof READABLE | typeof WRITABLE; fd: number } | { kind: typeof SLEEP; ms: number };
+type Wait =
+  | { kind: typeof READABLE | typeof WRITABLE; fd: number }
+  | { kind: typeof SLEEP; ms: number }
+  | { kind: typeof PARKED; turn: Turn };
 type Task = Generator<Wait, void, void>;
 
 const readable = (fd: number): Wait => ({ kind: READABLE, fd });
 const writable = (fd: number): Wait => ({ kind: WRITABLE, fd });
 export const sleep = (ms: number): Wait => ({ kind: SLEEP, ms });
+/** Waits, on no descriptor, until whoever holds `turn` wakes the task (a pooled backend connection freed). */
+const parked = (turn: Turn): Wait => ({ kind: PARKED, turn });
+
+/** A coroutine's place in the queue for a backend connection: the task to wake and what it is handed. */
+interface Turn {
+  task: Task | null;
+  /** The connection handed over, or null: open a new one (the pool counted it). */
+  link: BackendLink | null;
+}
+
+/** One backend connection: its socket and its protocol state. */
+interface BackendLink {
+  readonly fd: number;
+  readonly session: BackendSession;
+}
 
 const RECV_BYTES = 64 * 1024;
 const WAIT_MS = 20;
@@ -31,6 +52,8 @@ class Scheduler {
   private readonly ep = new Epoll(1024);
   private readonly waiting = new Map<number, { task: Task; mask: number }>();
   private readonly sleepers: { at: number; task: Task }[] = [];
+  /** Tasks woken by another task (a backend connection handed over), run at the next turn. */
+  private runnable: Task[] = [];
   /** The descriptor each task last waited on, so it stops being watched once the task waits elsewhere. */
   private readonly lastFd = new WeakMap<Task, number>();
   /** Every descriptor a task owns, so close() can end them all. */
@@ -45,6 +68,13 @@ class Scheduler {
     const r = task.next();
     if (r.done) return;
     const w = r.value;
+    if (w.kind === PARKED) {
+      w.turn.task = task;
+      const last = this.lastFd.get(task);
+      if (last !== undefined && this.waiting.get(last)?.task === task) this.park(last); // its client is not watched meanwhile
+      this.lastFd.delete(task);
+      return;
+    }
     if (w.kind === SLEEP) {
       const at = performance.now() + w.ms;
       let i = this.sleepers.length;
@@ -79,16 +109,26 @@ class Scheduler {
     this.owned.delete(fd);
   }
 
+  /** Runs a parked task at the next turn. */
+  wake(task: Task): void {
+    this.runnable.push(task);
+  }
+
   /** One wait and the tasks it woke; true when it found nothing to do. */
   turn(): boolean {
+    let woke = this.runnable.length > 0;
+    if (woke) {
+      const ready = this.runnable;
+      this.runnable = [];
+      for (const task of ready) this.step(task);
+    }
     const now = performance.now();
-    let woke = false;
     while (this.sleepers.length > 0 && this.sleepers[0]!.at <= now) {
       woke = true;
       this.step(this.sleepers.shift()!.task);
     }
     const timeout = this.sleepers.length > 0 ? Math.max(0, Math.ceil(this.sleepers[0]!.at - now)) : WAIT_MS;
-    const n = this.ep.wait(woke ? 0 : timeout);
+    const n = this.ep.wait(woke || this.runnable.length > 0 ? 0 : timeout);
     if (n < 0 && n !== -EINTR) throw new SysError('epoll_wait', -n);
     for (let k = 0; k < n; k++) {
       const entry = this.waiting.get(this.ep.eventData(k));
@@ -103,49 +143,95 @@ class Scheduler {
   }
 }
 
-/** What a connection does before each reply, and the pooled backend sockets not in use. */
+/** What a connection does before each reply, and the backend connections of this process. */
 interface Before {
   work: Work;
-  idleBackends: number[];
-  queryId: number;
+  /** io-wait only: the pool of backend connections and a new session for each. */
+  pool: BackendPool<BackendLink, Turn> | null;
+  newSession: () => BackendSession;
+  /** Receive buffer of every backend query; a session copies what it keeps before its coroutine yields. */
+  buf: Buffer;
+  queries: number;
 }
 
-/** One backend query as a coroutine: the caller's coroutine waits in it (yield*) until the answer. */
+function beforeOf(work: Work): Before {
+  const io = work.kind === 'io-wait';
+  return {
+    work,
+    pool: io ? new BackendPool<BackendLink, Turn>(poolCap(work)) : null,
+    newSession: io ? backendSessions(work) : () => { throw new Error('no backend'); },
+    buf: Buffer.alloc(io ? 16 * 1024 : 0),
+    queries: 0,
+  };
+}
+
+/**
+ * One backend query as a coroutine: the caller's coroutine waits in it (yield*) for a connection
+ * (an idle one, a new one, or its turn when the pool is at its cap), then for the answer.
+ */
 function* backendQuery(s: Scheduler, b: Before, port: number, pooled: boolean): Generator<Wait, string | null, void> {
-  let fd = pooled ? b.idleBackends.pop() ?? -1 : -1;
-  if (fd < 0) {
+  const pool = b.pool!;
+  const turn: Turn = { task: null, link: null };
+  let got = pool.acquire(turn);
+  if (got === QUEUED) {
+    yield parked(turn);
+    got = turn.link ?? NEW_CONNECTION;
+  }
+  let link: BackendLink;
+  if (got === NEW_CONNECTION) {
+    let fd: number;
     try {
       fd = connectTcp('127.0.0.1', port, { nonBlocking: true });
     } catch (e) {
+      handOn(s, pool.closed());
       return `cannot connect to the backend: ${e instanceof SysError ? e.message : String(e)}`;
     }
     s.owned.add(fd);
-  }
-  let fault: string | null = null;
+    link = { fd, session: b.newSession() };
+  } else link = got;
+  let fault: string | null = 'the query was abandoned';
   try {
-    const q = queryBytes(++b.queryId);
-    for (;;) {
-      const n = send(fd, q, q.length);
-      if (n === q.length) break;
-      if (n === -EAGAIN || n === -EINTR) yield writable(fd); // the connect is still in progress
-      else return (fault = n < 0 ? `backend send failed (${errnoName(-n)})` : 'short send of a backend query');
-    }
-    const answer = Buffer.allocUnsafe(ANSWER_BYTES); // this coroutine's own: others read meanwhile
-    for (let at = 0; at < ANSWER_BYTES; ) {
-      const n = recv(fd, at === 0 ? answer : answer.subarray(at), ANSWER_BYTES - at);
-      if (n === -EAGAIN || n === -EINTR) yield readable(fd);
-      else if (n <= 0) return (fault = n === 0 ? 'the backend closed its connection mid-query' : `backend recv failed (${errnoName(-n)})`);
-      else at += n;
-    }
-    return (fault = checkAnswer(q, answer));
+    return (fault = yield* exchange(link, b));
   } finally {
     if (fault === null && pooled) {
-      s.park(fd);
-      b.idleBackends.push(fd);
+      s.park(link.fd);
+      handOn(s, pool.release(link), link);
     } else {
-      s.forget(fd);
-      close(fd);
+      s.forget(link.fd);
+      close(link.fd);
+      handOn(s, pool.closed(link));
     }
+  }
+}
+
+/** Wakes the coroutine whose turn came, with the connection it is handed (none: it opens one). */
+function handOn(s: Scheduler, next: Turn | undefined, link: BackendLink | null = null): void {
+  if (next === undefined) return;
+  next.link = link;
+  s.wake(next.task!);
+}
+
+/** The session's loop on one connection: send what it has, feed it what arrives, until the answer or a fault. */
+function* exchange(link: BackendLink, b: Before): Generator<Wait, string | null, void> {
+  const { fd, session } = link;
+  session.query(rowFor(++b.queries));
+  for (;;) {
+    for (let out = session.take(); out !== null; ) {
+      const n = send(fd, out, out.length);
+      if (n === out.length) break;
+      if (n === -EAGAIN || n === -EINTR) yield writable(fd); // a connect still in progress, or no room
+      else if (n >= 0) out = out.subarray(n);
+      else return `backend send failed (${errnoName(-n)})`;
+    }
+    const n = recv(fd, b.buf, b.buf.length);
+    if (n === -EAGAIN || n === -EINTR) {
+      yield readable(fd);
+      continue;
+    }
+    if (n <= 0) return n === 0 ? 'the backend closed its connection mid-query' : `backend recv failed (${errnoName(-n)})`;
+    const step = session.feed(b.buf, 0, n);
+    if (step === ANSWERED) return null;
+    if (step === FAULT) return session.fault ?? 'backend fault';
   }
 }
 
@@ -227,7 +313,7 @@ export function start(o: ModelOptions): Promise<RunningServer> {
   const listener = listenTcp(o.host, o.port, { nonBlocking: true });
   const s = new Scheduler();
   const buf = Buffer.alloc(RECV_BYTES);
-  s.spawn(acceptor(s, listener.fd, o.protocol, buf, { work: o.work, idleBackends: [], queryId: 0 }));
+  s.spawn(acceptor(s, listener.fd, o.protocol, buf, beforeOf(o.work)));
   // Slices on Node's loop, as the raw-descriptor models run, so a SIGTERM handler can run between them.
   return runInSlices(o.host, listener, { turn: () => s.turn(), stop: () => s.close() });
 }
