@@ -15,15 +15,20 @@
 //   reply is a JavaScript Buffer, kept referenced until its completion.
 // - DEFER_TASKRUN and SINGLE_ISSUER when the kernel has them (6.1): completions are run only when
 //   this thread enters the kernel, in batches, with no interrupts of its work in between.
-// - io-wait: connect, query and answer are one linked chain of SQEs per request on a new backend
-//   socket (per-request), or a linked send and recv on a pooled one.
+// - io-wait: each backend connection is a record with its session (protocols/backend-session.ts).
+//   A query on a new socket is a linked chain, connect → send → recv; on a pooled one, send →
+//   recv. Each recv completion feeds the session: when it has more to say (a login's next step) a
+//   send linked to a recv follows, else a recv, until the answer. With a pool cap a query that
+//   finds every connection busy waits its turn (backend-pool.ts).
 // Not used: fixed files and registered buffers (more set-up for little here), SQPOLL (a kernel
 // thread spinning on a second core would make CPU per request incomparable with the other models).
 //
 // A completion names its connection by descriptor and generation (user_data), so a late completion
 // for a connection already closed, whose descriptor a new client may have now, is recognised and
 // only returns its buffer. io_uring refused (ENOSYS, EPERM) is the model's limit, not a crash.
+import { BackendPool, NEW_CONNECTION, poolCap, QUEUED } from '../backend-pool.js';
 import type { Protocol } from '../catalog.js';
+import { ANSWERED, FAULT, rowFor, type BackendSession } from '../protocols/backend-session.js';
 import { createSession, type Session } from '../protocols/session.js';
 import { errnoName } from '../sys/errno.js';
 import { close, listenTcp, setNoDelay, shutdownBoth, shutdownWrite, sockaddrIn, tcpSocket } from '../sys/socket.js';
@@ -32,7 +37,7 @@ import {
   RECV_MULTISHOT, Uring, UringUnavailable, type BufferRing,
 } from '../sys/uring.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { ANSWER_BYTES, burn, checkAnswer, queryBytes, reportFault, type Work } from '../work.js';
+import { backendSessions, burn, reportFault, type IoWaitWork, type Work } from '../work.js';
 import { runInSlices } from './fd-loop.js';
 import { printLimit } from './limit-report.js';
 
@@ -45,6 +50,8 @@ const SOCK_CLOEXEC = 0o2000000;
 const MSG_NOSIGNAL = 0x4000;
 const ENOBUFS = 105;
 const ECANCELED = 125;
+/** Receive buffer of one backend connection; its session copies what it keeps. */
+const BACKEND_RECV_BYTES = 4096;
 
 // user_data: the low word is a descriptor (accept, recv) or a record (send, backend); the high
 // word is the kind in its low 4 bits and a generation above them.
@@ -63,19 +70,27 @@ interface SendRecord {
   bid: number;
 }
 
-/** A backend socket and the query it carries. */
+/** One backend connection: its socket, its protocol state and the query it carries. */
 interface BackendRecord {
   fd: number;
+  session: BackendSession;
   /** The client waiting for this answer, and its generation. */
   client: number;
   gen: number;
-  query: Buffer;
-  answer: Buffer;
-  got: number;
+  /** What the send in flight sends, kept referenced until its completion; null when none is out. */
+  out: Buffer | null;
+  /** Where every recv of this connection lands. */
+  buf: Buffer;
   /** A fault already reported for this chain: its later, cancelled links are ignored. */
   failed: boolean;
-  /** Bumped for every query, and carried in user_data, so a completion of an earlier one is told apart. */
+  /** This query's number in user_data (a counter of the server's), so a completion of an earlier one is told apart. */
   seq: number;
+}
+
+/** A client whose query waits for a pooled connection; a client that left meanwhile is skipped. */
+interface BackendWaiter {
+  client: number;
+  gen: number;
 }
 
 class Server {
@@ -98,8 +113,10 @@ class Server {
   private querying = new Uint8Array(1024);
   private readonly backends: (BackendRecord | null)[] = [];
   private readonly freeBackends: number[] = [];
-  private readonly idleBackends: number[] = [];
+  private readonly pool: BackendPool<number, BackendWaiter>;
+  private readonly newSession: (() => BackendSession) | null;
   private queryId = 0;
+  private backendSeq = 0;
   private readonly backendAddr: Buffer | null;
   private accepting = false;
 
@@ -116,6 +133,8 @@ class Server {
       throw e;
     }
     this.backendAddr = work.kind === 'io-wait' ? sockaddrIn('127.0.0.1', work.backendPort) : null;
+    this.newSession = work.kind === 'io-wait' ? backendSessions(work) : null;
+    this.pool = new BackendPool(work.kind === 'io-wait' ? poolCap(work) : 0, (w) => this.state[w.client] !== FREE && this.gens[w.client] === w.gen);
     this.armAccept();
   }
 
@@ -297,58 +316,83 @@ class Server {
 
   // ---- io-wait: the backend query as linked SQEs ----
 
+  private get pooled(): boolean {
+    return (this.work as IoWaitWork).connections === 'pooled';
+  }
+
   private query(client: number): void {
-    const work = this.work as Extract<Work, { kind: 'io-wait' }>;
     this.querying[client] = 1;
-    let id = work.connections === 'pooled' ? this.idleBackends.pop() ?? -1 : -1;
-    let fresh = false;
-    if (id < 0) {
+    const waiter: BackendWaiter = { client, gen: this.gens[client]! };
+    const got = this.pool.acquire(waiter);
+    if (got === QUEUED) return; // handed a connection by release() or closed() when its turn comes
+    if (got === NEW_CONNECTION) this.openFor(waiter);
+    else this.startQuery(got, waiter, false);
+  }
+
+  /** A new backend record for `waiter`'s query (the pool counted it); if none can be opened, the next waiter tries. */
+  private openFor(waiter: BackendWaiter): void {
+    for (let w: BackendWaiter | undefined = waiter; w !== undefined; w = this.pool.closed()) {
       const fd = tcpSocket();
-      if (fd < 0) return this.backendFault(client, `cannot open a backend socket (${errnoName(-fd)})`);
-      id = this.freeBackends.pop() ?? this.backends.length;
-      this.backends[id] = { fd, client, gen: 0, query: Buffer.alloc(0), answer: Buffer.alloc(ANSWER_BYTES), got: 0, failed: false, seq: 0 };
-      fresh = true;
+      if (fd < 0) {
+        this.backendFault(w.client, `cannot open a backend socket (${errnoName(-fd)})`, w.gen);
+        continue;
+      }
+      const id = this.freeBackends.pop() ?? this.backends.length;
+      this.backends[id] = { fd, session: this.newSession!(), client: w.client, gen: w.gen, out: null, buf: Buffer.alloc(BACKEND_RECV_BYTES), failed: false, seq: 0 };
+      return this.startQuery(id, w, true);
     }
+  }
+
+  private tag(b: BackendRecord, step: number): number {
+    return K_BACKEND | (step << 4) | (b.seq << 8);
+  }
+
+  private startQuery(id: number, w: BackendWaiter, fresh: boolean): void {
     const b = this.backends[id]!;
-    b.client = client;
-    b.gen = this.gens[client]!;
-    b.query = queryBytes(++this.queryId);
-    b.got = 0;
+    b.client = w.client;
+    b.gen = w.gen;
     b.failed = false;
-    b.seq = (b.seq + 1) & 0xff_ffff;
-    const tag = (step: number): number => K_BACKEND | (step << 4) | (b.seq << 8);
+    b.seq = this.backendSeq = (this.backendSeq + 1) & 0xff_ffff;
+    b.session.query(rowFor(++this.queryId));
     // connect → send → recv, linked: each starts when the one before succeeded; a failure cancels the rest.
-    if (fresh) this.ring.prep(OP_CONNECT, b.fd, addressOf(this.backendAddr!), 0, 0, id, tag(1), IOSQE_IO_LINK, 0, 0, 16);
-    this.ring.prep(OP_SEND, b.fd, addressOf(b.query), b.query.length, MSG_NOSIGNAL, id, tag(2), IOSQE_IO_LINK);
-    this.ring.prep(OP_RECV, b.fd, addressOf(b.answer), ANSWER_BYTES, 0, id, tag(3));
+    if (fresh) this.ring.prep(OP_CONNECT, b.fd, addressOf(this.backendAddr!), 0, 0, id, this.tag(b, 1), IOSQE_IO_LINK, 0, 0, 16);
+    this.sendThenRecv(id, b);
+  }
+
+  /** What the session has to say, linked to the recv of what comes back; only a recv when it has nothing. */
+  private sendThenRecv(id: number, b: BackendRecord): void {
+    const out = b.session.take();
+    b.out = out;
+    if (out !== null) this.ring.prep(OP_SEND, b.fd, addressOf(out), out.length, MSG_NOSIGNAL, id, this.tag(b, 2), IOSQE_IO_LINK);
+    this.ring.prep(OP_RECV, b.fd, addressOf(b.buf), b.buf.length, 0, id, this.tag(b, 3));
   }
 
   private backendDone(id: number, step: number, seq: number, res: number): void {
     const b = this.backends[id];
     if (!b || b.seq !== seq || b.failed) return; // an earlier query's completion, or a link cancelled after a fault
     if (res < 0) {
-      b.failed = true;
-      return this.dropBackend(id, res === -ECANCELED ? 'backend request cancelled' : `backend ${step === 1 ? 'connect' : step === 2 ? 'send' : 'recv'} failed (${errnoName(-res)})`);
+      return this.backendFailed(id, b, res === -ECANCELED ? 'backend request cancelled' : `backend ${step === 1 ? 'connect' : step === 2 ? 'send' : 'recv'} failed (${errnoName(-res)})`);
     }
-    if (step === 2 && res !== b.query.length) {
-      b.failed = true;
-      return this.dropBackend(id, 'short send of a backend query');
+    if (step === 2) {
+      const whole = res === b.out!.length;
+      b.out = null;
+      return whole ? undefined : this.backendFailed(id, b, 'short send of a backend query');
     }
     if (step !== 3) return;
-    if (res === 0) {
-      b.failed = true;
-      return this.dropBackend(id, 'the backend closed its connection mid-query');
-    }
-    b.got += res;
-    if (b.got < ANSWER_BYTES) {
-      this.ring.prep(OP_RECV, b.fd, addressOf(b.answer) + b.got, ANSWER_BYTES - b.got, 0, id, K_BACKEND | (3 << 4) | (b.seq << 8));
-      return;
-    }
-    const wrong = checkAnswer(b.query, b.answer);
-    if (wrong !== null) return this.dropBackend(id, wrong);
+    if (res === 0) return this.backendFailed(id, b, 'the backend closed its connection mid-query');
+    const st = b.session.feed(b.buf, 0, res);
+    if (st === FAULT) return this.backendFailed(id, b, b.session.fault ?? 'backend fault');
+    if (st !== ANSWERED) return this.sendThenRecv(id, b);
+    this.backendAnswered(id, b);
+  }
+
+  /** The answer is in: the connection goes to the next waiter, to the pool, or is closed; the client's reply goes. */
+  private backendAnswered(id: number, b: BackendRecord): void {
     const { client, gen } = b;
-    if ((this.work as Extract<Work, { kind: 'io-wait' }>).connections === 'pooled') this.idleBackends.push(id);
-    else this.dropBackend(id, null);
+    if (this.pooled) {
+      const next = this.pool.release(id);
+      if (next !== undefined) this.startQuery(id, next, false);
+    } else this.dropBackend(id, null);
     if (this.state[client] === FREE || this.gens[client] !== gen) return; // the client left meanwhile
     this.querying[client] = 0;
     const out = this.awaiting[client]!.shift()!;
@@ -356,12 +400,24 @@ class Server {
     if (this.awaiting[client]!.length > 0) this.query(client);
   }
 
+  private backendFailed(id: number, b: BackendRecord, fault: string): void {
+    b.failed = true;
+    this.dropBackend(id, fault);
+  }
+
+  /**
+   * Closes a backend connection (shut first, so a link still in flight completes now, as a stale
+   * one) and gives its place in the pool to the first waiter, which opens a new one.
+   */
   private dropBackend(id: number, fault: string | null): void {
     const b = this.backends[id]!;
+    if (fault !== null) shutdownBoth(b.fd);
     close(b.fd);
     this.backends[id] = null;
     this.freeBackends.push(id);
+    const next = this.pool.closed(id);
     if (fault !== null) this.backendFault(b.client, fault, b.gen);
+    if (next !== undefined) this.openFor(next);
   }
 
   private backendFault(client: number, fault: string, gen = this.gens[client]!): void {
