@@ -1,68 +1,80 @@
 // The backend query as Node's event loop makes it: the request's code awaits the answer while the
 // loop serves every other connection. Pooled: a pool that grows to the number of queries in flight
-// at once and keeps its sockets (what a Node database driver's pool does, without a cap, so the
-// model and not the pool size is measured); per-request: a new socket per query.
+// at once and keeps its sockets (what a Node database driver's pool does), up to the pool cap when
+// there is one, past which a query waits its turn (backend-pool.ts); per-request: a new socket per
+// query. The bytes are a BackendSession's (the service's; postgres goes through pg, backend-pg.ts).
 import net from 'node:net';
-import { ANSWER_BYTES, BACKEND_TIMEOUT_MS, checkAnswer, queryBytes, type Work } from './work.js';
+import { BackendPool, NEW_CONNECTION, poolCap, QUEUED } from './backend-pool.js';
+import { ANSWERED, FAULT, rowFor, type BackendSession } from './protocols/backend-session.js';
+import { BACKEND_TIMEOUT_MS, backendSessions, type IoWaitWork } from './work.js';
 
 interface Conn {
   socket: net.Socket;
+  session: BackendSession;
   /** Settles the query in flight on this socket. */
   settle: ((fault: string | null) => void) | null;
-  query: Buffer | null;
-  got: Buffer[];
-  gotBytes: number;
 }
 
+/** A query waiting for a pooled connection: run it on the one handed over, or on a new one (null). */
+type Waiter = (conn: Conn | null) => void;
+
 export class AsyncBackend {
-  private readonly idle: Conn[] = [];
+  private readonly pool: BackendPool<Conn, Waiter>;
   private readonly all = new Set<Conn>();
-  private id = 0;
+  private readonly newSession: () => BackendSession;
+  private readonly port: number;
+  private readonly perRequest: boolean;
+  private queries = 0;
   private closed = false;
 
-  constructor(
-    private readonly port: number,
-    private readonly perRequest: boolean,
-  ) {}
-
-  static from(work: Work): AsyncBackend | null {
-    return work.kind === 'io-wait' ? new AsyncBackend(work.backendPort, work.connections === 'per-request') : null;
+  constructor(work: IoWaitWork) {
+    this.port = work.backendPort;
+    this.perRequest = work.connections === 'per-request';
+    this.newSession = backendSessions(work);
+    this.pool = new BackendPool(poolCap(work));
   }
 
   /** Resolves with null once answered, or with what went wrong. Never rejects. */
   query(): Promise<string | null> {
-    const conn = (!this.perRequest && this.idle.pop()) || this.open();
-    const q = queryBytes(++this.id);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(`the backend did not answer within ${BACKEND_TIMEOUT_MS} ms`), BACKEND_TIMEOUT_MS);
-      const finish = (fault: string | null): void => {
-        if (conn.settle === null) return;
-        clearTimeout(timer);
-        conn.settle = null;
-        conn.query = null;
-        if (fault !== null || this.perRequest || this.closed) this.drop(conn);
-        else this.idle.push(conn);
-        resolve(fault);
-      };
-      conn.settle = finish;
-      conn.query = q;
-      conn.got = [];
-      conn.gotBytes = 0;
-      conn.socket.write(q);
+      const run: Waiter = (conn) => this.run(conn ?? this.open(), resolve);
+      const got = this.pool.acquire(run);
+      if (got !== QUEUED) run(got === NEW_CONNECTION ? null : got);
     });
+  }
+
+  private run(conn: Conn, resolve: (fault: string | null) => void): void {
+    // The timer starts when the query goes out: a turn waited for a pooled connection is not the backend's delay.
+    const timer = setTimeout(() => finish(`the backend did not answer within ${BACKEND_TIMEOUT_MS} ms`), BACKEND_TIMEOUT_MS);
+    const finish = (fault: string | null): void => {
+      if (conn.settle === null) return;
+      clearTimeout(timer);
+      conn.settle = null;
+      if (fault !== null || this.perRequest || this.closed) this.drop(conn);
+      else this.pool.release(conn)?.(conn);
+      resolve(fault);
+    };
+    conn.settle = finish;
+    conn.session.query(rowFor(++this.queries));
+    this.flush(conn);
+  }
+
+  /** Writes what the session has; it is not reused before its answer, so the write need not copy it. */
+  private flush(conn: Conn): void {
+    const out = conn.session.take();
+    if (out !== null) conn.socket.write(out);
   }
 
   private open(): Conn {
     const socket = net.connect({ host: '127.0.0.1', port: this.port, noDelay: true });
-    const conn: Conn = { socket, settle: null, query: null, got: [], gotBytes: 0 };
+    const conn: Conn = { socket, session: this.newSession(), settle: null };
     this.all.add(conn);
     socket.on('data', (chunk: Buffer) => {
-      if (conn.settle === null || conn.query === null) return conn.socket.destroy(); // an answer nobody asked for
-      conn.got.push(chunk);
-      conn.gotBytes += chunk.length;
-      if (conn.gotBytes < ANSWER_BYTES) return;
-      const answer = conn.got.length === 1 ? chunk : Buffer.concat(conn.got);
-      conn.settle(answer.length === ANSWER_BYTES ? checkAnswer(conn.query, answer) : 'backend sent more than one answer');
+      if (conn.settle === null) return this.drop(conn); // an answer nobody asked for
+      const step = conn.session.feed(chunk, 0, chunk.length);
+      if (step === ANSWERED) conn.settle(null);
+      else if (step === FAULT) conn.settle(conn.session.fault ?? 'backend fault');
+      else this.flush(conn);
     });
     socket.on('error', (e: NodeJS.ErrnoException) => conn.settle?.(`backend connection failed (${e.code ?? e.message})`));
     socket.on('close', () => {
@@ -72,11 +84,12 @@ export class AsyncBackend {
     return conn;
   }
 
+  /** Closes `conn` once; its place in the pool goes to the first waiter, which opens a new one. */
   private drop(conn: Conn): void {
-    this.all.delete(conn);
-    const i = this.idle.indexOf(conn);
-    if (i >= 0) this.idle.splice(i, 1);
+    if (!this.all.delete(conn)) return;
     conn.socket.destroy();
+    const next = this.pool.closed(conn);
+    if (next !== undefined && !this.closed) next(null);
   }
 
   close(): void {

@@ -1,8 +1,10 @@
 // Node's own event loop: libuv watches every socket with epoll and calls back on data. In io-wait a
 // request awaits its backend answer while the loop serves the others; in cpu the work runs on the
 // loop itself, so every other connection waits for it (thread-offload hands it to a pool instead).
+// The backend is awaited through pg for postgres (backend-pg.ts), through AsyncBackend for the service.
 import net from 'node:net';
 import { AsyncBackend } from '../backend-async.js';
+import { PgBackend } from '../backend-pg.js';
 import { createSession } from '../protocols/session.js';
 import type { ModelOptions, RunningServer } from '../types.js';
 import { burn, reportFault, type Work } from '../work.js';
@@ -14,14 +16,19 @@ import { listenNode } from './node-listen.js';
  */
 export type AsyncGate = (() => string | null | Promise<string | null>) | null;
 
-/** The gate of the plain event loop: backend queries awaited, CPU work run inline. */
-export function loopGate(work: Work): { gate: AsyncGate; close: () => void } {
+/**
+ * The gate of the plain event loop: CPU work run inline; backend queries awaited, through pg for
+ * postgres (as a Node user queries a database) and through a session pool for the service. `close`
+ * ends the backend's connections (pg's pool: once its queries are done).
+ */
+export function loopGate(work: Work): { gate: AsyncGate; close: () => void | Promise<void> } {
   if (work.kind === 'cpu') {
     const n = work.iterations;
     return { gate: () => (burn(n), null), close: () => {} };
   }
-  const backend = AsyncBackend.from(work);
-  return backend ? { gate: () => backend.query(), close: () => backend.close() } : { gate: null, close: () => {} };
+  if (work.kind !== 'io-wait') return { gate: null, close: () => {} };
+  const backend = work.backend === 'postgres' ? new PgBackend(work) : new AsyncBackend(work);
+  return { gate: () => backend.query(), close: () => backend.close() };
 }
 
 export async function start(o: ModelOptions): Promise<RunningServer> {
