@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { answerFor, ANSWER_BYTES, burn, calibrate, checkAnswer, parseWork, QUERY_BYTES, queryBytes, workArg } from '../../servers/work.js';
+import { BackendPool, NEW_CONNECTION, poolCap, QUEUED } from '../../servers/backend-pool.js';
+import { checkRows } from '../../servers/backend-pg.js';
+import { randomNumberOf } from '../../servers/protocols/backend-session.js';
+import { answerFor, ANSWER_BYTES, checkAnswer, QUERY_BYTES, queryBytes } from '../../servers/protocols/service.js';
+import { burn, calibrate, parseWork, workArg } from '../../servers/work.js';
 
 describe('work', () => {
   it('round-trips every kind through the command line and refuses anything else, naming the flag', () => {
@@ -30,5 +34,75 @@ describe('work', () => {
     expect(checkAnswer(q, a)).toBeNull();
     expect(checkAnswer(queryBytes(0xabd), a)).toBe('backend answered a different query');
     expect(checkAnswer(q, a.subarray(0, 63))).toBe('malformed backend answer');
+  });
+});
+
+describe('the backend pool', () => {
+  it('opens up to its cap, then queues first come first served; an answer hands its connection to the first waiter', () => {
+    const pool = new BackendPool<string, string>(2);
+    expect(pool.acquire('a')).toBe(NEW_CONNECTION);
+    expect(pool.acquire('b')).toBe(NEW_CONNECTION);
+    expect(pool.acquire('c')).toBe(QUEUED);
+    expect(pool.acquire('d')).toBe(QUEUED);
+    expect(pool.waiting).toBe(2);
+    expect(pool.release('conn1')).toBe('c'); // c now queries on conn1
+    expect(pool.release('conn2')).toBe('d');
+    expect(pool.release('conn1')).toBeUndefined(); // nobody waits: idle
+    expect(pool.acquire('e')).toBe('conn1');
+    expect(pool.release('conn2')).toBeUndefined();
+    expect(pool.release('conn1')).toBeUndefined();
+    expect(pool.idleConnections()).toEqual(['conn2', 'conn1']);
+    expect(pool.peak).toBe(2);
+  });
+
+  it('a connection lost (fault, end, per-request, a failed open) frees its place for the first waiter, which opens a new one', () => {
+    const pool = new BackendPool<string, string>(1);
+    expect(pool.acquire('a')).toBe(NEW_CONNECTION);
+    expect(pool.acquire('b')).toBe(QUEUED);
+    expect(pool.closed('conn1')).toBe('b'); // b opens a new one: still one open
+    expect(pool.acquire('c')).toBe(QUEUED);
+    expect(pool.closed()).toBe('c');
+    expect(pool.closed()).toBeUndefined(); // now none open
+    expect(pool.acquire('d')).toBe(NEW_CONNECTION);
+    expect(pool.release('conn2')).toBeUndefined();
+    expect(pool.closed('conn2')).toBeUndefined(); // an idle one the backend closed leaves the idle list
+    expect(pool.idleConnections()).toEqual([]);
+    expect(pool.acquire('e')).toBe(NEW_CONNECTION);
+  });
+
+  it('skips a waiter that left while it waited', () => {
+    const gone = new Set(['b']);
+    const pool = new BackendPool<string, string>(1, (w) => !gone.has(w));
+    pool.acquire('a');
+    pool.acquire('b');
+    pool.acquire('c');
+    expect(pool.release('conn')).toBe('c');
+    expect(pool.release('conn')).toBeUndefined();
+  });
+
+  it('0 is no cap: every query without an idle connection opens one', () => {
+    const pool = new BackendPool<number, number>(0);
+    for (let i = 0; i < 100; i++) expect(pool.acquire(i)).toBe(NEW_CONNECTION);
+    expect(pool.peak).toBe(100);
+    expect(poolCap({ connections: 'pooled', pool: 4 })).toBe(4);
+    expect(poolCap({ connections: 'per-request', pool: 4 })).toBe(0); // per-request ignores the pool
+  });
+
+  it('keeps its order through many waiters (the queue compacts without losing one)', () => {
+    const pool = new BackendPool<string, number>(1);
+    pool.acquire(-1);
+    for (let i = 0; i < 5000; i++) expect(pool.acquire(i)).toBe(QUEUED);
+    for (let i = 0; i < 5000; i++) expect(pool.release('conn')).toBe(i);
+    expect(pool.release('conn')).toBeUndefined();
+  });
+});
+
+describe('the pg driver checks its row as the codec does', () => {
+  it('one row, its id, and the randomnumber recomputed from the id', () => {
+    expect(checkRows(7, [{ id: 7, randomnumber: randomNumberOf(7) }])).toBeNull();
+    expect(checkRows(7, [])).toBe('postgres: no row for id 7');
+    expect(checkRows(7, [{ id: 7, randomnumber: randomNumberOf(7) }, { id: 7, randomnumber: randomNumberOf(7) }])).toBe('postgres: more than one row for id 7');
+    expect(checkRows(7, [{ id: 8, randomnumber: randomNumberOf(8) }])).toBe('postgres: asked for row 7, got row 8');
+    expect(checkRows(7, [{ id: 7, randomnumber: 1 }])).toBe(`postgres: row 7 has randomnumber 1, expected ${randomNumberOf(7)}`);
   });
 });
