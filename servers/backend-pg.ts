@@ -75,7 +75,7 @@ export class PgBackend {
   private faultOf(e: unknown): string {
     const err = e as Error & { code?: string; severity?: string };
     let reason: string;
-    if (err.severity !== undefined) reason = `postgres: ${err.message}`; // an ErrorResponse from the database
+    if (err.severity !== undefined) reason = `postgres: ${err.code ?? '?????'} ${err.message.length > 200 ? err.message.slice(0, 199) + '…' : err.message}`; // an ErrorResponse, as the codec words it
     else if (/Connection terminated/.test(err.message ?? '')) reason = 'the backend closed its connection mid-query';
     else if (/timeout/i.test(err.message ?? '')) reason = `the backend did not answer within ${BACKEND_TIMEOUT_MS} ms`;
     else if (err.code === 'ECONNREFUSED') reason = `cannot connect to the backend: ${err.code}`;

@@ -2,9 +2,17 @@
 // loaded by a few HTTP clients: every request is answered after its query, the pool cap holds (the
 // backend's own count of connections at once), and per-request opens one connection per query.
 // Blocking: thread-per-connection; loop: epoll; coroutines: generators; completions: io-uring;
-// awaiting: async. Performance is not asserted here.
+// awaiting: async (pg for PostgreSQL). Against the service and against a real PostgreSQL, whose
+// own counters (pg_stat_database) say how many sessions each server opened and how many queries
+// it ran. Performance is not asserted here.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, type Database } from '../../harness/database.js';
+import { rowFor } from '../../servers/protocols/backend-session.js';
 import { dist } from '../../harness/paths.js';
 import { startGroup, stopGroup, waitForMessage, type Child } from '../../harness/processes.js';
 import { connect, parseResponses, startServer, type TestServer } from '../helpers/server.js';
@@ -72,8 +80,15 @@ async function startService(delay = '10ms', misbehave?: string): Promise<Service
   return service;
 }
 
-async function startModel(model: string, backendPort: number, connections: 'pooled' | 'per-request', pool: number): Promise<TestServer & { faults: string[] }> {
-  const work = { kind: 'io-wait', backend: 'service', backendPort, connections, pool };
+interface PostgresLogin {
+  user: string;
+  database: string;
+  passwordFile: string | null;
+  delayMs: number;
+}
+
+async function startModel(model: string, backendPort: number, connections: 'pooled' | 'per-request', pool: number, postgres?: PostgresLogin): Promise<TestServer & { faults: string[] }> {
+  const work = postgres ? { kind: 'io-wait', backend: 'postgres', backendPort, connections, pool, postgres } : { kind: 'io-wait', backend: 'service', backendPort, connections, pool };
   const server = await startServer(model, 'http', ['--work', JSON.stringify(work)]);
   const faults: string[] = [];
   server.child.onLine((m) => {
@@ -213,5 +228,85 @@ describe('io-wait drivers: the backend going away', () => {
     } finally {
       closer.close();
     }
+  });
+});
+
+describe('io-wait drivers against PostgreSQL', () => {
+  let db: Database;
+  let login: PostgresLogin;
+  beforeAll(async () => {
+    db = await startPostgres({ auth: 'scram', maxConnections: 100, cpus: null, url: null });
+    login = { user: db.user, database: db.database, passwordFile: db.passwordFile, delayMs: 10 };
+  }, 60_000);
+  afterAll(async () => {
+    await db?.stop();
+  });
+
+  /** Runs the load on `model` and returns what the database counted for it: sessions opened, queries run. */
+  async function measured(model: string, connections: 'pooled' | 'per-request', pool: number): Promise<{ runs: ClientRun[]; faults: string[]; sessions: number; queries: number }> {
+    await db.settle();
+    const before = await db.counters();
+    const server = await startModel(model, db.port, connections, pool, login);
+    const runs = await load(server.port);
+    await server.stop();
+    await db.settle();
+    const after = await db.counters();
+    const sessions = after.sessions - before.sessions;
+    // Every session commits once as it starts (database.ts usageBetween): the rest are the queries.
+    return { runs, faults: server.faults, sessions, queries: after.commits - before.commits - sessions };
+  }
+
+  describe.each(STYLES)('$style ($model)', ({ model, capped, run }) => {
+    it.skipIf(!run)('pooled with a cap of 2: every row right, and at most 2 sessions (blocking: one per thread)', async () => {
+      const m = await measured(model, 'pooled', 2);
+      expect(m.faults).toEqual([]); // every row was checked against randomNumberOf
+      expect(m.runs.map((r) => r.answered)).toEqual(Array(CLIENTS).fill(REQUESTS));
+      expect(m.queries).toBe(CLIENTS * REQUESTS);
+      if (capped) expect(m.sessions).toBeLessThanOrEqual(2);
+      else expect(m.sessions).toBe(CLIENTS);
+    });
+
+    it.skipIf(!run)('pooled without a cap: more than 2 sessions, kept (at most one per client)', async () => {
+      const m = await measured(model, 'pooled', 0);
+      expect(m.faults).toEqual([]);
+      expect(m.runs.map((r) => r.answered)).toEqual(Array(CLIENTS).fill(REQUESTS));
+      expect(m.sessions).toBeGreaterThan(2);
+      expect(m.sessions).toBeLessThanOrEqual(CLIENTS);
+    });
+
+    it.skipIf(!run)('per-request: a session (connect, SCRAM, query, close) per query', async () => {
+      const m = await measured(model, 'per-request', 2);
+      expect(m.faults).toEqual([]);
+      expect(m.runs.map((r) => r.answered)).toEqual(Array(CLIENTS).fill(REQUESTS));
+      expect(m.queries).toBe(CLIENTS * REQUESTS);
+      expect(m.sessions).toBe(CLIENTS * REQUESTS);
+    });
+
+    it.skipIf(!run)('a wrong row is a fault naming it; a wrong password a fault that does not show it', async () => {
+      // The first query of every server process (and of every blocking thread) asks for rowFor(1).
+      const admin = new pg.Client({ host: '127.0.0.1', port: db.port, user: db.user, database: db.database, password: login.passwordFile ? readFileSync(login.passwordFile, 'utf8').trim() : undefined });
+      await admin.connect();
+      try {
+        await admin.query('UPDATE world SET randomnumber = randomnumber + 1 WHERE id = $1', [rowFor(1)]);
+        const server = await startModel(model, db.port, 'pooled', 2, login);
+        const runs = await load(server.port, 4, 1);
+        await server.stop();
+        expect([...new Set(server.faults)]).toEqual([expect.stringMatching(new RegExp(`^postgres: row ${rowFor(1)} has randomnumber \\d+, expected \\d+$`))]);
+        // The client whose query got the row is ended; the others asked for other rows (blocking threads each start at rowFor(1)).
+        expect(runs.filter((r) => r.closed && r.answered === 0).length).toBeGreaterThanOrEqual(1);
+        if (!capped) expect(runs.every((r) => r.answered === 0)).toBe(true);
+      } finally {
+        await admin.query('UPDATE world SET randomnumber = randomnumber - 1 WHERE id = $1', [rowFor(1)]);
+        await admin.end();
+      }
+      const wrong = join(mkdtempSync(join(tmpdir(), 'cb-drivers-')), 'password');
+      writeFileSync(wrong, 'not-the-password-4711\n', { mode: 0o600 });
+      const server = await startModel(model, db.port, 'pooled', 2, { ...login, passwordFile: wrong });
+      const runs = await load(server.port, 2, 1);
+      await server.stop();
+      expect(new Set(server.faults)).toEqual(new Set([`postgres: 28P01 password authentication failed for user "${db.user}"`]));
+      expect(server.faults.join(' ')).not.toContain('4711');
+      expect(runs.every((r) => r.answered === 0)).toBe(true);
+    });
   });
 });
