@@ -8,7 +8,7 @@ import { usageBetween, type Database } from './database.js';
 import type { BackendUsage, Cell, CellKey, Ideal, Pinning, ServerUsage } from './results.js';
 import { dist } from './paths.js';
 import { ERROR_THRESHOLD, modelInfo, type Plan } from './plan.js';
-import { freePort, missingRequirement, startExternal, waitReady, type ExternalModel } from './external.js';
+import { contractEnv, declaredScenarios, freePort, missingRequirement, readCalibration, startExternal, waitReady, type Calibration, type ExternalModel } from './external.js';
 import { startGroup, stopGroup, waitForMessage, type Child } from './processes.js';
 import { TreeSampler } from './sampler.js';
 import { verifyExchange } from './verify.js';
@@ -84,8 +84,8 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
   const cpus = { server: pinning.server, client: pinning.client };
   const info = modelInfo(plan, spec.model);
   if (info?.scenarios && !info.scenarios.includes(spec.scenario)) return { ...emptyCell(spec, 'limit', info.scenarioLimit ?? `${spec.model} does not serve ${spec.scenario}`), cpus };
-  if (info?.external && !EXTERNAL_SCENARIOS.includes(spec.scenario)) {
-    return { ...emptyCell(spec, 'limit', `an external program serves ${EXTERNAL_SCENARIOS.join(', ')} only: it has no backend client, CPU work or GET /bytes/N of ours`), cpus };
+  if (info?.external && !declaredScenarios(info.external).includes(spec.scenario)) {
+    return { ...emptyCell(spec, 'limit', undeclaredReason(info.external, spec.scenario)), cpus };
   }
   const max = info?.maxConcurrency;
   if (max !== undefined && spec.concurrency > max) {
@@ -94,7 +94,7 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
   // Known before running: the connections beyond the pool would only wait, and the chart stops there anyway.
   const poolReason = poolLimit(spec, plan);
   if (poolReason) return { ...emptyCell(spec, 'limit', poolReason), cpus, ideal: idealFor(spec, plan, info?.cpuLanes, pinning.server?.length ?? availableParallelism()) };
-  const missing = info?.external ? missingRequirement(info.external) : null;
+  const missing = info?.external ? missingRequirement(info.external, spec.scenario) : null;
   if (missing) return { ...emptyCell(spec, 'limit', missing), cpus };
   let backend: Waited | null = null;
   let server: Child | null = null;
@@ -109,7 +109,7 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
       backend = spec.backend === 'postgres' ? await useDatabase(ctx.database ?? null, spec, plan) : await startService(plan, pinning, spec);
       work = backend.work;
     } else if (spec.scenario === 'cpu') work = { kind: 'cpu', iterations: ctx.workIterations ?? 0 };
-    const started = info?.external ? await startExternalServer(info.external, spec, plan, pinning) : startBuiltIn(spec, plan, pinning, work);
+    const started = info?.external ? await startExternalServer(info.external, spec, plan, pinning, work, extra) : startBuiltIn(spec, plan, pinning, work);
     server = started.child;
     server.onLine((msg) => {
       if (typeof msg?.reason !== 'string') return;
@@ -147,8 +147,13 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
   }
 }
 
-/** The scenarios an external program serves: it has none of our backend client, CPU work or routes. */
-const EXTERNAL_SCENARIOS: readonly string[] = ['steady', 'idle', 'churn'];
+/** Why an external program's cell of a scenario it did not declare is a limit. */
+function undeclaredReason(m: ExternalModel, scenario: string): string {
+  const declared = declaredScenarios(m).join(', ');
+  return m.scenarios
+    ? `${m.name} does not declare ${scenario}: its models file entry serves ${declared} ("scenarios")`
+    : `${m.name} does not declare ${scenario}: with no "scenarios" in its entry it serves ${declared}; io-wait, cpu and payload need the scenario contract (README: "Measure your own server")`;
+}
 
 /**
  * The best a cell's shape allows. io-wait: every request waits the backend's delay, and a model
@@ -267,11 +272,48 @@ function startBuiltIn(spec: CellSpec, plan: Plan, pinning: Pinning, work: Work):
   return { child, port: waitForMessage(child, listeningPort, LISTEN_TIMEOUT_MS, `${spec.model} server start`) };
 }
 
-/** An external program gets a free port from us (it cannot tell us one) and is ready when that port accepts. */
-async function startExternalServer(m: ExternalModel, spec: CellSpec, plan: Plan, pinning: Pinning): Promise<Started> {
+/** How long a program that is ready may still take to print its calibration line, ms. */
+const CALIBRATION_GRACE_MS = 2000;
+
+/**
+ * An external program gets a free port from us (it cannot tell us one) and its cell's contract in
+ * its environment. It is ready when that port accepts (or its readyLine is seen) and, in cpu, once
+ * it has reported its calibration, which the cell records; its ideal follows what its entry declares.
+ */
+async function startExternalServer(m: ExternalModel, spec: CellSpec, plan: Plan, pinning: Pinning, work: Work, extra: Partial<Cell>): Promise<Started> {
   const port = await freePort();
-  const child = startExternal(m, port, plan.workers, spec.protocol, pinning.server);
-  return { child, port: waitReady(m, child, port, (m.readyTimeoutS ?? LISTEN_TIMEOUT_MS / 1000) * 1000).then(() => port) };
+  const serverCpus = pinning.server?.length ?? availableParallelism();
+  extra.ideal = externalIdeal(m, spec, plan, serverCpus);
+  const contract = contractEnv({ scenario: spec.scenario, protocol: spec.protocol, port, workers: plan.workers, backendDelayMs: plan.backendDelayMs, workUs: plan.workUs }, work);
+  const child = startExternal(m, port, plan.workers, spec.protocol, pinning.server, contract);
+  let calibration: Promise<Calibration> | null = null;
+  if (spec.scenario === 'cpu') {
+    calibration = waitForMessage(child, (msg) => readCalibration(msg, m.name, plan.workUs), (m.readyTimeoutS ?? LISTEN_TIMEOUT_MS / 1000) * 1000 + CALIBRATION_GRACE_MS, `${m.name} calibration`);
+    calibration.catch(() => {}); // read below, once ready
+  }
+  const ready = waitReady(m, child, port, (m.readyTimeoutS ?? LISTEN_TIMEOUT_MS / 1000) * 1000).then(async () => {
+    if (calibration === null) return port;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(
+      `${m.name} declares cpu but printed no {"event":"calibration","workUs":${plan.workUs},"iterations":N,"nsPerIteration":X} line by ${CALIBRATION_GRACE_MS} ms after it was ready`)), CALIBRATION_GRACE_MS)));
+    try {
+      extra.calibration = await Promise.race([calibration, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return port;
+  });
+  return { child, port: ready };
+}
+
+/**
+ * The ideal of an external program's cell, by the one rule the built-in models follow (idealFor):
+ * a built-in model of the shape the entry declares stands in for it, since idealFor reads a
+ * model's shape from the catalog.
+ */
+function externalIdeal(m: ExternalModel, spec: CellSpec, plan: Plan, serverCpus: number): Ideal | null {
+  const like = { pool: 'epoll', connections: 'thread-per-connection', workers: 'thread-pool' }[m.waits ?? 'pool'];
+  return idealFor({ ...spec, model: like }, { ...plan, external: [] }, m.cpuLanes, serverCpus);
 }
 
 /** A fixed pool holding one connection per worker cannot serve more connections than workers at once. */
@@ -363,7 +405,7 @@ async function measure(client: Child, server: Child, samplers: [TreeSampler, Tre
         throw new Error(`server exited (${code}) during the load; stderr: ${server.stderrTail() || '(empty)'}`);
       }),
       ...(backend?.child ? [backend.child.exited.then((code): never => {
-        throw new Error(`the io-wait ${backend.work.backend === 'postgres' ? 'database' : 'service'} exited (${code}) during the load`);
+        throw new Error(`the io-wait ${backend.work.backend === 'postgres' ? 'database' : 'backend service'} exited (${code}) during the load`);
       })] : []),
       overBudget,
     ]);

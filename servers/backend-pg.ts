@@ -6,11 +6,10 @@
 // in, query, end). The query and its check are the codec's: TechEmpower's single query, its row's
 // randomnumber recomputed from the id. Same shape as AsyncBackend: query() resolves with null or
 // a fault, never rejects; the password never appears in a fault.
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { randomNumberOf, rowFor } from './protocols/backend-session.js';
 import { STATEMENT_NAME, worldQuerySql } from './protocols/postgres.js';
-import { BACKEND_TIMEOUT_MS, type IoWaitWork } from './work.js';
+import { BACKEND_TIMEOUT_MS, readPassword, type IoWaitWork } from './work.js';
 
 /** A pool "without a cap": pg needs a number; this is more than any suite's connections. */
 const UNCAPPED = 10_000;
@@ -29,7 +28,7 @@ export class PgBackend {
 
   constructor(work: IoWaitWork) {
     const target = work.postgres!;
-    this.password = target.passwordFile === null ? null : readFileSync(target.passwordFile, 'utf8').trim();
+    this.password = readPassword(target);
     this.sql = worldQuerySql(target.delayMs);
     this.config = {
       host: '127.0.0.1',

@@ -77,6 +77,11 @@ function parseIoWait(w: Partial<Record<string, unknown>>): IoWaitWork | null {
   return { ...io, postgres: { user: pg.user, database: pg.database, passwordFile: pg.passwordFile, delayMs: pg.delayMs } };
 }
 
+/** The password of a PostgreSQL login, from its 0600 file (null under trust). */
+export function readPassword(pg: PostgresTarget): string | null {
+  return pg.passwordFile === null ? null : readFileSync(pg.passwordFile, 'utf8').trim();
+}
+
 /**
  * A factory of backend sessions for this server process: the password (postgres) is read once, here,
  * from its file, and never passes through a command line or a message.
@@ -84,7 +89,7 @@ function parseIoWait(w: Partial<Record<string, unknown>>): IoWaitWork | null {
 export function backendSessions(work: IoWaitWork): () => BackendSession {
   if (work.backend === 'service') return () => new ServiceSession();
   const pg = work.postgres!;
-  const password = pg.passwordFile === null ? null : readFileSync(pg.passwordFile, 'utf8').trim();
+  const password = readPassword(pg);
   return () => new PostgresSession({ user: pg.user, database: pg.database, password, delayMs: pg.delayMs });
 }
 
@@ -130,9 +135,6 @@ export function calibrate(workUs: number, now: () => number = () => performance.
   const nsPerIteration = per[3]!;
   return { iterations: Math.max(1, Math.round((workUs * 1000) / nsPerIteration)), nsPerIteration };
 }
-
-// The service's wire format now lives with the other protocols; re-exported for the models not yet on sessions.
-export { ANSWER_BYTES, answerFor, checkAnswer, QUERY_BYTES, queryBytes } from './protocols/service.js';
 
 /**
  * Something went wrong outside the model (a wrong backend answer, a backend gone): one JSON line per
