@@ -3,11 +3,21 @@
 // a free port, starts the command in its own process group (pinned, sampled, ended like ours),
 // waits until the port accepts a connection (or a configured line appears on stdout), and verifies
 // it before any load. The command runs without a shell unless the entry says "shell": true.
+//
+// The scenario contract: a program learns its cell from environment variables (contractEnv), never
+// from its command line, where a password would be public: the scenario, protocol, port and
+// workers; in io-wait the backend, how to reach it (PostgreSQL's login with the path of its 0600
+// password file, the exact query, or the service's port) and how to hold its connections; in cpu
+// the microseconds of work, which the program calibrates for itself and reports on a JSON line
+// (readCalibration). An entry declares the scenarios it serves; any other is a `limit`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { PROTOCOLS, type Family, type Protocol } from '../servers/catalog.js';
+import { PROTOCOLS, SCENARIOS, type Family, type Protocol, type Scenario } from '../servers/catalog.js';
+import { ROWS } from '../servers/protocols/backend-session.js';
+import { worldQuerySql } from '../servers/protocols/postgres.js';
+import type { Work } from '../servers/work.js';
 import { startGroup, type Child } from './processes.js';
 
 export interface Requirement {
@@ -17,7 +27,17 @@ export interface Requirement {
   python?: string;
   /** The Debian package that provides it, named in the cell's reason when it is missing. */
   package: string;
+  /** Needed only in these scenarios (a database driver in io-wait); by default in every one. */
+  scenarios?: Scenario[];
 }
+
+/** The scenarios a program serves when its entry declares none: those that need only its routes. */
+export const DEFAULT_EXTERNAL_SCENARIOS: readonly Scenario[] = ['steady', 'idle', 'churn'];
+
+/** How many io-wait queries a program holds at once, for the cell's ideal. */
+export type ExternalWaits = 'pool' | 'connections' | 'workers';
+const WAITS: readonly ExternalWaits[] = ['pool', 'connections', 'workers'];
+const CPU_LANES = ['one', 'workers', 'connections'] as const;
 
 export interface ExternalModel {
   name: string;
@@ -43,6 +63,19 @@ export interface ExternalModel {
    * or `basic` for a server that cannot echo bodies (nginx): the same without POST /echo.
    */
   checks?: 'full' | 'basic';
+  /**
+   * The scenarios it serves (default DEFAULT_EXTERNAL_SCENARIOS): io-wait, cpu and payload ask it to
+   * follow the scenario contract (contractEnv) or to answer GET /bytes/N.
+   */
+  scenarios?: Scenario[];
+  /**
+   * io-wait: how many queries it holds at once, for the ideal: `pool` (default: up to CB_DB_POOL,
+   * or one per request in flight), `connections` (a backend connection per client connection, as
+   * a thread or process per connection keeps) or `workers` (at most --workers, a fixed pool).
+   */
+  waits?: ExternalWaits;
+  /** cpu: how many requests burn CPU at once, for the ideal: one thread, --workers, or one per connection. Absent: no ideal. */
+  cpuLanes?: 'one' | 'workers' | 'connections';
 }
 
 export class ExternalError extends Error {
@@ -98,6 +131,7 @@ export function readModelsFile(path: string, builtIn: readonly string[]): Extern
       throw new ExternalError(`${where}: "protocols" must list ${PROTOCOLS.join(' and/or ')}`);
     }
     if (m.checks !== undefined && m.checks !== 'full' && m.checks !== 'basic') throw new ExternalError(`${where}: "checks" must be "full" or "basic"`);
+    checkShape(m, where);
     return {
       name: m.name,
       family: (m.family ?? 'external') as Family,
@@ -112,8 +146,28 @@ export function readModelsFile(path: string, builtIn: readonly string[]): Extern
       ...(m.requires ? { requires: m.requires } : {}),
       ...(m.description ? { description: m.description } : {}),
       ...(m.checks ? { checks: m.checks } : {}),
+      ...(m.scenarios ? { scenarios: m.scenarios } : {}),
+      ...(m.waits ? { waits: m.waits } : {}),
+      ...(m.cpuLanes ? { cpuLanes: m.cpuLanes } : {}),
     };
   });
+}
+
+const isScenarioList = (v: unknown): boolean => Array.isArray(v) && v.length > 0 && v.every((x) => SCENARIOS.includes(x as Scenario));
+
+/** The scenario fields of an entry: known scenarios, and the shapes the ideal understands. */
+function checkShape(m: Partial<ExternalModel>, where: string): void {
+  if (m.scenarios !== undefined && !isScenarioList(m.scenarios)) throw new ExternalError(`${where}: "scenarios" must list ${SCENARIOS.join(', ')}`);
+  if (m.waits !== undefined && !WAITS.includes(m.waits)) throw new ExternalError(`${where}: "waits" must be ${WAITS.join(', ')}`);
+  if (m.cpuLanes !== undefined && !CPU_LANES.includes(m.cpuLanes)) throw new ExternalError(`${where}: "cpuLanes" must be ${CPU_LANES.join(', ')}`);
+  for (const r of m.requires ?? []) {
+    if (r.scenarios !== undefined && !isScenarioList(r.scenarios)) throw new ExternalError(`${where}: a requirement's "scenarios" must list ${SCENARIOS.join(', ')}`);
+  }
+}
+
+/** The scenarios a program serves: what its entry declares, or the defaults. */
+export function declaredScenarios(m: ExternalModel): readonly Scenario[] {
+  return m.scenarios ?? DEFAULT_EXTERNAL_SCENARIOS;
 }
 
 function onPath(command: string): boolean {
@@ -126,9 +180,9 @@ function onPath(command: string): boolean {
   }
 }
 
-/** What is missing for this model to run here, as the cell's reason; null when nothing is. */
-export function missingRequirement(m: ExternalModel): string | null {
-  const needs: Requirement[] = [...(m.requires ?? [])];
+/** What is missing for this model to run a cell of `scenario` here, as the cell's reason; null when nothing is. */
+export function missingRequirement(m: ExternalModel, scenario?: Scenario): string | null {
+  const needs: Requirement[] = (m.requires ?? []).filter((r) => !r.scenarios || scenario === undefined || r.scenarios.includes(scenario));
   if (!m.shell && !needs.some((r) => r.command === m.command[0])) needs.unshift({ command: m.command[0]!, package: m.command[0]! });
   for (const r of needs) {
     if (r.command && !onPath(r.command)) return `${m.name} needs ${r.command}, which is not on PATH (Debian package: ${r.package})`;
@@ -168,10 +222,80 @@ export function substitute(m: ExternalModel, port: number, workers: number, prot
   return m.command.map((a) => a.replaceAll('{port}', String(port)).replaceAll('{workers}', String(workers)).replaceAll('{protocol}', protocol));
 }
 
-export function startExternal(m: ExternalModel, port: number, workers: number, protocol: Protocol, cpus: number[] | null): Child {
+/**
+ * Starts the program with its entry's variables and the cell's contract over the harness's
+ * environment, from which every contract variable is removed first: a program never sees a stale one.
+ */
+export function startExternal(m: ExternalModel, port: number, workers: number, protocol: Protocol, cpus: number[] | null, contract: Record<string, string> = {}): Child {
   const argv = substitute(m, port, workers, protocol);
   const [file, args] = m.shell ? ['sh', ['-c', argv.join(' ')]] : [argv[0]!, argv.slice(1)];
-  return startGroup(file, args, { cpus, cwd: m.cwd, env: { ...process.env, ...(m.env ?? {}) } });
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONTRACT_VARIABLES.includes(k)));
+  return startGroup(file, args, { cpus, cwd: m.cwd, env: { ...inherited, ...(m.env ?? {}), ...contract } });
+}
+
+/** Every variable of the scenario contract (README: "Measure your own server"). */
+export const CONTRACT_VARIABLES: readonly string[] = [
+  'CB_SCENARIO', 'CB_PROTOCOL', 'CB_PORT', 'CB_WORKERS',
+  'CB_BACKEND', 'CB_BACKEND_CONNECTIONS', 'CB_DB_POOL', 'CB_BACKEND_DELAY_MS',
+  'CB_PG_HOST', 'CB_PG_PORT', 'CB_PG_USER', 'CB_PG_DATABASE', 'CB_PG_PASSWORD_FILE', 'CB_PG_QUERY', 'CB_PG_ROWS',
+  'CB_SERVICE_HOST', 'CB_SERVICE_PORT', 'CB_WORK_US',
+];
+
+/** What a cell asks of a program, besides its Work. */
+export interface ContractCell {
+  scenario: Scenario;
+  protocol: Protocol;
+  port: number;
+  workers: number;
+  /** io-wait: how long the backend holds each query, ms. */
+  backendDelayMs: number;
+  /** cpu: microseconds of CPU per reply. */
+  workUs: number;
+}
+
+/**
+ * The scenario contract for one cell, as environment variables. The password is never among them:
+ * CB_PG_PASSWORD_FILE names the 0600 file the harness wrote (absent under trust). CB_PG_QUERY is the
+ * exact SQL our models prepare, the row id as $1; its row must have randomnumber =
+ * (id × 2654435761 mod 10000) + 1. The service answers `Q` + 8 hex digits + LF with `A`, the same
+ * digits, `.` padding and LF: 64 bytes.
+ */
+export function contractEnv(c: ContractCell, work: Work): Record<string, string> {
+  const env: Record<string, string> = { CB_SCENARIO: c.scenario, CB_PROTOCOL: c.protocol, CB_PORT: String(c.port), CB_WORKERS: String(c.workers) };
+  if (work.kind === 'io-wait') {
+    Object.assign(env, { CB_BACKEND: work.backend, CB_BACKEND_CONNECTIONS: work.connections, CB_DB_POOL: String(work.pool), CB_BACKEND_DELAY_MS: String(c.backendDelayMs) });
+    if (work.backend === 'postgres') {
+      const pg = work.postgres!;
+      Object.assign(env, {
+        CB_PG_HOST: '127.0.0.1', CB_PG_PORT: String(work.backendPort), CB_PG_USER: pg.user, CB_PG_DATABASE: pg.database,
+        CB_PG_QUERY: worldQuerySql(pg.delayMs), CB_PG_ROWS: String(ROWS),
+        ...(pg.passwordFile !== null ? { CB_PG_PASSWORD_FILE: pg.passwordFile } : {}),
+      });
+    } else Object.assign(env, { CB_SERVICE_HOST: '127.0.0.1', CB_SERVICE_PORT: String(work.backendPort) });
+  }
+  if (c.scenario === 'cpu') env.CB_WORK_US = String(c.workUs);
+  return env;
+}
+
+/** What a program reported of its own CPU loop: `{"event":"calibration","workUs":W,"iterations":N,"nsPerIteration":X}`. */
+export interface Calibration {
+  workUs: number;
+  iterations: number;
+  nsPerIteration: number;
+}
+
+/**
+ * A calibration line, checked: undefined for any other line; throws for a calibration line that is
+ * malformed or calibrated for other work than the cell's.
+ */
+export function readCalibration(msg: Record<string, unknown>, name: string, workUs: number): Calibration | undefined {
+  if (msg.event !== 'calibration') return undefined;
+  const { iterations, nsPerIteration } = msg;
+  if (!Number.isInteger(iterations) || (iterations as number) < 1 || typeof nsPerIteration !== 'number' || !(nsPerIteration > 0)) {
+    throw new Error(`${name}: its calibration line needs "iterations" (a positive integer) and "nsPerIteration" (a positive number): ${JSON.stringify(msg)}`);
+  }
+  if (msg.workUs !== workUs) throw new Error(`${name}: calibrated for ${String(msg.workUs)} µs of work, but the cell asks ${workUs} (CB_WORK_US)`);
+  return { workUs, iterations: iterations as number, nsPerIteration };
 }
 
 /**

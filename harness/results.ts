@@ -195,6 +195,12 @@ export interface Cell extends CellKey {
   cpus?: { server: number[] | null; client: number[] | null };
   /** churn: TCP sockets in TIME_WAIT on the machine (from /proc/net/sockstat) before and after the cell. */
   timeWait?: { before: number; after: number } | null;
+  /**
+   * cpu, external models only: the program's calibration of its own CPU loop for `workUs`
+   * microseconds per reply, as it reported it (its loop costs another time per iteration in another
+   * language: `settings.work` is ours). Absent elsewhere.
+   */
+  calibration?: { workUs: number; iterations: number; nsPerIteration: number } | null;
 }
 
 export interface Pinning {
