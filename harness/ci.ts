@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PROJECT_ROOT } from './paths.js';
 import { startGroup } from './processes.js';
 import { type Results } from './results.js';
@@ -80,15 +80,23 @@ export function buildBase(ref: string, log: (line: string) => void): BaseCheckou
   return { dir, sha, remove };
 }
 
-/** Runs one repetition of the plan with the bench of `root` (a checkout with dist/) and reads its results. */
+/**
+ * Runs one repetition of the plan with the bench of `root` (a checkout with dist/) and reads its
+ * results. The bench runs in this process's working directory, not in `root` (the base's is a
+ * temporary worktree): a relative path in the plan's flags (--out, --models-file, a --server-cmd
+ * program or script) then names for the base the file it names for this checkout, the one the user
+ * meant. `out` is made absolute all the same, so that where the results land and where they are
+ * read back never depend on a working directory.
+ */
 export async function runOneRepetition(root: string, planArgs: string[], out: string, what: string): Promise<Results> {
-  const child = startGroup(process.execPath, [join(root, 'dist', 'scripts', 'bench.js'), ...planArgs, '--repetitions', '1', '--out', out], {
+  const outDir = resolve(out);
+  const child = startGroup(process.execPath, [join(root, 'dist', 'scripts', 'bench.js'), ...planArgs, '--repetitions', '1', '--out', outDir], {
     cpus: null,
-    cwd: root,
+    cwd: process.cwd(),
     inheritStderr: true,
   });
   const code = await child.exited;
   // Exit 1 means some cell failed: that is data, and the comparison calls it inconclusive.
   if (code !== 0 && code !== 1) throw new CiError(`${what}: bench exited with ${code}; it may not accept this plan's flags`, 'EBASERUN');
-  return readResults(join(out, readlinkSync(join(out, 'latest'))));
+  return readResults(join(outDir, readlinkSync(join(outDir, 'latest'))));
 }
