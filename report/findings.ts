@@ -339,6 +339,122 @@ function churnCost(d: Data): Finding {
   return { id, question, verdict, sentence, chart: `${loop.protocol}-churn-connect-by-model.png` };
 }
 
+// ---- The claims the write-ups make about Python (the examples of examples/models.json) ----
+
+const PY_SUITE = '--suite python --models-file examples/models.json';
+
+/**
+ * What a Python claim lacks when its models could not run here: "install python3-x" for the Debian
+ * packages named in their limit cells (a missing module is such a limit), or null.
+ */
+function missingPython(d: Data, models: string[], scenario: Scenario): string | null {
+  const packages = new Set<string>();
+  const blocked = new Set<string>();
+  for (const c of d.results.cells) {
+    const m = models.includes(c.model) && c.scenario === scenario && c.status === 'limit' ? /\(Debian package: ([^)]+)\)$/.exec(c.reason ?? '') : null;
+    if (m) {
+      packages.add(m[1]!);
+      blocked.add(c.model);
+    }
+  }
+  if (packages.size === 0) return null;
+  const list = [...packages].sort();
+  return `install ${list.join(' and ')} (apt-get install ${list.join(' ')}): ${[...blocked].sort().join(', ')} could not run ${scenario}`;
+}
+
+const threadsOf = (p: Point): number => summarize(p, (c) => c.server.threadsPeak)?.median ?? NaN;
+
+/** The GIL: Python threads burn CPU one at a time, so a thread per connection or a pool stays near one core; processes do not. */
+function pythonGil(d: Data): Finding {
+  const id = 'python-gil';
+  const question = 'Does the GIL keep Python threads to one core for CPU work, while processes use them all?';
+  const threads = ['py-threading', 'py-threadpool'];
+  const proc = 'py-multiprocessing';
+  const proto = (['http', 'echo'] as const).find((p) => threads.some((t) => d.common([t, proc], p, 'cpu').length > 0));
+  if (!proto) return notMeasured(id, question, missingPython(d, [...threads, proc], 'cpu') ?? `needs py-threading or py-threadpool beside py-multiprocessing in the cpu scenario (${PY_SUITE})`);
+  const n = Math.max(...threads.flatMap((t) => d.common([t, proc], proto, 'cpu')));
+  const mp = d.point(proc, proto, 'cpu', n)!;
+  const cpus = mp.ok[0]?.cpus?.server?.length ?? 0;
+  if (cpus < 2) return notMeasured(id, question, `the server had ${cpus || 'unpinned'} CPU${cpus === 1 ? '' : 's'} in the cpu cells; needs two or more (the cpu scenario gives the server every CPU with --pin auto)`);
+  const tput = (q: Point): Summary => summarize(q, (c) => c.opsPerSec)!;
+  const core = (q: Point): number => summarize(q, (c) => c.server.cpuPercent)?.median ?? NaN;
+  const measured = threads.map((t) => d.point(t, proto, 'cpu', n)).filter((q): q is Point => q !== undefined && q.status === 'ok');
+  const best = measured.map((q) => ({ q, s: tput(q) })).sort((a, b) => b.s.median - a.s.median)[0]!;
+  const m = tput(mp);
+  const work = d.results.settings.work?.us ?? 0;
+  const parts = measured.map((q) => `${q.model} served ${ops(tput(q))} using ${fmt(core(q))}% of a core`).join(', ');
+  const sentence = `With ${work} µs of CPU per request on ${cpus} server CPUs at ${n} ${proto} connections, ${parts}; ${proc} served ${ops(m)} using ${fmt(core(mp))}% (${fmt(m.median / best.s.median, 2)}× ${best.q.model}).`;
+  const oneCore = measured.every((q) => core(q) <= 130);
+  const verdict: FindingVerdict = overlap(m, best.s) ? 'no clear difference' : oneCore && m.median >= 1.3 * best.s.median ? 'holds' : 'does not hold';
+  return { id, question, verdict, sentence, chart: `${proto}-cpu-throughput-by-model.png` };
+}
+
+/** A thread pool runs at most --workers blocking queries at once: the rest of the requests queue. */
+function pythonPoolCap(d: Data): Finding {
+  const id = 'python-threadpool-cap';
+  const question = 'Does a Python thread pool cap how many database waits are in flight, queueing the rest?';
+  const workers = d.results.settings.workers;
+  const delay = d.results.settings.backendDelayMs ?? 0;
+  const variant = ioVariant(d, 'pooled');
+  const at = d.of('io-wait', variant).filter((p) => p.model === 'py-threadpool' && p.status === 'ok' && p.concurrency > workers).sort((a, b) => b.concurrency - a.concurrency)[0];
+  if (!at || delay <= 0) return notMeasured(id, question, missingPython(d, ['py-threadpool'], 'io-wait') ?? `needs py-threadpool in io-wait, pooled, at more connections than its ${workers} workers (${PY_SUITE})`);
+  const cap = workers / (delay / 1000);
+  const got = summarize(at, (c) => c.opsPerSec)!;
+  const p50 = summarize(at, (c) => c.latencyUs.p50)!;
+  const queued = (at.concurrency / got.median) * 1e6; // Little's law: connections / throughput
+  const other = ['py-threading', 'py-gevent', 'py-asyncio', 'py-selectors'].map((m) => d.point(m, at.protocol, 'io-wait', at.concurrency, variant)).find((q) => q?.status === 'ok');
+  const beside = other ? `; ${other.model}, which holds a wait per connection, served ${ops(summarize(other, (c) => c.opsPerSec)!)}` : '';
+  const sentence = `With every query held ${delay} ms, py-threadpool with ${workers} workers served ${ops(got)} at ${at.concurrency} ${at.protocol} connections, ${fmt((got.median / cap) * 100)}% of workers / delay = ${fmt(cap)} ops/s; its p50 latency was ${duration(p50.median)}, where ${at.concurrency} connections queueing for ${workers} workers make ${duration(queued)}${beside}.`;
+  const verdict: FindingVerdict = got.median <= 1.1 * cap ? 'holds' : got.median >= 1.5 * cap ? 'does not hold' : 'no clear difference';
+  return { id, question, verdict, sentence, chart: `${at.protocol}-io-wait-vs-ideal.png` };
+}
+
+/** gevent's green threads and asyncio's coroutines hold every connection's wait on one OS thread. */
+function pythonManyWaits(d: Data): Finding {
+  const id = 'python-many-waits';
+  const question = 'Do gevent and asyncio hold many database waits on one thread, as well as a thread per connection?';
+  const greens = ['py-gevent', 'py-asyncio'];
+  const pooled = d.of('io-wait').filter((p) => /^(postgres|service) pooled$/.test(p.variant));
+  const candidates = pooled.filter((p) => p.model === 'py-threading' && greens.some((g) => d.point(g, p.protocol, 'io-wait', p.concurrency, p.variant)?.status === 'ok'));
+  const t = candidates.sort((a, b) => b.concurrency - a.concurrency)[0];
+  if (!t) return notMeasured(id, question, missingPython(d, [...greens, 'py-threading'], 'io-wait') ?? `needs py-gevent or py-asyncio beside py-threading in io-wait, pooled (${PY_SUITE})`);
+  const at = greens.map((g) => d.point(g, t.protocol, 'io-wait', t.concurrency, t.variant)).filter((q): q is Point => q?.status === 'ok');
+  const tput = (q: Point): Summary => summarize(q, (c) => c.opsPerSec)!;
+  const ideal = t.cells.find((c) => c.ideal)?.ideal?.opsPerSec ?? NaN;
+  const threadsWord = (q: Point): string => `${fmt(threadsOf(q))} thread${threadsOf(q) === 1 ? '' : 's'}`;
+  const parts = at.map((q) => `${q.model} served ${ops(tput(q))} on ${threadsWord(q)}`).join(', ');
+  const threading = t.status === 'ok' ? `py-threading served ${ops(tput(t))} on ${threadsWord(t)}` : `py-threading could not (${t.status}: ${t.cells.find((c) => c.reason)?.reason ?? ''})`;
+  const where = t.variant.startsWith('postgres') ? 'PostgreSQL' : 'the service stand-in';
+  const sentence = `In io-wait on ${where} at ${t.concurrency} ${t.protocol} connections, every query held ${d.results.settings.backendDelayMs ?? 0} ms (ideal ${fmt(ideal)} ops/s): ${parts}; ${threading}.`;
+  const oneThread = at.every((q) => threadsOf(q) <= 4);
+  const least = at.map((q) => ({ q, s: tput(q) })).sort((a, b) => a.s.median - b.s.median)[0]!;
+  let verdict: FindingVerdict;
+  if (t.status !== 'ok') verdict = oneThread && least.s.median >= 0.5 * ideal ? 'holds' : 'does not hold';
+  else {
+    const th = tput(t);
+    verdict = overlap(least.s, th) ? 'no clear difference' : oneThread && least.s.median >= 0.9 * th.median ? 'holds' : least.s.median < 0.67 * th.median || !oneThread ? 'does not hold' : 'no clear difference';
+  }
+  return { id, question, verdict, sentence, chart: `${t.protocol}-io-wait-vs-ideal.png` };
+}
+
+/** psycopg2's asynchronous mode, its descriptor waited on in a selector, against asyncpg on asyncio. */
+function pythonAsyncDriver(d: Data): Finding {
+  const id = 'python-psycopg2-async';
+  const question = "Does psycopg2's asynchronous mode in a selector wait as well as an async driver (asyncpg)?";
+  const models = ['py-selectors', 'py-asyncio'];
+  const variant = 'postgres pooled';
+  const both = d.of('io-wait', variant).filter((p) => p.model === 'py-selectors' && p.status === 'ok' && d.point('py-asyncio', p.protocol, 'io-wait', p.concurrency, variant)?.status === 'ok');
+  const s = both.sort((a, b) => b.concurrency - a.concurrency)[0];
+  if (!s) return notMeasured(id, question, missingPython(d, models, 'io-wait') ?? `needs py-selectors and py-asyncio in io-wait on PostgreSQL, pooled (${PY_SUITE})`);
+  const a = d.point('py-asyncio', s.protocol, 'io-wait', s.concurrency, variant)!;
+  const [st, at] = [summarize(s, (c) => c.opsPerSec)!, summarize(a, (c) => c.opsPerSec)!];
+  const perOp = (q: Point): string => fmt(summarize(q, (c) => cpuUsPerOp(c) ?? NaN)?.median ?? NaN);
+  const ideal = s.cells.find((c) => c.ideal)?.ideal?.opsPerSec ?? NaN;
+  const sentence = `On PostgreSQL at ${s.concurrency} ${s.protocol} connections, every query held ${d.results.settings.backendDelayMs ?? 0} ms (ideal ${fmt(ideal)} ops/s): py-selectors with psycopg2 in asynchronous mode served ${ops(st)} at ${perOp(s)} µs of server CPU per request; py-asyncio with asyncpg served ${ops(at)} at ${perOp(a)} µs (${fmt(st.median / at.median, 2)}×).`;
+  const verdict: FindingVerdict = overlap(st, at) ? 'no clear difference' : st.median >= 0.9 * at.median ? 'holds' : 'does not hold';
+  return { id, question, verdict, sentence, chart: `${s.protocol}-io-wait-vs-ideal.png` };
+}
+
 /** A primitive's mean from micro.json, as "56 ms", or null when it was not measured. */
 function primitive(micro: MicroResults | null, name: string): string | null {
   const ns = micro?.tasks.find((t) => t.name === name && t.state === 'completed')?.meanNs;
@@ -380,5 +496,9 @@ export function findings(results: Results, micro: MicroResults | null = null): F
     poolSize(d),
     cpuStall(d),
     churnCost(d),
+    pythonGil(d),
+    pythonPoolCap(d),
+    pythonManyWaits(d),
+    pythonAsyncDriver(d),
   ].map(explain);
 }

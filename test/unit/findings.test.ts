@@ -218,3 +218,103 @@ describe('findings of the scenarios', () => {
     expect(f.sentence).toBe('With a new http connection per request at 16 connections, epoll served 27k ops/s, connect to first byte 560 µs; thread-per-connection 25 ops/s, connect to first byte 650 ms.');
   });
 });
+
+describe('findings about Python', () => {
+  const settings = { backendDelayMs: 10, workers: 4, work: { us: 200, iterations: 1, nsPerIteration: 1 } };
+  const external = (c: Cell) => { c.family = 'external'; c.protocol = 'http'; };
+  const cpuCell = (cpuPercent: number, serverCpus = [0, 1]) => (c: Cell) => {
+    external(c);
+    c.scenario = 'cpu';
+    c.server.cpuPercent = cpuPercent;
+    c.cpus = { server: serverCpus, client: [0] };
+  };
+  const io = (backend: 'postgres' | 'service', ideal: number, extra: (c: Cell) => void = () => {}) => (c: Cell) => {
+    external(c);
+    c.scenario = 'io-wait';
+    c.backend = backend;
+    c.backendConnections = 'pooled';
+    c.dbPool = c.concurrency;
+    c.ideal = { opsPerSec: ideal, basis: 'test' };
+    extra(c);
+  };
+  const threads = (n: number, p50 = 1000) => (c: Cell) => { c.server.threadsPeak = n; c.latencyUs.p50 = p50; };
+  const withSettings = (r: Results): Results => ({ ...r, settings: { ...r.settings, ...settings } });
+  const limitFor = (pkg: string) => (c: Cell) => { c.reason = `${c.model} needs the Python module m, which /usr/bin/python3 cannot import (Debian package: ${pkg})`; };
+
+  it('the GIL: holds when threads stay near one core and processes serve 1.3× or more; not when threads use both cores', () => {
+    const make = (threadCpu: number, procOps: number) => withSettings(run([
+      { model: 'py-threading', concurrency: 4, opsPerSec: [3300], tweak: cpuCell(threadCpu) },
+      { model: 'py-threadpool', concurrency: 4, opsPerSec: [3000], tweak: cpuCell(threadCpu) },
+      { model: 'py-multiprocessing', concurrency: 4, opsPerSec: [procOps], tweak: cpuCell(190) },
+    ]));
+    const f = find(make(104, 7100), 'python-gil');
+    expect(f.verdict).toBe('holds');
+    expect(f.sentence).toBe('With 200 µs of CPU per request on 2 server CPUs at 4 http connections, py-threading served 3.3k ops/s using 104% of a core, py-threadpool served 3.0k ops/s using 104% of a core; py-multiprocessing served 7.1k ops/s using 190% (2.15× py-threading).');
+    expect(f.chart).toBe('http-cpu-throughput-by-model.png');
+    expect(find(make(185, 7100), 'python-gil').verdict).toBe('does not hold'); // threads that run on both cores: no GIL in the way
+    expect(find(make(104, 3600), 'python-gil').verdict).toBe('does not hold'); // processes that do not spread
+    const one = withSettings(run([
+      { model: 'py-threading', concurrency: 4, opsPerSec: [3300], tweak: cpuCell(100, [1]) },
+      { model: 'py-multiprocessing', concurrency: 4, opsPerSec: [3400], tweak: cpuCell(100, [1]) },
+    ]));
+    expect(find(one, 'python-gil').sentence).toBe('Not measured in this run: the server had 1 CPU in the cpu cells; needs two or more (the cpu scenario gives the server every CPU with --pin auto).');
+  });
+
+  it('a thread pool caps the waits in flight: holds at workers / delay with the queueing in its latency, not when it serves far more', () => {
+    const make = (pool: number) => withSettings(run([
+      { model: 'py-threadpool', concurrency: 64, opsPerSec: [pool], tweak: io('postgres', 400, threads(5, 165_000)) },
+      { model: 'py-threading', concurrency: 64, opsPerSec: [4800], tweak: io('postgres', 6400, threads(66)) },
+    ]));
+    const f = find(make(385), 'python-threadpool-cap');
+    expect(f.verdict).toBe('holds');
+    expect(f.sentence).toBe('With every query held 10 ms, py-threadpool with 4 workers served 385 ops/s at 64 http connections, 96% of workers / delay = 400 ops/s; its p50 latency was 165 ms, where 64 connections queueing for 4 workers make 166 ms; py-threading, which holds a wait per connection, served 4.8k ops/s.');
+    expect(f.chart).toBe('http-io-wait-vs-ideal.png');
+    expect(find(make(2000), 'python-threadpool-cap').verdict).toBe('does not hold');
+    expect(find(make(500), 'python-threadpool-cap').verdict).toBe('no clear difference');
+  });
+
+  it('gevent and asyncio hold many waits: holds on a few threads as well as a thread each, not when they fall behind', () => {
+    const make = (green: number, greenThreads = 1) => withSettings(run([
+      { model: 'py-gevent', concurrency: 1000, opsPerSec: [green], tweak: io('service', 100_000, threads(greenThreads)) },
+      { model: 'py-asyncio', concurrency: 1000, opsPerSec: [green * 1.1], tweak: io('service', 100_000, threads(1)) },
+      { model: 'py-threading', concurrency: 1000, opsPerSec: [9000], tweak: io('service', 100_000, threads(1002)) },
+      { model: 'py-threading', concurrency: 64, opsPerSec: [5000], tweak: io('postgres', 6400, threads(66)) },
+    ]));
+    const f = find(make(9500), 'python-many-waits');
+    expect(f.verdict).toBe('holds');
+    expect(f.sentence).toBe('In io-wait on the service stand-in at 1000 http connections, every query held 10 ms (ideal 100,000 ops/s): py-gevent served 9.5k ops/s on 1 thread, py-asyncio served 10k ops/s on 1 thread; py-threading served 9.0k ops/s on 1,002 threads.');
+    expect(find(make(4000), 'python-many-waits').verdict).toBe('does not hold');
+    expect(find(make(9500, 40), 'python-many-waits').verdict).toBe('does not hold'); // not on one thread
+    expect(find(make(7000), 'python-many-waits').verdict).toBe('no clear difference');
+  });
+
+  it("psycopg2's asynchronous mode in a selector: holds within 10% of asyncpg, not when clearly behind", () => {
+    const cpu = (us: number) => (c: Cell) => { c.server.cpuUserS = (us * c.ops) / 1e6; c.server.cpuSysS = 0; };
+    const make = (sel: number) => withSettings(run([
+      { model: 'py-selectors', concurrency: 64, opsPerSec: [sel], tweak: io('postgres', 6400, cpu(120)) },
+      { model: 'py-asyncio', concurrency: 64, opsPerSec: [5000], tweak: io('postgres', 6400, cpu(100)) },
+    ]));
+    const f = find(make(4800), 'python-psycopg2-async');
+    expect(f.verdict).toBe('holds');
+    expect(f.sentence).toBe('On PostgreSQL at 64 http connections, every query held 10 ms (ideal 6,400 ops/s): py-selectors with psycopg2 in asynchronous mode served 4.8k ops/s at 120 µs of server CPU per request; py-asyncio with asyncpg served 5.0k ops/s at 100 µs (0.96×).');
+    expect(find(make(3000), 'python-psycopg2-async').verdict).toBe('does not hold');
+    const overlapping = withSettings(run([
+      { model: 'py-selectors', concurrency: 64, opsPerSec: [3000, 5200, 4100, 3600, 4900], tweak: io('postgres', 6400) },
+      { model: 'py-asyncio', concurrency: 64, opsPerSec: [4800, 3900, 5100, 4400, 4600], tweak: io('postgres', 6400) },
+    ]));
+    expect(find(overlapping, 'python-psycopg2-async').verdict).toBe('no clear difference');
+  });
+
+  it('says which Debian package to install when a Python claim could not be measured for one', () => {
+    const r = withSettings(run([
+      { model: 'py-selectors', concurrency: 64, opsPerSec: [0], status: 'limit', tweak: io('postgres', 6400, limitFor('python3-psycopg2')) },
+      { model: 'py-asyncio', concurrency: 64, opsPerSec: [0], status: 'limit', tweak: io('postgres', 6400, limitFor('python3-asyncpg')) },
+      { model: 'py-threadpool', concurrency: 64, opsPerSec: [0], status: 'limit', tweak: io('postgres', 400, limitFor('python3-psycopg2')) },
+    ]));
+    const f = find(r, 'python-psycopg2-async');
+    expect(f.verdict).toBe('not measured');
+    expect(f.sentence).toBe('Not measured in this run: install python3-asyncpg and python3-psycopg2 (apt-get install python3-asyncpg python3-psycopg2): py-asyncio, py-selectors could not run io-wait.');
+    expect(find(r, 'python-threadpool-cap').sentence).toBe('Not measured in this run: install python3-psycopg2 (apt-get install python3-psycopg2): py-threadpool could not run io-wait.');
+    expect(find(r, 'python-gil').sentence).toBe('Not measured in this run: needs py-threading or py-threadpool beside py-multiprocessing in the cpu scenario (--suite python --models-file examples/models.json).');
+  });
+});
