@@ -51,7 +51,9 @@ export function planCells(plan: Plan): CellSpec[] {
 function ioWaitVariants(slice: Slice, plan: Plan, concurrency: number): Partial<CellSpec>[] {
   return (slice.backends ?? ['postgres']).flatMap((backend) => (slice.backendConnections ?? ['pooled']).flatMap((backendConnections): Partial<CellSpec>[] =>
     backendConnections === 'pooled'
-      ? (plan.dbPools ?? slice.dbPools ?? [concurrency]).map((dbPool) => ({ backend, backendConnections, dbPool }))
+      // A pool never holds more connections than requests in flight: a size above the cell's
+      // connections runs as the connections (and meets that cell, run once).
+      ? [...new Set((plan.dbPools ?? slice.dbPools ?? [concurrency]).map((p) => Math.min(p, concurrency)))].map((dbPool) => ({ backend, backendConnections, dbPool }))
       : [{ backend, backendConnections }]));
 }
 

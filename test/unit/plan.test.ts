@@ -143,7 +143,7 @@ describe('suites and scenarios', () => {
     expect(q.suite).toBe('quick');
     expect(q.scenarios).toEqual(['steady']);
     expect(message('--quick', '--suite', 'full')).toBe('--quick: is --suite quick; it cannot go with --suite full');
-    expect(message('--suite', 'huge')).toBe('--suite: unknown value "huge"; known: quick, default, full');
+    expect(message('--suite', 'huge')).toBe('--suite: unknown value "huge"; known: quick, default, full, python');
   });
 
   it('the default suite gives each scenario its own slice', () => {
@@ -179,6 +179,9 @@ describe('suites and scenarios', () => {
     const pools = planCells(parse('--models', 'epoll', '--scenarios', 'io-wait', '--concurrency', '64', '--backend', 'postgres', '--db-pool', '4,16', '--backend-connections', 'pooled,per-request')!);
     // A pool size is a cell of its own when pooled; per request has no pool.
     expect(pools.map((c) => `${c.backendConnections}${c.dbPool ? `/${c.dbPool}` : ''}`)).toEqual(['pooled/4', 'pooled/16', 'per-request']);
+    // A pool larger than the connections is the connections: at 8, pools of 4 and 16 run as 4 and 8.
+    const small = planCells(parse('--models', 'epoll', '--scenarios', 'io-wait', '--concurrency', '8', '--backend', 'postgres', '--db-pool', '4,16,64', '--backend-connections', 'pooled')!);
+    expect(small.map((c) => c.dbPool)).toEqual([4, 8]);
     const sizes = planCells(parse('--models', 'epoll', '--scenarios', 'payload', '--protocols', 'echo', '--payload-sizes', '100,1000')!);
     expect(sizes.map((c) => c.payloadBytes)).toEqual([100, 1000]);
   });
