@@ -1,6 +1,6 @@
 // node:http, the server most Node users deploy: its own parser (llhttp), same routes as the shared code.
 import http from 'node:http';
-import { bytesBody, HELLO_BODY, MAX_BYTES_ROUTE } from '../protocols/http.js';
+import { bytesBody, HELLO_BODY, MAX_BYTES_ROUTE, MAX_HEAD_BYTES } from '../protocols/http.js';
 import type { ModelOptions, RunningServer } from '../types.js';
 import { reportFault } from '../work.js';
 import { loopGate, type AsyncGate } from './async.js';
@@ -32,7 +32,10 @@ function bytesN(url: string | undefined): number | null {
 export async function start(o: ModelOptions): Promise<RunningServer> {
   if (o.protocol !== 'http') throw new Error(`node-http serves only the http protocol, not ${o.protocol}`);
   const { gate, close } = loopGate(o.work);
-  const server = http.createServer({ noDelay: true, keepAliveTimeout: 60_000 }, (req, res) => {
+  // maxHeaderSize: the shared 8 KiB rule's number, not node:http's 16 KiB default. node:http counts
+  // it its own way (the URL, header names and values, not the separators and line ends), so a head
+  // near 8 KiB may be judged a few bytes apart from the shared code's whole-head count (README, Models).
+  const server = http.createServer({ noDelay: true, keepAliveTimeout: 60_000, maxHeaderSize: MAX_HEAD_BYTES }, (req, res) => {
     res.setHeader('Server', 'concurrency-bench');
     if (req.url === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
       after(gate, res, () => {

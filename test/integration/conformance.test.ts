@@ -145,4 +145,35 @@ describe('node-http keeps node:http as users run it', () => {
       await s.stop();
     }
   });
+
+  it('keeps the shared 8 KiB head limit: a 9,000-byte header is 431 there as in the shared code; 300 short headers show how each counts', async () => {
+    const oneHeader = (size: number): string => {
+      const fixed = 'GET / HTTP/1.1\r\nHost: t\r\nX-Pad: \r\n\r\n'.length;
+      return `GET / HTTP/1.1\r\nHost: t\r\nX-Pad: ${'a'.repeat(size - fixed)}\r\n\r\n`;
+    };
+    // 300 headers of 20 bytes: 9,027 bytes of head, of which node:http counts the names and values (8,100).
+    const manyShort = `GET / HTTP/1.1\r\nHost: t\r\n${Array.from({ length: 300 }, (_, i) => `X-${String(i).padStart(4, '0')}: ${'b'.repeat(20)}\r\n`).join('')}\r\n`;
+    const firstLine = async (port: number, request: string): Promise<string> => {
+      const socket = await connect(port);
+      const reply = readUntil(socket, (got) => got.includes('\r\n'));
+      socket.write(request);
+      const line = (await reply).toString('latin1').split('\r\n')[0]!;
+      socket.destroy();
+      return line;
+    };
+    const nodeHttp = await startServer('node-http', 'http');
+    const shared = await startServer('async', 'http');
+    try {
+      for (const s of [nodeHttp, shared]) {
+        expect(await firstLine(s.port, oneHeader(8192))).toMatch(/^HTTP\/1\.1 200 /);
+        expect(await firstLine(s.port, oneHeader(9000))).toMatch(/^HTTP\/1\.1 431 /);
+      }
+      expect(manyShort.length).toBeGreaterThan(9000);
+      expect(await firstLine(nodeHttp.port, manyShort)).toMatch(/^HTTP\/1\.1 200 /);
+      expect(await firstLine(shared.port, manyShort)).toMatch(/^HTTP\/1\.1 431 /);
+    } finally {
+      await nodeHttp.stop();
+      await shared.stop();
+    }
+  });
 });
