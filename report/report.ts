@@ -29,7 +29,10 @@ export interface ReportFiles {
 
 const COLUMNS = ['model', 'concurrency', 'ops/s', 'p50 (µs)', 'p90 (µs)', 'p99 (µs)', 'p99.9 (µs)', 'server CPU (%)', 'peak RSS (MiB)', 'client µs/op', 'status'];
 const OPEN_COLUMNS = ['model', 'concurrency', 'target', 'achieved ops/s', 'p50 (µs)', 'p99 (µs)', 'p99.9 (µs)', 'p99 uncorrected (µs)', 'server CPU (%)', 'client µs/op', 'status'];
-const NA = (first: string, second: string, why: string): string[] => [first, second, ...COLUMNS.slice(2, -1).map(() => 'n/a'), why];
+/** io-wait on PostgreSQL adds the database's side: its CPU, and the sessions it opened per query (1: one per request). */
+const DB_COLUMNS = ['database CPU (%)', 'database sessions / query'];
+const withDb = (columns: string[]): string[] => [...columns.slice(0, -1), ...DB_COLUMNS, columns.at(-1)!];
+const NA = (first: string, second: string, why: string, db = false): string[] => [first, second, ...(db ? withDb(COLUMNS) : COLUMNS).slice(2, -1).map(() => 'n/a'), why];
 
 interface Section {
   protocol: Protocol;
@@ -46,19 +49,20 @@ export function tableSections(results: Results): Section[] {
     const { protocol, scenario } = key;
     const here = points.filter((p) => inSection(p, key));
     const concurrencies = [...new Set(here.map((p) => p.concurrency))].sort((a, b) => a - b);
+    const db = here.some((p) => p.cells.some((c) => c.database));
     const rows: string[][] = [];
     for (const model of models) {
       if (!here.some((p) => p.model === model)) {
-        rows.push(NA(model, 'all', `n/a: not run for ${protocol}`));
+        rows.push(NA(model, 'all', `n/a: not run for ${protocol}`, db));
         continue;
       }
       for (const n of concurrencies) {
         const p = here.find((q) => q.model === model && q.concurrency === n);
-        rows.push(p ? pointRow(p) : NA(model, String(n), 'n/a: not measured'));
+        rows.push(p ? (db ? databaseRow(p) : pointRow(p)) : NA(model, String(n), 'n/a: not measured', db));
       }
     }
     const clients = describeClients(here.flatMap((p) => p.cells));
-    return { protocol, scenario, heading: `${sectionName(key)} (closed loop; measured by ${clients})`, columns: COLUMNS, rows: marked(results, rows) };
+    return { protocol, scenario, heading: `${sectionName(key)} (closed loop; measured by ${clients})`, columns: db ? withDb(COLUMNS) : COLUMNS, rows: marked(results, rows) };
   });
 }
 
@@ -101,6 +105,13 @@ function pointRow(p: Point): string[] {
     s((c) => c.server?.cpuPercent, 1), s((c) => c.server?.rssPeakBytes / MiB, 1), s((c) => c.client?.cpuUsPerOp, 1),
     pointStatus(p),
   ];
+}
+
+function databaseRow(p: Point): string[] {
+  const row = pointRow(p);
+  const s = (f: (c: Cell) => number | null | undefined, digits: number) => formatSummary(summarize(p, f), digits);
+  const perQuery = (c: Cell): number | null => (c.database && c.database.queries > 0 ? c.database.sessionsOpened / c.database.queries : null);
+  return [...row.slice(0, -1), s((c) => c.database?.cpuPercent, 1), s(perQuery, 3), row.at(-1)!];
 }
 
 function pointStatus(p: Point): string {

@@ -168,3 +168,20 @@ describe('report CLI', () => {
     expect(existsSync(join(dir, 'report.md'))).toBe(false);
   });
 });
+
+describe('io-wait on PostgreSQL in the tables', () => {
+  it('adds the database\'s CPU and its sessions per query (1 per request), and nothing elsewhere', async () => {
+    const { buildResults } = await import('../helpers/results-builder.js');
+    const { tableSections } = await import('../../report/report.js');
+    const r = buildResults([{ model: 'epoll', protocol: 'http', concurrency: 16, opsPerSec: [200] }, { model: 'async', protocol: 'http', concurrency: 16, opsPerSec: [1400] }]);
+    Object.assign(r.cells[0]!, { scenario: 'io-wait', backend: 'postgres', backendConnections: 'per-request', database: { cpuPercent: 96.7, sessionsOpened: 500, queries: 500, pssPeakBytes: null, processesPeak: 20 } });
+    Object.assign(r.cells[1]!, { scenario: 'steady' });
+    const [steady, io] = tableSections(r);
+    expect(steady!.columns).not.toContain('database CPU (%)');
+    expect(io!.heading).toMatch(/^http, io-wait, postgres per-request/);
+    expect(io!.columns.slice(-3)).toEqual(['database CPU (%)', 'database sessions / query', 'status']);
+    const row = io!.rows.find((x) => x[0] === 'epoll')!;
+    expect(row.slice(-3)).toEqual(['96.7', '1.000', 'ok']);
+    expect(io!.rows.find((x) => x[0] === 'async')!.length).toBe(io!.columns.length); // a model not run there still fills every column
+  });
+});
