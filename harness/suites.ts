@@ -27,8 +27,8 @@ export interface Slice {
   payloadSizes?: number[];
 }
 
-export type SuiteName = 'quick' | 'default' | 'full';
-export const SUITE_NAMES: readonly SuiteName[] = ['quick', 'default', 'full'];
+export type SuiteName = 'quick' | 'default' | 'full' | 'python';
+export const SUITE_NAMES: readonly SuiteName[] = ['quick', 'default', 'full', 'python'];
 
 export interface Suite {
   slices: Slice[];
@@ -36,6 +36,8 @@ export interface Suite {
   warmupS: number;
   /** One line for --help. */
   what: string;
+  /** Where the suite's external models are listed (relative to the project), when it names any. */
+  modelsFile?: string;
 }
 
 export const PAYLOAD_SIZES = [64, 4096, 65536];
@@ -47,6 +49,14 @@ const PAYLOAD_MODELS = ['epoll', 'async', 'node-http', 'native-epoll'];
 const POOL_MODELS = ['epoll', 'async'];
 /** A loop, coroutines, Node's loop and a thread per connection: the designs that may hold 1,000 waits. */
 const C10K_MODELS = ['epoll', 'generators', 'async', 'thread-per-connection'];
+
+/** The Python examples of examples/models.json. */
+const PY_MODELS = ['py-threading', 'py-threadpool', 'py-multiprocessing', 'py-selectors', 'py-asyncio', 'py-gevent'];
+/** The built-in models the Python ones stand beside: Node's loop, our epoll loop, a thread per connection. */
+const PY_BESIDE = ['async', 'epoll', 'thread-per-connection'];
+const PY_ALL = [...PY_MODELS, ...PY_BESIDE];
+/** One loop of each kind and a thread per connection: who holds 1,000 waits, or 1,000 idle connections. */
+const PY_C10K = ['py-threading', 'py-selectors', 'py-asyncio', 'py-gevent', 'epoll', 'async'];
 
 export const SUITES: Record<SuiteName, Suite> = {
   quick: {
@@ -79,6 +89,28 @@ export const SUITES: Record<SuiteName, Suite> = {
       { scenario: 'cpu', protocols: ['http'], concurrency: [4], models: null },
       { scenario: 'churn', protocols: ['http'], concurrency: [16], models: null },
       { scenario: 'payload', protocols: BOTH, concurrency: [16], models: PAYLOAD_MODELS, payloadSizes: PAYLOAD_SIZES },
+    ],
+  },
+  python: {
+    what: 'the Python examples (threading, a thread pool, multiprocessing, selectors, asyncio, gevent) beside async, epoll and thread-per-connection in every scenario, on the same PostgreSQL (with --models-file examples/models.json)',
+    // 2 s windows: the Python servers start for every cell, and a longer window averages the
+    // neighbours' noise; about 7 minutes here.
+    durationS: 2,
+    warmupS: 0.5,
+    modelsFile: 'examples/models.json',
+    slices: [
+      { scenario: 'steady', protocols: BOTH, concurrency: [1, 64], models: PY_ALL },
+      { scenario: 'idle', protocols: ['echo'], concurrency: [64], models: PY_C10K },
+      // 4 connections: as many as the thread pool's workers; 64: its workers cap the waits in flight,
+      // while the loops and threads hold every one. Per request: a new PostgreSQL session per query.
+      { scenario: 'io-wait', protocols: ['http'], concurrency: [4, 64], models: PY_ALL, backendConnections: ['pooled'], backends: ['postgres'] },
+      { scenario: 'io-wait', protocols: ['http'], concurrency: [64], models: PY_ALL, backendConnections: ['per-request'], backends: ['postgres'] },
+      // 1,000 waits at once on the service: green threads and coroutines against a thread each.
+      { scenario: 'io-wait', protocols: ['http'], concurrency: [1000], models: PY_C10K, backendConnections: ['pooled'], backends: ['service'] },
+      // As many connections as the pool's workers, the server on every CPU: does the GIL keep threads to one core?
+      { scenario: 'cpu', protocols: ['http'], concurrency: [4], models: PY_ALL },
+      { scenario: 'churn', protocols: ['http'], concurrency: [16], models: PY_ALL },
+      { scenario: 'payload', protocols: ['http'], concurrency: [16], models: PY_ALL, payloadSizes: [64, 65536] },
     ],
   },
   full: {

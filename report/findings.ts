@@ -413,6 +413,8 @@ function pythonPoolCap(d: Data): Finding {
 function pythonManyWaits(d: Data): Finding {
   const id = 'python-many-waits';
   const question = 'Do gevent and asyncio hold many database waits on one thread, as well as a thread per connection?';
+  // A few threads beside the loop's are the libraries' own resolvers (gevent's, libuv's thread pool): none holds a wait.
+  const few = 16;
   const greens = ['py-gevent', 'py-asyncio'];
   const pooled = d.of('io-wait').filter((p) => /^(postgres|service) pooled$/.test(p.variant));
   const candidates = pooled.filter((p) => p.model === 'py-threading' && greens.some((g) => d.point(g, p.protocol, 'io-wait', p.concurrency, p.variant)?.status === 'ok'));
@@ -426,7 +428,7 @@ function pythonManyWaits(d: Data): Finding {
   const threading = t.status === 'ok' ? `py-threading served ${ops(tput(t))} on ${threadsWord(t)}` : `py-threading could not (${t.status}: ${t.cells.find((c) => c.reason)?.reason ?? ''})`;
   const where = t.variant.startsWith('postgres') ? 'PostgreSQL' : 'the service stand-in';
   const sentence = `In io-wait on ${where} at ${t.concurrency} ${t.protocol} connections, every query held ${d.results.settings.backendDelayMs ?? 0} ms (ideal ${fmt(ideal)} ops/s): ${parts}; ${threading}.`;
-  const oneThread = at.every((q) => threadsOf(q) <= 4);
+  const oneThread = at.every((q) => threadsOf(q) <= few);
   const least = at.map((q) => ({ q, s: tput(q) })).sort((a, b) => a.s.median - b.s.median)[0]!;
   let verdict: FindingVerdict;
   if (t.status !== 'ok') verdict = oneThread && least.s.median >= 0.5 * ideal ? 'holds' : 'does not hold';

@@ -13,7 +13,9 @@ import { dist, PROJECT_ROOT } from '../../harness/paths.js';
 import { startGroup, stopGroup, waitForMessage, type Child } from '../../harness/processes.js';
 import { groupMembers } from '../../harness/sampler.js';
 import type { Cell, Results } from '../../harness/results.js';
+import { SUITES } from '../../harness/suites.js';
 import { readResults } from '../../report/read-results.js';
+import { MODEL_NAMES, SCENARIOS } from '../../servers/catalog.js';
 import { bytesBody } from '../../servers/protocols/http.js';
 import { exchange, expectedReply, HTTP_CASES, withoutDate } from '../helpers/http-cases.js';
 import { waitForRunLock } from '../helpers/run-lock.js';
@@ -173,6 +175,20 @@ describe('examples/models.json', () => {
       }
     }
   }, LOCKED_TIMEOUT_MS);
+
+  it('names in the python suite only models of the catalog or of examples/models.json, in every scenario', () => {
+    const listed = (JSON.parse(readFileSync(join(PROJECT_ROOT, SUITES.python.modelsFile!), 'utf8')) as { models: { name: string; scenarios?: string[] }[] }).models;
+    const slices = SUITES.python.slices;
+    expect(new Set(slices.map((s) => s.scenario))).toEqual(new Set(SCENARIOS));
+    for (const slice of slices) {
+      for (const m of slice.models ?? []) {
+        const entry = listed.find((e) => e.name === m);
+        expect(entry !== undefined || MODEL_NAMES.includes(m), `${m} in the python suite's ${slice.scenario} slice`).toBe(true);
+        if (entry) expect(entry.scenarios, m).toContain(slice.scenario);
+      }
+    }
+    expect(PY_NAMES.every((m) => slices.every((s) => s.scenario === 'idle' || s.scenario === 'io-wait' || s.models!.includes(m)))).toBe(true);
+  });
 
   it('checks every row against its id in Python as our models do', () => {
     requirePackages([]);

@@ -124,7 +124,7 @@ describe('external models', () => {
     }));
     // A stale contract variable in the harness's own environment never reaches a program.
     const r = await bench(['--models-file', file, '--models', 'told,nocpu,plain,nocal,needs', '--scenarios', 'steady,io-wait,cpu', '--protocols', 'http', '--concurrency', '2', '--backend', 'postgres,service',
-      '--backend-connections', 'pooled', '--workers', '3', '--work-us', '150', '--duration', '0.3s', '--warmup', '0s'], { ...process.env, CB_PG_PASSWORD_FILE: '/stale', CB_WORK_US: '9' });
+      '--backend-connections', 'pooled', '--db-pool', '2', '--workers', '3', '--work-us', '150', '--duration', '0.3s', '--warmup', '0s'], { ...process.env, CB_PG_PASSWORD_FILE: '/stale', CB_WORK_US: '9' });
     expect(r.status, r.stderr).toBe(1); // nocal failed
     const results = latest(r.out);
     const cell = (model: string, scenario: string, backend?: string) => results.cells.find((c) => c.model === model && c.scenario === scenario && (backend === undefined || c.backend === backend))!;
