@@ -208,8 +208,8 @@ function pooling(spec: CellSpec): Pick<IoWaitWork, 'connections' | 'pool'> {
 /** The run's PostgreSQL for one cell: its counters are read before the server starts and after it stops. */
 async function useDatabase(db: Database | null, spec: CellSpec, plan: Plan): Promise<Waited> {
   if (db === null) throw new Error('io-wait on postgres: the run has no database (it did not start)');
-  if (db.child && (await Promise.race([db.child.exited.then(() => true), Promise.resolve(false)]))) {
-    throw new Error(`the database is no longer running; stderr: ${db.child.stderrTail() || '(empty)'}`);
+  if (!db.running()) {
+    throw new Error(`the database is no longer running; stderr: ${db.child?.stderrTail() || '(empty)'}`);
   }
   const before = await db.counters();
   const work: IoWaitWork = {

@@ -69,6 +69,8 @@ export interface Database {
   passwordFile: string | null;
   /** The embedded cluster's postmaster (its backends are its children), or null for a user's database. */
   child: Child | null;
+  /** False once the embedded cluster's postmaster has exited (a user's database: always true, we cannot tell). */
+  running(): boolean;
   info: DatabaseInfo;
   /** The database's own counters now; read before and after a cell. */
   counters(): Promise<Counters>;
@@ -294,7 +296,10 @@ function connected(p: Parts, stop: () => Promise<void>): Database {
     return (await admin.query<T>(sql)).rows;
   };
   const db = p.database.replaceAll("'", "''");
+  let exited = false;
+  void p.child?.exited.then(() => (exited = true));
   return {
+    running: () => !exited,
     port: p.port,
     user: p.user,
     database: p.database,

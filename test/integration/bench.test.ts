@@ -7,25 +7,12 @@ import { join } from 'node:path';
 import { loadImage } from '@napi-rs/canvas';
 import { describe, expect, it } from 'vitest';
 import { dist } from '../../harness/paths.js';
+import { tagged } from '../helpers/tagged.js';
 import { SCHEMA_VERSION, type Cell } from '../../harness/results.js';
 import { readResults } from '../../report/read-results.js';
 import { decodeHistogram, summarizeUs } from '../../clients/latency.js';
 
 const bench = dist('scripts/bench.js');
-
-/** Every process on the machine whose environment carries `tag`. */
-function tagged(tag: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/environ`, 'latin1').includes(tag)) pids.push(Number(name));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return pids;
-}
 
 function expectCellShape(c: Cell): void {
   expect(c.status, `${c.model} ${c.protocol} c=${c.concurrency}: ${c.reason ?? ''}`).toBe('ok');

@@ -3,7 +3,7 @@
 // sessions and queries itself, and nothing of it survives a run that ends, is interrupted or is
 // SIGKILLed and followed by the next one.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -12,26 +12,13 @@ import { randomNumberOf, ROWS } from '../../servers/protocols/backend-session.js
 import { startPostgres, type Database } from '../../harness/database.js';
 import { endOrphans, LOCK_ENV, STATE_DIR } from '../../harness/guard.js';
 import { dist } from '../../harness/paths.js';
+import { tagged } from '../helpers/tagged.js';
 import { descendants, groupMembers, readStat } from '../../harness/sampler.js';
 import { readResults } from '../../report/read-results.js';
 import { waitForRunLock } from '../helpers/run-lock.js';
 
 const bench = dist('scripts/bench.js');
 const out = mkdtempSync(join(tmpdir(), 'cb-postgres-'));
-
-/** Every process on the machine whose environment carries `tag` (postgres too: it inherits ours). */
-function tagged(tag: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/environ`, 'latin1').includes(tag)) pids.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
 
 /** The pids of a bench's database: its postmaster (recorded like any group) and every process below it. */
 function databaseTree(benchPid: number): number[] {
@@ -103,9 +90,12 @@ describe('the embedded PostgreSQL', () => {
       const wrong = new pg.Client({ host: '127.0.0.1', port: db.port, user: db.user, password: 'not-it', database: db.database });
       await expect(wrong.connect()).rejects.toThrow(/password authentication failed/);
       await wrong.end().catch(() => {});
+      expect(db.running()).toBe(true);
     } finally {
       await db.stop();
     }
+    // A cell asks before it starts, so a database that died fails the cell instead of its queries.
+    expect(db.running()).toBe(false);
     expect(groupMembers(db.child!.pid, true)).toEqual([]);
     expect(existsSync(dataDir)).toBe(false);
   });
