@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PROJECT_ROOT } from './paths.js';
 import { startGroup } from './processes.js';
+import { removeStaleTemps } from './guard.js';
+import { parsePlan } from './plan.js';
 import { type Results } from './results.js';
 import { readResults } from '../report/read-results.js';
 
@@ -80,6 +82,8 @@ export function buildBase(ref: string, log: (line: string) => void): BaseCheckou
   return { dir, sha, remove };
 }
 
+let sweptPlanOut = false;
+
 /**
  * Runs one repetition of the plan with the bench of `root` (a checkout with dist/) and reads its
  * results. The bench runs in this process's working directory, not in `root` (the base's is a
@@ -90,6 +94,12 @@ export function buildBase(ref: string, log: (line: string) => void): BaseCheckou
  */
 export async function runOneRepetition(root: string, planArgs: string[], out: string, what: string): Promise<Results> {
   const outDir = resolve(out);
+  // Each bench removes what killed writers left under its own --out (the repetition's folder);
+  // bench:ci's own files are under the plan's --out, swept once here.
+  if (!sweptPlanOut) {
+    sweptPlanOut = true;
+    removeStaleTemps(resolve(parsePlan(planArgs)!.out));
+  }
   const child = startGroup(process.execPath, [join(root, 'dist', 'scripts', 'bench.js'), ...planArgs, '--repetitions', '1', '--out', outDir], {
     cpus: null,
     cwd: process.cwd(),

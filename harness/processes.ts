@@ -2,8 +2,8 @@
 // group ends everything it started; every live group is ended again on exit and on Ctrl-C.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { forgetGroup, recordGroup } from './guard.js';
-import { groupMembers } from './sampler.js';
+import { forgetGroup, noteGroupMembers, recordGroup } from './guard.js';
+import { groupMembers, observeSamples } from './sampler.js';
 
 const live = new Set<number>();
 
@@ -16,6 +16,9 @@ export function killAllGroups(): void {
   live.clear();
 }
 process.on('exit', killAllGroups);
+// Who is in each group, as the sampler sees it during a cell, goes into the record too: after a
+// crash the next run recognises a group by its members even when its leader has died.
+observeSamples(noteGroupMembers);
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   try {

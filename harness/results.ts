@@ -290,7 +290,7 @@ export interface Results {
  */
 export function writeJsonAtomic(path: string, data: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
+  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`); // the name tempFileWriter reads
   const fd = openSync(tmp, 'w');
   try {
     writeFileSync(fd, JSON.stringify(data, null, 2) + '\n');
@@ -299,6 +299,16 @@ export function writeJsonAtomic(path: string, data: unknown): void {
     closeSync(fd);
   }
   renameSync(tmp, path);
+}
+
+/**
+ * The writer's pid in the name of one of writeJsonAtomic's temporary files (`.<pid>.<ms>.tmp`), or
+ * null for any other name. A writer killed between writing and renaming leaves its file; the next
+ * run removes it once that pid no longer runs (harness/guard.ts removeStaleTemps).
+ */
+export function tempFileWriter(name: string): number | null {
+  const m = /^\.(\d+)\.\d+\.tmp$/.exec(name);
+  return m ? Number(m[1]) : null;
 }
 
 /** micro.json from `npm run micro`: one entry per primitive, times in nanoseconds. */

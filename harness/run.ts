@@ -9,6 +9,7 @@ import type { Slice } from './suites.js';
 import { startPostgres } from './database.js';
 import { versionLine } from './external.js';
 import { SCHEMA_VERSION, writeJsonAtomic, type Cell, type Results } from './results.js';
+import { removeStaleTemps } from './guard.js';
 
 /**
  * Repetitions are the outer loop, so repetition 2 of a cell runs after every cell's repetition 1:
@@ -113,6 +114,9 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
   // The CPU loop is timed once per run, here, so every model burns the same number of iterations.
   const work = plan.scenarios.includes('cpu') ? { us: plan.workUs, ...calibrate(plan.workUs) } : null;
   const ctx: CellContext = { pinning, clientThreads: plan.clientThreads ?? defaultClientThreads(pinning), workIterations: work?.iterations ?? null, database: null };
+  // A writer killed between writing and renaming (an earlier run's SIGKILL) left its temporary file.
+  const stale = removeStaleTemps(resolve(plan.out));
+  if (stale.length > 0) log(`removed ${stale.length} temporary file(s) that killed runs left in ${plan.out}`);
   const runId = newRunId();
   const runDir = resolve(plan.out, runId);
   const results: Results = {

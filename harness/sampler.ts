@@ -38,6 +38,11 @@ export interface ProcStat {
   reapedStimeTicks: number;
   threads: number;
   rssBytes: number;
+  /**
+   * When the process started, clock ticks after boot (field 22). A pid names a process only with
+   * it: pids are reused, a (pid, start) pair never is.
+   */
+  startTicks: number;
 }
 
 /** Parses /proc/PID/stat; the command name may contain spaces and parentheses, so split after the last ')'. */
@@ -58,8 +63,20 @@ export function parseStat(text: string): ProcStat {
     reapedUtimeTicks: Number(f[13]),
     reapedStimeTicks: Number(f[14]),
     threads: Number(f[17]),
+    startTicks: Number(f[19]),
     rssBytes: Number(f[21]) * PAGE_BYTES,
   };
+}
+
+/** The machine's boot time, ms since the epoch (/proc/stat btime, to the second). */
+const BOOT_MS = (() => {
+  const m = /^btime (\d+)$/m.exec(readText('/proc/stat') ?? '');
+  return m ? Number(m[1]) * 1000 : 0;
+})();
+
+/** When a process started, ms since the epoch (to the boot time's second). */
+export function processStartMs(s: Pick<ProcStat, 'startTicks'>): number {
+  return BOOT_MS + (s.startTicks / CLK_TCK) * 1000;
 }
 
 export function readStat(pid: number): ProcStat | null {
@@ -154,6 +171,13 @@ interface Counter {
   last: number;
 }
 
+/** Sees the processes of every sample (processes.ts notes who is in each group it started, for the clean-up after a crash). */
+let sampleObserver: ((pgrp: number, procs: readonly ProcStat[]) => void) | null = null;
+
+export function observeSamples(cb: (pgrp: number, procs: readonly ProcStat[]) => void): void {
+  sampleObserver = cb;
+}
+
 /**
  * Tracks the group between begin() and end(). CPU is the change of the tree's total: each
  * process's own CPU plus what it has reaped from ended children (cutime, cstime). A child that
@@ -218,6 +242,7 @@ export class TreeSampler {
   private sample(first: boolean, slow: boolean): void {
     // A zombie still reports its final CPU times, so it is read for CPU, but it is not counted.
     const all = this.tree === 'group' ? groupMembers(this.pgrp, true) : descendants(this.pgrp);
+    sampleObserver?.(this.pgrp, all);
     const procs = all.filter((p) => p.state !== 'Z' && p.state !== 'X');
     let rss = 0;
     let threads = 0;

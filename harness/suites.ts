@@ -66,7 +66,7 @@ export const SUITES: Record<SuiteName, Suite> = {
     slices: [{ scenario: 'steady', protocols: BOTH, concurrency: [1, 16], models: null }],
   },
   default: {
-    what: 'every model in steady (echo at 1, 64, 256; http at 1, 64), a slice of idle, io-wait (pooled at 4 and 64, per-request at 64), cpu (4), churn (16) and payload: every finding has its data',
+    what: 'every model in steady (echo at 1, 64, 256; http at 1, 64), a slice of idle, io-wait on PostgreSQL (pooled at 4 and 64, per-request at 64, smaller pools at 64) and on the service at 1,000, cpu (4), churn (16) and payload: every finding has its data',
     durationS: 1,
     warmupS: 0.3,
     slices: [

@@ -31,6 +31,8 @@ export const c = {
   prctl: lib.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
   mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)'),
   munmap: lib.func('int munmap(void *addr, size_t length)'),
+  // The harness's run lock: held by an open file, released by the kernel when its holder dies.
+  flock: lib.func('int flock(int fd, int operation)'),
   // io_uring has no libc wrapper: syscall(2) with fixed prototypes, one per call. glibc's syscall()
   // is an assembly shim that only moves registers, so a fixed prototype passes the same registers
   // as the variadic one would (koffi's variadic calls parse their types on every call).
@@ -83,6 +85,10 @@ export const CLOCK_THREAD_CPUTIME_ID = 3;
 export const PR_SET_TIMERSLACK = 29;
 export const EFD_NONBLOCK = 0o4000;
 export const EFD_CLOEXEC = 0o2000000;
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
 
 export const EPOLLIN = 0x001;
 export const EPOLLOUT = 0x004;

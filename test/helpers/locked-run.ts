@@ -1,9 +1,9 @@
-// Runs an entry that takes the machine's run lock (bench, bench:ci) as a test's child. It takes the
-// lock for itself: LOCK_ENV is removed from its environment, so it never believes it shares a lock
-// that this process's environment happens to name. While another run holds the lock (someone's
-// bench on a shared machine), the entry refuses with exit 2; it is started again until lockWaitMs.
+// Runs an entry that takes the machine's run lock (bench, bench:ci) as a test's child. The test file
+// holds the lock (lock-setup.ts) and the child shares it: LOCK_ENV names the test's process, which
+// is its ancestor and holds the lock, as the guard checks. Should the lock be another run's after
+// all (the test let go of its own), the entry refuses with exit 2 and is started again until
+// lockWaitMs.
 import { spawn } from 'node:child_process';
-import { LOCK_ENV } from '../../harness/guard.js';
 
 export interface LockedRunOptions {
   cwd: string;
@@ -25,7 +25,6 @@ const BUSY = 'another run is going on this machine';
 
 export async function runWhenUnlocked(script: string, args: string[], o: LockedRunOptions): Promise<LockedRunResult> {
   const env = { ...(o.env ?? process.env) };
-  delete env[LOCK_ENV];
   const giveUp = Date.now() + o.lockWaitMs;
   for (;;) {
     const r = await once(script, args, o.cwd, env, o.timeoutMs);

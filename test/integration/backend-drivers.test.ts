@@ -16,19 +16,16 @@ import { rowFor } from '../../servers/protocols/backend-session.js';
 import { dist } from '../../harness/paths.js';
 import { startGroup, stopGroup, waitForMessage, type Child } from '../../harness/processes.js';
 import { connect, parseResponses, startServer, type TestServer } from '../helpers/server.js';
-import { ioUringAvailable } from '../helpers/tools.js';
-
-const uring = ioUringAvailable();
-if (!uring) process.stderr.write('skipped the io-uring drivers: this kernel refuses io_uring (see test/integration/io-uring.test.ts)\n');
+import { itNeeds, type Requirement } from '../helpers/tools.js';
 
 /** Model of each style of waiting, and whether it honours the pool cap (blocking models keep one per thread). */
-const STYLES = [
-  { style: 'blocking', model: 'thread-per-connection', capped: false, run: true },
-  { style: 'loop', model: 'epoll', capped: true, run: true },
-  { style: 'coroutines', model: 'generators', capped: true, run: true },
-  { style: 'completions', model: 'io-uring', capped: true, run: uring },
-  { style: 'awaiting', model: 'async', capped: true, run: true },
-] as const;
+const STYLES: readonly { style: string; model: string; capped: boolean; needs: readonly Requirement[] }[] = [
+  { style: 'blocking', model: 'thread-per-connection', capped: false, needs: [] },
+  { style: 'loop', model: 'epoll', capped: true, needs: [] },
+  { style: 'coroutines', model: 'generators', capped: true, needs: [] },
+  { style: 'completions', model: 'io-uring', capped: true, needs: ['io_uring'] },
+  { style: 'awaiting', model: 'async', capped: true, needs: [] },
+];
 
 const CLIENTS = 8;
 const REQUESTS = 10;
@@ -153,8 +150,8 @@ function load(port: number, clients = CLIENTS, requests = REQUESTS): Promise<Cli
   return Promise.all(Array.from({ length: clients }, () => client(port, requests)));
 }
 
-describe.each(STYLES)('io-wait drivers against the service: $style ($model)', ({ model, capped, run }) => {
-  it.skipIf(!run)('pooled with a cap of 2: every request answered, and at most 2 backend connections at once (blocking: one per thread)', async () => {
+describe.each(STYLES)('io-wait drivers against the service: $style ($model)', ({ model, capped, needs }) => {
+  itNeeds(needs)('pooled with a cap of 2: every request answered, and at most 2 backend connections at once (blocking: one per thread)', async () => {
     const service = await startService();
     const server = await startModel(model, service.port, 'pooled', 2);
     const runs = await load(server.port);
@@ -176,7 +173,7 @@ describe.each(STYLES)('io-wait drivers against the service: $style ($model)', ({
     }
   });
 
-  it.skipIf(!run)('pooled without a cap: the pool grows past 2 to the queries in flight, and keeps its connections', async () => {
+  itNeeds(needs)('pooled without a cap: the pool grows past 2 to the queries in flight, and keeps its connections', async () => {
     const service = await startService();
     const server = await startModel(model, service.port, 'pooled', 0);
     const runs = await load(server.port);
@@ -188,7 +185,7 @@ describe.each(STYLES)('io-wait drivers against the service: $style ($model)', ({
     expect(stats.connectionsOpened).toBeLessThanOrEqual(CLIENTS);
   });
 
-  it.skipIf(!run)('per-request: one connection per query, whatever the pool says', async () => {
+  itNeeds(needs)('per-request: one connection per query, whatever the pool says', async () => {
     const service = await startService();
     const server = await startModel(model, service.port, 'per-request', 2);
     const runs = await load(server.port);
@@ -200,7 +197,7 @@ describe.each(STYLES)('io-wait drivers against the service: $style ($model)', ({
     expect(stats.connectionsPeak).toBeGreaterThan(2);
   });
 
-  it.skipIf(!run)('a wrong answer is a fault that ends its client, and no request waiting for a pooled connection is left hanging', async () => {
+  itNeeds(needs)('a wrong answer is a fault that ends its client, and no request waiting for a pooled connection is left hanging', async () => {
     const service = await startService('10ms', 'wrong-answer');
     const server = await startModel(model, service.port, 'pooled', 2);
     const runs = await load(server.port, CLIENTS, 2);
@@ -215,7 +212,7 @@ describe.each(STYLES)('io-wait drivers against the service: $style ($model)', ({
 });
 
 describe('io-wait drivers: the backend going away', () => {
-  it.each(STYLES.filter((s) => s.run).map((s) => s.model))('%s: a backend that closes mid-query is a fault with that reason', async (model) => {
+  for (const { model, needs } of STYLES) itNeeds(needs)(`${model}: a backend that closes mid-query is a fault with that reason`, async () => {
     // A server that accepts, reads the query and closes: the answer never comes.
     const closer = net.createServer((s) => s.once('data', () => s.destroy()));
     await new Promise<void>((r) => closer.listen(0, '127.0.0.1', r));
@@ -256,8 +253,8 @@ describe('io-wait drivers against PostgreSQL', () => {
     return { runs, faults: server.faults, sessions, queries: after.commits - before.commits - sessions };
   }
 
-  describe.each(STYLES)('$style ($model)', ({ model, capped, run }) => {
-    it.skipIf(!run)('pooled with a cap of 2: every row right, and at most 2 sessions (blocking: one per thread)', async () => {
+  describe.each(STYLES)('$style ($model)', ({ model, capped, needs }) => {
+    itNeeds(needs)('pooled with a cap of 2: every row right, and at most 2 sessions (blocking: one per thread)', async () => {
       const m = await measured(model, 'pooled', 2);
       expect(m.faults).toEqual([]); // every row was checked against randomNumberOf
       expect(m.runs.map((r) => r.answered)).toEqual(Array(CLIENTS).fill(REQUESTS));
@@ -266,7 +263,7 @@ describe('io-wait drivers against PostgreSQL', () => {
       else expect(m.sessions).toBe(CLIENTS);
     });
 
-    it.skipIf(!run)('pooled without a cap: more than 2 sessions, kept (at most one per client)', async () => {
+    itNeeds(needs)('pooled without a cap: more than 2 sessions, kept (at most one per client)', async () => {
       const m = await measured(model, 'pooled', 0);
       expect(m.faults).toEqual([]);
       expect(m.runs.map((r) => r.answered)).toEqual(Array(CLIENTS).fill(REQUESTS));
@@ -274,7 +271,7 @@ describe('io-wait drivers against PostgreSQL', () => {
       expect(m.sessions).toBeLessThanOrEqual(CLIENTS);
     });
 
-    it.skipIf(!run)('per-request: a session (connect, SCRAM, query, close) per query', async () => {
+    itNeeds(needs)('per-request: a session (connect, SCRAM, query, close) per query', async () => {
       const m = await measured(model, 'per-request', 2);
       expect(m.faults).toEqual([]);
       expect(m.runs.map((r) => r.answered)).toEqual(Array(CLIENTS).fill(REQUESTS));
@@ -282,7 +279,7 @@ describe('io-wait drivers against PostgreSQL', () => {
       expect(m.sessions).toBe(CLIENTS * REQUESTS);
     });
 
-    it.skipIf(!run)('a wrong row is a fault naming it; a wrong password a fault that does not show it', async () => {
+    itNeeds(needs)('a wrong row is a fault naming it; a wrong password a fault that does not show it', async () => {
       // The first query of every server process (and of every blocking thread) asks for rowFor(1).
       const admin = new pg.Client({ host: '127.0.0.1', port: db.port, user: db.user, database: db.database, password: login.passwordFile ? readFileSync(login.passwordFile, 'utf8').trim() : undefined });
       await admin.connect();

@@ -1,10 +1,10 @@
 // The blocking models on processes and threads: their pools queue, their children and threads are
 // really started per connection and really ended by close(), and a failed start is reported as data.
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type net from 'node:net';
-import { requireTool } from '../helpers/tools.js';
+import { describeNeeds } from '../helpers/tools.js';
 import { describe, expect, it } from 'vitest';
 import { dist } from '../../harness/paths.js';
 import { startGroup, stopGroup, waitForMessage } from '../../harness/processes.js';
@@ -208,18 +208,6 @@ describe('cluster', () => {
   });
 });
 
-/** Root with setpriv and prlimit can run a server as nobody under RLIMIT_NPROC (root ignores that limit). */
-function canLimitProcesses(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    execFileSync('setpriv', ['--version'], { stdio: 'ignore' });
-    execFileSync('prlimit', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * `model` as user nobody, with RLIMIT_NPROC (which counts threads) at `nproc` when given. Resolves
  * with the server's thread count once it listens, the limit lines it printed and a way to end it.
@@ -254,7 +242,8 @@ async function sendAndWatch(port: number): Promise<'closed' | 'answered'> {
   return how;
 }
 
-describe.skipIf(!requireTool('root with setpriv and prlimit', canLimitProcesses(), 'run as root; util-linux provides setpriv and prlimit'))('out of processes (RLIMIT_NPROC as nobody; needs root, setpriv, prlimit)', () => {
+// Root with setpriv and prlimit can run a server as nobody under RLIMIT_NPROC (root ignores that limit).
+describeNeeds(['root'])('out of processes (RLIMIT_NPROC as nobody; needs root, setpriv, prlimit)', () => {
   for (const [model, reason] of [
     ['process-per-connection', /^cannot start a child process \(EAGAIN\)$|^a connection child died/],
     ['thread-per-connection', /^cannot start a worker thread \(ERR_WORKER_INIT_FAILED\)$/],

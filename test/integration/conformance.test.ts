@@ -3,19 +3,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODELS } from '../../servers/catalog.js';
 import { bytesBody } from '../../servers/protocols/http.js';
-import { ioUringAvailable, requireTool } from '../helpers/tools.js';
-
-// The io_uring models need a kernel that allows io_uring; elsewhere their cells are limits (tested in io-uring.test.ts).
-const uring = ioUringAvailable();
-const runnable = (name: string): boolean => !name.includes('io-uring') || requireTool('io_uring', uring, 'a kernel with io_uring enabled (/proc/sys/kernel/io_uring_disabled = 0)');
+import { describeNeeds, type Requirement } from '../helpers/tools.js';
 import { groupMembers } from '../../harness/sampler.js';
 import { connect, parseResponses, readUntil, seededBytes, seededInts, startServer, type TestServer } from '../helpers/server.js';
 
 const MiB = 1 << 20;
 
-for (const model of MODELS.filter((m) => runnable(m.name))) {
+// The io_uring models need a kernel that allows io_uring (elsewhere their cells are limits, tested in
+// io-uring.test.ts); the C ceilings need a compiler.
+const needs = (m: (typeof MODELS)[number]): Requirement[] => [...(m.name.includes('io-uring') ? ['io_uring' as const] : []), ...(m.requires ? [m.requires] : [])];
+
+for (const model of MODELS) {
   for (const protocol of model.protocols) {
-    describe(`${model.name} ${protocol}`, () => {
+    describeNeeds(needs(model))(`${model.name} ${protocol}`, () => {
       let server: TestServer;
       beforeAll(async () => {
         server = await startServer(model.name, protocol, ['--workers', '4']);

@@ -5,8 +5,10 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LOCK_ENV } from '../../harness/guard.js';
 import { dist } from '../../harness/paths.js';
 import { readResults } from '../../report/read-results.js';
+import { holdRunLockForTests, releaseTestLock } from '../helpers/run-lock.js';
 
 const bench = dist('scripts/bench.js');
 
@@ -32,10 +34,13 @@ interface Run {
   exited: Promise<number | string | null>;
 }
 
-function startBench(args: string[]): Run {
+/** A bench that shares this file's run lock, or with `ownLock` one that must take the lock itself. */
+function startBench(args: string[], ownLock = false): Run {
   const tag = `CB_FAULT_TAG=${process.pid}-${Math.random().toString(36).slice(2)}`;
   const [k, v] = tag.split('=') as [string, string];
-  const child = spawn(process.execPath, [bench, ...args], { env: { ...process.env, [k]: v }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const env: NodeJS.ProcessEnv = { ...process.env, [k]: v };
+  if (ownLock) delete env[LOCK_ENV];
+  const child = spawn(process.execPath, [bench, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | string | null>((r) => child.on('exit', (code, signal) => r(code ?? signal)));
@@ -54,19 +59,23 @@ const LONG = ['--scenarios', 'steady', '--models', 'async', '--protocols', 'echo
 
 describe('faults', () => {
   it('refuses a second run while one is going, naming it; Ctrl-C names the real results file', async () => {
+    // Two runs of their own: this file lets go of its lock for them, and takes it back after.
+    releaseTestLock();
     const out = mkdtempSync(join(tmpdir(), 'faults-lock-'));
-    const a = startBench([...LONG, '--out', out]);
+    const a = startBench([...LONG, '--out', out], true);
     try {
       await until(() => a.stderr().includes('[1/3]'), 'the first run to start');
-      const b = startBench(['--scenarios', 'steady', '--models', 'epoll', '--concurrency', '1', '--duration', '0.2s', '--out', mkdtempSync(join(tmpdir(), 'faults-b-'))]);
+      const b = startBench(['--scenarios', 'steady', '--models', 'epoll', '--concurrency', '1', '--duration', '0.2s', '--out', mkdtempSync(join(tmpdir(), 'faults-b-'))], true);
       expect(await b.exited).toBe(2);
       const runDir = join(out, readlinkSync(join(out, 'latest')));
-      expect(b.stderr()).toBe(`bench: another run is going on this machine: npm run bench (pid ${a.child.pid}), writing ${runDir}; two runs at once would measure each other. Wait for it, or end it with kill ${a.child.pid}\n`);
+      const commandLine = readFileSync(`/proc/${a.child.pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+      expect(b.stderr()).toBe(`bench: another run is going on this machine: npm run bench (pid ${a.child.pid}: ${commandLine}), writing ${runDir}; two runs at once would measure each other. Wait for it, or end it with kill ${a.child.pid}\n`);
       a.child.kill('SIGINT');
       expect(await a.exited).toBe(130);
       expect(a.stderr()).toContain(`every cell finished so far is in ${join(runDir, 'results.json')}`);
     } finally {
       a.child.kill('SIGKILL');
+      await holdRunLockForTests('npm test: test/integration/faults.test.ts');
     }
   });
 

@@ -1,27 +1,17 @@
 // report.html opened in a real browser: it is self-contained and every chart decodes.
 // Needs Debian's chromium (apt-get install chromium); skipped with a note when it is absent.
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { writeReport } from '../../report/report.js';
-import { requireTool } from '../helpers/tools.js';
+import { chromiumPath, describeNeeds } from '../helpers/tools.js';
 
-function findChromium(): string | null {
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
+const executablePath = chromiumPath();
 
-const executablePath = findChromium();
-const present = requireTool('chromium', executablePath !== null);
-
-describe.skipIf(!present)('report.html in headless Chromium', () => {
+describeNeeds(['chromium'])('report.html in headless Chromium', () => {
   it('draws every chart from its embedded data with no network, and a legend click hides a model', async () => {
     const runDir = mkdtempSync(join(tmpdir(), 'html-report-'));
     cpSync(join(import.meta.dirname, '..', 'fixtures', 'results-small.json'), join(runDir, 'results.json'));

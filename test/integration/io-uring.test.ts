@@ -12,9 +12,7 @@ import type { Cell } from '../../harness/results.js';
 import { findModel } from '../../servers/catalog.js';
 import { refusalReason } from '../../servers/sys/uring.js';
 import { calibrate } from '../../servers/work.js';
-import { ioUringAvailable, requireTool } from '../helpers/tools.js';
-
-const uring = ioUringAvailable();
+import { itNeeds } from '../helpers/tools.js';
 
 const out = mkdtempSync(join(tmpdir(), 'io-uring-'));
 const pinning = choosePinning(true, null);
@@ -39,7 +37,8 @@ describe('io-uring', () => {
     expect(refusalReason(38)).toBe('io_uring_setup: ENOSYS (the kernel has no io_uring, or a seccomp filter hides it)');
   });
 
-  it('a kernel that refuses io_uring makes the cell a limit with its reason, in TypeScript and in C', async () => {
+  // The C ceiling is compiled first: cc. The refusal itself is made by the model (CB_TEST_URING_REFUSE), on any kernel.
+  itNeeds(['cc'])('a kernel that refuses io_uring makes the cell a limit with its reason, in TypeScript and in C', async () => {
     process.env.CB_TEST_URING_REFUSE = 'EPERM';
     for (const model of ['io-uring', 'native-io-uring']) {
       const c = await runCell(spec(model, 'echo', 'steady', 4), plan('--scenarios', 'steady'), ctx);
@@ -48,14 +47,14 @@ describe('io-uring', () => {
     }
   });
 
-  it.skipIf(!requireTool('io_uring', uring, 'a kernel with io_uring enabled'))('serves a thousand connections from its shared pool of receive buffers', async () => {
+  itNeeds(['io_uring', 'cc'])('serves a thousand connections from its shared pool of receive buffers', async () => {
     for (const model of ['io-uring', 'native-io-uring']) {
       const c = ok(await runCell(spec(model, 'echo', 'steady', 1000), plan('--scenarios', 'steady'), ctx));
       expect(c.opsPerSec).toBeGreaterThan(1000);
     }
   });
 
-  it.skipIf(!uring)('io-wait: waits on the backend through linked SQEs, pooled and per request, and fails on a wrong answer', async () => {
+  itNeeds(['io_uring'])('io-wait: waits on the backend through linked SQEs, pooled and per request, and fails on a wrong answer', async () => {
     const p = plan('--scenarios', 'io-wait');
     for (const mode of ['pooled', 'per-request'] as const) {
       const c = ok(await runCell(spec('io-uring', 'http', 'io-wait', 16, { backendConnections: mode }), p, ctx));
@@ -69,7 +68,7 @@ describe('io-uring', () => {
     expect(bad.reason).toMatch(/backend answered a different query/);
   });
 
-  it.skipIf(!uring)('cpu, churn and payload: one thread burns the work; connections come and go; large messages', async () => {
+  itNeeds(['io_uring', 'cc'])('cpu, churn and payload: one thread burns the work; connections come and go; large messages', async () => {
     const cpu = ok(await runCell(spec('io-uring', 'http', 'cpu', 4), plan('--scenarios', 'cpu'), ctx));
     expect(cpu.opsPerSec).toBeLessThanOrEqual(1.05 * 5000);
     for (const model of ['io-uring', 'native-io-uring']) {

@@ -8,9 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dist } from '../../harness/paths.js';
 import type { ClientResult } from '../../clients/messages.js';
 import { decodeHistogram } from '../../clients/latency.js';
-import { hasWrk } from '../../clients/wrk.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { requireTool } from '../helpers/tools.js';
+import { itNeeds } from '../helpers/tools.js';
 
 /** Runs the load CLI to completion without blocking this process (the servers below live in it). */
 function load(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -125,12 +124,14 @@ describe('npm run load, open loop', () => {
       expect(r.bytesPerSec).toBeGreaterThan(r.opsPerSec * 13);
     });
 
-    it('drives HTTP with autocannon and with wrk, recording the tool', async () => {
+    it('drives HTTP with autocannon, recording the tool', async () => {
       const a = await loadJson(['--target', `127.0.0.1:${httpServer.port}`, '--http-client', 'autocannon', '--connections', '4', '--warmup', '0.2s', '--duration', '0.5s']);
       expect(a.tool).toBe('autocannon');
       expect(a.client.tool).toBe('autocannon');
       expect(a.ops).toBeGreaterThan(0);
-      if (!requireTool('wrk', hasWrk())) return;
+    });
+
+    itNeeds(['wrk'])('drives HTTP with wrk, recording the tool', async () => {
       const w = await loadJson(['--target', `127.0.0.1:${httpServer.port}`, '--http-client', 'wrk', '--connections', '4', '--warmup', '0s', '--duration', '1s']);
       expect(w.tool).toBe('wrk');
       expect(w.ops).toBeGreaterThan(0);

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomNumberOf, ROWS } from '../../servers/protocols/backend-session.js';
 import { startPostgres, type Database } from '../../harness/database.js';
-import { endOrphans, LOCK_ENV, STATE_DIR } from '../../harness/guard.js';
+import { endOrphans, STATE_DIR } from '../../harness/guard.js';
 import { dist } from '../../harness/paths.js';
 import { tagged } from '../helpers/tagged.js';
 import { descendants, groupMembers, readStat } from '../../harness/sampler.js';
@@ -22,7 +22,7 @@ const out = mkdtempSync(join(tmpdir(), 'cb-postgres-'));
 
 /** The pids of a bench's database: its postmaster (recorded like any group) and every process below it. */
 function databaseTree(benchPid: number): number[] {
-  const records = JSON.parse(readFileSync(join(STATE_DIR, `groups-${benchPid}.json`), 'utf8')) as { pgid: number; command: string }[];
+  const records = (JSON.parse(readFileSync(join(STATE_DIR, `groups-${benchPid}.json`), 'utf8')) as { groups: { pgid: number; command: string }[] }).groups;
   const postmaster = records.find((r) => r.command.includes('/bin/postgres '));
   return postmaster ? descendants(postmaster.pgid).map((p) => p.pid) : [];
 }
@@ -51,8 +51,7 @@ async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void
  */
 async function startBench(tag: string, args: string[]): Promise<{ child: ChildProcess; stderr: () => string; databaseUp: Promise<void> }> {
   const [k, v] = tag.split('=') as [string, string];
-  const env = { ...process.env, [k]: v };
-  delete env[LOCK_ENV];
+  const env = { ...process.env, [k]: v }; // LOCK_ENV shares this test file's run lock with the bench
   for (const giveUp = Date.now() + 5 * 60_000; ;) {
     await waitForRunLock();
     const child = spawn(process.execPath, [bench, '--scenarios', 'io-wait', '--backend', 'postgres', '--models', 'epoll', '--protocols', 'http', '--out', out, ...args], {

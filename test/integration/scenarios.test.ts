@@ -16,6 +16,7 @@ import { calibrate } from '../../servers/work.js';
 import { ANSWER_BYTES, queryBytes } from '../../servers/protocols/service.js';
 import { dist } from '../../harness/paths.js';
 import { startGroup, stopGroup, waitForMessage } from '../../harness/processes.js';
+import { itNeeds } from '../helpers/tools.js';
 
 const out = mkdtempSync(join(tmpdir(), 'scenarios-'));
 const pinning = choosePinning(true, null);
@@ -76,15 +77,20 @@ describe('io-wait: each request waits 10 ms on the backend', () => {
     }
   });
 
+  /** Backend connections are opened once and reused: many queries, one connection per client or thread. */
+  async function expectPooled(model: string): Promise<void> {
+    const c = ok(await runCell(spec(model, 'io-wait', 4, { backendConnections: 'pooled' }), p, ctx));
+    expect(c.service!.queries, model).toBeGreaterThan(100);
+    // One per connection or thread, and a few for the verification before the load.
+    expect(c.service!.connectionsOpened, model).toBeLessThanOrEqual(12);
+  }
+
   it('pooled: backend connections are opened once and reused, in every style of waiting', async () => {
     // busy-poll asks every socket on every pass, idle pooled ones included: they must stay pooled.
-    for (const model of ['busy-poll', 'select', 'generators', 'async', 'thread-pool', 'io-uring']) {
-      const c = ok(await runCell(spec(model, 'io-wait', 4, { backendConnections: 'pooled' }), p, ctx));
-      expect(c.service!.queries, model).toBeGreaterThan(100);
-      // One per connection or thread, and a few for the verification before the load.
-      expect(c.service!.connectionsOpened, model).toBeLessThanOrEqual(12);
-    }
+    for (const model of ['busy-poll', 'select', 'generators', 'async', 'thread-pool']) await expectPooled(model);
   });
+
+  itNeeds(['io_uring'])('pooled: backend connections are opened once and reused, in completions (io-uring)', () => expectPooled('io-uring'));
 
   it('a backend that answers wrongly fails the cell with the reason, for loop, blocking and awaiting models', async () => {
     process.env.CB_TEST_BACKEND_MISBEHAVE = 'wrong-answer';
@@ -200,14 +206,14 @@ describe('churn: a new connection per request', () => {
 describe('payload: bytes per second grow with the size', () => {
   const p = plan('--scenarios', 'payload');
 
-  it('echo and GET /bytes/N move N bytes per operation, in C and in TypeScript', async () => {
-    for (const model of ['epoll', 'native-epoll']) {
+  for (const [model, needs] of [['epoll', []], ['native-epoll', ['cc']]] as const) {
+    itNeeds(needs)(`echo and GET /bytes/N move N bytes per operation (${model})`, async () => {
       const small = ok(await runCell({ ...spec(model, 'payload', 4, { payloadBytes: 64 }), protocol: 'echo' }, p, ctx));
       const big = ok(await runCell({ ...spec(model, 'payload', 4, { payloadBytes: 65536 }), protocol: 'echo' }, p, ctx));
       expect(big.bytesPerSec).toBeCloseTo((big.ops * 2 * 65536) / big.durationS, 0);
       expect(big.bytesPerSec).toBeGreaterThan(small.bytesPerSec);
       const http = ok(await runCell(spec(model, 'payload', 4, { payloadBytes: 65536 }), p, ctx));
       expect(http.bytesPerSec).toBeGreaterThan((http.ops * 65536) / http.durationS);
-    }
-  });
+    });
+  }
 });

@@ -1,24 +1,17 @@
 // What the raw-descriptor models (busy-poll, select, poll, epoll, and the native-epoll ceiling) must
 // do beyond the conformance suite: back-pressure, a thousand connections, select's FD_SETSIZE limit
 // and a clean stop under load.
-import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ioUringAvailable, requireTool } from '../helpers/tools.js';
+import { describeNeeds, type Requirement } from '../helpers/tools.js';
 import { groupMembers } from '../../harness/sampler.js';
 import { HttpSession } from '../../servers/protocols/http.js';
 import { connect, startServer, type TestServer } from '../helpers/server.js';
 import { echoOnce, groupRssBytes, keepEchoing, messageFor, openMany, waitFor, type Tracked } from '../helpers/load.js';
 
 const MiB = 1 << 20;
-const hasCc = ((): boolean => {
-  try {
-    execFileSync('cc', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const MODELS = ['busy-poll', 'select', 'poll', 'epoll', ...(hasCc ? ['native-epoll'] : [])];
+const MODELS = ['busy-poll', 'select', 'poll', 'epoll', 'native-epoll'];
+/** The C servers are compiled at start (cc); the io_uring ones need the kernel's io_uring too. */
+const needs = (model: string): Requirement[] => [...(model.startsWith('native-') ? ['cc' as const] : []), ...(model.includes('io-uring') ? ['io_uring' as const] : [])];
 
 let server: TestServer | undefined;
 let open: Tracked[] = [];
@@ -29,7 +22,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-describe.each(MODELS)('%s', (model) => {
+for (const model of MODELS) describeNeeds(needs(model))(model, () => {
   it('stops reading from a client that does not read, without growing or stalling the others', async () => {
     server = await startServer(model, 'echo');
     const rssBefore = groupRssBytes(server.child.pid);
@@ -192,8 +185,8 @@ async function exchange(port: number, chunks: string[], expected: number, expect
 
 // The C servers share native/http-session.h; each must answer byte for byte like http.ts, and so
 // must the io-uring model, whose completions hand the same bytes to the shared code in other slices.
-const parity = ['native-epoll', 'native-threads', 'native-fork', ...(ioUringAvailable() ? ['native-io-uring', 'io-uring'] : [])];
-describe.skipIf(!requireTool('cc', hasCc, 'apt-get install gcc')).each(parity)('%s http', (model) => {
+const parity = ['native-epoll', 'native-threads', 'native-fork', 'native-io-uring', 'io-uring'];
+for (const model of parity) describeNeeds(needs(model))(`${model} http`, () => {
   it('answers like the shared HTTP code: same statuses, headers in the same order, bodies, closes', async () => {
     server = await startServer(model, 'http');
     const port = server.port;

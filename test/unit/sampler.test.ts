@@ -15,6 +15,7 @@ describe('parseStat', () => {
     expect(s.reapedUtimeTicks).toBe(9);
     expect(s.reapedStimeTicks).toBe(9);
     expect(s.threads).toBe(11);
+    expect(s.startTicks).toBe(1234);
     expect(s.rssBytes).toBe(5000 * 4096);
   });
 
