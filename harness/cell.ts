@@ -430,7 +430,7 @@ function toCell(spec: CellSpec, r: ClientResult, sampler: TreeSampler, limits: s
     outstanding: r.outstanding,
     window: r.window,
     histograms: r.histograms,
-    timeline: r.timeline,
+    timeline: r.timeline ? { ...r.timeline, ...sampler.memoryTimeline(r.timeline.intervalS, r.timeline.ops.length) } : null,
     server: sampler.usage(r.durationS),
     client: r.client,
     connectUs: r.connectUs,

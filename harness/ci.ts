@@ -21,7 +21,11 @@ export class CiError extends Error {
 }
 
 /** The plan bench:ci runs unless told otherwise: a few models, both protocols, two concurrencies, 5 repetitions. */
-export const CI_PLAN = ['--scenarios', 'steady', '--models', 'async,node-http,epoll', '--concurrency', '1,32', '--duration', '1s', '--warmup', '0.5s', '--repetitions', '5'];
+/**
+ * The CI plan: the ci suite (one model per family, every scenario) with 5 repetitions, the fewest
+ * compare judges (COMPARE_DEFAULTS.minRepetitions): with fewer every verdict is inconclusive.
+ */
+export const CI_PLAN = ['--suite', 'ci', '--repetitions', '5'];
 
 /** One results file from runs of one repetition each: run i becomes repetition i. */
 export function mergeRepetitions(runs: Results[], runId: string, command: string): Results {

@@ -9,10 +9,13 @@ import { dirname, join } from 'node:path';
  * client) are read and upgraded by upgradeV1; version 2 files (before the io-wait, cpu, churn and
  * payload scenarios and suites) are version 3 files without the new optional fields. Version 4
  * added PostgreSQL: an io-wait cell names its `backend` (a version 3 io-wait cell is `service`),
- * its `dbPool`, and the database's figures; settings describe the database. Readers refuse any
- * other version.
+ * its `dbPool`, and the database's figures; settings describe the database. Version 5 added the
+ * server's memory to each cell's timeline (a version 4 file is a version 5 file without it).
+ * Version 6 added the run's Redis (a model that needs one): `cells[].redis` and `settings.redis`,
+ * both optional, so a version 5 file is a version 6 file without them. Readers refuse any other
+ * version.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 6;
 
 import type { Family, Protocol, Scenario } from '../servers/catalog.js';
 export { SCENARIOS } from '../servers/catalog.js';
@@ -132,6 +135,29 @@ export interface DatabaseUsage {
   processesPeak: number;
 }
 
+/** The run's Redis, for a model whose entry says `"needs": ["redis"]`: its figures for the cell. */
+export interface RedisUsage {
+  /** CPU of redis-server during the window, % of one core. */
+  cpuPercent: number | null;
+  /** Highest PSS of redis-server, bytes; null where unreadable. */
+  pssPeakBytes: number | null;
+  /** Most threads of redis-server at once (its event loop and background threads). */
+  threadsPeak: number;
+  /** Commands it ran over the cell (warm-up and verification included), from INFO's total_commands_processed. */
+  commands: number;
+  /** Connections opened to it over the cell, from INFO's total_connections_received. */
+  connectionsOpened: number;
+}
+
+/** The run's Redis, as recorded in settings. */
+export interface RedisInfo {
+  /** `Redis 7.0.15`, from INFO server. */
+  version: string;
+  url: string;
+  /** What it was started with (its port and folder aside). */
+  settings: Record<string, string>;
+}
+
 /** The run's PostgreSQL, as recorded in settings (never with a password). */
 export interface DatabaseInfo {
   /** embedded: a cluster the run made and removed; url: the user's (--postgres-url). */
@@ -179,8 +205,13 @@ export interface Cell extends CellKey {
   window: { startMs: number; endMs: number } | null;
   /** The latency histograms in HdrHistogram's compressed base64 form, to pool repetitions or redraw any percentile. */
   histograms: { latency: string; latencyUncorrected: string } | null;
-  /** The window in intervals (1 s from 5 s windows up, else a tenth of it): correct operations and p99 (corrected, µs) in each; null for autocannon and wrk. */
-  timeline?: { intervalS: number; ops: number[]; p99Us: number[] } | null;
+  /**
+   * The window in intervals (1 s from 5 s windows up, else a tenth of it): correct operations and
+   * p99 (corrected, µs) in each, and the server tree's RSS and PSS at the end of each (the last
+   * sample inside it; null where none fell: PSS is read every 0.5 s). The client's part is null for
+   * autocannon and wrk; the memory is there from schema 5.
+   */
+  timeline?: Timeline | null;
   server: ServerUsage;
   client: ClientUsage;
   /** Microseconds from connect() to the first byte served, over the connections opened in the cell (churn: every request's, in the window). */
@@ -191,6 +222,8 @@ export interface Cell extends CellKey {
   service?: BackendUsage | null;
   /** io-wait on PostgreSQL: the database's CPU, memory, sessions and queries. */
   database?: DatabaseUsage | null;
+  /** A model that needs Redis: Redis's CPU, memory, commands and connections (absent before version 6). */
+  redis?: RedisUsage | null;
   /** The CPUs each side was pinned to for this cell (cpu gives the server every CPU); absent before version 3. */
   cpus?: { server: number[] | null; client: number[] | null };
   /** churn: TCP sockets in TIME_WAIT on the machine (from /proc/net/sockstat) before and after the cell. */
@@ -264,10 +297,20 @@ export interface Settings {
   backendDelayMs?: number;
   /** io-wait on PostgreSQL: the database the run used; null or absent when none was. */
   database?: DatabaseInfo | null;
+  /** The run's Redis, when a model of the plan needed one; null or absent when none did. */
+  redis?: RedisInfo | null;
   /** cpu: the work asked for per request (µs), the iterations of the CPU loop it was calibrated to, and the loop's measured speed. */
   work?: { us: number; iterations: number; nsPerIteration: number } | null;
   /** External models in the plan: the command as written ({port} and {workers} unreplaced) and the version line it printed, if one was asked for. */
   externalModels?: { name: string; family: Family; command: string[]; protocols: Protocol[]; shell: boolean; version: string | null }[];
+}
+
+export interface Timeline {
+  intervalS: number;
+  ops: number[];
+  p99Us: number[];
+  rssBytes?: (number | null)[];
+  pssBytes?: (number | null)[];
 }
 
 export interface Results {

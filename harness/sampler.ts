@@ -209,6 +209,8 @@ export class TreeSampler {
    */
   lastMemoryBytes = 0;
   private lastPss: number | null = null;
+  /** Memory through the window, one entry per sample: a leak shows as a line that climbs, not only as a higher peak. */
+  private memory: { atMs: number; rss: number; pss: number | null }[] = [];
 
   /**
    * `slowEvery`: PSS and per-thread context switches are read on every n-th sample (they are
@@ -254,6 +256,7 @@ export class TreeSampler {
     this.lastMemoryBytes = this.lastPss ?? rss;
     if (!this.measuring) return;
     if (this.lastPss !== null && slow) this.pssPeak = Math.max(this.pssPeak ?? 0, this.lastPss);
+    this.memory.push({ atMs: performance.now() - this.windowStart, rss, pss: slow ? this.lastPss : null });
     let user = 0;
     let sys = 0;
     for (const p of all) {
@@ -278,6 +281,23 @@ export class TreeSampler {
         track(this.ctxInv, t.tid, t.involuntary, first);
       }
     }
+  }
+
+  /**
+   * RSS and PSS in each of `slots` intervals of `intervalS` from the window's start (the client's
+   * timeline): the last reading inside each, null where none fell (PSS is read every slowEvery-th
+   * sample, so intervals shorter than that have gaps).
+   */
+  memoryTimeline(intervalS: number, slots: number): { rssBytes: (number | null)[]; pssBytes: (number | null)[] } {
+    const rssBytes: (number | null)[] = new Array(slots).fill(null);
+    const pssBytes: (number | null)[] = new Array(slots).fill(null);
+    for (const m of this.memory) {
+      const k = Math.min(slots - 1, Math.floor(m.atMs / (intervalS * 1000)));
+      if (k < 0) continue;
+      rssBytes[k] = m.rss;
+      if (m.pss !== null) pssBytes[k] = m.pss;
+    }
+    return { rssBytes, pssBytes };
   }
 
   /** Window length as this sampler saw it, seconds. */

@@ -27,8 +27,8 @@ export interface Slice {
   payloadSizes?: number[];
 }
 
-export type SuiteName = 'quick' | 'default' | 'full' | 'python';
-export const SUITE_NAMES: readonly SuiteName[] = ['quick', 'default', 'full', 'python'];
+export type SuiteName = 'quick' | 'default' | 'full' | 'python' | 'soak' | 'ci';
+export const SUITE_NAMES: readonly SuiteName[] = ['quick', 'default', 'full', 'python', 'soak', 'ci'];
 
 export interface Suite {
   slices: Slice[];
@@ -49,6 +49,9 @@ const PAYLOAD_MODELS = ['epoll', 'async', 'node-http', 'native-epoll'];
 const POOL_MODELS = ['epoll', 'async'];
 /** A loop, coroutines, Node's loop and a thread per connection: the designs that may hold 1,000 waits. */
 const C10K_MODELS = ['epoll', 'generators', 'async', 'thread-per-connection'];
+
+/** One model of each family: what bench:ci watches for regressions. */
+const CI_MODELS = ['async', 'epoll', 'io-uring', 'prefork', 'thread-pool', 'busy-poll', 'native-epoll'];
 
 /** The Python examples of examples/models.json. */
 const PY_MODELS = ['py-threading', 'py-threadpool', 'py-multiprocessing', 'py-selectors', 'py-asyncio', 'py-gevent'];
@@ -112,6 +115,28 @@ export const SUITES: Record<SuiteName, Suite> = {
       { scenario: 'churn', protocols: ['http'], concurrency: [16], models: PY_ALL },
       { scenario: 'payload', protocols: ['http'], concurrency: [16], models: PY_ALL, payloadSizes: [64, 65536] },
     ],
+  },
+  ci: {
+    what: "bench:ci's regression gate: one model of each family (async, epoll, io-uring, prefork, thread-pool, busy-poll, native-epoll) in every scenario, 1 s windows (about a minute a repetition here)",
+    durationS: 1,
+    warmupS: 0.3,
+    slices: [
+      { scenario: 'steady', protocols: BOTH, concurrency: [32], models: CI_MODELS },
+      { scenario: 'idle', protocols: ['echo'], concurrency: [64], models: ['epoll'] },
+      // 4 connections: as many as the pools have workers, so thread-pool and prefork are measured, not limits.
+      { scenario: 'io-wait', protocols: ['http'], concurrency: [4], models: CI_MODELS, backendConnections: ['pooled'], backends: ['postgres'] },
+      { scenario: 'cpu', protocols: ['http'], concurrency: [4], models: CI_MODELS },
+      { scenario: 'churn', protocols: ['http'], concurrency: [16], models: CI_MODELS },
+      { scenario: 'payload', protocols: ['http'], concurrency: [16], models: ['epoll', 'async', 'native-epoll'], payloadSizes: [65536] },
+    ],
+  },
+  soak: {
+    what: 'one model (epoll unless --models says) in one long cell, http at 64 connections for 10 minutes (--duration changes it): did its memory grow over the window?',
+    // A leak grows with the requests served; a plateau stops. Only a long window with many memory
+    // readings tells the two apart, and one model's cell is what a soak is run for.
+    durationS: 600,
+    warmupS: 5,
+    slices: [{ scenario: 'steady', protocols: ['http'], concurrency: [64], models: ['epoll'] }],
   },
   full: {
     what: 'every scenario for every model, both protocols, 1, 16, 64 and 256 connections (about an hour on two cores)',

@@ -32,6 +32,10 @@ export function readResults(pathOrDir: string): Results {
   if (major === 1) return upgradeV1(r as Results);
   // Version 3 only added optional fields and scenarios: a version 2 file is a version 3 file without them.
   if (major === 2 || major === 3) return upgradeV3(r as Results);
+  // Version 5 only added memory to the timelines.
+  if (major === 4) return { ...(r as Results), schemaVersion: SCHEMA_VERSION };
+  // Version 6 only added the optional Redis fields.
+  if (major === 5) return { ...(r as Results), schemaVersion: SCHEMA_VERSION };
   if (major !== SCHEMA_VERSION) {
     throw new ResultsError(`${path} has schemaVersion ${r.schemaVersion}; this version reads 1 to ${SCHEMA_VERSION}`);
   }

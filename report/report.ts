@@ -9,6 +9,9 @@ import { chartJsSource, embedJson, PAGE_SCRIPT, pageCharts, type PageChart } fro
 import { findings, type FindingVerdict } from './findings.js';
 import type { Cell, MicroResults, Protocol, Results, Scenario } from '../harness/results.js';
 import { readMicroNear, readResults } from './read-results.js';
+import { memoryTrends } from './memory.js';
+import { timelineConfig, timelineFile } from './timeline-chart.js';
+import { renderConfigPng } from './charts.js';
 
 export interface ReportOptions {
   /** The primitives of `npm run micro`, which findings use to say what a cost is made of. */
@@ -239,6 +242,17 @@ function fence(text: string): string {
   return `${f}\n${text}\n${f}`;
 }
 
+const MEMORY_NOTE = 'For each cell whose window holds 5 or more memory readings (3 s or longer: a soak): a least-squares line through the server tree\'s PSS over the window, its slope with a 95% confidence interval. "Grew" when the whole interval is above zero and makes 1 MiB or more over the window; "no growth" when even its top makes less than 1 MiB.';
+
+/** One line per cell with a memory trend, for report.md, report.html and the terminal. */
+export function memoryLines(results: Results): { cell: string; sentence: string; chart: string }[] {
+  return memoryTrends(results.cells).map(({ cell, trend }) => ({
+    cell: `${cell.model} ${cell.protocol}, ${cell.concurrency} connections, repetition ${cell.repetition}`,
+    sentence: trend.sentence,
+    chart: timelineFile(cell),
+  }));
+}
+
 /** report.md; chart files are embedded as `charts/<file name>`, relative to the run folder. */
 export function renderMarkdown(results: Results, chartFiles: readonly string[], options: ReportOptions = {}): string {
   const titles = chartTitles(results);
@@ -247,6 +261,13 @@ export function renderMarkdown(results: Results, chartFiles: readonly string[], 
     const chart = f.chart && chartFiles.some((c) => basename(c) === f.chart) ? ` ([chart](charts/${encodeURI(f.chart)}))` : '';
     return `- **${md(f.question)}** ${verdictMark(f.verdict)}: ${md(f.sentence)}${chart}`;
   }), '');
+  const memory = memoryLines(results);
+  if (memory.length > 0) {
+    out.push('## Memory over the window', '', MEMORY_NOTE, '', ...memory.map((m) => {
+      const chart = chartFiles.some((c) => basename(c) === m.chart) ? ` ([timeline](charts/${encodeURI(m.chart)}))` : '';
+      return `- **${md(m.cell)}**: ${md(m.sentence)}${chart}`;
+    }), '');
+  }
   out.push('## Machine', '', ...machine(results).map(([k, v]) => `- **${k}**: ${md(v)}`), '');
   out.push('## Settings', '', ...settings(results).map(([k, v]) => `- **${k}**: ${md(v)}`), '- **Command**:', '', fence(results.command), '');
   out.push('## Results', '', AGGREGATION_NOTE, '');
@@ -322,6 +343,10 @@ export function renderHtml(results: Results, options: ReportOptions = {}): strin
     const link = chart ? ` <a href="#${chart.id}">chart</a>` : '';
     return `<li><b>${escapeHtml(f.question)}</b> <span class="verdict">${escapeHtml(verdictMark(f.verdict))}</span>: ${escapeHtml(f.sentence)}${link}</li>`;
   }).join('\n')}</ul>`);
+  const memory = memoryLines(results);
+  if (memory.length > 0) {
+    body.push('<h2>Memory over the window</h2>', `<p>${escapeHtml(MEMORY_NOTE)}</p>`, `<ul>${memory.map((m) => `<li><b>${escapeHtml(m.cell)}</b>: ${escapeHtml(m.sentence)}</li>`).join('\n')}</ul>`);
+  }
   body.push('<h2>Results</h2>', `<p>${escapeHtml(AGGREGATION_NOTE)} Hover a point for its value; click a model in a legend to hide it.</p>`);
   const placed = new Set<string>();
   for (const s of [...tableSections(results), ...openLoopSections(results)]) {
@@ -373,6 +398,12 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
   const results = readResults(runDir);
   options = { micro: readMicroNear(dir), ...options };
   const charts = await renderCharts(results, join(dir, 'charts'), scenarioChartSpecs(results));
+  // A cell long enough for a memory line (a soak) gets its timeline drawn: the line is the answer.
+  for (const { cell } of memoryTrends(results.cells)) {
+    const path = join(dir, 'charts', timelineFile(cell));
+    writeFileAtomic(path, renderConfigPng(timelineConfig(results, cell) as unknown as Parameters<typeof renderConfigPng>[0]));
+    charts.push(path);
+  }
   const markdown = join(dir, 'report.md');
   const html = join(dir, 'report.html');
   writeFileAtomic(markdown, renderMarkdown(results, charts, options));

@@ -38,6 +38,7 @@ export function timelineConfig(results: Results, c: Cell): ChartConfiguration<'l
       datasets: [
         { label: 'ops/s', data: t.ops.map((n) => n / t.intervalS), borderColor: modelColor(c.model, c.family), backgroundColor: modelColor(c.model, c.family), yAxisID: 'ops', borderWidth: 3, tension: 0 },
         { label: 'p99 latency (ms)', data: t.p99Us.map((us) => (us > 0 ? us / 1000 : null)), borderColor: '#d62728', backgroundColor: '#d62728', yAxisID: 'p99', borderWidth: 2, borderDash: [6, 4], tension: 0 },
+        ...memorySets(t),
       ],
     },
     options: {
@@ -51,8 +52,18 @@ export function timelineConfig(results: Results, c: Cell): ChartConfiguration<'l
         x: { title: { display: true, text: 'seconds into the window', color: '#111', font: font(16) } },
         ops: { type: 'linear', position: 'left', beginAtZero: true, title: { display: true, text: 'correct operations per second', color: '#111', font: font(16) } },
         p99: { type: 'linear', position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: 'p99 latency (ms)', color: '#111', font: font(16) } },
+        ...(memorySets(t).length > 0 ? { mem: { type: 'linear' as const, position: 'right' as const, beginAtZero: false, grid: { drawOnChartArea: false }, title: { display: true, text: 'server memory (MiB)', color: '#111', font: font(16) } } } : {}),
       },
     },
     plugins: [{ id: 'whiteBackground', beforeDraw: (chart) => paintWhite(chart as unknown as Chart) }],
   };
+}
+
+/** The server tree's PSS and RSS per interval (schema 5 on), in MiB; gaps where no reading fell, bridged. */
+function memorySets(t: NonNullable<Cell['timeline']>) {
+  const mib = (b: number | null | undefined): number | null => (b === null || b === undefined ? null : b / 1048576);
+  const sets = [];
+  if (t.pssBytes?.some((b) => b !== null)) sets.push({ label: 'PSS (MiB)', data: t.pssBytes.map(mib), borderColor: '#2ca02c', backgroundColor: '#2ca02c', yAxisID: 'mem', borderWidth: 2, tension: 0, spanGaps: true });
+  if (t.rssBytes?.some((b) => b !== null)) sets.push({ label: 'RSS (MiB)', data: t.rssBytes.map(mib), borderColor: '#9467bd', backgroundColor: '#9467bd', yAxisID: 'mem', borderWidth: 1, borderDash: [2, 3], tension: 0, spanGaps: true });
+  return sets;
 }

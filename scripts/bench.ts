@@ -3,7 +3,7 @@ import { dirname, relative } from 'node:path';
 import { acquireRunLock, endOrphans, LockError } from '../harness/guard.js';
 import { parsePlan, PlanError, usage } from '../harness/plan.js';
 import { killAllGroups } from '../harness/processes.js';
-import { verdictMark, writeReport } from '../report/report.js';
+import { memoryLines, verdictMark, writeReport } from '../report/report.js';
 import { findings } from '../report/findings.js';
 import { readMicroNear } from '../report/read-results.js';
 import { runPlan } from '../harness/run.js';
@@ -36,6 +36,8 @@ async function main(): Promise<number> {
   const files = await writeReport(runDir);
   log('\nfindings:');
   for (const f of findings(results, readMicroNear(runDir))) log(`  ${verdictMark(f.verdict).padEnd(19)} ${f.question}\n  ${' '.repeat(19)} ${f.sentence}`);
+  const memory = memoryLines(results);
+  if (memory.length > 0) log(`\nmemory over the window:\n${memory.map((m) => `  ${m.cell}: ${m.sentence}`).join('\n')}`);
   log(`\nresults: ${relative(process.cwd(), runDir)}/results.json (${results.cells.length} cells)`);
   for (const f of [files.markdown, files.html, ...files.charts]) log(`         ${relative(process.cwd(), f)}`);
   if (failed > 0) {

@@ -143,7 +143,16 @@ describe('suites and scenarios', () => {
     expect(q.suite).toBe('quick');
     expect(q.scenarios).toEqual(['steady']);
     expect(message('--quick', '--suite', 'full')).toBe('--quick: is --suite quick; it cannot go with --suite full');
-    expect(message('--suite', 'huge')).toBe('--suite: unknown value "huge"; known: quick, default, full, python');
+    expect(message('--suite', 'huge')).toBe('--suite: unknown value "huge"; known: quick, default, full, python, soak, ci');
+  });
+
+  it('--suite soak is one long cell of epoll, or of the models --models names, at the window --duration gives', () => {
+    const p = parse('--suite', 'soak')!;
+    expect(p.durationS).toBe(600);
+    expect(planCells(p).map((c) => `${c.model}/${c.protocol}/${c.scenario}/${c.concurrency}`)).toEqual(['epoll/http/steady/64']);
+    const mine = parse('--suite', 'soak', '--models', 'async', '--duration', '30s')!;
+    expect(mine.durationS).toBe(30);
+    expect(planCells(mine).map((c) => `${c.model}/${c.concurrency}`)).toEqual(['async/64']);
   });
 
   it('the default suite gives each scenario its own slice', () => {
