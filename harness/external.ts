@@ -76,6 +76,11 @@ export interface ExternalModel {
   waits?: ExternalWaits;
   /** cpu: how many requests burn CPU at once, for the ideal: one thread, --workers, or one per connection. Absent: no ideal. */
   cpuLanes?: 'one' | 'workers' | 'connections';
+  /**
+   * Services the harness runs for it, once per run: `redis` (a job queue's broker; the program
+   * learns its address from CB_REDIS_HOST and CB_REDIS_PORT). Started only when a cell needs it.
+   */
+  needs?: 'redis'[];
 }
 
 export class ExternalError extends Error {
@@ -149,6 +154,7 @@ export function readModelsFile(path: string, builtIn: readonly string[]): Extern
       ...(m.scenarios ? { scenarios: m.scenarios } : {}),
       ...(m.waits ? { waits: m.waits } : {}),
       ...(m.cpuLanes ? { cpuLanes: m.cpuLanes } : {}),
+      ...(m.needs ? { needs: m.needs } : {}),
     };
   });
 }
@@ -160,6 +166,7 @@ function checkShape(m: Partial<ExternalModel>, where: string): void {
   if (m.scenarios !== undefined && !isScenarioList(m.scenarios)) throw new ExternalError(`${where}: "scenarios" must list ${SCENARIOS.join(', ')}`);
   if (m.waits !== undefined && !WAITS.includes(m.waits)) throw new ExternalError(`${where}: "waits" must be ${WAITS.join(', ')}`);
   if (m.cpuLanes !== undefined && !CPU_LANES.includes(m.cpuLanes)) throw new ExternalError(`${where}: "cpuLanes" must be ${CPU_LANES.join(', ')}`);
+  if (m.needs !== undefined && !(Array.isArray(m.needs) && m.needs.every((n) => n === 'redis'))) throw new ExternalError(`${where}: "needs" must list services the harness runs: redis`);
   for (const r of m.requires ?? []) {
     if (r.scenarios !== undefined && !isScenarioList(r.scenarios)) throw new ExternalError(`${where}: a requirement's "scenarios" must list ${SCENARIOS.join(', ')}`);
   }
@@ -238,7 +245,7 @@ export const CONTRACT_VARIABLES: readonly string[] = [
   'CB_SCENARIO', 'CB_PROTOCOL', 'CB_PORT', 'CB_WORKERS',
   'CB_BACKEND', 'CB_BACKEND_CONNECTIONS', 'CB_DB_POOL', 'CB_BACKEND_DELAY_MS',
   'CB_PG_HOST', 'CB_PG_PORT', 'CB_PG_USER', 'CB_PG_DATABASE', 'CB_PG_PASSWORD_FILE', 'CB_PG_QUERY', 'CB_PG_ROWS',
-  'CB_SERVICE_HOST', 'CB_SERVICE_PORT', 'CB_WORK_US',
+  'CB_SERVICE_HOST', 'CB_SERVICE_PORT', 'CB_WORK_US', 'CB_REDIS_HOST', 'CB_REDIS_PORT',
 ];
 
 /** What a cell asks of a program, besides its Work. */
@@ -260,8 +267,9 @@ export interface ContractCell {
  * (id × 2654435761 mod 10000) + 1. The service answers `Q` + 8 hex digits + LF with `A`, the same
  * digits, `.` padding and LF: 64 bytes.
  */
-export function contractEnv(c: ContractCell, work: Work): Record<string, string> {
+export function contractEnv(c: ContractCell, work: Work, redisPort: number | null = null): Record<string, string> {
   const env: Record<string, string> = { CB_SCENARIO: c.scenario, CB_PROTOCOL: c.protocol, CB_PORT: String(c.port), CB_WORKERS: String(c.workers) };
+  if (redisPort !== null) Object.assign(env, { CB_REDIS_HOST: '127.0.0.1', CB_REDIS_PORT: String(redisPort) });
   if (work.kind === 'io-wait') {
     Object.assign(env, { CB_BACKEND: work.backend, CB_BACKEND_CONNECTIONS: work.connections, CB_DB_POOL: String(work.pool), CB_BACKEND_DELAY_MS: String(c.backendDelayMs) });
     if (work.backend === 'postgres') {

@@ -10,6 +10,7 @@ import { startPostgres } from './database.js';
 import { versionLine } from './external.js';
 import { SCHEMA_VERSION, writeJsonAtomic, type Cell, type Results } from './results.js';
 import { removeStaleTemps } from './guard.js';
+import { startRunRedis } from './redis.js';
 
 /**
  * Repetitions are the outer loop, so repetition 2 of a cell runs after every cell's repetition 1:
@@ -175,8 +176,11 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
       `${d.source === 'embedded' ? `max_connections ${need.maxConnections}, fsync off, ` : ''}table ${d.table} (${d.rows.toLocaleString('en-US')} rows), ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   try {
+    ctx.redis = await startRunRedis(plan, planCells(plan), pinning, results, log);
+    if (ctx.redis) writeJsonAtomic(file, results);
     await runCells(plan, ctx, results, file, log);
   } finally {
+    await ctx.redis?.stop();
     await ctx.database?.stop();
   }
   results.finishedAt = new Date().toISOString();

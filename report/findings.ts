@@ -457,6 +457,84 @@ function pythonAsyncDriver(d: Data): Finding {
   return { id, question, verdict, sentence, chart: `${s.protocol}-io-wait-vs-ideal.png` };
 }
 
+/** Each framework beside the bare design it is built on: the same loop, without the framework's layers. */
+const FRAMEWORKS: readonly { model: string; base: string }[] = [
+  { model: 'py-tornado', base: 'py-asyncio' },
+  { model: 'py-aiohttp', base: 'py-asyncio' },
+  { model: 'py-twisted', base: 'py-selectors' },
+];
+
+/** A framework's cost against its base in one scenario: throughput ratio and server CPU per request of each. */
+interface FrameworkPair {
+  model: string;
+  base: string;
+  where: string;
+  ratio: number;
+  cpu: number;
+  baseCpu: number;
+  tput: Summary;
+  baseTput: Summary;
+}
+
+/**
+ * A framework's layers (its parser, request objects, router, callbacks) cost little over the
+ * design it is built on: py-tornado and py-aiohttp over py-asyncio, py-twisted over py-selectors,
+ * each pair at the same connections in steady HTTP and in io-wait on PostgreSQL, pooled.
+ */
+function pythonFrameworkCost(d: Data): Finding {
+  const id = 'python-framework-cost';
+  const question = 'Does a Python framework (Tornado, aiohttp, Twisted) cost little over the bare design it is built on?';
+  const perOp = (q: Point): number => summarize(q, (c) => cpuUsPerOp(c) ?? NaN)?.median ?? NaN;
+  const pairs: FrameworkPair[] = [];
+  for (const [scenario, variant, where] of [['steady', '', 'steady'], ['io-wait', 'postgres pooled', 'io-wait on PostgreSQL']] as const) {
+    for (const { model, base } of FRAMEWORKS) {
+      // The most connections both served, like with like: same scenario, protocol, variant, closed loop.
+      const at = d.of(scenario, variant).filter((p) => p.model === model && p.protocol === 'http' && p.status === 'ok' && d.point(base, 'http', scenario, p.concurrency, variant)?.status === 'ok')
+        .sort((a, b) => b.concurrency - a.concurrency)[0];
+      if (!at) continue;
+      const b = d.point(base, 'http', scenario, at.concurrency, variant)!;
+      const [tput, baseTput] = [summarize(at, (c) => c.opsPerSec)!, summarize(b, (c) => c.opsPerSec)!];
+      pairs.push({ model, base, where: `${where} at ${at.concurrency}`, ratio: tput.median / baseTput.median, cpu: perOp(at), baseCpu: perOp(b), tput, baseTput });
+    }
+  }
+  if (pairs.length === 0) {
+    const models = [...new Set(FRAMEWORKS.flatMap((f) => [f.model, f.base]))];
+    return notMeasured(id, question, missingPython(d, models, 'steady') ?? missingPython(d, models, 'io-wait') ??
+      `needs py-tornado, py-aiohttp or py-twisted beside py-asyncio or py-selectors in steady or io-wait over HTTP (${PY_SUITE})`);
+  }
+  const sentence = 'Over HTTP, each framework beside its bare design at the same connections: ' + pairs.map((p) =>
+    `in ${p.where}, ${p.model} served ${ops(p.tput)} at ${fmt(p.cpu)} µs of server CPU per request against ${p.base}'s ${ops(p.baseTput)} at ${fmt(p.baseCpu)} µs (${fmt(p.ratio, 2)}×, ${fmt(p.cpu / p.baseCpu, 2)}× the CPU)`).join('; ') + '.';
+  // Little: at least 0.8× the base's throughput for at most 1.25× its CPU per request; a lot: under 0.67×, or over 1.5× the CPU.
+  const costly = pairs.filter((p) => !overlap(p.tput, p.baseTput) && (p.ratio < 0.67 || p.cpu > 1.5 * p.baseCpu));
+  const little = pairs.every((p) => (p.ratio >= 0.8 || overlap(p.tput, p.baseTput)) && p.cpu <= 1.25 * p.baseCpu);
+  const verdict: FindingVerdict = costly.length > 0 ? 'does not hold' : little ? 'holds' : 'no clear difference';
+  return { id, question, verdict, sentence, chart: 'http-cpu-per-1k-ops.png' };
+}
+
+/**
+ * A job queue's round trip: py-rq hands each request's CPU work to RQ workers through Redis, where
+ * py-multiprocessing does it in the connection's own process; same cpu cell, same connections.
+ */
+function pythonJobQueue(d: Data): Finding {
+  const id = 'python-job-queue';
+  const question = "Does a job queue's round trip (RQ on Redis) cost little beside the work it spreads, against a local process?";
+  const [rq, local] = ['py-rq', 'py-multiprocessing'];
+  const n = d.common([rq, local], 'http', 'cpu').at(-1);
+  if (n === undefined) return notMeasured(id, question, missingPython(d, [rq, local], 'cpu') ?? `needs py-rq beside py-multiprocessing in the cpu scenario over HTTP (${PY_SUITE})`);
+  const [q, m] = [d.point(rq, 'http', 'cpu', n)!, d.point(local, 'http', 'cpu', n)!];
+  const [qt, mt] = [summarize(q, (c) => c.opsPerSec)!, summarize(m, (c) => c.opsPerSec)!];
+  const p50 = (p: Point): number => summarize(p, (c) => c.latencyUs.p50)?.median ?? NaN;
+  const perOp = (p: Point): number => summarize(p, (c) => cpuUsPerOp(c) ?? NaN)?.median ?? NaN;
+  const redisPerOp = summarize(q, (c) => (c.redis?.cpuPercent != null && c.ops > 0 ? (c.redis.cpuPercent / 100) * c.durationS * 1e6 / c.ops : NaN))?.median ?? NaN;
+  const added = p50(q) - p50(m);
+  const work = d.results.settings.work?.us ?? 0;
+  const redis = Number.isFinite(redisPerOp) ? `, and Redis ${fmt(redisPerOp)} µs more` : '';
+  const sentence = `With ${work} µs of CPU per request at ${n} http connections, py-rq (each request a job for its workers through Redis) served ${ops(qt)} at a p50 of ${duration(p50(q))} and ${fmt(perOp(q))} µs of server CPU per request${redis}; py-multiprocessing (the work in the connection's process) served ${ops(mt)} at ${duration(p50(m))} and ${fmt(perOp(m))} µs: the round trip added ${duration(Math.max(0, added))} per request (${fmt(qt.median / mt.median, 2)}× the throughput).`;
+  const ratio = qt.median / mt.median;
+  const verdict: FindingVerdict = overlap(qt, mt) ? 'no clear difference' : ratio >= 0.8 ? 'holds' : ratio < 0.5 ? 'does not hold' : 'no clear difference';
+  return { id, question, verdict, sentence, chart: 'http-cpu-throughput-by-model.png' };
+}
+
 /** A primitive's mean from micro.json, as "56 ms", or null when it was not measured. */
 function primitive(micro: MicroResults | null, name: string): string | null {
   const ns = micro?.tasks.find((t) => t.name === name && t.state === 'completed')?.meanNs;
@@ -502,5 +580,7 @@ export function findings(results: Results, micro: MicroResults | null = null): F
     pythonPoolCap(d),
     pythonManyWaits(d),
     pythonAsyncDriver(d),
+    pythonFrameworkCost(d),
+    pythonJobQueue(d),
   ].map(explain);
 }

@@ -1,5 +1,5 @@
 // One meaning for "this test needs X", for everything a test may need from outside npm: io_uring in
-// the kernel, a C compiler, wrk, chromium, nginx, Python and its packages, root. Every such test asks
+// the kernel, a C compiler, wrk, chromium, nginx, redis-server, Python and its packages, root. Every such test asks
 // here. Where X is missing the test is skipped with a note on stderr naming X and how to get it;
 // under CB_REQUIRE_TOOLS=1 (set by .ci/run, which installs what a package can provide) the test
 // fails instead, with the same words. Only the tests that need X are affected, never the rest of
@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { describe, it } from 'vitest';
 
 /** What a test can need: a fixed name, or `python3:<module>` for a module Debian's python3 must import. */
-export type Requirement = 'io_uring' | 'cc' | 'wrk' | 'chromium' | 'nginx' | 'root' | 'python3' | `python3:${string}`;
+export type Requirement = 'io_uring' | 'cc' | 'wrk' | 'chromium' | 'nginx' | 'redis-server' | 'root' | 'python3' | `python3:${string}`;
 
 /** The python3 the examples run (examples/models.json). */
 export const PYTHON = '/usr/bin/python3';
@@ -73,6 +73,8 @@ function check(r: Requirement): { present: () => boolean; how: string } {
       return { present: () => chromiumPath() !== null, how: 'apt-get install chromium' };
     case 'nginx':
       return { present: () => onPath('nginx'), how: 'apt-get install nginx-light' };
+    case 'redis-server':
+      return { present: () => onPath('redis-server'), how: 'apt-get install redis-server' };
     case 'root':
       return { present: () => process.getuid?.() === 0 && onPath('setpriv') && onPath('prlimit'), how: 'run the tests as root (setpriv and prlimit come with util-linux)' };
     case 'python3':

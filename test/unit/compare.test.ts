@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompareError, cellVerdict, compareResults, metricVerdict } from '../../report/compare.js';
 import { comparisonHtml, comparisonMarkdown } from '../../report/compare-report.js';
 import type { Comparison, ComparisonRow } from '../../report/compare.js';
-import type { Results } from '../../harness/results.js';
+import { SCHEMA_VERSION, type Results } from '../../harness/results.js';
 import { around, buildResults } from '../helpers/results-builder.js';
 import type { CellSpec } from '../helpers/results-builder.js';
 
@@ -389,11 +389,11 @@ describe('scripts/compare (CLI)', () => {
   });
 
   it('another major schemaVersion: exit 2', () => {
-    const v4 = writeResults('v5.json', buildResults(run(), { schemaVersion: 5 }));
+    const next = writeResults('next.json', buildResults(run(), { schemaVersion: SCHEMA_VERSION + 1 }));
     const good = writeResults('good.json', buildResults(run()));
-    const out = cli(v4, good);
+    const out = cli(next, good);
     expect(out.status).toBe(2);
-    expect(out.stderr).toBe(`compare: ${v4} has schemaVersion 5; this version reads 1 to 4\n`);
+    expect(out.stderr).toBe(`compare: ${next} has schemaVersion ${SCHEMA_VERSION + 1}; this version reads 1 to ${SCHEMA_VERSION}\n`);
   });
 
   it('no cell in common: exit 2, never a silent pass', () => {

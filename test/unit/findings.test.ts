@@ -306,6 +306,58 @@ describe('findings about Python', () => {
     expect(find(overlapping, 'python-psycopg2-async').verdict).toBe('no clear difference');
   });
 
+  /** Server CPU of `us` µs per request over the cell's ops. */
+  const cpuPer = (us: number) => (c: Cell) => { c.server.cpuUserS = (us * c.ops) / 1e6; c.server.cpuSysS = 0; };
+  const steadyHttp = (us: number) => (c: Cell) => { external(c); cpuPer(us)(c); };
+
+  it('a framework costs little over its design: holds within 0.8× the throughput for 1.25× the CPU, not when it costs far more, in between neither', () => {
+    const make = (tornadoOps: number, tornadoUs: number) => withSettings(run([
+      { model: 'py-tornado', concurrency: 64, opsPerSec: [tornadoOps], tweak: steadyHttp(tornadoUs) },
+      { model: 'py-aiohttp', concurrency: 64, opsPerSec: [50_000], tweak: steadyHttp(20) },
+      { model: 'py-asyncio', concurrency: 64, opsPerSec: [55_000], tweak: steadyHttp(18) },
+      { model: 'py-twisted', concurrency: 64, opsPerSec: [0], status: 'limit', tweak: (c) => { external(c); limitFor('python3-twisted')(c); } },
+      { model: 'py-tornado', concurrency: 64, opsPerSec: [5_000], tweak: io('postgres', 6400, cpuPer(110)) },
+      { model: 'py-asyncio', concurrency: 64, opsPerSec: [5_200], tweak: io('postgres', 6400, cpuPer(100)) },
+    ]));
+    const f = find(make(52_000, 19), 'python-framework-cost');
+    expect(f.verdict).toBe('holds');
+    expect(f.sentence).toBe("Over HTTP, each framework beside its bare design at the same connections: in steady at 64, py-tornado served 52k ops/s at 19 µs of server CPU per request against py-asyncio's 55k ops/s at 18 µs (0.95×, 1.06× the CPU); in steady at 64, py-aiohttp served 50k ops/s at 20 µs of server CPU per request against py-asyncio's 55k ops/s at 18 µs (0.91×, 1.11× the CPU); in io-wait on PostgreSQL at 64, py-tornado served 5.0k ops/s at 110 µs of server CPU per request against py-asyncio's 5.2k ops/s at 100 µs (0.96×, 1.10× the CPU).");
+    expect(f.chart).toBe('http-cpu-per-1k-ops.png');
+    expect(find(make(20_000, 50), 'python-framework-cost').verdict).toBe('does not hold'); // a third of the throughput, nearly 3× the CPU
+    expect(find(make(52_000, 40), 'python-framework-cost').verdict).toBe('does not hold'); // as fast, but at over 1.5× the CPU
+    expect(find(make(41_000, 25), 'python-framework-cost').verdict).toBe('no clear difference'); // 0.75×, 1.4× the CPU
+  });
+
+  it('a framework: not measured names the framework packages that are missing', () => {
+    const r = withSettings(run([
+      { model: 'py-tornado', concurrency: 64, opsPerSec: [0], status: 'limit', tweak: (c) => { external(c); limitFor('python3-tornado')(c); } },
+      { model: 'py-aiohttp', concurrency: 64, opsPerSec: [0], status: 'limit', tweak: (c) => { external(c); limitFor('python3-aiohttp')(c); } },
+      { model: 'py-asyncio', concurrency: 64, opsPerSec: [55_000], tweak: steadyHttp(18) },
+    ]));
+    const f = find(r, 'python-framework-cost');
+    expect(f.verdict).toBe('not measured');
+    expect(f.sentence).toBe('Not measured in this run: install python3-aiohttp and python3-tornado (apt-get install python3-aiohttp python3-tornado): py-aiohttp, py-tornado could not run steady.');
+  });
+
+  it("a job queue's round trip: holds at 0.8× a local process's throughput, not under 0.5×, with the latency it adds", () => {
+    const make = (rqOps: number, rqP50: number) => withSettings(run([
+      { model: 'py-rq', concurrency: 4, opsPerSec: [rqOps], tweak: (c) => { cpuCell(180)(c); cpuPer(400)(c); c.latencyUs.p50 = rqP50; c.redis = { cpuPercent: 30, pssPeakBytes: null, threadsPeak: 5, commands: 1, connectionsOpened: 1 }; } },
+      { model: 'py-multiprocessing', concurrency: 4, opsPerSec: [6000], tweak: (c) => { cpuCell(160)(c); cpuPer(250)(c); c.latencyUs.p50 = 640; } },
+    ]));
+    const f = find(make(5000, 780), 'python-job-queue');
+    expect(f.verdict).toBe('holds');
+    // Redis: 30% of a core over 5 s for 25,000 requests = 60 µs each.
+    expect(f.sentence).toBe("With 200 µs of CPU per request at 4 http connections, py-rq (each request a job for its workers through Redis) served 5.0k ops/s at a p50 of 780 µs and 400 µs of server CPU per request, and Redis 60 µs more; py-multiprocessing (the work in the connection's process) served 6.0k ops/s at 640 µs and 250 µs: the round trip added 140 µs per request (0.83× the throughput).");
+    expect(f.chart).toBe('http-cpu-throughput-by-model.png');
+    expect(find(make(1500, 2600), 'python-job-queue').verdict).toBe('does not hold');
+    expect(find(make(4000, 1000), 'python-job-queue').verdict).toBe('no clear difference');
+    const missing = withSettings(run([
+      { model: 'py-rq', concurrency: 4, opsPerSec: [0], status: 'limit', tweak: (c) => { cpuCell(0)(c); limitFor('python3-rq')(c); } },
+      { model: 'py-multiprocessing', concurrency: 4, opsPerSec: [6000], tweak: cpuCell(160) },
+    ]));
+    expect(find(missing, 'python-job-queue').sentence).toBe('Not measured in this run: install python3-rq (apt-get install python3-rq): py-rq could not run cpu.');
+  });
+
   it('says which Debian package to install when a Python claim could not be measured for one', () => {
     const r = withSettings(run([
       { model: 'py-selectors', concurrency: 64, opsPerSec: [0], status: 'limit', tweak: io('postgres', 6400, limitFor('python3-psycopg2')) },

@@ -1,6 +1,10 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../harness/results.js';
 import { readResults } from '../../report/read-results.js';
+import { buildResults } from '../helpers/results-builder.js';
 
 const FIXTURE = new URL('../fixtures/results-small.json', import.meta.url).pathname;
 
@@ -18,5 +22,22 @@ describe('readResults', () => {
     expect(echo.latencyUncorrectedUs).toEqual(echo.latencyUs);
     // cpuPercent of one core over durationS, spread over the ops: µs per op.
     expect(echo.client.cpuUsPerOp).toBeCloseTo(((echo.client.cpuPercent / 100) * echo.durationS * 1e6) / echo.ops, 6);
+  });
+
+  it('reads a version 5 file (before Redis) as the current version without Redis, and keeps a current file\'s Redis figures', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'results-'));
+    const old = buildResults([{ model: 'epoll', opsPerSec: [1000] }], { schemaVersion: 5 });
+    writeFileSync(join(dir, 'old.json'), JSON.stringify(old));
+    const r = readResults(join(dir, 'old.json'));
+    expect(SCHEMA_VERSION).toBe(6);
+    expect(r.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(r.settings.redis).toBeUndefined();
+    expect(r.cells[0]!.redis).toBeUndefined();
+    const now = buildResults([{ model: 'py-rq', opsPerSec: [1000] }], { settings: { redis: { version: 'Redis 7.0.15', url: 'redis://127.0.0.1:6379', settings: { save: '' } } } });
+    now.cells[0]!.redis = { cpuPercent: 31, pssPeakBytes: 8 << 20, threadsPeak: 5, commands: 12_000, connectionsOpened: 9 };
+    writeFileSync(join(dir, 'now.json'), JSON.stringify(now));
+    const back = readResults(join(dir, 'now.json'));
+    expect(back.settings.redis!.version).toBe('Redis 7.0.15');
+    expect(back.cells[0]!.redis).toEqual({ cpuPercent: 31, pssPeakBytes: 8 << 20, threadsPeak: 5, commands: 12_000, connectionsOpened: 9 });
   });
 });
