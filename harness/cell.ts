@@ -10,7 +10,9 @@ import { dist } from './paths.js';
 import { ERROR_THRESHOLD, modelInfo, type Plan } from './plan.js';
 import { contractEnv, declaredScenarios, freePort, missingRequirement, readCalibration, startExternal, waitReady, type Calibration, type ExternalModel } from './external.js';
 import { startGroup, stopGroup, waitForMessage, type Child } from './processes.js';
+import { missingRedis, needsRedis, redisUsageBetween, type Redis } from './redis.js';
 import { TreeSampler } from './sampler.js';
+import { CoreSampler } from './cores.js';
 import { verifyExchange } from './verify.js';
 
 export const SAMPLE_INTERVAL_MS = 100;
@@ -35,6 +37,8 @@ export interface CellContext {
   workIterations: number | null;
   /** The run's PostgreSQL, started once per run when an io-wait cell needs it. */
   database?: Database | null;
+  /** The run's Redis, started once per run when a model that needs it has a cell to run. */
+  redis?: Redis | null;
 }
 
 /** How long the backend may take to start listening, ms. */
@@ -94,7 +98,7 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
   // Known before running: the connections beyond the pool would only wait, and the chart stops there anyway.
   const poolReason = poolLimit(spec, plan);
   if (poolReason) return { ...emptyCell(spec, 'limit', poolReason), cpus, ideal: idealFor(spec, plan, info?.cpuLanes, pinning.server?.length ?? availableParallelism()) };
-  const missing = info?.external ? missingRequirement(info.external, spec.scenario) : null;
+  const missing = info?.external ? missingRequirement(info.external, spec.scenario) ?? missingRedis(info.external) : null;
   if (missing) return { ...emptyCell(spec, 'limit', missing), cpus };
   let backend: Waited | null = null;
   let server: Child | null = null;
@@ -103,13 +107,15 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
   const limits: string[] = [];
   const faults: string[] = [];
   const extra: Partial<Cell> = { cpus, ideal: idealFor(spec, plan, info?.cpuLanes, pinning.server?.length ?? availableParallelism()) };
+  const redis = needsRedis(info?.external) ? ctx.redis ?? null : null;
   try {
+    const redisBefore = needsRedis(info?.external) ? await readyRedis(redis) : null;
     let work: Work = { kind: 'none' };
     if (spec.scenario === 'io-wait') {
       backend = spec.backend === 'postgres' ? await useDatabase(ctx.database ?? null, spec, plan) : await startService(plan, pinning, spec);
       work = backend.work;
     } else if (spec.scenario === 'cpu') work = { kind: 'cpu', iterations: ctx.workIterations ?? 0 };
-    const started = info?.external ? await startExternalServer(info.external, spec, plan, pinning, work, extra) : startBuiltIn(spec, plan, pinning, work);
+    const started = info?.external ? await startExternalServer(info.external, spec, plan, pinning, work, extra, redis?.port ?? null) : startBuiltIn(spec, plan, pinning, work);
     server = started.child;
     server.onLine((msg) => {
       if (typeof msg?.reason !== 'string') return;
@@ -122,15 +128,25 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
     const sampler = new TreeSampler(server.pid);
     // PostgreSQL's backends leave the postmaster's process group: its tree is followed by parent.
     const backendSampler = backend?.child ? new TreeSampler(backend.child.pid, 5, backend.work.backend === 'postgres' ? 'descendants' : 'group') : null;
+    const redisSampler = redis ? new TreeSampler(redis.child.pid) : null;
     const twBefore = spec.scenario === 'churn' ? timeWaitSockets() : null;
     client = startClient(spec, plan, port, ctx);
-    const result = await measure(client, server, [sampler, backendSampler], plan, backend);
+    // In cpu the client's CPUs are the server's too, by design: the union is judged as the server's.
+    const shared = pinning.client !== null && pinning.server !== null && pinning.client.every((c) => pinning.server!.includes(c));
+    const cores = new CoreSampler({ server: pinning.server, client: shared ? null : pinning.client });
+    client.onLine((msg) => {
+      if (msg?.event === 'measuring') cores.begin();
+      else if (msg?.event === 'measured' || msg?.event === 'result') cores.end();
+    });
+    const result = await measure(client, server, [sampler, backendSampler, redisSampler], plan, backend, redis);
     if (twBefore !== null) extra.timeWait = { before: twBefore, after: timeWaitSockets() ?? 0 };
     const usage = backendSampler?.usage(result.durationS) ?? null;
+    const redisUsage = redisSampler?.usage(result.durationS) ?? null;
     // The database counts a session when it ends: its figures are read once the server has gone.
     await stopGroup(server);
     if (backend) Object.assign(extra, await backend.finish(usage));
-    const cell = { ...toCell(spec, result, sampler, limits, info?.workerPerConnection === true), ...extra };
+    if (redis && redisBefore) extra.redis = redisUsageBetween(redisBefore, await redis.counters(), redisUsage?.cpuPercent ?? null, redisUsage?.pssPeakBytes ?? null, redisUsage?.threadsPeak ?? 0);
+    const cell = withCores({ ...toCell(spec, result, sampler, limits, info?.workerPerConnection === true), ...extra }, cores);
     // Something outside the model went wrong (a wrong backend answer, a backend gone): never a normal row.
     if (faults.length > 0) return { ...cell, status: 'failed', reason: `the server reported: ${faults.join('; ')}` };
     return cell;
@@ -203,6 +219,14 @@ interface Waited {
 function pooling(spec: CellSpec): Pick<IoWaitWork, 'connections' | 'pool'> {
   const connections = spec.backendConnections ?? 'pooled';
   return { connections, pool: connections === 'pooled' ? spec.dbPool ?? spec.concurrency : 0 };
+}
+
+/** The run's Redis before a cell: running, emptied of what an earlier cell left, its counters read. */
+async function readyRedis(redis: Redis | null): Promise<Awaited<ReturnType<Redis['counters']>>> {
+  if (redis === null) throw new Error('the model needs Redis, but the run has none (it did not start)');
+  if (!redis.running()) throw new Error(`Redis is no longer running; stderr: ${redis.child.stderrTail() || '(empty)'}`);
+  await redis.flush();
+  return redis.counters();
 }
 
 /** The run's PostgreSQL for one cell: its counters are read before the server starts and after it stops. */
@@ -280,11 +304,11 @@ const CALIBRATION_GRACE_MS = 2000;
  * its environment. It is ready when that port accepts (or its readyLine is seen) and, in cpu, once
  * it has reported its calibration, which the cell records; its ideal follows what its entry declares.
  */
-async function startExternalServer(m: ExternalModel, spec: CellSpec, plan: Plan, pinning: Pinning, work: Work, extra: Partial<Cell>): Promise<Started> {
+async function startExternalServer(m: ExternalModel, spec: CellSpec, plan: Plan, pinning: Pinning, work: Work, extra: Partial<Cell>, redisPort: number | null): Promise<Started> {
   const port = await freePort();
   const serverCpus = pinning.server?.length ?? availableParallelism();
   extra.ideal = externalIdeal(m, spec, plan, serverCpus);
-  const contract = contractEnv({ scenario: spec.scenario, protocol: spec.protocol, port, workers: plan.workers, backendDelayMs: plan.backendDelayMs, workUs: plan.workUs }, work);
+  const contract = contractEnv({ scenario: spec.scenario, protocol: spec.protocol, port, workers: plan.workers, backendDelayMs: plan.backendDelayMs, workUs: plan.workUs }, work, redisPort);
   const child = startExternal(m, port, plan.workers, spec.protocol, pinning.server, contract);
   let calibration: Promise<Calibration> | null = null;
   if (spec.scenario === 'cpu') {
@@ -372,18 +396,27 @@ function startClient(spec: CellSpec, plan: Plan, port: number, ctx: CellContext)
   return startGroup(process.execPath, args, { cpus: ctx.pinning.client });
 }
 
+/** The pinned CPUs' busy time goes into the cell; a full client side is a saturated client, whoever filled it. */
+function withCores(cell: Cell, cores: CoreSampler): Cell {
+  const usage = cores.usage();
+  if (!usage) return { ...cell, cores: null };
+  return { ...cell, cores: usage, client: usage.full.includes('client') ? { ...cell.client, saturated: true } : cell.client };
+}
+
 /** Runs the load; the sampler's window is the client's measured window, opened and closed by its lines. */
-async function measure(client: Child, server: Child, samplers: [TreeSampler, TreeSampler | null], plan: Plan, backend: Waited | null): Promise<ClientResult> {
-  const [sampler, backendSampler] = samplers;
+async function measure(client: Child, server: Child, samplers: [TreeSampler, TreeSampler | null, TreeSampler | null], plan: Plan, backend: Waited | null, redis: Redis | null): Promise<ClientResult> {
+  const [sampler, backendSampler, redisSampler] = samplers;
   // The client says when its window opens and closes; the sampler reads the tree at both moments
   // and scales its counts to the client's window (see TreeSampler.usage).
   client.onLine((msg) => {
     if (msg?.event === 'measuring') {
       sampler.begin();
       backendSampler?.begin();
+      redisSampler?.begin();
     } else if (msg?.event === 'measured' || msg?.event === 'result') {
       sampler.end();
       backendSampler?.end();
+      redisSampler?.end();
     }
   });
   let stopBudget!: (e: Error) => void;
@@ -391,6 +424,7 @@ async function measure(client: Child, server: Child, samplers: [TreeSampler, Tre
   const timer = setInterval(() => {
     sampler.tick();
     backendSampler?.tick();
+    redisSampler?.tick();
     if (sampler.lastMemoryBytes > plan.memoryBudgetBytes) {
       const mib = (b: number): string => `${Math.round(b / 2 ** 20)} MiB`;
       stopBudget(new LimitReached(`server tree memory ${mib(sampler.lastMemoryBytes)} crossed the memory budget of ${mib(plan.memoryBudgetBytes)}`));
@@ -406,6 +440,9 @@ async function measure(client: Child, server: Child, samplers: [TreeSampler, Tre
       }),
       ...(backend?.child ? [backend.child.exited.then((code): never => {
         throw new Error(`the io-wait ${backend.work.backend === 'postgres' ? 'database' : 'backend service'} exited (${code}) during the load`);
+      })] : []),
+      ...(redis ? [redis.child.exited.then((code): never => {
+        throw new Error(`Redis exited (${code}) during the load`);
       })] : []),
       overBudget,
     ]);

@@ -75,7 +75,10 @@ export interface ClientUsage {
   cpuUsPerOp: number | null;
   /** The busiest load thread's CPU during the window, % of one core. */
   threadCpuPercentMax: number;
-  /** True when a load thread used 90% or more of a core: the figures may be the client's limit, not the server's. */
+  /**
+   * True when a load thread used 90% or more of a core, or when the client's CPUs were 95% busy
+   * or more whoever filled them (cores.full): the figures may be the load side's limit, not the server's.
+   */
   saturated: boolean;
 }
 
@@ -158,6 +161,23 @@ export interface RedisInfo {
   settings: Record<string, string>;
 }
 
+/** One CPU's time over a cell's window, from /proc/stat: everything that ran there, not one process. */
+export interface CoreBusy {
+  cpu: number;
+  /** user + nice + system + irq + softirq + steal, % of the window. */
+  busyPercent: number;
+  /** The kernel's deferred network and timer work alone, % of the window. */
+  softirqPercent: number;
+}
+
+/** The pinned CPUs of a cell over its window, by side, and the sides that were full (≥ 95% busy on average). */
+export interface CoresUsage {
+  server: CoreBusy[];
+  /** Empty where the client shares the server's CPUs by design (cpu: the server gets every CPU). */
+  client: CoreBusy[];
+  full: ('client' | 'server')[];
+}
+
 /** The run's PostgreSQL, as recorded in settings (never with a password). */
 export interface DatabaseInfo {
   /** embedded: a cluster the run made and removed; url: the user's (--postgres-url). */
@@ -214,6 +234,11 @@ export interface Cell extends CellKey {
   timeline?: Timeline | null;
   server: ServerUsage;
   client: ClientUsage;
+  /**
+   * How busy the pinned CPUs were over the window, whoever kept them busy (schema 6 on; null where
+   * nothing was pinned). A client side that was full marks client.saturated as well.
+   */
+  cores?: CoresUsage | null;
   /** Microseconds from connect() to the first byte served, over the connections opened in the cell (churn: every request's, in the window). */
   connectUs?: { p50: number; p99: number; max: number } | null;
   /** io-wait and cpu: the best the cell's shape allows (see Ideal). */

@@ -147,6 +147,10 @@ export function formatNumber(x: number, digits: number): string {
   return int!.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (frac ? `.${frac}` : '');
 }
 
+function coresBusy(cs: readonly { cpu: number; busyPercent: number; softirqPercent: number }[]): string {
+  return cs.map((x) => `CPU ${x.cpu} ${formatNumber(x.busyPercent, 0)}% busy (softirq ${formatNumber(x.softirqPercent, 0)}%)`).join(', ');
+}
+
 /** Models left out of the plan, every failed/limit repetition with its reason, and every saturated client. */
 export function notes(results: Results): string[] {
   const out: string[] = (results.settings.skipped ?? []).map((s) => `${s.model} was left out of this run: ${s.reason}`);
@@ -159,7 +163,14 @@ export function notes(results: Results): string[] {
       out.push(`${where}: ${c.errors.total} errors during the cell (${codes})`);
     }
     if (c.client?.saturated) {
-      out.push(`${where}: the load generator (${c.client.tool ?? 'client'}) was saturated (busiest thread ${formatNumber(c.client.threadCpuPercentMax ?? c.client.cpuPercent, 0)}% of a core): this figure is the client's limit, not the server's`);
+      const core = c.cores?.full.includes('client') ? `; its CPUs were ${coresBusy(c.cores.client)}` : '';
+      out.push(`${where}: the load generator (${c.client.tool ?? 'client'}) was saturated (busiest thread ${formatNumber(c.client.threadCpuPercentMax ?? c.client.cpuPercent, 0)}% of a core${core}): this figure is the load side's limit, not the server's`);
+    }
+    // The server's CPUs full while the server itself used less than 80% of them: its neighbours
+    // (the database, the service, the kernel's softirq work) took the rest, so the figure is not the server's alone.
+    if (c.status === 'ok' && c.cores?.full.includes('server')) {
+      const busy = c.cores.server.reduce((sum, x) => sum + x.busyPercent, 0);
+      if (c.server.cpuPercent < 0.8 * busy) out.push(`${where}: the server's CPUs were ${coresBusy(c.cores.server)}, of which the server used ${formatNumber(c.server.cpuPercent, 0)}% of a core: others filled them (database, service, softirq), so this figure is not the server's alone`);
     }
     if (c.rateShortfall) {
       out.push(`${where}: rate shortfall: achieved ${formatNumber(c.rateShortfall.achievedOpsPerSec, 0)} of the ${formatNumber(c.rateShortfall.targetOpsPerSec, 0)} ops/s asked for${c.client?.saturated ? ' (the client was saturated)' : ''}`);

@@ -78,7 +78,7 @@ describe('renderMarkdown', () => {
     const notes = md.slice(md.indexOf('## Notes'));
     expect(notes).toContain('select http at concurrency 2000, repetition 1: failed: server exited with code 1: "accept: EMFILE", too many open files');
     expect(notes).toContain('select echo at concurrency 2000, repetition 1: limit: concurrency 2000 exceeds FD\\_SETSIZE (1024)');
-    expect(notes).toContain("async echo at concurrency 2000, repetition 2: the load generator (native) was saturated (busiest thread 97% of a core): this figure is the client's limit, not the server's");
+    expect(notes).toContain("async echo at concurrency 2000, repetition 2: the load generator (native) was saturated (busiest thread 97% of a core): this figure is the load side's limit, not the server's");
     expect(notes).toContain('async http at concurrency 2000, repetition 1: 3 errors during the cell (ECONNRESET 2, ETIMEDOUT 1)');
     expect(notes.match(/^- /gm)).toHaveLength(4);
   });
