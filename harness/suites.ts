@@ -60,6 +60,14 @@ const PY_BESIDE = ['async', 'epoll', 'thread-per-connection'];
 const PY_ALL = [...PY_MODELS, ...PY_BESIDE];
 /** One loop of each kind and a thread per connection: who holds 1,000 waits, or 1,000 idle connections. */
 const PY_C10K = ['py-threading', 'py-selectors', 'py-asyncio', 'py-gevent', 'epoll', 'async'];
+/**
+ * The frameworks beside the designs they are built on (Tornado and aiohttp on asyncio's loop,
+ * Twisted on its epoll reactor): one cell of each scenario they declare, at the connections where
+ * their bases are measured. Their slices also name PY_MODELS, whose cells are already planned.
+ */
+const PY_FRAMEWORKS = ['py-tornado', 'py-twisted', 'py-aiohttp'];
+/** A job queue: py-rq serves cpu and io-wait only. */
+const PY_QUEUE = ['py-rq'];
 
 export const SUITES: Record<SuiteName, Suite> = {
   quick: {
@@ -95,25 +103,33 @@ export const SUITES: Record<SuiteName, Suite> = {
     ],
   },
   python: {
-    what: 'the Python examples (threading, a thread pool, multiprocessing, selectors, asyncio, gevent) beside async, epoll and thread-per-connection in every scenario, on the same PostgreSQL (with --models-file examples/models.json)',
+    what: 'the Python examples (threading, a thread pool, multiprocessing, selectors, asyncio, gevent) beside async, epoll and thread-per-connection in every scenario, and the frameworks (Tornado, Twisted, aiohttp, RQ on Redis) in one cell of each scenario they serve, on the same PostgreSQL (with --models-file examples/models.json)',
     // 2 s windows: the Python servers start for every cell, and a longer window averages the
-    // neighbours' noise; about 7 minutes here.
+    // neighbours' noise; about 8 minutes here.
     durationS: 2,
     warmupS: 0.5,
     modelsFile: 'examples/models.json',
     slices: [
       { scenario: 'steady', protocols: BOTH, concurrency: [1, 64], models: PY_ALL },
-      { scenario: 'idle', protocols: ['echo'], concurrency: [64], models: PY_C10K },
+      // What a framework costs over its design: HTTP at 64, beside py-asyncio and py-selectors there.
+      { scenario: 'steady', protocols: ['http'], concurrency: [64], models: [...PY_MODELS, ...PY_FRAMEWORKS] },
+      { scenario: 'idle', protocols: ['echo'], concurrency: [64], models: [...PY_C10K, 'py-tornado', 'py-twisted'] },
+      { scenario: 'idle', protocols: ['http'], concurrency: [64], models: ['py-aiohttp'] },
       // 4 connections: as many as the thread pool's workers; 64: its workers cap the waits in flight,
       // while the loops and threads hold every one. Per request: a new PostgreSQL session per query.
       { scenario: 'io-wait', protocols: ['http'], concurrency: [4, 64], models: PY_ALL, backendConnections: ['pooled'], backends: ['postgres'] },
       { scenario: 'io-wait', protocols: ['http'], concurrency: [64], models: PY_ALL, backendConnections: ['per-request'], backends: ['postgres'] },
       // 1,000 waits at once on the service: green threads and coroutines against a thread each.
       { scenario: 'io-wait', protocols: ['http'], concurrency: [1000], models: PY_C10K, backendConnections: ['pooled'], backends: ['service'] },
+      // The frameworks where their bases hold every wait; the job queue at its workers' count.
+      { scenario: 'io-wait', protocols: ['http'], concurrency: [64], models: PY_FRAMEWORKS, backendConnections: ['pooled'], backends: ['postgres'] },
+      { scenario: 'io-wait', protocols: ['http'], concurrency: [4], models: PY_QUEUE, backendConnections: ['pooled'], backends: ['postgres'] },
       // As many connections as the pool's workers, the server on every CPU: does the GIL keep threads to one core?
-      { scenario: 'cpu', protocols: ['http'], concurrency: [4], models: PY_ALL },
-      { scenario: 'churn', protocols: ['http'], concurrency: [16], models: PY_ALL },
+      // py-rq beside py-multiprocessing here: a job queue's round trip against a local process.
+      { scenario: 'cpu', protocols: ['http'], concurrency: [4], models: [...PY_ALL, ...PY_FRAMEWORKS, ...PY_QUEUE] },
+      { scenario: 'churn', protocols: ['http'], concurrency: [16], models: [...PY_ALL, ...PY_FRAMEWORKS] },
       { scenario: 'payload', protocols: ['http'], concurrency: [16], models: PY_ALL, payloadSizes: [64, 65536] },
+      { scenario: 'payload', protocols: ['http'], concurrency: [16], models: [...PY_MODELS, ...PY_FRAMEWORKS], payloadSizes: [65536] },
     ],
   },
   ci: {

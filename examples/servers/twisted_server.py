@@ -200,7 +200,8 @@ def main():
     backend = {"postgres": PgBackend, "service": ServiceBackend}.get(scenario.BACKEND)
     backend = backend() if backend else None
     if scenario.PROTOCOL == "echo":
-        factory = protocol.Factory.forProtocol(Echo, backend)
+        factory = protocol.Factory()
+        factory.buildProtocol = lambda addr: Echo(backend)
     else:
         factory = server.Site(Root(backend))
         factory.log = lambda request: None  # no access log line per request
