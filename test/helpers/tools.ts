@@ -7,9 +7,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'vitest';
+import { choosePinning } from '../../harness/env.js';
 
 /** What a test can need: a fixed name, or `python3:<module>` for a module Debian's python3 must import. */
-export type Requirement = 'io_uring' | 'cc' | 'wrk' | 'chromium' | 'nginx' | 'redis-server' | 'root' | 'python3' | `python3:${string}`;
+export type Requirement = 'io_uring' | 'cc' | 'wrk' | 'chromium' | 'nginx' | 'redis-server' | 'root' | 'pinning' | 'python3' | `python3:${string}`;
 
 /** The python3 the examples run (examples/models.json). */
 export const PYTHON = '/usr/bin/python3';
@@ -77,6 +78,8 @@ function check(r: Requirement): { present: () => boolean; how: string } {
       return { present: () => onPath('redis-server'), how: 'apt-get install redis-server' };
     case 'root':
       return { present: () => process.getuid?.() === 0 && onPath('setpriv') && onPath('prlimit'), how: 'run the tests as root (setpriv and prlimit come with util-linux)' };
+    case 'pinning':
+      return { present: () => choosePinning(true).client !== null, how: 'two or more CPUs and taskset (util-linux), so the harness pins server and client apart' };
     case 'python3':
       return { present: () => existsSync(PYTHON), how: 'apt-get install python3' };
     default:
