@@ -6,6 +6,7 @@ import type { ClientResult } from '../clients/messages.js';
 import { workArg, type IoWaitWork, type Work } from '../servers/work.js';
 import { usageBetween, type Database } from './database.js';
 import type { BackendUsage, Cell, CellKey, Ideal, Pinning, ServerUsage } from './results.js';
+import { windowDrift } from './results.js';
 import { dist } from './paths.js';
 import { ERROR_THRESHOLD, modelInfo, type Plan } from './plan.js';
 import { contractEnv, declaredScenarios, freePort, missingRequirement, readCalibration, startExternal, waitReady, type Calibration, type ExternalModel } from './external.js';
@@ -396,9 +397,13 @@ function startClient(spec: CellSpec, plan: Plan, port: number, ctx: CellContext)
   return startGroup(process.execPath, args, { cpus: ctx.pinning.client });
 }
 
-/** The pinned CPUs' busy time goes into the cell; a full client side is a saturated client, whoever filled it. */
+/**
+ * The pinned CPUs' busy time goes into the cell; a full client side is a saturated client, whoever
+ * filled it. So does the window's drift, first fifth against last.
+ */
 function withCores(cell: Cell, cores: CoreSampler): Cell {
   const usage = cores.usage();
+  cell = { ...cell, drift: windowDrift(cell.timeline) };
   if (!usage) return { ...cell, cores: null };
   return { ...cell, cores: usage, client: usage.full.includes('client') ? { ...cell.client, saturated: true } : cell.client };
 }

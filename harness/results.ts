@@ -239,6 +239,8 @@ export interface Cell extends CellKey {
    * nothing was pinned). A client side that was full marks client.saturated as well.
    */
   cores?: CoresUsage | null;
+  /** The window's first fifth against its last, from the timeline (schema 6 on; null without one). */
+  drift?: WindowDrift | null;
   /** Microseconds from connect() to the first byte served, over the connections opened in the cell (churn: every request's, in the window). */
   connectUs?: { p50: number; p99: number; max: number } | null;
   /** io-wait and cpu: the best the cell's shape allows (see Ideal). */
@@ -336,6 +338,30 @@ export interface Timeline {
   p99Us: number[];
   rssBytes?: (number | null)[];
   pssBytes?: (number | null)[];
+}
+
+/** The window's first fifth against its last: a ramp-up left inside the window, or a slowdown. */
+export interface WindowDrift {
+  /** Correct operations per second in the first and the last fifth of the window. */
+  firstOpsPerSec: number;
+  lastOpsPerSec: number;
+  /** first / last. */
+  ratio: number;
+  /** More than 10% apart, and further apart than counting noise (3 standard deviations) explains. */
+  drifts: boolean;
+}
+
+/** Drift of a timeline, or null when it has fewer than 5 intervals or no operations. */
+export function windowDrift(t: Pick<Timeline, 'intervalS' | 'ops'> | null | undefined): WindowDrift | null {
+  if (!t || t.ops.length < 5) return null;
+  const k = Math.max(1, Math.floor(t.ops.length / 5));
+  const first = t.ops.slice(0, k).reduce((a, b) => a + b, 0);
+  const last = t.ops.slice(-k).reduce((a, b) => a + b, 0);
+  if (first + last === 0) return null;
+  const ratio = last > 0 ? first / last : Infinity;
+  const drifts = Math.abs(ratio - 1) > 0.1 && Math.abs(first - last) > 3 * Math.sqrt(first + last);
+  const perSec = (n: number): number => Math.round(n / (k * t.intervalS));
+  return { firstOpsPerSec: perSec(first), lastOpsPerSec: perSec(last), ratio: Math.round(ratio * 1000) / 1000, drifts };
 }
 
 export interface Results {

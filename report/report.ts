@@ -8,6 +8,7 @@ import { scenarioChartSpecs } from './scenario-charts.js';
 import { chartJsSource, embedJson, PAGE_SCRIPT, pageCharts, type PageChart } from './html-charts.js';
 import { findings, type FindingVerdict } from './findings.js';
 import type { Cell, MicroResults, Protocol, Results, Scenario } from '../harness/results.js';
+import { windowDrift } from '../harness/results.js';
 import { readMicroNear, readResults } from './read-results.js';
 import { memoryTrends } from './memory.js';
 import { timelineConfig, timelineFile } from './timeline-chart.js';
@@ -175,6 +176,9 @@ export function notes(results: Results): string[] {
     if (c.rateShortfall) {
       out.push(`${where}: rate shortfall: achieved ${formatNumber(c.rateShortfall.achievedOpsPerSec, 0)} of the ${formatNumber(c.rateShortfall.targetOpsPerSec, 0)} ops/s asked for${c.client?.saturated ? ' (the client was saturated)' : ''}`);
     }
+    // windowDrift is recomputed, so that files from before the field are judged too.
+    const drift = c.status === 'ok' ? c.drift ?? windowDrift(c.timeline) : null;
+    if (drift?.drifts) out.push(`${where}: the window drifted: ${formatNumber(drift.firstOpsPerSec, 0)} ops/s in its first fifth against ${formatNumber(drift.lastOpsPerSec, 0)} in its last (${drift.ratio}×)${drift.ratio < 1 ? ': the load had not settled when the window opened' : ''}`);
     if ((c.reconnects ?? 0) > 0) out.push(`${where}: the server closed keep-alive connections after a response ${c.reconnects} times; the client reconnected`);
   }
   return out;
