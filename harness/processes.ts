@@ -98,12 +98,15 @@ export function startGroup(command: string, args: string[], o: StartOptions): Ch
   };
 }
 
+/** How long stopGroup gives a group to end by itself after SIGTERM before it SIGKILLs it, ms. */
+export const STOP_GRACE_MS = 5000;
+
 /**
  * `signal` (SIGTERM) to the group, SIGKILL after `graceMs` if the leader has not exited, then SIGKILL
  * to any straggler. PostgreSQL's postmaster wants SIGINT: its fast shutdown ends the backends,
  * which have left its group, where SIGTERM would wait for their clients.
  */
-export async function stopGroup(child: Child, graceMs = 5000, signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | string; killed: boolean }> {
+export async function stopGroup(child: Child, graceMs = STOP_GRACE_MS, signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | string; killed: boolean }> {
   signalGroup(child.pid, signal);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), graceMs)));

@@ -5,6 +5,7 @@ import { MODELS } from '../../servers/catalog.js';
 import { bytesBody } from '../../servers/protocols/http.js';
 import { describeNeeds, type Requirement } from '../helpers/tools.js';
 import { groupMembers } from '../../harness/sampler.js';
+import { STOP_GRACE_MS } from '../../harness/processes.js';
 import { connect, parseResponses, readUntil, seededBytes, seededInts, startServer, type TestServer } from '../helpers/server.js';
 
 const MiB = 1 << 20;
@@ -21,10 +22,8 @@ for (const model of MODELS) {
         server = await startServer(model.name, protocol, ['--workers', '4']);
       });
       afterAll(async () => {
-        if (!server) return;
-        await server.stop();
-        // SIGTERM to the group leaves nothing behind: no worker process, no forked child.
-        expect(groupMembers(server.child.pid)).toEqual([]);
+        // Whatever the SIGTERM test left (or all of it, when that test did not run).
+        await server?.stop();
       });
 
       if (protocol === 'echo') {
@@ -114,6 +113,18 @@ for (const model of MODELS) {
         if (protocol === 'echo') expect(got.equals(request)).toBe(true);
         else expect(parseResponses(got)[0]!.status).toBe(200);
       });
+
+      // Last, as it ends the server. SIGTERM only, as the harness sends it first: stopGroup's SIGKILL
+      // afterwards would end any process that ignores SIGTERM and hide it, so the group must be gone
+      // by itself within the grace stopGroup gives it.
+      it('SIGTERM leaves no process behind: the whole group ends by itself within the grace', async () => {
+        const pgid = server.child.pid;
+        process.kill(-pgid, 'SIGTERM');
+        const deadline = Date.now() + STOP_GRACE_MS;
+        while (groupMembers(pgid).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        const left = groupMembers(pgid).map((p) => `pid ${p.pid} (state ${p.state}, ${p.threads} threads)`);
+        expect(left, `still running ${STOP_GRACE_MS} ms after SIGTERM, so the harness would SIGKILL them`).toEqual([]);
+      }, STOP_GRACE_MS + 10_000);
     });
   }
 }
