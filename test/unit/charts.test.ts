@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadImage } from '@napi-rs/canvas';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { groupCells } from '../../report/aggregate.js';
 import { chartConfig, chartSpecs, modelColor, renderCharts, type ChartSpec } from '../../report/charts.js';
 import { scenarioChartSpecs } from '../../report/scenario-charts.js';
@@ -107,8 +107,26 @@ describe('chartSpecs', () => {
     expect(n!.dash.length).toBeGreaterThan(0);
     expect(n!.label).toContain('native-epoll');
     expect(a!.color).not.toBe(n!.color);
-    expect(modelColor('some-new-model')).toBe(modelColor('some-new-model'));
-    expect(modelColor('some-new-model')).not.toBe(modelColor('another-model'));
+  });
+
+  // "Fixed" is what lets a reader match a line across charts and runs: a colour handed out by
+  // position in the run, or in order of first use, would give a model another colour elsewhere.
+  it('gives a model without a fixed colour the same one whichever models share the run, in any order', async () => {
+    const colours = (models: [string, string]): Record<string, string> => {
+      const r = load();
+      for (const c of r.cells) Object.assign(c, { model: c.model === 'async' ? models[0] : models[1], family: 'external' });
+      r.settings.models = [...models];
+      return Object.fromEntries(spec(chartSpecs(r), 'echo-throughput.png').series.map((x) => [x.model, x.color]));
+    };
+    const first = colours(['some-new-model', 'another-model']);
+    expect(first['some-new-model']).not.toBe(first['another-model']);
+    expect(colours(['another-model', 'some-new-model'])).toEqual(first);
+    expect(colours(['some-new-model', 'a-third-model'])['some-new-model']).toBe(first['some-new-model']);
+    // A process that has coloured nothing yet, asked in the other order, as the next run is.
+    vi.resetModules();
+    const fresh = (await import('../../report/chart-style.js')).modelColor;
+    expect(fresh('another-model', 'external')).toBe(first['another-model']);
+    expect(fresh('some-new-model', 'external')).toBe(first['some-new-model']);
   });
 });
 
@@ -137,7 +155,9 @@ describe('modelColor', () => {
       expect(hue(modelColor(name, 'external'))).toBeGreaterThanOrEqual(165);
       expect(hue(modelColor(name, 'external'))).toBeLessThan(190);
     }
-    expect(modelColor('py-threading', 'external')).toBe(modelColor('py-threading', 'external'));
+    // Related, yet each its own line.
+    const shades = ['py-threading', 'py-asyncio', 'nginx', 'mine'].map((name) => modelColor(name, 'external'));
+    expect(new Set(shades).size).toBe(shades.length);
   });
 });
 
