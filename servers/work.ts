@@ -101,14 +101,15 @@ export function workArg(w: Work): string {
 let sink = 0;
 
 /**
- * Burns CPU deterministically: `iterations` rounds of xorshift32 (no memory traffic, no allocation,
- * the same work in every model and thread). The harness calibrates iterations per microsecond once
- * per run and passes the count.
+ * Burns CPU deterministically: `iterations` rounds of xorshift32 from a fixed start (no memory
+ * traffic, no allocation, the same work in every model and thread), so the result names the rounds
+ * done. The harness calibrates iterations per microsecond once per run and passes the count.
  */
 export function burn(iterations: number): number {
   // x stays a signed 32-bit integer throughout: a value that became a heap number (a >>> 0 above
-  // 2^31) made V8 run this loop three times slower in some threads than in others.
-  let x = sink | 1;
+  // 2^31) made V8 run this loop three times slower in some threads than in others. The start is
+  // fixed, not the last call's result, so that the same count gives the same result in any thread.
+  let x = 1;
   for (let i = 0; i < iterations; i++) {
     x ^= x << 13;
     x ^= x >>> 17;

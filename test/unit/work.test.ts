@@ -16,12 +16,37 @@ describe('work', () => {
     expect(() => parseWork('nope')).toThrow('--work: not JSON: nope');
   });
 
+  // Cost is counted, never timed: burn(n) must be exactly n xorshift32 rounds, which its result shows
+  // (the sequence does not repeat within 2^32 - 1 rounds), and the same n the same result.
   it('burn is deterministic and its cost grows with the iterations', () => {
-    const a = burn(1000);
-    expect(Number.isInteger(a)).toBe(true);
-    const { iterations, nsPerIteration } = calibrate(200);
-    expect(nsPerIteration).toBeGreaterThan(0);
-    expect(iterations).toBe(Math.max(1, Math.round(200_000 / nsPerIteration)));
+    const afterRounds: number[] = [];
+    for (let x = 1, n = 0; n <= 5000; n++) {
+      afterRounds.push(x);
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+    }
+    for (const n of [0, 1, 2, 3, 1000, 4999, 5000]) expect(burn(n), `burn(${n})`).toBe(afterRounds[n]);
+    expect(new Set(afterRounds).size).toBe(afterRounds.length);
+    burn(77);
+    expect(burn(1000)).toBe(afterRounds[1000]); // whatever ran before
+  });
+
+  it('calibrate takes the median batch, so one stall does not set the count, and twice the work is twice the iterations', () => {
+    // A clock that says each 2,000,000-iteration batch took 1 ms (0.5 ns each), one of them 50 ms.
+    const clock = (stallAt: number): (() => number) => {
+      let t = 0;
+      let reads = 0;
+      return () => {
+        const batch = Math.floor(reads++ / 2);
+        if (reads % 2 === 0) t += batch === stallAt ? 50 : 1;
+        return t;
+      };
+    };
+    expect(calibrate(200, clock(-1))).toEqual({ iterations: 400_000, nsPerIteration: 0.5 });
+    expect(calibrate(200, clock(2))).toEqual({ iterations: 400_000, nsPerIteration: 0.5 });
+    expect(calibrate(400, clock(5)).iterations).toBe(800_000);
+    expect(calibrate(0.0001, clock(-1)).iterations).toBe(1);
   });
 
   it('the backend wire format: fixed sizes, the answer names its query, a wrong one is caught', () => {
