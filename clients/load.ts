@@ -7,10 +7,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Control } from './control.js';
-import { timelineIntervalS, type EngineOptions, type EngineResult } from './engine.js';
+import type { EngineOptions, EngineResult } from './engine.js';
 import { ResponseParser, type Expected } from './http-response.js';
 import { decodeHistogram, encodeHistogram, mergeEncoded, summarizeUs } from './latency.js';
 import { clientUsage, NO_EVENTS, type ClientResult, type WindowEvents } from './messages.js';
+import { timelineIntervalS } from './window.js';
 
 export interface LoadOptions {
   protocol: 'echo' | 'http';

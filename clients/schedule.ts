@@ -1,0 +1,49 @@
+// The open-loop schedule (wrk2's scheme): operation m of the whole run is due at t0 + m / rate and
+// belongs to connection m mod C, so each connection's k-th operation is due at t0 + (k·C + g) / rate,
+// g being its global index. A thread walks the part of that sequence that is its own, in order of
+// due time: op k of each of its connections in turn, then op k + 1.
+
+export class OpenLoopSchedule {
+  private t0 = Infinity;
+  /** The next operation of this thread's schedule is op k of local connection j. */
+  private k = 0;
+  private j = 0;
+  /** When that operation is due, ms; Infinity before start(). */
+  nextDue = Infinity;
+
+  constructor(
+    /** Operations per second over all threads. */
+    private readonly rate: number,
+    /** Connections over all threads (C). */
+    private readonly totalConnections: number,
+    /** The global index of this thread's local connection 0. */
+    private readonly first: number,
+    /** This thread's connections. */
+    private readonly connections: number,
+  ) {}
+
+  /** The schedule counts from t0 (ms): its first operation is due then. */
+  start(t0: number): void {
+    this.t0 = t0;
+    this.k = 0;
+    this.j = 0;
+    this.nextDue = this.dueTime(0, 0);
+  }
+
+  /** When op k of local connection j is due, ms. */
+  dueTime(j: number, k: number): number {
+    return this.t0 + ((k * this.totalConnections + this.first + j) * 1000) / this.rate;
+  }
+
+  /** The local connection of the next operation if it is due by `now` (and moves past it), else -1. */
+  takeDue(now: number): number {
+    if (this.nextDue > now) return -1;
+    const j = this.j;
+    if (++this.j === this.connections) {
+      this.j = 0;
+      this.k++;
+    }
+    this.nextDue = this.dueTime(this.j, this.k);
+    return j;
+  }
+}
