@@ -82,7 +82,7 @@ export function runEngine(o: EngineOptions, control: Control): EngineResult {
   const ep = new Epoll(Math.min(o.connections, 4096));
   const io = new Exchanges(o, control, ep, table, window, schedule);
   if (schedule !== null) setTimerSlackNs(1000); // a send 50 µs late would count as 50 µs of server latency
-  const { cpuS, connectionsAtWindow } = loop(io, control, ep, table, window, schedule);
+  const { cpuS, connectionsAtWindow } = loop(o.thread, io, control, ep, table, window, schedule);
   recordOutstanding(table, window, schedule);
   io.closeAll();
   ep.close();
@@ -90,7 +90,7 @@ export function runEngine(o: EngineOptions, control: Control): EngineResult {
 }
 
 /** Waits, dispatches and moves through the phases until the window closes or the run is aborted. */
-function loop(io: Exchanges, control: Control, ep: Epoll, table: ConnectionTable, window: WindowRecorder, schedule: OpenLoopSchedule | null): { cpuS: number; connectionsAtWindow: number } {
+function loop(thread: number, io: Exchanges, control: Control, ep: Epoll, table: ConnectionTable, window: WindowRecorder, schedule: OpenLoopSchedule | null): { cpuS: number; connectionsAtWindow: number } {
   let cpuAtStart = NaN, connectionsAtWindow = 0;
   for (let j = 0; j < table.count; j++) io.open(j);
   let nextScan = io.now + 100;
@@ -108,6 +108,14 @@ function loop(io: Exchanges, control: Control, ep: Epoll, table: ConnectionTable
       }
     }
     if (io.phase === Phase.Connect && control.phase() === Phase.Run) startRun(io, control, table, window, schedule);
+    if (io.phase === Phase.Run) {
+      control.progress(thread, window.completed);
+      // The coordinator opens the window once the load has settled (clients/load.ts).
+      if (window.start === Infinity && control.windowSet()) {
+        const { mStart, mEnd } = control.times();
+        window.open(mStart, mEnd);
+      }
+    }
     if (schedule !== null && io.phase === Phase.Run) io.advanceSchedule();
     if (io.phase === Phase.Run && Number.isNaN(cpuAtStart) && io.now >= window.start) {
       cpuAtStart = threadCpuS();
@@ -122,11 +130,10 @@ function loop(io: Exchanges, control: Control, ep: Epoll, table: ConnectionTable
   return { cpuS: threadCpuS() - cpuAtStart, connectionsAtWindow };
 }
 
-/** The coordinator started the load: warm-up now, the window at the times it set. */
+/** The coordinator started the load: warm-up now; the window opens when it says (loop). */
 function startRun(io: Exchanges, control: Control, table: ConnectionTable, window: WindowRecorder, schedule: OpenLoopSchedule | null): void {
   io.phase = Phase.Run;
-  const { t0, mStart, mEnd } = control.times();
-  window.open(mStart, mEnd);
+  const { t0 } = control.times();
   // The schedule counts from here: a first exchange still in flight is not one of its operations.
   table.sent.fill(0);
   if (schedule !== null) schedule.start(t0);

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { Control } from './control.js';
+import { Control, Phase } from './control.js';
 import type { EngineOptions, EngineResult } from './engine.js';
 import { ResponseParser, type Expected } from './http-response.js';
 import { decodeHistogram, encodeHistogram, mergeEncoded, summarizeUs } from './latency.js';
@@ -25,6 +25,7 @@ export interface LoadOptions {
   /** Requests in flight per connection (HTTP pipelining; echo messages in flight). */
   pipeline: number;
   payloadBytes: number;
+  /** Warm-up lasts at least this long, then until the load has settled (settleWarmup), at most warmupS + WARMUP_EXTRA_S. */
   warmupS: number;
   durationS: number;
   /** Open loop: operations per second over all connections; null for closed loop. */
@@ -97,34 +98,84 @@ export async function runLoad(o: LoadOptions, events: WindowEvents = NO_EVENTS):
       const errs = mergeCounts(parts.map((p) => p.errors));
       throw new TargetError(`no connection to ${o.host}:${o.port} completed an exchange within ${o.connectCapMs} ms${describe(errs)}`);
     }
-    return merge(o, threads, control, parts);
+    return merge(o, threads, control, parts, started);
   } finally {
     control.abort();
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }
 
-/** Waits for the connect phase to end, then starts warm-up; false when no connection was answered by the cap. */
-async function decideStart(o: LoadOptions, control: Control): Promise<boolean> {
+/** Warm-up beyond --warmup, waiting for the load to settle, lasts at most this long. */
+export const WARMUP_EXTRA_S = 1;
+const WINDOW_LEAD_MS = 50;
+/** The interval over which warm-up's throughput is sampled, ms. */
+const SETTLE_STEP_MS = 100;
+
+/** How warm-up went: how long it took, and whether the load had settled when the window opened. */
+export interface Warmup {
+  s: number;
+  settled: boolean;
+}
+
+/**
+ * Waits for the connect phase to end, starts the load, and opens the window once the load has
+ * settled (or at the cap); null when no connection was answered by the connect cap.
+ */
+async function decideStart(o: LoadOptions, control: Control): Promise<Warmup | null> {
   const t0 = control.now();
   for (;;) {
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     const now = control.now();
     const served = control.servedTotal();
     const stalled = served > 0 && now - control.lastServedAt() > o.connectStallMs;
     if (served === o.connections || stalled || now - t0 > o.connectCapMs) {
       if (served === 0) {
         control.abort();
-        return false;
+        return null;
       }
-      const mStart = now + o.warmupS * 1000;
-      control.start(now, mStart, mStart + o.durationS * 1000);
-      return true;
+      control.startLoad(now);
+      const settled = await settleWarmup(o, control, now);
+      // A little ahead, so that every thread has seen the window's times before it opens: one that
+      // noticed late would count its first answers as warm-up.
+      const mStart = control.now() + WINDOW_LEAD_MS;
+      control.openWindow(mStart, mStart + o.durationS * 1000);
+      return { s: Math.round(mStart - now) / 1000, settled };
     }
   }
 }
 
-function merge(o: LoadOptions, threads: number, control: Control, parts: EngineResult[]): ClientResult {
+/**
+ * Warm-up: at least o.warmupS, then until the last three 100 ms steps served alike and were not
+ * rising (within 10%, or 3 standard deviations of counting noise where the counts are small), at
+ * most WARMUP_EXTRA_S more. A window opened on a ramp would count the ramp as the model's rate.
+ */
+async function settleWarmup(o: LoadOptions, control: Control, start: number): Promise<boolean> {
+  const counts: number[] = [];
+  let last = control.completedTotal();
+  const cap = start + (o.warmupS + WARMUP_EXTRA_S) * 1000;
+  for (;;) {
+    await sleep(SETTLE_STEP_MS);
+    const now = control.now();
+    const total = control.completedTotal();
+    counts.push(total - last);
+    last = total;
+    if (now - start >= o.warmupS * 1000 && steady(counts.slice(-3))) return true;
+    if (now >= cap || control.phase() === Phase.Abort) return false;
+  }
+}
+
+/** Three steps' counts that differ by no more than chance or 10%, the last not above the first by more. */
+export function steady(c: number[]): boolean {
+  if (c.length < 3) return false;
+  const mean = (c[0]! + c[1]! + c[2]!) / 3;
+  if (mean <= 0) return false;
+  const band = Math.max(0.1 * mean, 3 * Math.sqrt(mean));
+  return c.every((x) => Math.abs(x - mean) <= band) && c[2]! - c[0]! <= band;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function merge(o: LoadOptions, threads: number, control: Control, parts: EngineResult[], warmup: Warmup): ClientResult {
   const { mStart, mEnd } = control.times();
   const durationS = (mEnd - mStart) / 1000;
   const latency = mergeEncoded(parts.map((p) => p.latency));
@@ -151,6 +202,7 @@ function merge(o: LoadOptions, threads: number, control: Control, parts: EngineR
     reconnects: sum(parts.map((p) => p.reconnects)),
     outstanding: sum(parts.map((p) => p.outstanding)),
     window: { startMs: mStart, endMs: mEnd },
+    warmup,
     client: clientUsage('native', threads, cpuS, durationS, ops, Math.max(...parts.map((p) => p.cpuS))),
     histograms: { latency: encodeHistogram(latency), latencyUncorrected: encodeHistogram(uncorrected) },
     perThread: parts.map((p) => ({ ops: p.ops, errors: sum(Object.values(p.errors)), latencyCount: countOf(p.latency) })),

@@ -49,6 +49,8 @@ export interface ClientResult {
   outstanding: number;
   /** The window on CLOCK_MONOTONIC, ms; null where the tool does not say. */
   window: { startMs: number; endMs: number } | null;
+  /** How long warm-up took, s, and whether the load had settled when the window opened; null where the tool warms up for a fixed time. */
+  warmup?: { s: number; settled: boolean } | null;
   client: ClientUsage;
   /** HdrHistogram compressed base64 of the latency histograms; null where the tool keeps none. */
   histograms: { latency: string; latencyUncorrected: string } | null;

@@ -471,6 +471,7 @@ function toCell(spec: CellSpec, r: ClientResult, sampler: TreeSampler, limits: s
     reconnects: r.reconnects,
     outstanding: r.outstanding,
     window: r.window,
+    warmup: r.warmup ?? null,
     histograms: r.histograms,
     timeline: r.timeline ? { ...r.timeline, ...sampler.memoryTimeline(r.timeline.intervalS, r.timeline.ops.length) } : null,
     server: sampler.usage(r.durationS),

@@ -239,6 +239,11 @@ export interface Cell extends CellKey {
    * nothing was pinned). A client side that was full marks client.saturated as well.
    */
   cores?: CoresUsage | null;
+  /**
+   * How long warm-up took, s (at least settings.warmupS, at most 1 s more), and whether the load
+   * had settled when the window opened (schema 6 on; null for autocannon and wrk, which warm up for a fixed time).
+   */
+  warmup?: { s: number; settled: boolean } | null;
   /** The window's first fifth against its last, from the timeline (schema 6 on; null without one). */
   drift?: WindowDrift | null;
   /** Microseconds from connect() to the first byte served, over the connections opened in the cell (churn: every request's, in the window). */

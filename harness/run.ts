@@ -260,6 +260,7 @@ function summary(c: Cell): string {
   if (c.rateShortfall) parts.push(`RATE SHORTFALL (${Math.round(c.rateShortfall.achievedOpsPerSec)} of ${Math.round(c.rateShortfall.targetOpsPerSec)}/s)`);
   if (c.client.cpuUsPerOp !== null) parts.push(`client ${c.client.cpuUsPerOp.toFixed(1)} µs/op (${c.client.tool})`);
   if (c.client.saturated) parts.push('CLIENT SATURATED');
+  if (c.warmup && !c.warmup.settled) parts.push(`WARM-UP CAPPED at ${c.warmup.s} s: the load had not settled`);
   if (c.drift?.drifts) parts.push(`DRIFT: first fifth of the window at ${c.drift.ratio}× the last`);
   if (c.ideal) parts.push(`ideal ${Math.round(c.ideal.opsPerSec).toLocaleString('en-US')} ops/s`);
   if (c.service) parts.push(`service CPU ${Math.round(c.service.cpuPercent)}%`);

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { steady } from '../../clients/load.js';
+import { WindowRecorder } from '../../clients/window.js';
+
+describe('warm-up until the load settles', () => {
+  it('calls three 100 ms steps steady when they differ by chance or under 10%, and not while they rise', () => {
+    expect(steady([1000, 1020, 990])).toBe(true);
+    expect(steady([800, 900, 1000])).toBe(false); // still rising: the window would open on a ramp
+    expect(steady([1000, 700, 1000])).toBe(false);
+    expect(steady([20, 26, 23])).toBe(true); // 3 standard deviations of ~23 counts is ±14
+    expect(steady([0, 0, 0])).toBe(false);
+    expect(steady([1000, 1000])).toBe(false);
+  });
+
+  it('counts warm-up answers as progress, never as operations of the window', () => {
+    const w = new WindowRecorder(1, false);
+    w.response(10, null, 9, 9);
+    w.response(11, 'bad-body', 10, 10);
+    expect({ completed: w.completed, ops: w.ops, errors: w.errors, latency: w.latency.totalCount }).toEqual({ completed: 1, ops: 0, errors: {}, latency: 0 });
+    w.open(100, 1100);
+    w.response(150, null, 149, 149);
+    expect({ completed: w.completed, ops: w.ops, latency: w.latency.totalCount }).toEqual({ completed: 2, ops: 1, latency: 1 });
+  });
+});
