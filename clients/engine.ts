@@ -12,10 +12,10 @@
 //
 // Phases are shared with the coordinator (clients/load.ts) through a SharedArrayBuffer, on one
 // time line (CLOCK_MONOTONIC in ms), so every thread counts exactly the same window.
-import { EAGAIN, EINTR, errnoName } from '../servers/sys/errno.js';
-import { Epoll, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT } from '../servers/sys/readiness.js';
-import { close, connectTcp, recv, resetOnClose, send, setTimerSlackNs, threadCpuS } from '../servers/sys/socket.js';
-import { ResponseParser, type Expected } from './http-response.js';
+import { EAGAIN, EINTR, errnoName } from '../sys/errno.js';
+import { Epoll, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT } from '../sys/readiness.js';
+import { close, connectTcp, recv, resetOnClose, send, setTimerSlackNs, threadCpuS } from '../sys/socket.js';
+import { ResponseParser, type Expected } from '../protocols/http-response.js';
 import { encodeHistogram, latencyHistogram, recordUs } from './latency.js';
 import { seededBytes } from './payload.js';
 import { Control, Phase } from './control.js';

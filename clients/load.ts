@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Control } from './control.js';
 import { timelineIntervalS, type EngineOptions, type EngineResult } from './engine.js';
-import { ResponseParser, type Expected } from './http-response.js';
+import { ResponseParser, type Expected } from '../protocols/http-response.js';
 import { decodeHistogram, encodeHistogram, mergeEncoded, summarizeUs } from './latency.js';
-import { clientUsage, NO_EVENTS, type ClientResult, type WindowEvents } from './messages.js';
+import { clientUsage, NO_EVENTS, type ClientResult, type WindowEvents } from '../schema/messages.js';
 
 export interface LoadOptions {
   protocol: 'echo' | 'http';

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TargetError, type LoadOptions } from './load.js';
-import { clientUsage, closedLoopResult, NO_EVENTS, type ClientResult, type WindowEvents } from './messages.js';
+import { clientUsage, closedLoopResult, NO_EVENTS, type ClientResult, type WindowEvents } from '../schema/messages.js';
 
 const DONE_HOOK = `
 done = function(summary, latency, requests)

@@ -2,10 +2,10 @@
 // cell with a status and a reason; nothing here throws past runCell.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { ClientResult } from '../clients/messages.js';
-import { workArg, type IoWaitWork, type Work } from '../servers/work.js';
+import type { ClientResult } from '../schema/messages.js';
+import { workArg, type IoWaitWork, type Work } from '../schema/work.js';
 import { usageBetween, type Database } from './database.js';
-import type { BackendUsage, Cell, CellKey, Ideal, Pinning, ServerUsage } from './results.js';
+import type { BackendUsage, Cell, CellKey, Ideal, Pinning, ServerUsage } from '../schema/results.js';
 import { dist } from './paths.js';
 import { ERROR_THRESHOLD, modelInfo, type Plan } from './plan.js';
 import { contractEnv, declaredScenarios, freePort, missingRequirement, readCalibration, startExternal, waitReady, type Calibration, type ExternalModel } from './external.js';
@@ -352,7 +352,7 @@ export function requestTimeoutMs(plan: Plan): number {
 
 function startClient(spec: CellSpec, plan: Plan, port: number, ctx: CellContext): Child {
   const args = [
-    dist('scripts/load.js'),
+    dist('clients/main.js'),
     '--target', `127.0.0.1:${port}`,
     '--protocol', spec.protocol,
     '--connections', String(spec.concurrency),

@@ -14,11 +14,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { randomNumberSql, ROWS } from '../servers/protocols/backend-session.js';
+import { randomNumberSql, ROWS } from '../protocols/backend-session.js';
 import { freePort } from './external.js';
 import { scratchDir } from './guard.js';
 import { startGroup, stopGroup, type Child } from './processes.js';
-import type { DatabaseInfo, DatabaseUsage } from './results.js';
+import type { DatabaseInfo, DatabaseUsage } from '../schema/results.js';
 
 const run = promisify(execFile);
 

@@ -14,10 +14,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { PROTOCOLS, SCENARIOS, type Family, type Protocol, type Scenario } from '../servers/catalog.js';
-import { ROWS } from '../servers/protocols/backend-session.js';
-import { worldQuerySql } from '../servers/protocols/postgres.js';
-import type { Work } from '../servers/work.js';
+import { PROTOCOLS, SCENARIOS, type Family, type Protocol, type Scenario } from '../schema/catalog.js';
+import { ROWS } from '../protocols/backend-session.js';
+import { worldQuerySql } from '../protocols/postgres.js';
+import type { Work } from '../schema/work.js';
 import { startGroup, type Child } from './processes.js';
 
 export interface Requirement {

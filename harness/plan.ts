@@ -5,10 +5,10 @@ import { join, resolve } from 'node:path';
 import { availableParallelism, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
-import { findModel, MODEL_NAMES, PROTOCOLS, type ModelInfo, type Protocol } from '../servers/catalog.js';
+import { findModel, MODEL_NAMES, PROTOCOLS, type ModelInfo, type Protocol } from '../schema/catalog.js';
 import { ExternalError, parseServerCmd, readModelsFile, type ExternalModel } from './external.js';
-import { SCENARIOS, type Scenario } from './results.js';
-import { BACKEND_KINDS, type BackendKind } from '../servers/work.js';
+import { SCENARIOS, type Scenario } from '../schema/results.js';
+import { BACKEND_KINDS, type BackendKind } from '../schema/work.js';
 import { DatabaseError, parsePostgresUrl, POSTGRES_AUTHS, type PostgresAuth } from './database.js';
 import { BACKEND_MODES, buildSlices, SUITE_NAMES, SUITES, type BackendMode, type Slice, type SuiteName } from './suites.js';
 

@@ -2,7 +2,7 @@
 // threads, processes and context switches. The server never knows it is being measured.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { ServerUsage } from './results.js';
+import type { ServerUsage } from '../schema/results.js';
 
 const CLK_TCK = readConf('CLK_TCK', 100);
 const PAGE_BYTES = readConf('PAGESIZE', 4096);

@@ -1,6 +1,6 @@
 // The repetitions of one (model, protocol, scenario, concurrency) folded into one point: what the
 // charts and the report tables both show.
-import type { Cell, CellStatus, Family, Protocol, Results, Scenario } from '../harness/results.js';
+import type { Cell, CellStatus, Family, Protocol, Results, Scenario } from '../schema/results.js';
 import { medianCI, median, type Interval } from './stats.js';
 
 /** Every repetition of one (model, protocol, scenario, concurrency), in repetition order. */

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, Ticks, registerables, type ChartConfiguration, type ChartDataset, type Plugin } from 'chart.js';
 import { groupCells, inSection, isClosedLoop, MiB, modelOrder, REFERENCE_MODEL, sections, summarize, type Point } from './aggregate.js';
-import type { Cell, Protocol, Results, Scenario } from '../harness/results.js';
+import type { Cell, Protocol, Results, Scenario } from '../schema/results.js';
 import type { Interval } from './stats.js';
 import { FAILED_COLOR, LIMIT_COLOR, modelColor, paintWhite } from './chart-style.js';
 import { rateChartConfig, rateChartSpecs } from './rate-charts.js';

@@ -2,7 +2,7 @@
 // an exact Mann-Whitney U test over per-repetition values, and a verdict against a noise band.
 // Pure: takes two parsed results files and returns data (and Markdown); scripts/compare.ts reads the
 // files, writes the outputs and turns the outcome into an exit status.
-import type { Cell, CellKey, Results } from '../harness/results.js';
+import type { Cell, CellKey, Results } from '../schema/results.js';
 import { BOOTSTRAP_DEFAULTS, bootstrapRatioCI, mannWhitneyU, median } from './stats.js';
 
 export type Metric = 'throughput' | 'p99';

@@ -5,7 +5,7 @@
 import type { Chart, ChartConfiguration, ChartDataset, Plugin } from 'chart.js';
 import { groupCells, modelOrder, sections, summarize, type Point, inSection } from './aggregate.js';
 import { LIMIT_COLOR, modelColor, paintWhite } from './chart-style.js';
-import type { Protocol, Results, Scenario } from '../harness/results.js';
+import type { Protocol, Results, Scenario } from '../schema/results.js';
 
 export interface RatePoint {
   /** Achieved operations per second (median over repetitions). */

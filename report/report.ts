@@ -7,8 +7,8 @@ import { rateChartSpecs } from './rate-charts.js';
 import { scenarioChartSpecs } from './scenario-charts.js';
 import { chartJsSource, embedJson, PAGE_SCRIPT, pageCharts, type PageChart } from './html-charts.js';
 import { findings, type FindingVerdict } from './findings.js';
-import type { Cell, MicroResults, Protocol, Results, Scenario } from '../harness/results.js';
-import { readMicroNear, readResults } from './read-results.js';
+import type { Cell, MicroResults, Protocol, Results, Scenario } from '../schema/results.js';
+import { readMicroNear, readResults } from '../schema/read-results.js';
 
 export interface ReportOptions {
   /** The primitives of `npm run micro`, which findings use to say what a cost is made of. */

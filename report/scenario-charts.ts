@@ -5,7 +5,7 @@
 // - payload: bytes per second against the size, one line per model.
 // Bars are in each model's own colour, so a family looks alike here as on every other chart; a
 // second bar of the same model (another concurrency or backend mode) is a lighter shade of it.
-import type { Cell, Protocol, Results, Scenario } from '../harness/results.js';
+import type { Cell, Protocol, Results, Scenario } from '../schema/results.js';
 import { groupCells, isClosedLoop, MiB, modelOrder, summarize, type Point } from './aggregate.js';
 import { chartNotes, isExternal, type ChartSpec, type Series } from './charts.js';
 import { modelColor, shade } from './chart-style.js';

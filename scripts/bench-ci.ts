@@ -9,8 +9,8 @@ import { PROJECT_ROOT } from '../harness/paths.js';
 import { parsePlan, PlanError } from '../harness/plan.js';
 import { killAllGroups } from '../harness/processes.js';
 import { writeReport } from '../report/report.js';
-import { writeJsonAtomic, type Results } from '../harness/results.js';
-import { readResults, ResultsError } from '../report/read-results.js';
+import { writeJsonAtomic, type Results } from '../schema/results.js';
+import { readResults, ResultsError } from '../schema/read-results.js';
 import { newRunId, pointLatest, runPlan } from '../harness/run.js';
 import { acquireRunLock, endOrphans, LockError } from '../harness/guard.js';
 

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { ClientResult } from '../clients/messages.js';
+import type { ClientResult } from '../schema/messages.js';
 import { hasWrk } from '../clients/wrk.js';
 import { choosePinning, defaultClientThreads } from '../harness/env.js';
 import { dist, PROJECT_ROOT } from '../harness/paths.js';
@@ -107,7 +107,7 @@ async function main(): Promise<number> {
 }
 
 function drive(port: number, protocol: string, tool: string, connections: number, threads: number, warmupS: number, durationS: number, cpus: number[] | null): Promise<ClientResult> {
-  const args = [dist('scripts/load.js'), '--target', `127.0.0.1:${port}`, '--protocol', protocol, '--connections', String(connections),
+  const args = [dist('clients/main.js'), '--target', `127.0.0.1:${port}`, '--protocol', protocol, '--connections', String(connections),
     '--threads', String(threads), '--warmup', `${warmupS}s`, '--duration', `${durationS}s`, '--json'];
   if (protocol === 'http') args.push('--http-client', tool);
   const child = startGroup(process.execPath, args, { cpus });

@@ -5,7 +5,7 @@ import { parsePlan, PlanError, usage } from '../harness/plan.js';
 import { killAllGroups } from '../harness/processes.js';
 import { verdictMark, writeReport } from '../report/report.js';
 import { findings } from '../report/findings.js';
-import { readMicroNear } from '../report/read-results.js';
+import { readMicroNear } from '../schema/read-results.js';
 import { runPlan } from '../harness/run.js';
 
 const log = (line: string): void => void process.stderr.write(line + '\n');

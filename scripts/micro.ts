@@ -6,7 +6,7 @@ import { Bench } from 'tinybench';
 import { microTasks } from '../micro/tasks.js';
 import { choosePinning, collectEnv } from '../harness/env.js';
 import { attachValues, parseSeconds, PlanError } from '../harness/plan.js';
-import { writeJsonAtomic, type MicroResults } from '../harness/results.js';
+import { writeJsonAtomic, type MicroResults } from '../schema/results.js';
 
 const FLAGS = { time: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 const USAGE = `Usage: npm run micro -- [--time TIME] [--out DIR]

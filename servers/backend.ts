@@ -9,7 +9,7 @@
 import net from 'node:net';
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { answerFor, QUERY_BYTES } from './protocols/service.js';
+import { answerFor, QUERY_BYTES } from '../protocols/service.js';
 
 function say(m: Record<string, unknown>): void {
   writeSync(1, JSON.stringify(m) + '\n');

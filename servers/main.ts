@@ -2,9 +2,9 @@
 import { writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { findModel, MODEL_NAMES, PROTOCOLS, type Protocol } from './catalog.js';
+import { findModel, MODEL_NAMES, PROTOCOLS, type Protocol } from '../schema/catalog.js';
 import type { Model, ServerMessage } from './types.js';
-import { parseWork, type Work } from './work.js';
+import { parseWork, type Work } from '../schema/work.js';
 
 /** Worker threads or processes for the models that use a fixed number, unless --workers says. */
 export const DEFAULT_WORKERS = Math.max(4, availableParallelism() * 2);

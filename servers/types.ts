@@ -1,6 +1,6 @@
 // Messages between a server process and its parent, and the shape every model exports.
-import type { Protocol } from './catalog.js';
-import type { Work } from './work.js';
+import type { Protocol } from '../schema/catalog.js';
+import type { Work } from '../schema/work.js';
 
 /** The one line a server prints on stdout when it accepts connections. */
 export interface ListeningMessage {

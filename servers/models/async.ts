@@ -3,12 +3,12 @@
 // loop itself, so every other connection waits for it (thread-offload hands it to a pool instead).
 // The backend is awaited through pg for postgres (backend-pg.ts), through AsyncBackend for the service.
 import net from 'node:net';
-import { AsyncBackend } from '../backend-async.js';
-import { PgBackend } from '../backend-pg.js';
-import { createSession } from '../protocols/session.js';
+import { AsyncBackend } from '../machinery/backend-async.js';
+import { PgBackend } from '../machinery/backend-pg.js';
+import { createSession } from '../../protocols/session.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { burn, reportFault, type Work } from '../work.js';
-import { listenNode } from './node-listen.js';
+import { burn, reportFault, type Work } from '../../schema/work.js';
+import { listenNode } from '../machinery/node-listen.js';
 
 /**
  * What runs before each reply: null for nothing; else a function returning null (done at once), a

@@ -6,7 +6,7 @@ import { Piscina } from 'piscina';
 import type { ModelOptions, RunningServer } from '../types.js';
 import { loopGate, serveAsync, type AsyncGate } from './async.js';
 
-const OFFLOAD_TASK = new URL('./offload-task.js', import.meta.url).href;
+const OFFLOAD_TASK = new URL('../machinery/offload-task.js', import.meta.url).href;
 
 export async function start(o: ModelOptions): Promise<RunningServer> {
   if (o.work.kind !== 'cpu') {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dist, PROJECT_ROOT } from '../../harness/paths.js';
 import type { Comparison } from '../../report/compare.js';
-import { readResults } from '../../report/read-results.js';
+import { readResults } from '../../schema/read-results.js';
 import { commitAll, git, gitFreeEnv, patchFile, removeRepositories, repositoryOfWorkingTree } from '../helpers/git-sandbox.js';
 import { runWhenUnlocked } from '../helpers/locked-run.js';
 

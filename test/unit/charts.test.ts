@@ -6,8 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { groupCells } from '../../report/aggregate.js';
 import { chartConfig, chartSpecs, modelColor, renderCharts, type ChartSpec } from '../../report/charts.js';
 import { scenarioChartSpecs } from '../../report/scenario-charts.js';
-import { type Results } from '../../harness/results.js';
-import { readResults } from '../../report/read-results.js';
+import { type Results } from '../../schema/results.js';
+import { readResults } from '../../schema/read-results.js';
 import { buildResults } from '../helpers/results-builder.js';
 
 const FIXTURE = new URL('../fixtures/results-small.json', import.meta.url).pathname;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SCHEMA_VERSION } from '../../harness/results.js';
-import { readResults } from '../../report/read-results.js';
+import { SCHEMA_VERSION } from '../../schema/results.js';
+import { readResults } from '../../schema/read-results.js';
 
 const FIXTURE = new URL('../fixtures/results-small.json', import.meta.url).pathname;
 

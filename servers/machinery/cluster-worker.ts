@@ -1,9 +1,9 @@
 // A cluster worker: exactly the async model. Its listen() goes through the cluster primary, which
 // owns the listening socket. No SIGTERM handler: the primary's close() (or the signal to the
 // process group) ends it by the default action.
-import { PROTOCOLS, type Protocol } from '../catalog.js';
-import { parseWork } from '../work.js';
-import { start } from './async.js';
+import { PROTOCOLS, type Protocol } from '../../schema/catalog.js';
+import { parseWork } from '../../schema/work.js';
+import { start } from '../models/async.js';
 
 const [protocol, host, port, work] = process.argv.slice(2) as [Protocol, string, string, string];
 if (!PROTOCOLS.includes(protocol)) throw new Error(`cluster worker: unknown protocol ${String(protocol)}`);

@@ -1,7 +1,7 @@
 // Main-thread side of the acceptor thread (acceptor-thread.ts): start it, receive its connections,
 // stop it. Used by the models that hand each connection to a new child, a new thread or a pool.
 import { Worker } from 'node:worker_threads';
-import { close, listenTcp } from '../sys/socket.js';
+import { close, listenTcp } from '../../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
 import { StopFlag } from './blocking-conn.js';
 import type { AcceptorData, AcceptorMessage } from './blocking-messages.js';

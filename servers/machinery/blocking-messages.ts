@@ -1,9 +1,9 @@
 // What the blocking models' main threads, threads and child processes tell each other, declared
 // once: worker data, task shapes, the messages a child or thread posts to its parent, and the one
 // argument a child entry takes.
-import { PROTOCOLS, type Protocol } from '../catalog.js';
+import { PROTOCOLS, type Protocol } from '../../schema/catalog.js';
 import type { LimitMessage } from '../types.js';
-import { parseWork, type Work } from '../work.js';
+import { parseWork, type Work } from '../../schema/work.js';
 
 /** workerData of the acceptor thread (acceptor-thread.ts). */
 export interface AcceptorData {

@@ -5,9 +5,9 @@
 // models await. This file holds what they share: the spec passed on the command line, the CPU
 // loop, the backend's wire format and how a server reports a fault.
 import { readFileSync, writeSync } from 'node:fs';
-import type { BackendSession } from './protocols/backend-session.js';
-import { PostgresSession } from './protocols/postgres.js';
-import { ServiceSession } from './protocols/service.js';
+import type { BackendSession } from '../protocols/backend-session.js';
+import { PostgresSession } from '../protocols/postgres.js';
+import { ServiceSession } from '../protocols/service.js';
 
 /** io-wait: what a request waits on, and how the server reaches it. */
 export interface IoWaitWork {

@@ -6,12 +6,12 @@
 // gets SO_RCVTIMEO/SO_SNDTIMEO; a call that times out returns -EAGAIN, and the loop looks at the
 // flag and blocks again. Child processes pass no flag: they install no SIGTERM handler, so the
 // signal's default action ends them at once, even inside recv(), and they never wake up for nothing.
-import type { Protocol } from '../catalog.js';
-import { createSession } from '../protocols/session.js';
-import { EAGAIN, EBADF, ECONNABORTED, EINTR, EINVAL, EMFILE, ENFILE, ENOMEM, errnoName, SysError } from '../sys/errno.js';
-import { accept, close, recv, send, setIoTimeout, setNoDelay, shutdownWrite, sleepNs } from '../sys/socket.js';
-import type { BlockingBackend } from '../backend-blocking.js';
-import { burn, reportFault, type Work } from '../work.js';
+import type { Protocol } from '../../schema/catalog.js';
+import { createSession } from '../../protocols/session.js';
+import { EAGAIN, EBADF, ECONNABORTED, EINTR, EINVAL, EMFILE, ENFILE, ENOMEM, errnoName, SysError } from '../../sys/errno.js';
+import { accept, close, recv, send, setIoTimeout, setNoDelay, shutdownWrite, sleepNs } from '../../sys/socket.js';
+import type { BlockingBackend } from './backend-blocking.js';
+import { burn, reportFault, type Work } from '../../schema/work.js';
 
 /** How long a blocked recv/send/accept waits before it looks at the stop flag again, ms. */
 export const IO_TIMEOUT_MS = 200;

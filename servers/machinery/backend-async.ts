@@ -5,8 +5,8 @@
 // query. The bytes are a BackendSession's (the service's; postgres goes through pg, backend-pg.ts).
 import net from 'node:net';
 import { BackendPool, NEW_CONNECTION, poolCap, QUEUED } from './backend-pool.js';
-import { ANSWERED, FAULT, rowFor, type BackendSession } from './protocols/backend-session.js';
-import { BACKEND_TIMEOUT_MS, backendSessions, type IoWaitWork } from './work.js';
+import { ANSWERED, FAULT, rowFor, type BackendSession } from '../../protocols/backend-session.js';
+import { BACKEND_TIMEOUT_MS, backendSessions, type IoWaitWork } from '../../schema/work.js';
 
 interface Conn {
   socket: net.Socket;

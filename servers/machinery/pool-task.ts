@@ -1,6 +1,6 @@
 // The thread-pool task, run inside a piscina thread: serve one connection with blocking I/O, or
 // (at start-up) wait at the barrier that proves every pool thread is running.
-import { BlockingBackend } from '../backend-blocking.js';
+import { BlockingBackend } from './backend-blocking.js';
 import { beforeReply, serveConnection, StopFlag, type BeforeReply } from './blocking-conn.js';
 import type { PoolTask } from './blocking-messages.js';
 

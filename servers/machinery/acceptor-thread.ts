@@ -3,7 +3,7 @@
 // thread keeps the main thread's event loop free to start children and threads, reap them, dispatch
 // the pool's queue and handle SIGTERM, without spinning and without a poll() that delays all of it.
 import { parentPort, workerData } from 'node:worker_threads';
-import { setIoTimeout } from '../sys/socket.js';
+import { setIoTimeout } from '../../sys/socket.js';
 import { acceptNext, IO_TIMEOUT_MS, StopFlag } from './blocking-conn.js';
 import type { AcceptorData, AcceptorMessage } from './blocking-messages.js';
 import { createLimitReporter } from './limit-report.js';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { SCHEMA_VERSION, type Cell, type MicroResults, type Results, type Settings } from '../harness/results.js';
+import { SCHEMA_VERSION, type Cell, type MicroResults, type Results, type Settings } from './results.js';
 
 export class ResultsError extends Error {
   readonly code = 'EBADRESULTS';

@@ -3,10 +3,10 @@
 // thread. One connection per thread or process when pooled, whatever the pool cap says; a connect
 // (and, for postgres, a login), query and close per request otherwise. The bytes are the session's
 // (protocols/backend-session.ts), so the same loop speaks to the service and to PostgreSQL.
-import { ANSWERED, FAULT, rowFor, type BackendSession } from './protocols/backend-session.js';
-import { EAGAIN, EINTR, errnoName, SysError } from './sys/errno.js';
-import { close, connectTcp, recv, send, setIoTimeout } from './sys/socket.js';
-import { BACKEND_TIMEOUT_MS, backendSessions, type Work } from './work.js';
+import { ANSWERED, FAULT, rowFor, type BackendSession } from '../../protocols/backend-session.js';
+import { EAGAIN, EINTR, errnoName, SysError } from '../../sys/errno.js';
+import { close, connectTcp, recv, send, setIoTimeout } from '../../sys/socket.js';
+import { BACKEND_TIMEOUT_MS, backendSessions, type Work } from '../../schema/work.js';
 
 /** How long one blocked recv waits before the caller's stop flag is looked at, ms. */
 const POLL_MS = 200;

@@ -1,6 +1,6 @@
 // What a load-generator process prints on stdout, one JSON object a line, for the harness to read.
 import { writeSync } from 'node:fs';
-import type { ClientUsage, LatencyUs } from '../harness/results.js';
+import type { ClientUsage, LatencyUs } from './results.js';
 
 /** Synchronous write: a load loop never yields, so an async stdout write would sit unflushed. */
 export function emit(message: object): void {

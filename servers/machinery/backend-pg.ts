@@ -7,9 +7,9 @@
 // randomnumber recomputed from the id. Same shape as AsyncBackend: query() resolves with null or
 // a fault, never rejects; the password never appears in a fault.
 import pg from 'pg';
-import { randomNumberOf, rowFor } from './protocols/backend-session.js';
-import { STATEMENT_NAME, worldQuerySql } from './protocols/postgres.js';
-import { BACKEND_TIMEOUT_MS, readPassword, type IoWaitWork } from './work.js';
+import { randomNumberOf, rowFor } from '../../protocols/backend-session.js';
+import { STATEMENT_NAME, worldQuerySql } from '../../protocols/postgres.js';
+import { BACKEND_TIMEOUT_MS, readPassword, type IoWaitWork } from '../../schema/work.js';
 
 /** A pool "without a cap": pg needs a number; this is more than any suite's connections. */
 const UNCAPPED = 10_000;

@@ -7,10 +7,10 @@
 // for writability. After the answer the socket goes back to the pool (pooled) or is closed
 // (per-request). With a pool cap, a query that finds every connection busy waits its turn
 // (backend-pool.ts) with its client unwatched, as during the query itself.
-import { BackendPool, NEW_CONNECTION, QUEUED } from '../backend-pool.js';
-import { ANSWERED, FAULT, rowFor, type BackendSession } from '../protocols/backend-session.js';
-import { EAGAIN, EINTR, errnoName, SysError } from '../sys/errno.js';
-import { close, connectTcp, recv, send } from '../sys/socket.js';
+import { BackendPool, NEW_CONNECTION, QUEUED } from './backend-pool.js';
+import { ANSWERED, FAULT, rowFor, type BackendSession } from '../../protocols/backend-session.js';
+import { EAGAIN, EINTR, errnoName, SysError } from '../../sys/errno.js';
+import { close, connectTcp, recv, send } from '../../sys/socket.js';
 import { NONE, READ, WRITE, type Readiness } from './watch.js';
 
 // Backend socket states, in the same per-descriptor state table as the clients' (fd-loop.ts).

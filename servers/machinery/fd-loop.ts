@@ -4,13 +4,13 @@
 // the loop driver that keeps Node's own event loop alive. Each model file supplies only a Readiness:
 // how it learns which descriptors are ready.
 import { performance } from 'node:perf_hooks';
-import type { Protocol } from '../catalog.js';
-import { createSession, type Session } from '../protocols/session.js';
-import { EAGAIN, ECONNABORTED, EINTR } from '../sys/errno.js';
-import { accept, close, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../sys/socket.js';
+import type { Protocol } from '../../schema/catalog.js';
+import { createSession, type Session } from '../../protocols/session.js';
+import { EAGAIN, ECONNABORTED, EINTR } from '../../sys/errno.js';
+import { accept, close, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { poolCap } from '../backend-pool.js';
-import { backendSessions, burn, NO_WORK, reportFault, type Work } from '../work.js';
+import { poolCap } from './backend-pool.js';
+import { backendSessions, burn, NO_WORK, reportFault, type Work } from '../../schema/work.js';
 import { BK_SENDING, LoopBackend } from './fd-backend.js';
 import { printLimit } from './limit-report.js';
 

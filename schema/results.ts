@@ -14,8 +14,8 @@ import { dirname, join } from 'node:path';
  */
 export const SCHEMA_VERSION = 4;
 
-import type { Family, Protocol, Scenario } from '../servers/catalog.js';
-export { SCENARIOS } from '../servers/catalog.js';
+import type { Family, Protocol, Scenario } from './catalog.js';
+export { SCENARIOS } from './catalog.js';
 
 export type { Family, Protocol, Scenario };
 

@@ -2,12 +2,12 @@
 // Prints a wrk-like summary, or with --json one object whose fields are named as in a results cell.
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { runAutocannon } from '../clients/autocannon.js';
-import { probeTarget, runLoad, TargetError, type LoadOptions } from '../clients/load.js';
-import { emit, type ClientResult, type WindowEvents } from '../clients/messages.js';
-import { hasWrk, runWrk } from '../clients/wrk.js';
+import { runAutocannon } from './autocannon.js';
+import { probeTarget, runLoad, TargetError, type LoadOptions } from './load.js';
+import { emit, type ClientResult, type WindowEvents } from '../schema/messages.js';
+import { hasWrk, runWrk } from './wrk.js';
 import { attachValues, checkDescriptors, parseSeconds, PlanError } from '../harness/plan.js';
-import type { LatencyUs } from '../harness/results.js';
+import type { LatencyUs } from '../schema/results.js';
 
 export const LOAD_DEFAULTS = {
   protocol: 'http',

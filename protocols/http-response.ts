@@ -3,7 +3,7 @@
 // Works on bytes as they arrive, split anywhere; the common case (a whole head in one read) costs
 // one indexOf and a pass over the header lines, and the body is compared in place, never copied.
 
-import { ChunkedDecoder, CHUNK_DONE, CHUNK_OK } from '../servers/protocols/chunked.js';
+import { ChunkedDecoder, CHUNK_DONE, CHUNK_OK } from './chunked.js';
 
 const CR = 0x0d, LF = 0x0a, COLON = 0x3a, SP = 0x20, HTAB = 0x09;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');

@@ -2,7 +2,7 @@
 // There is no stop flag and no socket timeout: the child installs no SIGTERM handler, so SIGTERM
 // (from the parent's close() or to the whole process group) ends it at once by the default action,
 // even while it is blocked in recv().
-import { BlockingBackend } from '../backend-blocking.js';
+import { BlockingBackend } from './backend-blocking.js';
 import { beforeReply, serveConnection } from './blocking-conn.js';
 import { protocolArg, workArgOf } from './blocking-messages.js';
 

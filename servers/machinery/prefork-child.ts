@@ -7,7 +7,7 @@
 // wake-up every IO_TIMEOUT_MS per idle child, which the context-switch counts would then show, and
 // a JavaScript handler could not run anyway while the thread is blocked in a libc call.
 import { writeSync } from 'node:fs';
-import { BlockingBackend } from '../backend-blocking.js';
+import { BlockingBackend } from './backend-blocking.js';
 import { acceptNext, beforeReply, serveConnection } from './blocking-conn.js';
 import { protocolArg, workArgOf, type PreforkChildMessage } from './blocking-messages.js';
 import { createLimitReporter } from './limit-report.js';
