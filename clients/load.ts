@@ -10,7 +10,8 @@ import { Control } from './control.js';
 import { timelineIntervalS, type EngineOptions, type EngineResult } from './engine.js';
 import { ResponseParser, type Expected } from '../protocols/http-response.js';
 import { decodeHistogram, encodeHistogram, mergeEncoded, summarizeUs } from './latency.js';
-import { clientUsage, NO_EVENTS, type ClientResult, type WindowEvents } from '../schema/messages.js';
+import type { ClientResult } from '../schema/messages.js';
+import { clientUsage, NO_EVENTS, type WindowEvents } from './result.js';
 
 export interface LoadOptions {
   protocol: 'echo' | 'http';

@@ -4,9 +4,13 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runAutocannon } from './autocannon.js';
 import { probeTarget, runLoad, TargetError, type LoadOptions } from './load.js';
-import { emit, type ClientResult, type WindowEvents } from '../schema/messages.js';
-import { hasWrk, runWrk } from './wrk.js';
-import { attachValues, checkDescriptors, parseSeconds, PlanError } from '../harness/plan.js';
+import type { ClientResult, ClientTool } from '../schema/messages.js';
+import { emit, type WindowEvents } from './result.js';
+import { runWrk } from './wrk.js';
+import { attachValues, checkDescriptors, checkLoadClient, parsePositiveInt, parseSeconds, PlanError } from '../schema/flags.js';
+import { CLIENT_TOOLS } from '../schema/messages.js';
+import { openFilesLimit } from '../sys/limits.js';
+import { onPath } from '../sys/path.js';
 import type { LatencyUs } from '../schema/results.js';
 
 export const LOAD_DEFAULTS = {
@@ -45,12 +49,10 @@ const FLAGS = {
 
 /** A connection is stalled when no other has been answered for this long (see --connect-timeout). */
 const CONNECT_STALL_MS = 3000;
-const HTTP_CLIENTS = ['native', 'autocannon', 'wrk'] as const;
-type HttpClient = (typeof HTTP_CLIENTS)[number];
 
 export interface LoadCommand {
   options: LoadOptions;
-  httpClient: HttpClient;
+  httpClient: ClientTool;
   json: boolean;
   events: boolean;
 }
@@ -97,7 +99,7 @@ export function parseLoad(argv: string[]): LoadCommand | null {
   if (typeof values.target !== 'string') throw new PlanError('--target: required, as HOST:PORT (for example 127.0.0.1:8080)');
   const { host, port } = parseTarget(values.target);
   const protocol = oneOf('--protocol', get('protocol'), ['http', 'echo'] as const);
-  const httpClient = oneOf('--http-client', get('http-client'), HTTP_CLIENTS);
+  const httpClient = oneOf('--http-client', get('http-client'), CLIENT_TOOLS);
   const rate = typeof values.rate === 'string' ? positiveNumber('--rate', values.rate) : null;
   const path = get('path');
   if (!path.startsWith('/') || /[\s\x00-\x1f\x7f]/.test(path)) throw new PlanError(`--path: must start with / and hold no spaces or control characters, got "${path}"`);
@@ -106,10 +108,10 @@ export function parseLoad(argv: string[]): LoadCommand | null {
     host,
     port,
     path,
-    connections: positiveInt('--connections', get('connections')),
-    threads: positiveInt('--threads', get('threads')),
-    pipeline: positiveInt('--pipeline', get('pipeline')),
-    payloadBytes: positiveInt('--payload', get('payload')),
+    connections: parsePositiveInt('--connections', get('connections')),
+    threads: parsePositiveInt('--threads', get('threads')),
+    pipeline: parsePositiveInt('--pipeline', get('pipeline')),
+    payloadBytes: parsePositiveInt('--payload', get('payload')),
     durationS: parseSeconds('--duration', get('duration'), false),
     warmupS: parseSeconds('--warmup', get('warmup'), true),
     rate,
@@ -120,15 +122,11 @@ export function parseLoad(argv: string[]): LoadCommand | null {
   };
   if (options.churn && options.pipeline > 1) throw new PlanError(`--churn: one request per connection, so --pipeline must be 1, got ${options.pipeline}`);
   if (options.churn && protocol === 'http' && httpClient !== 'native') throw new PlanError(`--churn: needs --http-client native (${httpClient} keeps its connections)`);
-  if (options.pipeline > 1024) throw new PlanError(`--pipeline: at most 1024, got ${options.pipeline}`);
-  if (protocol === 'http' && httpClient !== 'native') {
-    if (rate !== null) throw new PlanError(`--rate: open loop needs --http-client native (${httpClient} has no corrected schedule)`);
-    if (httpClient === 'wrk' && !hasWrk()) throw new PlanError('--http-client wrk: wrk is not on PATH (Debian: apt-get install wrk)');
-  }
+  checkLoadClient({ http: protocol === 'http', client: httpClient, openLoop: rate !== null, pipeline: options.pipeline }, () => onPath('wrk'));
   if (protocol === 'echo' && httpClient !== 'native' && typeof values['http-client'] === 'string') {
     throw new PlanError(`--http-client: ${httpClient} speaks HTTP only; echo is driven by the native client`);
   }
-  checkDescriptors(options.connections);
+  checkDescriptors(options.connections, openFilesLimit());
   return { options, httpClient, json: values.json === true, events: values.events === true };
 }
 
@@ -147,12 +145,6 @@ function parseTarget(raw: string): { host: string; port: number } {
 function oneOf<T extends string>(flag: string, raw: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(raw)) throw new PlanError(`${flag}: unknown value "${raw}"; allowed: ${allowed.join(', ')}`);
   return raw as T;
-}
-
-function positiveInt(flag: string, raw: string): number {
-  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new PlanError(`${flag}: must be a positive integer, got "${raw}"`);
-  return n;
 }
 
 function positiveNumber(flag: string, raw: string): number {

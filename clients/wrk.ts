@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TargetError, type LoadOptions } from './load.js';
-import { clientUsage, closedLoopResult, NO_EVENTS, type ClientResult, type WindowEvents } from '../schema/messages.js';
+import type { ClientResult } from '../schema/messages.js';
+import { clientUsage, closedLoopResult, NO_EVENTS, type WindowEvents } from './result.js';
 
 const DONE_HOOK = `
 done = function(summary, latency, requests)
@@ -17,15 +18,6 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency:percentile(99.9), latency.max, latency.mean))
 end
 `;
-
-export function hasWrk(): boolean {
-  try {
-    execFileSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface WrkSummary {
   requests: number;

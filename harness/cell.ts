@@ -2,7 +2,7 @@
 // cell with a status and a reason; nothing here throws past runCell.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { ClientResult } from '../schema/messages.js';
+import type { BackendStatsMessage, ClientResult, EventMessage } from '../schema/messages.js';
 import { workArg, type IoWaitWork, type Work } from '../schema/work.js';
 import { usageBetween, type Database } from './database.js';
 import type { BackendUsage, Cell, CellKey, Ideal, Pinning, ServerUsage } from '../schema/results.js';
@@ -112,9 +112,8 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
     const started = info?.external ? await startExternalServer(info.external, spec, plan, pinning, work, extra) : startBuiltIn(spec, plan, pinning, work);
     server = started.child;
     server.onLine((msg) => {
-      if (typeof msg?.reason !== 'string') return;
-      if (msg.event === 'limit' && !limits.includes(msg.reason)) limits.push(msg.reason);
-      if (msg.event === 'fault' && !faults.includes(msg.reason)) faults.push(msg.reason);
+      if (msg?.event === 'limit' && !limits.includes(msg.reason)) limits.push(msg.reason);
+      if (msg?.event === 'fault' && !faults.includes(msg.reason)) faults.push(msg.reason);
     });
     const port = await started.port;
     await verifyExchange('127.0.0.1', port, spec.protocol, 5000, info?.external?.checks ?? 'full');
@@ -230,7 +229,7 @@ async function useDatabase(db: Database | null, spec: CellSpec, plan: Plan): Pro
 /** The remote-service stand-in, on the client's CPUs so it never takes the server's; ready once it listens. */
 async function startService(plan: Plan, pinning: Pinning, spec: CellSpec): Promise<Waited> {
   const child = startGroup(process.execPath, [dist('servers/backend.js'), '--delay', `${plan.backendDelayMs}ms`, ...backendTestArgs()], { cpus: pinning.client });
-  let stats: Record<string, unknown> | null = null;
+  let stats: BackendStatsMessage | null = null;
   child.onLine((msg) => {
     if (msg?.event === 'backend-stats') stats = msg;
   });
@@ -241,8 +240,8 @@ async function startService(plan: Plan, pinning: Pinning, spec: CellSpec): Promi
       child,
       finish: async (usage) => {
         await stopGroup(child, 1000);
-        const s = (stats ?? {}) as Record<string, number>;
-        const service: BackendUsage = { cpuPercent: usage?.cpuPercent ?? 0, queries: s.queries ?? 0, waitingPeak: s.waitingPeak ?? 0, connectionsPeak: s.connectionsPeak ?? 0, connectionsOpened: s.connectionsOpened ?? 0 };
+        const s: BackendStatsMessage | null = stats;
+        const service: BackendUsage = { cpuPercent: usage?.cpuPercent ?? 0, queries: s?.queries ?? 0, waitingPeak: s?.waitingPeak ?? 0, connectionsPeak: s?.connectionsPeak ?? 0, connectionsOpened: s?.connectionsOpened ?? 0 };
         return { service };
       },
       stop: async () => void (await stopGroup(child, 1000)),
@@ -340,9 +339,9 @@ async function holdIdle(spec: CellSpec, plan: Plan, port: number, pinning: Pinni
   }
 }
 
-function listeningPort(msg: Record<string, unknown>): number | undefined {
-  if (msg.event === 'error') throw new Error(`server could not start: ${String(msg.message)}`);
-  return msg.event === 'listening' && typeof msg.port === 'number' ? msg.port : undefined;
+function listeningPort(msg: EventMessage): number | undefined {
+  if (msg.event === 'error') throw new Error(`server could not start: ${msg.message}`);
+  return msg.event === 'listening' ? msg.port : undefined;
 }
 
 /** A request slower than this is a timeout error: long enough for a stall to show, bounded by the cell. */
@@ -400,7 +399,7 @@ async function measure(client: Child, server: Child, samplers: [TreeSampler, Tre
   const timeoutMs = (Math.ceil(plan.warmupS) + Math.ceil(plan.durationS)) * 1000 + CONNECT_CAP_MS + 15_000;
   try {
     return await Promise.race([
-      waitForMessage(client, (m) => (m.event === 'result' ? (m as unknown as ClientResult) : undefined), timeoutMs, 'load client'),
+      waitForMessage(client, (m) => (m.event === 'result' ? m : undefined), timeoutMs, 'load client'),
       server.exited.then((code): never => {
         throw new Error(`server exited (${code}) during the load; stderr: ${server.stderrTail() || '(empty)'}`);
       }),

@@ -17,7 +17,9 @@ import { dirname, resolve } from 'node:path';
 import { PROTOCOLS, SCENARIOS, type Family, type Protocol, type Scenario } from '../schema/catalog.js';
 import { ROWS } from '../protocols/backend-session.js';
 import { worldQuerySql } from '../protocols/postgres.js';
+import type { EventMessage } from '../schema/messages.js';
 import type { Work } from '../schema/work.js';
+import { onPath } from '../sys/path.js';
 import { startGroup, type Child } from './processes.js';
 
 export interface Requirement {
@@ -170,16 +172,6 @@ export function declaredScenarios(m: ExternalModel): readonly Scenario[] {
   return m.scenarios ?? DEFAULT_EXTERNAL_SCENARIOS;
 }
 
-function onPath(command: string): boolean {
-  if (command.includes('/')) return existsSync(command);
-  try {
-    execFileSync('sh', ['-c', 'command -v "$1"', 'sh', command], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** What is missing for this model to run a cell of `scenario` here, as the cell's reason; null when nothing is. */
 export function missingRequirement(m: ExternalModel, scenario?: Scenario): string | null {
   const needs: Requirement[] = (m.requires ?? []).filter((r) => !r.scenarios || scenario === undefined || r.scenarios.includes(scenario));
@@ -288,7 +280,7 @@ export interface Calibration {
  * A calibration line, checked: undefined for any other line; throws for a calibration line that is
  * malformed or calibrated for other work than the cell's.
  */
-export function readCalibration(msg: Record<string, unknown>, name: string, workUs: number): Calibration | undefined {
+export function readCalibration(msg: EventMessage, name: string, workUs: number): Calibration | undefined {
   if (msg.event !== 'calibration') return undefined;
   const { iterations, nsPerIteration } = msg;
   if (!Number.isInteger(iterations) || (iterations as number) < 1 || typeof nsPerIteration !== 'number' || !(nsPerIteration > 0)) {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EAGAIN, EINTR, errnoName } from '../sys/errno.js';
 import { c, errno, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from '../sys/libc.js';
-import { tempFileWriter } from '../schema/results.js';
+import { tempFileWriter } from '../schema/atomic-write.js';
 import { groupMembers, processStartMs, readStat, type ProcStat } from './sampler.js';
 
 export const STATE_DIR = join(tmpdir(), `concurrency-bench-${process.getuid?.() ?? 'user'}`);

@@ -8,7 +8,8 @@ import { ERROR_THRESHOLD, modelInfo, SWEEP_FRACTIONS, type Plan } from './plan.j
 import type { Slice } from './suites.js';
 import { startPostgres } from './database.js';
 import { versionLine } from './external.js';
-import { SCHEMA_VERSION, writeJsonAtomic, type Cell, type Results } from '../schema/results.js';
+import { SCHEMA_VERSION, type Cell, type Results } from '../schema/results.js';
+import { writeJsonAtomic } from '../schema/atomic-write.js';
 import { removeStaleTemps } from './guard.js';
 
 /**

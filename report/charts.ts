@@ -1,10 +1,10 @@
 // Charts from a results file alone: a pure part (cells -> ChartSpec, testable without a canvas)
 // and a thin rendering part (ChartSpec -> Chart.js on @napi-rs/canvas -> PNG).
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, Ticks, registerables, type ChartConfiguration, type ChartDataset, type Plugin } from 'chart.js';
 import { groupCells, inSection, isClosedLoop, MiB, modelOrder, REFERENCE_MODEL, sections, summarize, type Point } from './aggregate.js';
+import { writeFileAtomic } from '../schema/atomic-write.js';
 import type { Cell, Protocol, Results, Scenario } from '../schema/results.js';
 import type { Interval } from './stats.js';
 import { FAILED_COLOR, LIMIT_COLOR, modelColor, paintWhite } from './chart-style.js';
@@ -395,14 +395,6 @@ export function renderConfigPng(config: ChartConfiguration): Buffer {
   } finally {
     chart.destroy();
   }
-}
-
-/** Write via a temporary file and rename, so a reader never sees half a file. */
-export function writeFileAtomic(path: string, data: string | Buffer): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
 }
 
 /** Draw every chart of a results file into outDir; returns the paths written. */

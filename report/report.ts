@@ -2,7 +2,8 @@
 // (pure); only writeReport touches the disk.
 import { basename, dirname, join } from 'node:path';
 import { describeClients, groupCells, inSection, isClosedLoop, MiB, modelOrder, sectionName, sections, summarize, variantOf, type Point, type Summary } from './aggregate.js';
-import { chartSpecs, renderCharts, writeFileAtomic } from './charts.js';
+import { writeFileAtomic } from '../schema/atomic-write.js';
+import { chartSpecs, renderCharts } from './charts.js';
 import { rateChartSpecs } from './rate-charts.js';
 import { scenarioChartSpecs } from './scenario-charts.js';
 import { chartJsSource, embedJson, PAGE_SCRIPT, pageCharts, type PageChart } from './html-charts.js';

@@ -1,19 +1,77 @@
-// What a load-generator process prints on stdout, one JSON object a line, for the harness to read.
-import { writeSync } from 'node:fs';
+// The event lines a child process prints on stdout for the harness, one JSON object a line: a
+// server's (listening, error, limit, fault), the io-wait service's, the idle crowd's, an external
+// program's calibration and the load generator's (measuring, measured, result). Declared once here
+// for the printing side and the reading side, which parses each line into this union.
 import type { ClientUsage, LatencyUs } from './results.js';
 
-/** Synchronous write: a load loop never yields, so an async stdout write would sit unflushed. */
-export function emit(message: object): void {
-  writeSync(1, JSON.stringify(message) + '\n');
+/** The one line a server prints on stdout when it accepts connections (the io-wait service adds its delay). */
+export interface ListeningMessage {
+  event: 'listening';
+  host: string;
+  port: number;
+  pid: number;
+  delayMs?: number;
 }
+
+/** Printed on stdout instead of `listening` when the server cannot start; `code` says why. */
+export interface ServerErrorMessage {
+  event: 'error';
+  code: string;
+  message: string;
+}
+
+/**
+ * Printed (once per reason is enough) when the model reaches a limit that is part of its nature:
+ * a descriptor select() cannot watch, a process or thread that cannot be started. The harness
+ * records the cell as `limit` with this reason instead of `ok`.
+ */
+export interface LimitMessage {
+  event: 'limit';
+  reason: string;
+}
+
+/** Printed when something outside the model went wrong (a wrong or dead backend): the cell fails. */
+export interface FaultMessage {
+  event: 'fault';
+  reason: string;
+}
+
+export type ServerMessage = ListeningMessage | ServerErrorMessage | LimitMessage | FaultMessage;
+
+/** What the io-wait service did, printed when it is stopped, so a cell can show it was never the bottleneck. */
+export interface BackendStatsMessage {
+  event: 'backend-stats';
+  queries: number;
+  waitingPeak: number;
+  connectionsPeak: number;
+  connectionsOpened: number;
+}
+
+/** The idle crowd (clients/idle.ts) holds all its connections. */
+export interface IdleMessage {
+  event: 'idle';
+  connections: number;
+}
+
+/**
+ * An external program's report of its own CPU loop. Its fields are left unchecked here: the harness
+ * checks them against the cell and names the program in what it refuses (harness/external.ts).
+ */
+export interface CalibrationMessage {
+  event: 'calibration';
+  workUs: unknown;
+  iterations: unknown;
+  nsPerIteration: unknown;
+}
+
+/** The tools that can drive a cell: our own epoll client, autocannon (HTTP), wrk (HTTP, when installed). */
+export const CLIENT_TOOLS = ['native', 'autocannon', 'wrk'] as const;
+export type ClientTool = (typeof CLIENT_TOOLS)[number];
 
 /** The warm-up is over: the measured window starts now. */
 export interface MeasuringMessage {
   event: 'measuring';
 }
-
-/** The tools that can drive a cell: our own epoll client, autocannon (HTTP), wrk (HTTP, when installed). */
-export type ClientTool = 'native' | 'autocannon' | 'wrk';
 
 /** The measured window has just closed: what follows (tail, merging, teardown) is not measured. */
 export interface MeasuredMessage {
@@ -60,46 +118,35 @@ export interface ClientResult {
 
 export type ClientMessage = MeasuringMessage | MeasuredMessage | ClientResult;
 
-/** Called by a load generator when its window opens and when it closes. */
-export interface WindowEvents {
-  onMeasuring(): void;
-  onMeasured(): void;
-}
+export type EventMessage = ServerMessage | BackendStatsMessage | IdleMessage | CalibrationMessage | ClientMessage;
 
-export const NO_EVENTS: WindowEvents = { onMeasuring: () => {}, onMeasured: () => {} };
+const isNum = (v: unknown): v is number => typeof v === 'number';
+const isStr = (v: unknown): v is string => typeof v === 'string';
 
-/** A load thread at or above this share of a core may have been the limit, not the server. */
-export const SATURATED_PERCENT = 90;
+/** What each event needs to be itself; a line that lacks it is not that event. */
+const SHAPES: Record<EventMessage['event'], (m: Record<string, unknown>) => boolean> = {
+  listening: (m) => isNum(m.port),
+  error: (m) => isStr(m.message),
+  limit: (m) => isStr(m.reason),
+  fault: (m) => isStr(m.reason),
+  'backend-stats': (m) => isNum(m.queries) && isNum(m.waitingPeak) && isNum(m.connectionsPeak) && isNum(m.connectionsOpened),
+  idle: (m) => isNum(m.connections),
+  calibration: () => true,
+  measuring: () => true,
+  measured: () => true,
+  result: (m) => isStr(m.tool) && isNum(m.ops) && isNum(m.durationS) && typeof m.latencyUs === 'object' && m.latencyUs !== null && typeof m.client === 'object' && m.client !== null,
+};
 
-/** What a window's client CPU means: per operation, and whether the busiest thread was saturated. */
-export function clientUsage(tool: ClientTool, threads: number, cpuS: number, durationS: number, ops: number, busiestThreadCpuS = cpuS / threads): ClientUsage {
-  const threadCpuPercentMax = (busiestThreadCpuS / durationS) * 100;
-  return {
-    tool,
-    threads,
-    cpuPercent: (cpuS / durationS) * 100,
-    cpuUsPerOp: ops > 0 ? (cpuS * 1e6) / ops : null,
-    threadCpuPercentMax,
-    saturated: threadCpuPercentMax >= SATURATED_PERCENT,
-  };
-}
-
-/**
- * The result of a closed-loop tool that keeps no schedule and sees no reconnects (autocannon, wrk):
- * the fields only the native client can fill are set to what is true for them.
- */
-export function closedLoopResult(r: Pick<ClientResult, 'tool' | 'ops' | 'durationS' | 'bytesPerSec' | 'errors' | 'latencyUs' | 'connections' | 'client' | 'histograms' | 'perThread'>): ClientResult {
-  return {
-    event: 'result',
-    ...r,
-    opsPerSec: r.ops / r.durationS,
-    latencyUncorrectedUs: r.latencyUs,
-    connectUs: null,
-    rate: null,
-    rateShortfall: null,
-    reconnects: 0,
-    outstanding: 0,
-    window: null,
-    timeline: null,
-  };
+/** One stdout line as an event, or null for any other line (text, other JSON, an event missing what it needs). */
+export function parseEvent(line: string): EventMessage | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null) return null;
+  const m = v as Record<string, unknown>;
+  const shape = isStr(m.event) && Object.hasOwn(SHAPES, m.event) ? SHAPES[m.event as EventMessage['event']] : undefined;
+  return shape?.(m) ? (m as unknown as EventMessage) : null;
 }

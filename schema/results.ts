@@ -1,8 +1,6 @@
 // The results file: the one contract between a run and everything drawn from it.
 // Reports, charts and comparisons read this file only (report/read-results.ts), so any old run
 // can be redrawn. This module holds the shape and the run side's atomic writer.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 
 /**
  * Bumped on a change to the shape below. Version 1 files (before open loop and the native HTTP
@@ -282,33 +280,6 @@ export interface Results {
   env: Env;
   settings: Settings;
   cells: Cell[];
-}
-
-/**
- * Write via a temporary file, flushed to disk, then renamed over the old one: a reader, a kill or
- * a power cut sees the previous complete file or the new one, never half of either.
- */
-export function writeJsonAtomic(path: string, data: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`); // the name tempFileWriter reads
-  const fd = openSync(tmp, 'w');
-  try {
-    writeFileSync(fd, JSON.stringify(data, null, 2) + '\n');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
-/**
- * The writer's pid in the name of one of writeJsonAtomic's temporary files (`.<pid>.<ms>.tmp`), or
- * null for any other name. A writer killed between writing and renaming leaves its file; the next
- * run removes it once that pid no longer runs (harness/guard.ts removeStaleTemps).
- */
-export function tempFileWriter(name: string): number | null {
-  const m = /^\.(\d+)\.\d+\.tmp$/.exec(name);
-  return m ? Number(m[1]) : null;
 }
 
 /** micro.json from `npm run micro`: one entry per primitive, times in nanoseconds. */

@@ -2,12 +2,9 @@
 // one query to the backend service before the reply (io-wait), or a fixed amount of CPU before the
 // reply (cpu). Every model gets the same Work and applies it to every reply its protocol session
 // produces, each in its own style: blocking models block, loops watch the backend socket, Node
-// models await. This file holds what they share: the spec passed on the command line, the CPU
-// loop, the backend's wire format and how a server reports a fault.
-import { readFileSync, writeSync } from 'node:fs';
-import type { BackendSession } from '../protocols/backend-session.js';
-import { PostgresSession } from '../protocols/postgres.js';
-import { ServiceSession } from '../protocols/service.js';
+// models await. This file holds the contract the harness and the servers share: the spec passed on
+// the command line, and the CPU loop whose iterations the harness calibrates and the servers burn
+// (an iteration means the same on both sides only if both run this loop).
 
 /** io-wait: what a request waits on, and how the server reaches it. */
 export interface IoWaitWork {
@@ -77,22 +74,6 @@ function parseIoWait(w: Partial<Record<string, unknown>>): IoWaitWork | null {
   return { ...io, postgres: { user: pg.user, database: pg.database, passwordFile: pg.passwordFile, delayMs: pg.delayMs } };
 }
 
-/** The password of a PostgreSQL login, from its 0600 file (null under trust). */
-export function readPassword(pg: PostgresTarget): string | null {
-  return pg.passwordFile === null ? null : readFileSync(pg.passwordFile, 'utf8').trim();
-}
-
-/**
- * A factory of backend sessions for this server process: the password (postgres) is read once, here,
- * from its file, and never passes through a command line or a message.
- */
-export function backendSessions(work: IoWaitWork): () => BackendSession {
-  if (work.backend === 'service') return () => new ServiceSession();
-  const pg = work.postgres!;
-  const password = readPassword(pg);
-  return () => new PostgresSession({ user: pg.user, database: pg.database, password, delayMs: pg.delayMs });
-}
-
 export function workArg(w: Work): string {
   return JSON.stringify(w);
 }
@@ -135,18 +116,3 @@ export function calibrate(workUs: number, now: () => number = () => performance.
   const nsPerIteration = per[3]!;
   return { iterations: Math.max(1, Math.round((workUs * 1000) / nsPerIteration)), nsPerIteration };
 }
-
-/**
- * Something went wrong outside the model (a wrong backend answer, a backend gone): one JSON line per
- * reason on fd 1, which the harness turns into a failed cell. Written synchronously (and from any
- * thread: fd 1 is the process's), so it is out before the connection is closed.
- */
-const reported = new Set<string>();
-export function reportFault(reason: string): void {
-  if (reported.has(reason)) return;
-  reported.add(reason);
-  writeSync(1, JSON.stringify({ event: 'fault', reason }) + '\n');
-}
-
-/** How long a server waits for one backend answer before it calls the backend dead, ms. */
-export const BACKEND_TIMEOUT_MS = 5000;

@@ -6,10 +6,12 @@ import { buildBase, CI_PLAN, CiError, mergeRepetitions, runOneRepetition } from 
 import { CompareError, compareResults, type Comparison } from '../report/compare.js';
 import { comparisonHtml, comparisonMarkdown } from '../report/compare-report.js';
 import { PROJECT_ROOT } from '../harness/paths.js';
-import { parsePlan, PlanError } from '../harness/plan.js';
+import { parsePlan } from '../harness/plan.js';
+import { PlanError } from '../schema/flags.js';
 import { killAllGroups } from '../harness/processes.js';
 import { writeReport } from '../report/report.js';
-import { writeJsonAtomic, type Results } from '../schema/results.js';
+import type { Results } from '../schema/results.js';
+import { writeJsonAtomic } from '../schema/atomic-write.js';
 import { readResults, ResultsError } from '../schema/read-results.js';
 import { newRunId, pointLatest, runPlan } from '../harness/run.js';
 import { acquireRunLock, endOrphans, LockError } from '../harness/guard.js';

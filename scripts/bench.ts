@@ -1,7 +1,8 @@
 // npm run bench: validate the plan, run every cell, then draw the charts and the report.
 import { dirname, relative } from 'node:path';
 import { acquireRunLock, endOrphans, LockError } from '../harness/guard.js';
-import { parsePlan, PlanError, usage } from '../harness/plan.js';
+import { parsePlan, usage } from '../harness/plan.js';
+import { PlanError } from '../schema/flags.js';
 import { killAllGroups } from '../harness/processes.js';
 import { verdictMark, writeReport } from '../report/report.js';
 import { findings } from '../report/findings.js';

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { COMPARE_DEFAULTS, compareResults } from '../report/compare.js';
 import { comparisonMarkdown } from '../report/compare-report.js';
-import { writeJsonAtomic } from '../schema/results.js';
+import { writeJsonAtomic } from '../schema/atomic-write.js';
 import { readResults } from '../schema/read-results.js';
 
 const USAGE =

@@ -6,7 +6,8 @@
 import net from 'node:net';
 import { BackendPool, NEW_CONNECTION, poolCap, QUEUED } from './backend-pool.js';
 import { ANSWERED, FAULT, rowFor, type BackendSession } from '../../protocols/backend-session.js';
-import { BACKEND_TIMEOUT_MS, backendSessions, type IoWaitWork } from '../../schema/work.js';
+import { type IoWaitWork } from '../../schema/work.js';
+import { BACKEND_TIMEOUT_MS, backendSessions } from './backend-link.js';
 
 interface Conn {
   socket: net.Socket;

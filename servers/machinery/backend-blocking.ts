@@ -6,7 +6,8 @@
 import { ANSWERED, FAULT, rowFor, type BackendSession } from '../../protocols/backend-session.js';
 import { EAGAIN, EINTR, errnoName, SysError } from '../../sys/errno.js';
 import { close, connectTcp, recv, send, setIoTimeout } from '../../sys/socket.js';
-import { BACKEND_TIMEOUT_MS, backendSessions, type Work } from '../../schema/work.js';
+import { type Work } from '../../schema/work.js';
+import { BACKEND_TIMEOUT_MS, backendSessions } from './backend-link.js';
 
 /** How long one blocked recv waits before the caller's stop flag is looked at, ms. */
 const POLL_MS = 200;

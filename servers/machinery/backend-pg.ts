@@ -9,7 +9,8 @@
 import pg from 'pg';
 import { randomNumberOf, rowFor } from '../../protocols/backend-session.js';
 import { STATEMENT_NAME, worldQuerySql } from '../../protocols/postgres.js';
-import { BACKEND_TIMEOUT_MS, readPassword, type IoWaitWork } from '../../schema/work.js';
+import { type IoWaitWork } from '../../schema/work.js';
+import { BACKEND_TIMEOUT_MS, readPassword } from './backend-link.js';
 
 /** A pool "without a cap": pg needs a number; this is more than any suite's connections. */
 const UNCAPPED = 10_000;

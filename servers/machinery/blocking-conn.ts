@@ -11,7 +11,8 @@ import { createSession } from '../../protocols/session.js';
 import { EAGAIN, EBADF, ECONNABORTED, EINTR, EINVAL, EMFILE, ENFILE, ENOMEM, errnoName, SysError } from '../../sys/errno.js';
 import { accept, close, recv, send, setIoTimeout, setNoDelay, shutdownWrite, sleepNs } from '../../sys/socket.js';
 import type { BlockingBackend } from './backend-blocking.js';
-import { burn, reportFault, type Work } from '../../schema/work.js';
+import { burn, type Work } from '../../schema/work.js';
+import { reportFault } from './limit-report.js';
 
 /** How long a blocked recv/send/accept waits before it looks at the stop flag again, ms. */
 export const IO_TIMEOUT_MS = 200;

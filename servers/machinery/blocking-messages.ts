@@ -2,7 +2,7 @@
 // once: worker data, task shapes, the messages a child or thread posts to its parent, and the one
 // argument a child entry takes.
 import { PROTOCOLS, type Protocol } from '../../schema/catalog.js';
-import type { LimitMessage } from '../types.js';
+import type { LimitMessage } from '../../schema/messages.js';
 import { parseWork, type Work } from '../../schema/work.js';
 
 /** workerData of the acceptor thread (acceptor-thread.ts). */

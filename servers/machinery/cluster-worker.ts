@@ -3,8 +3,8 @@
 // process group) ends it by the default action.
 import { PROTOCOLS, type Protocol } from '../../schema/catalog.js';
 import { parseWork } from '../../schema/work.js';
-import { start } from '../models/async.js';
+import { startAsync } from './async-serve.js';
 
 const [protocol, host, port, work] = process.argv.slice(2) as [Protocol, string, string, string];
 if (!PROTOCOLS.includes(protocol)) throw new Error(`cluster worker: unknown protocol ${String(protocol)}`);
-await start({ protocol, host, port: Number(port), workers: 1, work: parseWork(work) });
+await startAsync({ protocol, host, port: Number(port), workers: 1, work: parseWork(work) });

@@ -10,7 +10,9 @@ import { EAGAIN, ECONNABORTED, EINTR } from '../../sys/errno.js';
 import { accept, close, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
 import { poolCap } from './backend-pool.js';
-import { backendSessions, burn, NO_WORK, reportFault, type Work } from '../../schema/work.js';
+import { burn, NO_WORK, type Work } from '../../schema/work.js';
+import { backendSessions } from './backend-link.js';
+import { reportFault } from './limit-report.js';
 import { BK_SENDING, LoopBackend } from './fd-backend.js';
 import { printLimit } from './limit-report.js';
 

@@ -14,7 +14,9 @@ import { EAGAIN, ECONNABORTED, EINTR, errnoName, SysError } from '../../sys/errn
 import { Epoll, EPOLLIN, EPOLLOUT } from '../../sys/readiness.js';
 import { accept, close, connectTcp, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { backendSessions, burn, reportFault, type Work } from '../../schema/work.js';
+import { burn, type Work } from '../../schema/work.js';
+import { backendSessions } from '../machinery/backend-link.js';
+import { reportFault } from '../machinery/limit-report.js';
 import { runInSlices } from '../machinery/fd-loop.js';
 
 const READABLE = 0, WRITABLE = 1, SLEEP = 2, PARKED = 3;

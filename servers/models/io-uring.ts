@@ -37,7 +37,9 @@ import {
   RECV_MULTISHOT, Uring, UringUnavailable, type BufferRing,
 } from '../../sys/uring.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { backendSessions, burn, reportFault, type IoWaitWork, type Work } from '../../schema/work.js';
+import { burn, type IoWaitWork, type Work } from '../../schema/work.js';
+import { backendSessions } from '../machinery/backend-link.js';
+import { reportFault } from '../machinery/limit-report.js';
 import { runInSlices } from '../machinery/fd-loop.js';
 import { printLimit } from '../machinery/limit-report.js';
 

@@ -2,8 +2,8 @@
 import http from 'node:http';
 import { bytesBody, HELLO_BODY, MAX_BYTES_ROUTE, MAX_HEAD_BYTES } from '../../protocols/http.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { reportFault } from '../../schema/work.js';
-import { loopGate, type AsyncGate } from './async.js';
+import { reportFault } from '../machinery/limit-report.js';
+import { loopGate, type AsyncGate } from '../machinery/async-serve.js';
 import { listenNode } from '../machinery/node-listen.js';
 
 const hello = Buffer.from(HELLO_BODY);

@@ -4,7 +4,7 @@
 // the loop as in async: offloading is for CPU.
 import { Piscina } from 'piscina';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { loopGate, serveAsync, type AsyncGate } from './async.js';
+import { loopGate, serveAsync, type AsyncGate } from '../machinery/async-serve.js';
 
 const OFFLOAD_TASK = new URL('../machinery/offload-task.js', import.meta.url).href;
 

@@ -13,7 +13,7 @@ import { ChildSet } from '../../servers/machinery/child-set.js';
 import { NO_WORK } from '../../schema/work.js';
 import { createLimitReporter, limitReason } from '../../servers/machinery/limit-report.js';
 import { spawnForConnection } from '../../servers/models/process-per-connection.js';
-import type { LimitMessage } from '../../servers/types.js';
+import type { LimitMessage } from '../../schema/messages.js';
 import { connect, readUntil, startServer, type TestServer } from '../helpers/server.js';
 
 const sleep = (ms: number): Promise<'waiting'> => new Promise((r) => setTimeout(() => r('waiting'), ms));
