@@ -13,7 +13,7 @@ import { openFilesLimit } from '../sys/limits.js';
 import { onPath } from '../sys/path.js';
 import type { LatencyUs } from '../schema/results.js';
 
-export const LOAD_DEFAULTS = {
+const LOAD_DEFAULTS = {
   protocol: 'http',
   path: '/',
   connections: '64',
@@ -86,7 +86,7 @@ Drives one server on this machine and prints throughput, latency and errors.
 }
 
 /** argv -> a validated command; null for --help. Throws PlanError (exit 2) naming the flag. */
-export function parseLoad(argv: string[]): LoadCommand | null {
+function parseLoad(argv: string[]): LoadCommand | null {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({ args: attachValues(argv, FLAGS), options: FLAGS, strict: true, allowPositionals: false }));
@@ -171,7 +171,7 @@ const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
 const row = (name: string, l: LatencyUs): string =>
   `    ${name.padEnd(12)}${[l.p50, l.p90, l.p99, l.p999, l.max].map((v) => fmt(v).padStart(10)).join('')}`;
 
-export function summaryText(cmd: LoadCommand, r: ClientResult): string {
+function summaryText(cmd: LoadCommand, r: ClientResult): string {
   const o = cmd.options;
   const what = o.protocol === 'http' ? `http GET ${o.path}` : `echo ${o.payloadBytes} B`;
   const loop = (o.rate === null ? 'closed loop' : `open loop at ${fmt(o.rate)} ops/s`) + (o.churn ? ', a connection per request' : '');

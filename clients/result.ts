@@ -19,7 +19,7 @@ export interface WindowEvents {
 export const NO_EVENTS: WindowEvents = { onMeasuring: () => {}, onMeasured: () => {} };
 
 /** A load thread at or above this share of a core may have been the limit, not the server. */
-export const SATURATED_PERCENT = 90;
+const SATURATED_PERCENT = 90;
 
 /** What a window's client CPU means: per operation, and whether the busiest thread was saturated. */
 export function clientUsage(tool: ClientTool, threads: number, cpuS: number, durationS: number, ops: number, busiestThreadCpuS = cpuS / threads): ClientUsage {

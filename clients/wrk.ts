@@ -37,7 +37,7 @@ interface WrkSummary {
 }
 
 /** The JSON line our done() hook printed, from wrk's whole stdout. */
-export function parseWrkOutput(stdout: string): WrkSummary {
+function parseWrkOutput(stdout: string): WrkSummary {
   const line = stdout.split('\n').find((l) => l.startsWith('{"wrk":1'));
   if (!line) throw new Error(`wrk printed no summary: ${stdout.trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(line) as WrkSummary;

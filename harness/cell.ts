@@ -179,7 +179,7 @@ export function idealFor(spec: Pick<CellKey, 'scenario' | 'concurrency' | 'model
 }
 
 /** TCP sockets in TIME_WAIT on the machine, from /proc/net/sockstat; null where unreadable. */
-export function timeWaitSockets(): number | null {
+function timeWaitSockets(): number | null {
   try {
     const m = /^TCP:.*\btw (\d+)/m.exec(readFileSync('/proc/net/sockstat', 'utf8'));
     return m ? Number(m[1]) : null;
@@ -345,7 +345,7 @@ function listeningPort(msg: EventMessage): number | undefined {
 }
 
 /** A request slower than this is a timeout error: long enough for a stall to show, bounded by the cell. */
-export function requestTimeoutMs(plan: Plan): number {
+function requestTimeoutMs(plan: Plan): number {
   return Math.min(CONNECT_CAP_MS, Math.max(2000, (plan.warmupS + plan.durationS) * 1000));
 }
 

@@ -12,7 +12,7 @@ function tryExec(file: string, args: string[]): string | null {
 }
 
 /** CPUs the server gets when --server-cpus is not given: one below four CPUs, else half. */
-export function defaultServerCpus(n: number): number {
+function defaultServerCpus(n: number): number {
   return n < 4 ? 1 : Math.floor(n / 2);
 }
 

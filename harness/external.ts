@@ -34,7 +34,7 @@ export interface Requirement {
 }
 
 /** The scenarios a program serves when its entry declares none: those that need only its routes. */
-export const DEFAULT_EXTERNAL_SCENARIOS: readonly Scenario[] = ['steady', 'idle', 'churn'];
+const DEFAULT_EXTERNAL_SCENARIOS: readonly Scenario[] = ['steady', 'idle', 'churn'];
 
 /** How many io-wait queries a program holds at once, for the cell's ideal. */
 export type ExternalWaits = 'pool' | 'connections' | 'workers';
@@ -210,7 +210,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function substitute(m: ExternalModel, port: number, workers: number, protocol: Protocol): string[] {
+function substitute(m: ExternalModel, port: number, workers: number, protocol: Protocol): string[] {
   return m.command.map((a) => a.replaceAll('{port}', String(port)).replaceAll('{workers}', String(workers)).replaceAll('{protocol}', protocol));
 }
 

@@ -47,7 +47,7 @@ export interface RunLock {
 }
 
 /** A process, by pid and start time, that is still running (not ended, not a zombie). */
-export function processAlive(pid: number, startTicks: number): boolean {
+function processAlive(pid: number, startTicks: number): boolean {
   const s = readStat(pid);
   return s !== null && s.startTicks === startTicks && s.state !== 'Z' && s.state !== 'X';
 }

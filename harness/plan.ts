@@ -137,7 +137,7 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export const FLAG_NAMES = Object.keys(FLAGS).map((f) => `--${f}`);
+const FLAG_NAMES = Object.keys(FLAGS).map((f) => `--${f}`);
 
 /** Parses argv (without node and script); returns null when --help was asked for. */
 export function parsePlan(argv: string[]): Plan | null {

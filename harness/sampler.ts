@@ -324,9 +324,3 @@ function sumDelta(m: Map<number, Counter>): number {
   for (const c of m.values()) s += c.last - c.first;
   return s;
 }
-
-/** CPU seconds a single process has used so far (all its threads). */
-export function processCpuS(pid: number): number | null {
-  const s = readStat(pid);
-  return s === null ? null : s.cpuTicks / CLK_TCK;
-}

@@ -9,7 +9,7 @@ const CR = 0x0d, LF = 0x0a, COLON = 0x3a, SP = 0x20, HTAB = 0x09;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const HTTP_1 = Buffer.from('HTTP/1.', 'latin1');
 /** A response head longer than this is a framing error: no server we drive sends one. */
-export const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
 
 const lower = (s: string): Buffer => Buffer.from(s, 'latin1');
 const CONTENT_LENGTH = lower('content-length');

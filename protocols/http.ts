@@ -22,7 +22,7 @@ import type { Session } from './types.js';
 import { ChunkedDecoder, CHUNK_DONE, CHUNK_OK, CHUNK_TOO_LARGE } from './chunked.js';
 
 export const HELLO_BODY = 'Hello, World!';
-export const SERVER_NAME = 'concurrency-bench';
+const SERVER_NAME = 'concurrency-bench';
 /** Largest request head accepted (request line, headers and the blank line), bytes; more → 431. */
 export const MAX_HEAD_BYTES = 8192;
 /** Largest request body accepted, bytes; more → 413. */

@@ -16,11 +16,11 @@ export interface PostgresLogin {
 }
 
 /** Longest server message accepted, bytes: anything longer is a framing error, not data. */
-export const MAX_MESSAGE_BYTES = 1 << 20;
+const MAX_MESSAGE_BYTES = 1 << 20;
 /** The prepared statement every connection parses once. */
 export const STATEMENT_NAME = 'cb_world';
 /** Most PBKDF2 iterations a server may ask for: beyond this one handshake would stall a loop for seconds. */
-export const MAX_SCRAM_ITERATIONS = 1_000_000;
+const MAX_SCRAM_ITERATIONS = 1_000_000;
 const PROTOCOL_3_0 = 196608;
 const INT4_OID = 23;
 const BINARY = 1;
@@ -72,7 +72,7 @@ export interface QueryTemplate {
   idAt: number;
 }
 
-export function queryTemplate(delayMs: number): QueryTemplate {
+function queryTemplate(delayMs: number): QueryTemplate {
   const parse = frame('P', cstr(STATEMENT_NAME), cstr(worldQuerySql(delayMs)), int16(1), int32(INT4_OID));
   // unnamed portal, our statement, one binary parameter (int4, patched), all results binary
   const head = [cstr(''), cstr(STATEMENT_NAME), int16(1), int16(BINARY), int16(1), int32(4)];
@@ -149,7 +149,7 @@ const AUTH_NAMES: Record<number, string> = {
 };
 
 /** `postgres: <SQLSTATE> <message>` from an ErrorResponse body. */
-export function errorResponseText(buf: Buffer, at: number, end: number): string {
+function errorResponseText(buf: Buffer, at: number, end: number): string {
   let code = '?????';
   let message = '(no message)';
   while (at < end && buf[at] !== 0) {

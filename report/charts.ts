@@ -213,8 +213,8 @@ function wrapNotes(notes: string[], width = 150, maxLines = 4): string[] {
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
-export const WIDTH = 1200;
-export const HEIGHT = 600;
+const WIDTH = 1200;
+const HEIGHT = 600;
 const FONT = "'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif";
 Chart.register(...registerables);
 
@@ -381,7 +381,7 @@ function drawIdealTicks(chart: Chart<'line'>, spec: ChartSpec): void {
 }
 
 /** Render one spec to PNG bytes at 1200×600. */
-export function renderPng(spec: ChartSpec): Buffer {
+function renderPng(spec: ChartSpec): Buffer {
   return renderConfigPng(chartConfig(spec) as ChartConfiguration);
 }
 

@@ -300,14 +300,14 @@ function compareCell(b: Group, c: Group, o: Resolved): ComparisonRow {
 }
 
 /** An error rate that rose by more than this share of attempts (0.1 percentage point) is a regression. */
-export const ERROR_RATE_RISE = 0.001;
+const ERROR_RATE_RISE = 0.001;
 
 /**
  * Wrong answers are a regression whatever the speed: a cell that was ok in every base repetition
  * and failed in a current one, or whose errors per attempt (pooled over repetitions) rose by more
  * than ERROR_RATE_RISE. Null when neither happened.
  */
-export function errorRegression(base: readonly Cell[], current: readonly Cell[]): string | null {
+function errorRegression(base: readonly Cell[], current: readonly Cell[]): string | null {
   const failed = current.filter((c) => c.status === 'failed');
   if (base.length > 0 && base.every((c) => c.status === 'ok') && failed.length > 0) {
     return `ok in every base repetition, failed in ${failed.length} of ${current.length} current ones (${failed[0]!.reason ?? 'no reason recorded'})`;
@@ -384,7 +384,7 @@ export function metricVerdict(
  * looking worse (a regression needs a current side whose client kept up, an improvement a base side
  * whose client kept up), and "no change" (a bound cannot show equality), and nothing else.
  */
-export function saturationCheck(
+function saturationCheck(
   v: { verdict: Verdict; reason?: string },
   base: Pick<Side, 'saturation'>,
   current: Pick<Side, 'saturation'>,

@@ -14,7 +14,7 @@ export function defaultWorkers(cpus: number): number {
 }
 
 /** Most requests in flight on one connection (--pipeline). */
-export const MAX_PIPELINE = 1024;
+const MAX_PIPELINE = 1024;
 
 /**
  * `--warmup -1s` would otherwise be refused by parseArgs as "ambiguous"; joining it to

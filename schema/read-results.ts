@@ -42,7 +42,7 @@ export function readResults(pathOrDir: string): Results {
  * Version 3's io-wait always waited on the service, and its figures were the cell's `backend`; in
  * version 4 `backend` names what was waited on and the service's figures are `service`.
  */
-export function upgradeV3(r: Results): Results {
+function upgradeV3(r: Results): Results {
   r.cells = r.cells.map((c) => {
     const old = c as Cell & { backend?: unknown };
     if (old.scenario !== 'io-wait') return c;

@@ -11,7 +11,6 @@ export const EMFILE = 24;
 export const EPIPE = 32;
 export const ECONNABORTED = 103;
 export const ECONNRESET = 104;
-export const ENOTCONN = 107;
 export const ETIMEDOUT = 110;
 export const ECONNREFUSED = 111;
 export const EINPROGRESS = 115;

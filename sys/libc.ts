@@ -17,7 +17,6 @@ export const c = {
   send: lib.func('intptr_t send(int fd, void *buf, size_t len, int flags)'),
   shutdown: lib.func('int shutdown(int fd, int how)'),
   close: lib.func('int close(int fd)'),
-  fcntl: lib.func('int fcntl(int fd, int cmd, int arg)'),
   dup: lib.func('int dup(int fd)'),
   select: lib.func('int select(int nfds, void *readfds, void *writefds, void *exceptfds, void *timeout)'),
   poll: lib.func('int poll(void *fds, uint64_t nfds, int timeout)'),
@@ -72,14 +71,7 @@ export const SO_RCVTIMEO = 20;
 export const SO_SNDTIMEO = 21;
 export const IPPROTO_TCP = 6;
 export const TCP_NODELAY = 1;
-export const F_GETFL = 3;
-export const F_SETFL = 4;
-export const F_GETFD = 1;
-export const F_SETFD = 2;
-export const FD_CLOEXEC = 1;
-export const O_NONBLOCK = 0o4000;
 export const MSG_NOSIGNAL = 0x4000;
-export const MSG_DONTWAIT = 0x40;
 export const SHUT_WR = 1;
 export const CLOCK_THREAD_CPUTIME_ID = 3;
 export const PR_SET_TIMERSLACK = 29;

@@ -13,7 +13,7 @@ function executable(path: string): boolean {
 }
 
 /** The full path `name` runs as (a name with a slash is taken as a path), or null when there is none. */
-export function findOnPath(name: string, path = process.env.PATH ?? ''): string | null {
+function findOnPath(name: string, path = process.env.PATH ?? ''): string | null {
   if (name === '') return null;
   if (name.includes('/')) return executable(name) ? name : null;
   for (const dir of path.split(delimiter)) {

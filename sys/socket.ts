@@ -35,21 +35,6 @@ export function setIoTimeout(fd: number, ms: number): void {
   }
 }
 
-export function setNonBlocking(fd: number, on: boolean): void {
-  const flags = L.c.fcntl(fd, L.F_GETFL, 0) as number;
-  if (flags < 0) throw new SysError('fcntl', L.errno());
-  const next = on ? flags | L.O_NONBLOCK : flags & ~L.O_NONBLOCK;
-  if (L.c.fcntl(fd, L.F_SETFL, next) < 0) throw new SysError('fcntl', L.errno());
-}
-
-/** Clear FD_CLOEXEC so a child process started with this descriptor in its stdio keeps it. */
-export function setInheritable(fd: number, on: boolean): void {
-  const flags = L.c.fcntl(fd, L.F_GETFD, 0) as number;
-  if (flags < 0) throw new SysError('fcntl', L.errno());
-  const next = on ? flags & ~L.FD_CLOEXEC : flags | L.FD_CLOEXEC;
-  if (L.c.fcntl(fd, L.F_SETFD, next) < 0) throw new SysError('fcntl', L.errno());
-}
-
 export interface Listener {
   fd: number;
   port: number;

@@ -66,7 +66,7 @@ export interface Mapped {
   length: number;
 }
 
-export function mapAnonymous(length: number): Mapped {
+function mapAnonymous(length: number): Mapped {
   const ptr = L.c.mmap(null, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   const address = ptr === null ? 0 : Number(koffi.address(ptr));
   if (address === 0 || address === 2 ** 64 - 1) throw new UringUnavailable(`mmap of ${length} bytes: ${errnoName(L.errno())}`);

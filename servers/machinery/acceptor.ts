@@ -23,7 +23,7 @@ export interface Acceptor {
 }
 
 /** Resolves once the thread is blocking in accept(). A fatal accept error later is thrown (uncaught). */
-export function startAcceptor(listenFd: number, handlers: AcceptorHandlers): Promise<Acceptor> {
+function startAcceptor(listenFd: number, handlers: AcceptorHandlers): Promise<Acceptor> {
   const flag = new StopFlag();
   const data: AcceptorData = { listenFd, stop: flag.buffer };
   const thread = new Worker(ACCEPTOR_THREAD, { workerData: data });

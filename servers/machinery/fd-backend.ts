@@ -17,9 +17,9 @@ import { NONE, READ, WRITE, type Readiness } from './watch.js';
 /** Bytes wait to be sent (a connect in progress, or a socket that had no room): watched for writing. */
 export const BK_SENDING = 5;
 /** Everything sent; the session waits for the backend: watched for reading. */
-export const BK_QUERY = 6;
+const BK_QUERY = 6;
 /** In the pool: watched for reading, so a backend that goes away is noticed. */
-export const BK_IDLE = 7;
+const BK_IDLE = 7;
 
 /** Receive buffer shared by every backend socket of the loop; sessions copy what they keep. */
 const RECV_BYTES = 16 * 1024;

@@ -20,7 +20,7 @@ export interface NativeServer {
 }
 
 /** An error the entry turns into an `error` line; `code` says which. */
-export class NativeError extends Error {
+class NativeError extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
     super(message);
