@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { createCanvas } from '@napi-rs/canvas';
 import { Chart, Ticks, registerables, type ChartConfiguration, type ChartDataset, type Plugin } from 'chart.js';
-import { groupCells, inSection, isClosedLoop, MiB, modelOrder, REFERENCE_MODEL, sections, summarize, type Point } from './aggregate.js';
+import { cpuUsPerOp, groupCells, inSection, isClosedLoop, MiB, modelOrder, REFERENCE_MODEL, sections, summarize, type Point } from './aggregate.js';
 import { writeFileAtomic } from '../schema/atomic-write.js';
 import type { Cell, Protocol, Results, Scenario } from '../schema/results.js';
 import type { Interval } from './stats.js';
@@ -84,7 +84,7 @@ const METRICS: MetricDef[] = [
   { id: 'throughput', title: 'throughput', axis: 'Throughput', unit: 'ops/s', saturation: true, parts: [{ suffix: '', value: (c) => c.opsPerSec }] },
   { id: 'latency-p99', title: 'p99 latency', axis: 'p99 latency', unit: 'µs', msWhenLarge: true, saturation: true, parts: [{ suffix: '', value: (c) => c.latencyUs?.p99 }] },
   { id: 'rss', title: 'server peak RSS', axis: 'Peak RSS', unit: 'MiB', parts: [{ suffix: '', value: (c) => c.server?.rssPeakBytes / MiB }] },
-  { id: 'cpu-per-1k-ops', title: 'server CPU per 1,000 operations', axis: 'Server CPU', unit: 'CPU s per 1,000 ops', parts: [{ suffix: '', value: (c) => (c.ops > 0 ? ((c.server.cpuUserS + c.server.cpuSysS) / c.ops) * 1000 : null) }] },
+  { id: 'cpu-per-1k-ops', title: 'server CPU per 1,000 operations', axis: 'Server CPU', unit: 'CPU s per 1,000 ops', parts: [{ suffix: '', value: (c) => { const us = cpuUsPerOp(c); return us === null ? null : us / 1000; } }] },
   { id: 'pss', title: 'server peak PSS', axis: 'Peak PSS', unit: 'MiB', onlyIf: hasPss, parts: [{ suffix: '', value: (c) => (hasPss(c) ? c.server.pssPeakBytes! / MiB : null) }] },
   {
     id: 'threads-processes', title: 'peak threads and processes', axis: 'Peak count', unit: 'threads ● solid, processes ▲ dotted', onlyIf: hasPss,

@@ -3,7 +3,7 @@
 // file is "not measured", never guessed. With repetitions, a comparison whose confidence intervals
 // overlap is "no clear difference".
 import type { Cell, MicroResults, Protocol, Results, Scenario } from '../schema/results.js';
-import { groupCells, summarize, type Point, type Summary } from './aggregate.js';
+import { cpuUsPerOp, groupCells, summarize, type Point, type Summary } from './aggregate.js';
 
 export type FindingVerdict = 'holds' | 'does not hold' | 'no clear difference' | 'not measured';
 
@@ -23,9 +23,6 @@ const ops = (s: Summary): string => (s.median < 1000 ? `${fmt(s.median, s.median
 /** Microseconds as µs, ms or s, whichever reads best. */
 const duration = (us: number): string => (us >= 10_000_000 ? `${fmt(us / 1e6, 1)} s` : us >= 10_000 ? `${fmt(us / 1000)} ms` : `${fmt(us)} µs`);
 const ci = (s: Summary | null): string => (s?.ci ? ` [${fmt(s.ci.lo / 1000, 1)}–${fmt(s.ci.hi / 1000, 1)}k]` : '');
-
-/** Server CPU microseconds per operation. */
-const cpuUsPerOp = (c: Cell): number | null => (c.ops > 0 ? ((c.server.cpuUserS + c.server.cpuSysS) / c.ops) * 1e6 : null);
 
 class Data {
   private readonly points: Point[];

@@ -3,6 +3,7 @@
 import { basename, dirname, join } from 'node:path';
 import { describeClients, groupCells, inSection, isClosedLoop, MiB, modelOrder, sectionName, sections, summarize, variantOf, type Point, type Summary } from './aggregate.js';
 import { writeFileAtomic } from '../schema/atomic-write.js';
+import { formatNumber, formatSummary } from './format.js';
 import { chartSpecs, renderCharts } from './charts.js';
 import { rateChartSpecs } from './rate-charts.js';
 import { scenarioChartSpecs } from './scenario-charts.js';
@@ -130,20 +131,6 @@ function pointStatus(p: Point): string {
   return parts.join(', ');
 }
 
-/** `median [lo–hi]`, with the coverage stated when it is below 95%; `–` when nothing was measured. */
-export function formatSummary(s: Summary | null, digits: number): string {
-  if (!s) return '–';
-  const base = formatNumber(s.median, digits);
-  if (!s.ci) return base;
-  const level = s.ci.level < 0.95 ? `, ${Math.floor(s.ci.level * 1000) / 10}% CI` : '';
-  return `${base} [${formatNumber(s.ci.lo, digits)}–${formatNumber(s.ci.hi, digits)}${level}]`;
-}
-
-export function formatNumber(x: number, digits: number): string {
-  if (!Number.isFinite(x)) return '–';
-  const [int, frac] = x.toFixed(digits).split('.');
-  return int!.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (frac ? `.${frac}` : '');
-}
 
 /** Models left out of the plan, every failed/limit repetition with its reason, and every saturated client. */
 export function notes(results: Results): string[] {
