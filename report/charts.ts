@@ -9,6 +9,7 @@ import type { Cell, Protocol, Results, Scenario } from '../schema/results.js';
 import type { Interval } from './stats.js';
 import { FAILED_COLOR, LIMIT_COLOR, modelColor, paintWhite } from './chart-style.js';
 import { rateChartConfig, rateChartSpecs } from './rate-charts.js';
+import { CHART_FILES, type MetricId } from './chart-files.js';
 
 export { FAILED_COLOR, LIMIT_COLOR, modelColor };
 
@@ -66,7 +67,7 @@ interface Part {
   pointStyle?: 'triangle';
 }
 interface MetricDef {
-  id: string;
+  id: MetricId;
   title: string;
   axis: string;
   unit: string;
@@ -138,7 +139,7 @@ function buildSpec(
   const reps = results.settings?.repetitions ?? 1;
   const where = scenario === 'steady' ? '' : ` (${scenario})`;
   return {
-    file: `${protocol}${scenario === 'steady' ? '' : `-${scenario}`}-${metric.id}.png`,
+    file: CHART_FILES.metric(protocol, scenario, metric.id),
     protocol, scenario, metric: metric.id,
     title: `${protocol}${where}: ${metric.title} vs concurrency`,
     subtitle: [
