@@ -9,21 +9,27 @@ import { dirname, join } from 'node:path';
  * a power cut sees the previous complete file or the new one, never half of either.
  */
 export function writeFileAtomic(path: string, data: string | Buffer): void {
+  writeAtomic(path, () => data);
+}
+
+/** A results file (or any JSON) the same way, indented as every results file is. */
+export function writeJsonAtomic(path: string, data: unknown): void {
+  writeAtomic(path, () => JSON.stringify(data, null, 2) + '\n');
+}
+
+// The temporary file exists before the data is made: a writer killed while it serialises leaves
+// a file the next run knows by its name.
+function writeAtomic(path: string, produce: () => string | Buffer): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`); // the name tempFileWriter reads
   const fd = openSync(tmp, 'w');
   try {
-    writeFileSync(fd, data);
+    writeFileSync(fd, produce());
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(tmp, path);
-}
-
-/** A results file (or any JSON) the same way, indented as every results file is. */
-export function writeJsonAtomic(path: string, data: unknown): void {
-  writeFileAtomic(path, JSON.stringify(data, null, 2) + '\n');
 }
 
 /**

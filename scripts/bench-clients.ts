@@ -12,7 +12,8 @@ import { dist, PROJECT_ROOT } from '../harness/paths.js';
 import { attachValues, parseSeconds, PlanError } from '../schema/flags.js';
 import { onPath } from '../sys/path.js';
 import { killAllGroups, startGroup, stopGroup, waitForLine, waitForMessage } from '../harness/processes.js';
-import { acquireRunLock, endOrphans, LockError } from '../harness/guard.js';
+import { beginMeasuring } from '../harness/entry.js';
+import { LockError } from '../harness/guard.js';
 import { median } from '../report/stats.js';
 
 const DEFAULTS = { servers: 'native-epoll,epoll', connections: '64', duration: '3s', warmup: '1s', repetitions: '3' } as const;
@@ -65,8 +66,7 @@ async function main(): Promise<number> {
   if (!Number.isInteger(repetitions) || repetitions < 1) throw new PlanError(`--repetitions: must be a positive integer, got "${get('repetitions')}"`);
   const durationS = parseSeconds('--duration', get('duration'), false);
   const warmupS = parseSeconds('--warmup', get('warmup'), true);
-  acquireRunLock('npm run bench:clients');
-  for (const o of endOrphans()) process.stderr.write(`bench:clients: ended ${o.groups} process group(s) left running by an earlier run (pid ${o.pid})\n`);
+  beginMeasuring({ name: 'bench:clients', say: (line) => void process.stderr.write(line + '\n') });
   const pinning = choosePinning(true);
   const threads = defaultClientThreads(pinning);
   const wrk = onPath('wrk');
@@ -171,13 +171,6 @@ export function table(rows: Row[], repetitions: number): string {
     out.push(`| ${r.server} | ${r.protocol} | ${r.tool} | ${fmt(median(r.opsPerSec))} | ${cpu} | ${ratio} | ${r.saturated} of ${r.opsPerSec.length} | ${r.errors} |`);
   }
   return out.join('\n') + '\n';
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    killAllGroups();
-    process.exit(130);
-  });
 }
 
 main().then(
