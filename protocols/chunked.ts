@@ -1,6 +1,6 @@
 // Chunked transfer coding (RFC 9112 §7.1), the framing half: chunk-size lines with extensions,
 // the CRLF after each chunk's data, the last chunk and the trailer section. Shared by the server's
-// request parser (http.ts) and the load generator's response parser (clients/http-response.ts);
+// request parser (http.ts) and the load generator's response parser (http-response.ts);
 // each moves the data bytes itself, so nothing is copied here.
 
 const CR = 0x0d, LF = 0x0a, SEMI = 0x3b, SP = 0x20, HTAB = 0x09, DEL = 0x7f;

@@ -1,5 +1,5 @@
 // The results file: the one contract between a run and everything drawn from it.
-// Reports, charts and comparisons read this file only (report/read-results.ts), so any old run
+// Reports, charts and comparisons read this file only (schema/read-results.ts), so any old run
 // can be redrawn. This module holds the shape and the run side's atomic writer.
 
 /**

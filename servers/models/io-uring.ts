@@ -1,4 +1,4 @@
-// Completion-based I/O with io_uring, from JavaScript through koffi (servers/sys/uring.ts): the
+// Completion-based I/O with io_uring, from JavaScript through koffi (sys/uring.ts): the
 // program asks for an operation and the kernel does it, copy included, and reports completion.
 // One thread, one ring, the same protocol sessions as every other model.
 //
