@@ -2,7 +2,7 @@
 // over the results file with its numbers and the chart behind it. A claim whose data is not in the
 // file is "not measured", never guessed. With repetitions, a comparison whose confidence intervals
 // overlap is "no clear difference".
-import type { Cell, MicroResults, Protocol, Results, Scenario } from '../schema/results.js';
+import type { MicroResults, Protocol, Results, Scenario } from '../schema/results.js';
 import { cpuUsPerOp, groupCells, summarize, type Point, type Summary } from './aggregate.js';
 import { CHART_FILES } from './chart-files.js';
 

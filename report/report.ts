@@ -1,10 +1,11 @@
 // report.md and report.html from a results file alone. Both are built from the same plain rows
 // (pure); only writeReport touches the disk.
 import { basename, dirname, join } from 'node:path';
-import { describeClients, groupCells, inSection, isClosedLoop, MiB, modelOrder, sectionName, sections, summarize, variantOf, type Point, type Summary } from './aggregate.js';
+import { describeClients, groupCells, inSection, isClosedLoop, MiB, modelOrder, sectionName, sections, summarize, variantOf, type Point } from './aggregate.js';
 import { writeFileAtomic } from '../schema/atomic-write.js';
 import { formatNumber, formatSummary } from './format.js';
-import { chartSpecs, renderCharts } from './charts.js';
+import { renderCharts } from './chart-render.js';
+import { chartSpecs } from './charts.js';
 import { rateChartSpecs } from './rate-charts.js';
 import { scenarioChartSpecs } from './scenario-charts.js';
 import { chartJsSource, embedJson, PAGE_SCRIPT, pageCharts, type PageChart } from './html-charts.js';

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cellsToCsv } from '../report/csv.js';
 import type { ChartConfiguration } from 'chart.js';
-import { renderConfigPng } from '../report/charts.js';
+import { renderConfigPng } from '../report/chart-render.js';
 import { writeFileAtomic } from '../schema/atomic-write.js';
 import { findTimelineCell, timelineConfig, timelineFile, TimelineError } from '../report/timeline-chart.js';
 import { writeReport } from '../report/report.js';
