@@ -4,7 +4,8 @@
 import autocannon from 'autocannon';
 import { latencyHistogram, recordUs, summarizeUs, encodeHistogram } from './latency.js';
 import type { LoadOptions } from './load.js';
-import { clientUsage, closedLoopResult, NO_EVENTS, type ClientResult, type WindowEvents } from './messages.js';
+import type { ClientResult } from '../schema/messages.js';
+import { clientUsage, closedLoopResult, NO_EVENTS, type WindowEvents } from './result.js';
 
 export async function runAutocannon(o: LoadOptions, expectBody: string, events: WindowEvents = NO_EVENTS): Promise<ClientResult> {
   const tally = new Tally(performance.now());

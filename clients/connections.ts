@@ -2,7 +2,7 @@
 // connection's local number j. It is a struct of arrays (one typed array per field, allocated once)
 // because the loop touches a few fields of one connection per event and must allocate nothing;
 // the fields are named, and the ring of requests in flight is reached only through its accessors.
-import type { ResponseParser } from './http-response.js';
+import type { ResponseParser } from '../protocols/http-response.js';
 
 export const CONNECTING = 0;
 export const OPEN = 1;

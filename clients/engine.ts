@@ -11,9 +11,9 @@
 //
 // Phases are shared with the coordinator (clients/load.ts) through a SharedArrayBuffer, on one
 // time line (CLOCK_MONOTONIC in ms), so every thread counts exactly the same window.
-import { EINTR, errnoName } from '../servers/sys/errno.js';
-import { Epoll } from '../servers/sys/readiness.js';
-import { setTimerSlackNs, threadCpuS } from '../servers/sys/socket.js';
+import { EINTR, errnoName } from '../sys/errno.js';
+import { Epoll } from '../sys/readiness.js';
+import { setTimerSlackNs, threadCpuS } from '../sys/socket.js';
 import { ConnectionTable } from './connections.js';
 import { Control, Phase } from './control.js';
 import { Exchanges } from './exchange.js';

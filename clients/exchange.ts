@@ -4,13 +4,13 @@
 // an exchange makes one recv and one send, allocates nothing for echo and only a subarray per read
 // for HTTP, and compares bytes in place. Each event is reported to the window recorder, which
 // decides whether it falls inside the window.
-import { EAGAIN, EINTR, errnoName } from '../servers/sys/errno.js';
-import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, type Epoll } from '../servers/sys/readiness.js';
-import { close, connectTcp, recv, resetOnClose, send } from '../servers/sys/socket.js';
+import { EAGAIN, EINTR, errnoName } from '../sys/errno.js';
+import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, type Epoll } from '../sys/readiness.js';
+import { close, connectTcp, recv, resetOnClose, send } from '../sys/socket.js';
 import { CLOSED, CONNECTING, OPEN, type ConnectionTable } from './connections.js';
 import { Phase, type Control } from './control.js';
 import type { EngineOptions } from './engine.js';
-import { ResponseParser, type Expected } from './http-response.js';
+import { ResponseParser, type Expected } from '../protocols/http-response.js';
 import { seededBytes } from './payload.js';
 import type { OpenLoopSchedule } from './schedule.js';
 import type { WindowRecorder } from './window.js';

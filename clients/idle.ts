@@ -3,7 +3,7 @@
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { emit } from './messages.js';
+import { emit } from './result.js';
 
 const ECHO_PROBE = Buffer.from('idle\n');
 const HTTP_PROBE = Buffer.from('GET / HTTP/1.1\r\nHost: idle\r\n\r\n');

@@ -1,6 +1,6 @@
 // Latency recording at microsecond resolution, shared by the load generators.
 import * as hdr from 'hdr-histogram-js';
-import type { LatencyUs } from '../harness/results.js';
+import type { LatencyUs } from '../schema/results.js';
 
 /** An hour in µs: anything slower is clamped, not dropped, so max still says "very slow". */
 const HIGHEST_US = 3_600_000_000;

@@ -8,9 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Control, Phase } from './control.js';
 import type { EngineOptions, EngineResult } from './engine.js';
-import { ResponseParser, type Expected } from './http-response.js';
+import { ResponseParser, type Expected } from '../protocols/http-response.js';
 import { decodeHistogram, encodeHistogram, mergeEncoded, summarizeUs } from './latency.js';
-import { clientUsage, NO_EVENTS, type ClientResult, type WindowEvents } from './messages.js';
+import type { ClientResult } from '../schema/messages.js';
+import { clientUsage, NO_EVENTS, type WindowEvents } from './result.js';
 import { timelineIntervalS } from './window.js';
 
 export interface LoadOptions {
@@ -218,7 +219,7 @@ const countOf = (encoded: string): number => decodeHistogram(encoded).totalCount
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 const pick = (s: { p50: number; p99: number; max: number }): { p50: number; p99: number; max: number } => ({ p50: s.p50, p99: s.p99, max: s.max });
 
-export function mergeCounts(maps: Record<string, number>[]): Record<string, number> {
+function mergeCounts(maps: Record<string, number>[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const m of maps) for (const [k, v] of Object.entries(m)) out[k] = (out[k] ?? 0) + v;
   return out;
@@ -229,7 +230,7 @@ function describe(errors: Record<string, number>): string {
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
-export function httpRequest(host: string, port: number, path: string, close = false): Uint8Array {
+function httpRequest(host: string, port: number, path: string, close = false): Uint8Array {
   const connection = close ? 'Connection: close\r\n' : '';
   return Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUser-Agent: concurrency-bench\r\n${connection}\r\n`, 'latin1');
 }

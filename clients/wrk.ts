@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TargetError, type LoadOptions } from './load.js';
-import { clientUsage, closedLoopResult, NO_EVENTS, type ClientResult, type WindowEvents } from './messages.js';
+import type { ClientResult } from '../schema/messages.js';
+import { clientUsage, closedLoopResult, NO_EVENTS, type WindowEvents } from './result.js';
 
 const DONE_HOOK = `
 done = function(summary, latency, requests)
@@ -17,15 +18,6 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency:percentile(99.9), latency.max, latency.mean))
 end
 `;
-
-export function hasWrk(): boolean {
-  try {
-    execFileSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface WrkSummary {
   requests: number;
@@ -45,7 +37,7 @@ interface WrkSummary {
 }
 
 /** The JSON line our done() hook printed, from wrk's whole stdout. */
-export function parseWrkOutput(stdout: string): WrkSummary {
+function parseWrkOutput(stdout: string): WrkSummary {
   const line = stdout.split('\n').find((l) => l.startsWith('{"wrk":1'));
   if (!line) throw new Error(`wrk printed no summary: ${stdout.trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(line) as WrkSummary;

@@ -2,11 +2,11 @@
 // cell with a status and a reason; nothing here throws past runCell.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { ClientResult } from '../clients/messages.js';
-import { workArg, type IoWaitWork, type Work } from '../servers/work.js';
+import type { BackendStatsMessage, ClientResult, EventMessage } from '../schema/messages.js';
+import { workArg, type IoWaitWork, type Work } from '../schema/work.js';
 import { usageBetween, type Database } from './database.js';
-import type { BackendUsage, Cell, CellKey, Ideal, Pinning, ServerUsage } from './results.js';
-import { windowDrift } from './results.js';
+import type { BackendUsage, Cell, CellKey, Ideal, Pinning, ServerUsage } from '../schema/results.js';
+import { windowDrift } from '../schema/results.js';
 import { dist } from './paths.js';
 import { ERROR_THRESHOLD, modelInfo, type Plan } from './plan.js';
 import { contractEnv, declaredScenarios, freePort, missingRequirement, readCalibration, startExternal, waitReady, type Calibration, type ExternalModel } from './external.js';
@@ -119,9 +119,8 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
     const started = info?.external ? await startExternalServer(info.external, spec, plan, pinning, work, extra, redis?.port ?? null) : startBuiltIn(spec, plan, pinning, work);
     server = started.child;
     server.onLine((msg) => {
-      if (typeof msg?.reason !== 'string') return;
-      if (msg.event === 'limit' && !limits.includes(msg.reason)) limits.push(msg.reason);
-      if (msg.event === 'fault' && !faults.includes(msg.reason)) faults.push(msg.reason);
+      if (msg?.event === 'limit' && !limits.includes(msg.reason)) limits.push(msg.reason);
+      if (msg?.event === 'fault' && !faults.includes(msg.reason)) faults.push(msg.reason);
     });
     const port = await started.port;
     await verifyExchange('127.0.0.1', port, spec.protocol, 5000, info?.external?.checks ?? 'full');
@@ -197,7 +196,7 @@ export function idealFor(spec: Pick<CellKey, 'scenario' | 'concurrency' | 'model
 }
 
 /** TCP sockets in TIME_WAIT on the machine, from /proc/net/sockstat; null where unreadable. */
-export function timeWaitSockets(): number | null {
+function timeWaitSockets(): number | null {
   try {
     const m = /^TCP:.*\btw (\d+)/m.exec(readFileSync('/proc/net/sockstat', 'utf8'));
     return m ? Number(m[1]) : null;
@@ -255,7 +254,7 @@ async function useDatabase(db: Database | null, spec: CellSpec, plan: Plan): Pro
 /** The remote-service stand-in, on the client's CPUs so it never takes the server's; ready once it listens. */
 async function startService(plan: Plan, pinning: Pinning, spec: CellSpec): Promise<Waited> {
   const child = startGroup(process.execPath, [dist('servers/backend.js'), '--delay', `${plan.backendDelayMs}ms`, ...backendTestArgs()], { cpus: pinning.client });
-  let stats: Record<string, unknown> | null = null;
+  let stats: BackendStatsMessage | null = null;
   child.onLine((msg) => {
     if (msg?.event === 'backend-stats') stats = msg;
   });
@@ -266,8 +265,8 @@ async function startService(plan: Plan, pinning: Pinning, spec: CellSpec): Promi
       child,
       finish: async (usage) => {
         await stopGroup(child, 1000);
-        const s = (stats ?? {}) as Record<string, number>;
-        const service: BackendUsage = { cpuPercent: usage?.cpuPercent ?? 0, queries: s.queries ?? 0, waitingPeak: s.waitingPeak ?? 0, connectionsPeak: s.connectionsPeak ?? 0, connectionsOpened: s.connectionsOpened ?? 0 };
+        const s: BackendStatsMessage | null = stats;
+        const service: BackendUsage = { cpuPercent: usage?.cpuPercent ?? 0, queries: s?.queries ?? 0, waitingPeak: s?.waitingPeak ?? 0, connectionsPeak: s?.connectionsPeak ?? 0, connectionsOpened: s?.connectionsOpened ?? 0 };
         return { service };
       },
       stop: async () => void (await stopGroup(child, 1000)),
@@ -365,19 +364,19 @@ async function holdIdle(spec: CellSpec, plan: Plan, port: number, pinning: Pinni
   }
 }
 
-function listeningPort(msg: Record<string, unknown>): number | undefined {
-  if (msg.event === 'error') throw new Error(`server could not start: ${String(msg.message)}`);
-  return msg.event === 'listening' && typeof msg.port === 'number' ? msg.port : undefined;
+function listeningPort(msg: EventMessage): number | undefined {
+  if (msg.event === 'error') throw new Error(`server could not start: ${msg.message}`);
+  return msg.event === 'listening' ? msg.port : undefined;
 }
 
 /** A request slower than this is a timeout error: long enough for a stall to show, bounded by the cell. */
-export function requestTimeoutMs(plan: Plan): number {
+function requestTimeoutMs(plan: Plan): number {
   return Math.min(CONNECT_CAP_MS, Math.max(2000, (plan.warmupS + plan.durationS) * 1000));
 }
 
 function startClient(spec: CellSpec, plan: Plan, port: number, ctx: CellContext): Child {
   const args = [
-    dist('scripts/load.js'),
+    dist('clients/main.js'),
     '--target', `127.0.0.1:${port}`,
     '--protocol', spec.protocol,
     '--connections', String(spec.concurrency),
@@ -439,7 +438,7 @@ async function measure(client: Child, server: Child, samplers: [TreeSampler, Tre
   const timeoutMs = (Math.ceil(plan.warmupS) + Math.ceil(plan.durationS)) * 1000 + CONNECT_CAP_MS + 15_000;
   try {
     return await Promise.race([
-      waitForMessage(client, (m) => (m.event === 'result' ? (m as unknown as ClientResult) : undefined), timeoutMs, 'load client'),
+      waitForMessage(client, (m) => (m.event === 'result' ? m : undefined), timeoutMs, 'load client'),
       server.exited.then((code): never => {
         throw new Error(`server exited (${code}) during the load; stderr: ${server.stderrTail() || '(empty)'}`);
       }),

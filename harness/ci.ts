@@ -8,8 +8,8 @@ import { PROJECT_ROOT } from './paths.js';
 import { startGroup } from './processes.js';
 import { removeStaleTemps } from './guard.js';
 import { parsePlan } from './plan.js';
-import { type Results } from './results.js';
-import { readResults } from '../report/read-results.js';
+import { type Results } from '../schema/results.js';
+import { readResults } from '../schema/read-results.js';
 
 export class CiError extends Error {
   constructor(

@@ -3,7 +3,7 @@
 // while its core, shared with the io-wait service and the kernel's softirq work for both, was 96–100%
 // busy, so the figure was the load side's limit. /proc/stat counts every CPU's time by kind.
 import { readFileSync } from 'node:fs';
-import type { CoreBusy, CoresUsage } from './results.js';
+import type { CoreBusy, CoresUsage } from '../schema/results.js';
 
 /** A side whose CPUs were this busy on average, in %, is full: what ran there was CPU-bound. */
 export const CORES_FULL_PERCENT = 95;

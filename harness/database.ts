@@ -14,11 +14,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { randomNumberSql, ROWS } from '../servers/protocols/backend-session.js';
+import { randomNumberSql, ROWS } from '../protocols/backend-session.js';
 import { freePort } from './external.js';
 import { scratchDir } from './guard.js';
 import { startGroup, stopGroup, type Child } from './processes.js';
-import type { DatabaseInfo, DatabaseUsage } from './results.js';
+import type { DatabaseInfo, DatabaseUsage } from '../schema/results.js';
 
 const run = promisify(execFile);
 
@@ -38,7 +38,7 @@ const NOBODY = 65534;
  * synchronous_commit, full_page_writes): the benchmark reads one table and throws the cluster away,
  * so what it measures is connections, authentication, scheduling and waiting, never the disk.
  */
-export const EMBEDDED_SETTINGS: Readonly<Record<string, string>> = {
+const EMBEDDED_SETTINGS: Readonly<Record<string, string>> = {
   fsync: 'off',
   synchronous_commit: 'off',
   full_page_writes: 'off',
@@ -119,7 +119,7 @@ export function parsePostgresUrl(raw: string): URL {
 }
 
 /** The URL with its password removed: what results, reports and messages may show. */
-export function redactUrl(u: URL): string {
+function redactUrl(u: URL): string {
   const c = new URL(u.href);
   if (c.password !== '') c.password = '***';
   return c.href;

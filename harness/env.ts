@@ -1,7 +1,7 @@
 // The machine a run happened on, recorded in every results file.
 import { execFileSync } from 'node:child_process';
 import { arch, availableParallelism, cpus, platform, release, totalmem } from 'node:os';
-import type { Env, Pinning } from './results.js';
+import type { Env, Pinning } from '../schema/results.js';
 
 function tryExec(file: string, args: string[]): string | null {
   try {
@@ -12,7 +12,7 @@ function tryExec(file: string, args: string[]): string | null {
 }
 
 /** CPUs the server gets when --server-cpus is not given: one below four CPUs, else half. */
-export function defaultServerCpus(n: number): number {
+function defaultServerCpus(n: number): number {
   return n < 4 ? 1 : Math.floor(n / 2);
 }
 

@@ -14,10 +14,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { PROTOCOLS, SCENARIOS, type Family, type Protocol, type Scenario } from '../servers/catalog.js';
-import { ROWS } from '../servers/protocols/backend-session.js';
-import { worldQuerySql } from '../servers/protocols/postgres.js';
-import type { Work } from '../servers/work.js';
+import { PROTOCOLS, SCENARIOS, type Family, type Protocol, type Scenario } from '../schema/catalog.js';
+import { ROWS } from '../protocols/backend-session.js';
+import { worldQuerySql } from '../protocols/postgres.js';
+import type { EventMessage } from '../schema/messages.js';
+import type { Work } from '../schema/work.js';
+import { onPath } from '../sys/path.js';
 import { startGroup, type Child } from './processes.js';
 
 export interface Requirement {
@@ -32,7 +34,7 @@ export interface Requirement {
 }
 
 /** The scenarios a program serves when its entry declares none: those that need only its routes. */
-export const DEFAULT_EXTERNAL_SCENARIOS: readonly Scenario[] = ['steady', 'idle', 'churn'];
+const DEFAULT_EXTERNAL_SCENARIOS: readonly Scenario[] = ['steady', 'idle', 'churn'];
 
 /** How many io-wait queries a program holds at once, for the cell's ideal. */
 export type ExternalWaits = 'pool' | 'connections' | 'workers';
@@ -177,16 +179,6 @@ export function declaredScenarios(m: ExternalModel): readonly Scenario[] {
   return m.scenarios ?? DEFAULT_EXTERNAL_SCENARIOS;
 }
 
-function onPath(command: string): boolean {
-  if (command.includes('/')) return existsSync(command);
-  try {
-    execFileSync('sh', ['-c', 'command -v "$1"', 'sh', command], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** What is missing for this model to run a cell of `scenario` here, as the cell's reason; null when nothing is. */
 export function missingRequirement(m: ExternalModel, scenario?: Scenario): string | null {
   const needs: Requirement[] = (m.requires ?? []).filter((r) => !r.scenarios || scenario === undefined || r.scenarios.includes(scenario));
@@ -225,7 +217,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function substitute(m: ExternalModel, port: number, workers: number, protocol: Protocol): string[] {
+function substitute(m: ExternalModel, port: number, workers: number, protocol: Protocol): string[] {
   return m.command.map((a) => a.replaceAll('{port}', String(port)).replaceAll('{workers}', String(workers)).replaceAll('{protocol}', protocol));
 }
 
@@ -296,7 +288,7 @@ export interface Calibration {
  * A calibration line, checked: undefined for any other line; throws for a calibration line that is
  * malformed or calibrated for other work than the cell's.
  */
-export function readCalibration(msg: Record<string, unknown>, name: string, workUs: number): Calibration | undefined {
+export function readCalibration(msg: EventMessage, name: string, workUs: number): Calibration | undefined {
   if (msg.event !== 'calibration') return undefined;
   const { iterations, nsPerIteration } = msg;
   if (!Number.isInteger(iterations) || (iterations as number) < 1 || typeof nsPerIteration !== 'number' || !(nsPerIteration > 0)) {

@@ -8,9 +8,9 @@
 import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EAGAIN, EINTR, errnoName } from '../servers/sys/errno.js';
-import { c, errno, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from '../servers/sys/libc.js';
-import { tempFileWriter } from './results.js';
+import { EAGAIN, EINTR, errnoName } from '../sys/errno.js';
+import { c, errno, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from '../sys/libc.js';
+import { tempFileWriter } from '../schema/atomic-write.js';
 import { groupMembers, processStartMs, readStat, type ProcStat } from './sampler.js';
 
 export const STATE_DIR = join(tmpdir(), `concurrency-bench-${process.getuid?.() ?? 'user'}`);
@@ -47,7 +47,7 @@ export interface RunLock {
 }
 
 /** A process, by pid and start time, that is still running (not ended, not a zombie). */
-export function processAlive(pid: number, startTicks: number): boolean {
+function processAlive(pid: number, startTicks: number): boolean {
   const s = readStat(pid);
   return s !== null && s.startTicks === startTicks && s.state !== 'Z' && s.state !== 'X';
 }

@@ -1,20 +1,19 @@
 // Command-line flags -> a validated run plan. Every bad input gets one line naming the flag and
-// what it allows; nothing is started before the whole plan is valid.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// what it allows; nothing is started before the whole plan is valid (the checks of this machine
+// it must fit are in preflight.ts).
 import { availableParallelism, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { execFileSync } from 'node:child_process';
-import { findModel, MODEL_NAMES, PROTOCOLS, type ModelInfo, type Protocol } from '../servers/catalog.js';
+import { MAX_BYTES_ROUTE } from '../protocols/http.js';
+import { attachValues, checkLoadClient, defaultWorkers, parsePositiveInt, parseSeconds, PlanError } from '../schema/flags.js';
+import { CLIENT_TOOLS, type ClientTool } from '../schema/messages.js';
+import { onPath } from '../sys/path.js';
+import { findModel, MODEL_NAMES, PROTOCOLS, type ModelInfo, type Protocol } from '../schema/catalog.js';
 import { ExternalError, parseServerCmd, readModelsFile, type ExternalModel } from './external.js';
-import { SCENARIOS, type Scenario } from './results.js';
-import { BACKEND_KINDS, type BackendKind } from '../servers/work.js';
+import { SCENARIOS, type Scenario } from '../schema/results.js';
+import { BACKEND_KINDS, type BackendKind } from '../schema/work.js';
 import { DatabaseError, parsePostgresUrl, POSTGRES_AUTHS, type PostgresAuth } from './database.js';
+import { available, checkCapacity, checkServerCpus, checkWritable } from './preflight.js';
 import { BACKEND_MODES, buildSlices, SUITE_NAMES, SUITES, type BackendMode, type Slice, type SuiteName } from './suites.js';
-
-export class PlanError extends Error {
-  readonly code = 'EPLAN';
-}
 
 export interface Plan {
   models: string[];
@@ -52,7 +51,7 @@ export interface Plan {
   /** --quick: the quick suite. */
   quick: boolean;
   /** The HTTP load generator (echo always uses the native client). */
-  httpClient: 'native' | 'autocannon' | 'wrk';
+  httpClient: ClientTool;
   /** Load threads per client; null: one per client CPU. */
   clientThreads: number | null;
   /** CPUs the server is pinned to; null: 1 below four CPUs, else half of them. */
@@ -93,7 +92,7 @@ export const DEFAULTS = {
   'work-us': '200',
   repetitions: '1',
   payload: '64',
-  workers: String(Math.max(4, availableParallelism() * 2)),
+  workers: String(defaultWorkers(availableParallelism())),
   out: 'results',
   pin: 'auto',
   'memory-budget': `${Math.floor(totalmem() / 2 / 2 ** 20)}MiB`,
@@ -138,13 +137,13 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export const FLAG_NAMES = Object.keys(FLAGS).map((f) => `--${f}`);
+const FLAG_NAMES = Object.keys(FLAGS).map((f) => `--${f}`);
 
 /** Parses argv (without node and script); returns null when --help was asked for. */
 export function parsePlan(argv: string[]): Plan | null {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
-    ({ values } = parseArgs({ args: attachValues(argv), options: FLAGS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: attachValues(argv, FLAGS), options: FLAGS, strict: true, allowPositionals: false }));
   } catch (e) {
     throw new PlanError(flagParseMessage(e as Error));
   }
@@ -192,14 +191,15 @@ export function parsePlan(argv: string[]): Plan | null {
     pin: parseList('--pin', get('pin'), ['auto', 'off'])[0] === 'auto',
     memoryBudgetBytes: parseBytes('--memory-budget', get('memory-budget')),
     quick,
-    httpClient: parseList('--http-client', get('http-client'), ['native', 'autocannon', 'wrk'])[0] as Plan['httpClient'],
+    httpClient: parseList('--http-client', get('http-client'), CLIENT_TOOLS)[0] as ClientTool,
     clientThreads: typeof values['client-threads'] === 'string' ? parsePositiveInt('--client-threads', values['client-threads']) : null,
     serverCpus: typeof values['server-cpus'] === 'string' ? parsePositiveInt('--server-cpus', values['server-cpus']) : null,
     pipeline: parsePositiveInt('--pipeline', get('pipeline')),
     rates: typeof values.rate === 'string' ? parseRates(values.rate) : null,
     external,
   };
-  checkClient(plan);
+  checkServerCpus(plan);
+  checkLoadClient({ http: plan.protocols.includes('http'), client: plan.httpClient, openLoop: plan.rates !== null, pipeline: plan.pipeline }, () => onPath('wrk'));
   checkScenarios(plan);
   if (plan.payloadBytes > 64 * 2 ** 20) throw new PlanError(`--payload: at most 67108864 bytes (64 MiB), got ${plan.payloadBytes}`);
   if (plan.models.length === 0) {
@@ -208,12 +208,7 @@ export function parsePlan(argv: string[]): Plan | null {
   if (!plan.models.some((m) => plan.protocols.some((p) => modelInfo(plan, m)!.protocols.includes(p)))) {
     throw new PlanError(`--models/--protocols: no model in ${plan.models.join(',')} serves ${plan.protocols.join(',')}`);
   }
-  // The server holds every load connection, the idle ones too in that scenario, and in io-wait a
-  // backend connection per waiting request.
-  const held = (s: Slice): number => Math.max(...s.concurrency) * (s.scenario === 'io-wait' ? 2 : 1) + (s.scenario === 'idle' ? plan.idleConnections : 0);
-  const most = Math.max(...plan.slices.map(held));
-  checkDescriptors(most, plan.scenarios.includes('idle') ? '--concurrency/--idle-connections' : '--concurrency');
-  checkPorts(most, plan.scenarios.includes('idle') ? '--concurrency/--idle-connections' : '--concurrency');
+  checkCapacity(plan);
   checkWritable(plan.out);
   return plan;
 }
@@ -227,8 +222,8 @@ function checkScenarios(plan: Plan): void {
   if (plan.backendDelayMs > 10_000) throw new PlanError(`--backend-delay: at most 10s, got ${plan.backendDelayMs} ms`);
   if (plan.workUs > 1_000_000) throw new PlanError(`--work-us: at most 1000000 (one second of CPU per request), got ${plan.workUs}`);
   const sizes = plan.slices.flatMap((s) => s.payloadSizes ?? []);
-  const big = sizes.find((n) => n > MAX_PAYLOAD_SIZE);
-  if (big !== undefined) throw new PlanError(`--payload-sizes: at most ${MAX_PAYLOAD_SIZE} bytes (1 MiB), got ${big}`);
+  const big = sizes.find((n) => n > MAX_BYTES_ROUTE);
+  if (big !== undefined) throw new PlanError(`--payload-sizes: at most ${MAX_BYTES_ROUTE} bytes (1 MiB), got ${big}`);
 }
 
 /** --postgres-url, checked before anything starts (loopback only); the URL is kept as given. */
@@ -241,57 +236,6 @@ function parseUrlFlag(raw: string): string {
   return raw;
 }
 
-/** Largest payload-scenario size, bytes: GET /bytes/N answers up to this. */
-export const MAX_PAYLOAD_SIZE = 1 << 20;
-
-/**
- * Refuses a plan whose connections at once cannot get a local port: the client's ports come from
- * ip_local_port_range. Churn reopens connections all the time, but the side that closes first
- * keeps TIME_WAIT: the server for HTTP (Connection: close), and for echo the client closes with a
- * reset (SO_LINGER 0), so neither leaves the client's ports waiting; what bounds a cell is how many
- * connections are open at once.
- */
-export function checkPorts(connections: number, flag: string, range = ephemeralPorts()): void {
-  if (range === null) return;
-  const size = range.last - range.first + 1;
-  if (connections > size) {
-    throw new PlanError(`${flag}: ${connections} connections at once need as many local ports, but ip_local_port_range (${range.first}-${range.last}) has ${size}; widen it (sysctl net.ipv4.ip_local_port_range) or lower ${flag}`);
-  }
-}
-
-export function ephemeralPorts(): { first: number; last: number } | null {
-  try {
-    const [first, last] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    return Number.isInteger(first) && Number.isInteger(last) ? { first: first!, last: last! } : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Leaves out models whose tool is missing, so one absent compiler never fails a whole run. */
-function available(models: string[]): { models: string[]; skipped: Plan['skipped'] } {
-  const skipped: Plan['skipped'] = [];
-  const kept = models.filter((m) => {
-    const needs = findModel(m)?.requires; // external models check theirs per cell, as a limit
-    if (needs === undefined || hasCommand(needs)) return true;
-    skipped.push({ model: m, reason: `no C compiler: \`${needs}\` is not on PATH` });
-    return false;
-  });
-  return { models: kept, skipped };
-}
-
-/** The client choices that cannot work together, refused before anything starts. */
-function checkClient(plan: Plan): void {
-  const cpus = availableParallelism();
-  if (plan.serverCpus !== null && plan.pin && plan.serverCpus >= cpus) {
-    throw new PlanError(`--server-cpus: at most ${cpus - 1} on this machine (${cpus} CPUs; the client needs at least one), got ${plan.serverCpus}`);
-  }
-  if (plan.pipeline > 1024) throw new PlanError(`--pipeline: at most 1024, got ${plan.pipeline}`);
-  if (!plan.protocols.includes('http') || plan.httpClient === 'native') return;
-  if (plan.rates !== null) throw new PlanError(`--rate: open loop needs --http-client native (${plan.httpClient} keeps no corrected schedule)`);
-  if (plan.httpClient === 'wrk' && !hasCommand('wrk')) throw new PlanError('--http-client wrk: wrk is not on PATH (Debian: apt-get install wrk)');
-}
-
 /** "2000,8000" (ops/s) or "sweep". */
 function parseRates(raw: string): number[] | 'sweep' {
   if (raw === 'sweep') return 'sweep';
@@ -301,32 +245,6 @@ function parseRates(raw: string): number[] | 'sweep' {
     return n;
   });
   return [...new Set(rates)].sort((a, b) => a - b);
-}
-
-function hasCommand(name: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * `--warmup -1s` would otherwise be refused by parseArgs as "ambiguous"; joining it to
- * `--warmup=-1s` lets the flag's own validation say what is allowed.
- */
-export function attachValues(argv: string[], flags: Record<string, { type: string }> = FLAGS): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const name = argv[i]!.startsWith('--') ? argv[i]!.slice(2) : '';
-    const def = flags[name];
-    const next = argv[i + 1];
-    const nextIsFlag = next !== undefined && (next === '-h' || next.split('=')[0]!.slice(2) in flags);
-    if (def?.type === 'string' && next?.startsWith('-') && !nextIsFlag) out.push(`--${name}=${argv[++i]}`);
-    else out.push(argv[i]!);
-  }
-  return out;
 }
 
 function flagParseMessage(e: Error): string {
@@ -378,24 +296,6 @@ function parseIntList(flag: string, raw: string): number[] {
   return [...new Set(values)].sort((a, b) => a - b);
 }
 
-function parsePositiveInt(flag: string, raw: string): number {
-  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1) throw new PlanError(`${flag}: must be a positive integer, got "${raw}"`);
-  return n;
-}
-
-/** "3s", "500ms", "1.5" (seconds). */
-export function parseSeconds(flag: string, raw: string, zeroAllowed: boolean): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(raw);
-  const s = m ? Number(m[1]) / (m[2] === 'ms' ? 1000 : 1) : NaN;
-  if (!Number.isFinite(s) || s < 0 || (!zeroAllowed && s === 0)) {
-    const floor = zeroAllowed ? 'zero or more' : 'a positive duration';
-    throw new PlanError(`${flag}: must be ${floor} like 3s, 500ms or 1.5, got "${raw}"`);
-  }
-  if (s > 3600) throw new PlanError(`${flag}: at most 3600s, got "${raw}"`);
-  return s;
-}
-
 /** "512MiB", "2GiB", "1048576" (bytes). */
 export function parseBytes(flag: string, raw: string): number {
   const m = /^(\d+(?:\.\d+)?)(KiB|MiB|GiB)?$/.exec(raw);
@@ -403,44 +303,6 @@ export function parseBytes(flag: string, raw: string): number {
   const n = m ? Number(m[1]) * (m[2] ? mult[m[2] as keyof typeof mult] : 1) : NaN;
   if (!Number.isFinite(n) || n <= 0) throw new PlanError(`${flag}: must be a size like 512MiB, 2GiB or a byte count, got "${raw}"`);
   return Math.floor(n);
-}
-
-/** Refuses up front a connection count the descriptor limit cannot hold, instead of EMFILE mid-run. */
-export function checkDescriptors(connections: number, flag = '--connections'): void {
-  const limit = openFilesLimit();
-  const needed = connections + 64; // the runtime's own descriptors: stdio, epoll, worker pipes
-  if (limit !== null && needed > limit) {
-    throw new PlanError(`${flag}: ${connections} connections need about ${needed} descriptors but the limit is ${limit} (raise it with ulimit -n ${needed})`);
-  }
-}
-
-function openFilesLimit(): number | null {
-  try {
-    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    return m && m[1] !== 'unlimited' ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Creates `dir` one level at a time and writes a probe file in it. Node 20's recursive mkdir never
- * returns under /proc, and root passes every access() check, so only a real write tells.
- */
-function checkWritable(dir: string): void {
-  try {
-    const full = resolve(dir);
-    let at = '/';
-    for (const part of full.split('/').filter(Boolean)) {
-      at = join(at, part);
-      if (!existsSync(at)) mkdirSync(at);
-    }
-    const probe = join(full, `.write-test-${process.pid}`);
-    writeFileSync(probe, '');
-    rmSync(probe);
-  } catch (e) {
-    throw new PlanError(`--out: cannot write to "${dir}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
 }
 
 export function usage(): string {
@@ -470,7 +332,7 @@ ${suites}
   --db-pool LIST       io-wait pooled: database connections per server process, one cell per size
                        (default: the cell's connections, so the model and not the pool is measured)
   --work-us N          cpu: microseconds of CPU each request burns, calibrated once per run (default: ${DEFAULTS['work-us']})
-  --payload-sizes LIST payload: sizes in bytes, echo messages and GET /bytes/N bodies, at most ${MAX_PAYLOAD_SIZE} (default: 64,4096,65536)
+  --payload-sizes LIST payload: sizes in bytes, echo messages and GET /bytes/N bodies, at most ${MAX_BYTES_ROUTE} (default: 64,4096,65536)
   --duration TIME      measured window per cell, e.g. 3s or 500ms (default: the suite's, 1s)
   --warmup TIME        unmeasured load before the window (default: the suite's, 0.3s)
   --repetitions N      times each cell runs, interleaved across cells (default: ${DEFAULTS.repetitions})

@@ -2,6 +2,7 @@
 // group ends everything it started; every live group is ended again on exit and on Ctrl-C.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { parseEvent, type EventMessage } from '../schema/messages.js';
 import { forgetGroup, noteGroupMembers, recordGroup } from './guard.js';
 import { groupMembers, observeSamples } from './sampler.js';
 
@@ -37,7 +38,7 @@ export interface Child {
   /** Resolves with the exit code (or signal name) when the leader exits. */
   exited: Promise<number | string>;
   /** Each stdout line, parsed when it is JSON. */
-  onLine(cb: (msg: Record<string, unknown> | null, line: string) => void): void;
+  onLine(cb: (msg: EventMessage | null, line: string) => void): void;
 }
 
 export interface StartOptions {
@@ -78,15 +79,9 @@ export function startGroup(command: string, args: string[], o: StartOptions): Ch
     proc.on('error', (e) => resolve((e as NodeJS.ErrnoException).code ?? 'spawn error'));
   });
   const lines = createInterface({ input: proc.stdout! });
-  const listeners: ((msg: Record<string, unknown> | null, line: string) => void)[] = [];
+  const listeners: ((msg: EventMessage | null, line: string) => void)[] = [];
   lines.on('line', (line) => {
-    let msg: Record<string, unknown> | null = null;
-    try {
-      const v: unknown = JSON.parse(line);
-      if (typeof v === 'object' && v !== null) msg = v as Record<string, unknown>;
-    } catch {
-      // not JSON: passed on as text
-    }
+    const msg = parseEvent(line);
     for (const l of listeners) l(msg, line);
   });
   return {
@@ -123,19 +118,24 @@ export async function stopGroup(child: Child, graceMs = STOP_GRACE_MS, signal: N
   return { code, killed };
 }
 
-/** Resolves with the first stdout message for which `pick` returns a value; rejects when `pick` throws, on exit or on timeout. */
-export function waitForMessage<T>(
+/** Resolves with the first stdout event for which `pick` returns a value; rejects when `pick` throws, on exit or on timeout. */
+export function waitForMessage<T>(child: Child, pick: (msg: EventMessage) => T | undefined, timeoutMs: number, what: string): Promise<T> {
+  return waitForLine(child, (msg) => (msg ? pick(msg) : undefined), timeoutMs, what);
+}
+
+/** The same for any stdout line, an event or not (a program of ours that prints plain JSON). */
+export function waitForLine<T>(
   child: Child,
-  pick: (msg: Record<string, unknown>) => T | undefined,
+  pick: (msg: EventMessage | null, line: string) => T | undefined,
   timeoutMs: number,
   what: string,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what}: no answer within ${timeoutMs} ms; stderr: ${child.stderrTail() || '(empty)'}`)), timeoutMs);
-    child.onLine((msg) => {
+    child.onLine((msg, line) => {
       let v: T | undefined;
       try {
-        v = msg ? pick(msg) : undefined;
+        v = pick(msg, line);
       } catch (e) {
         // A pick that rejects the message (a server's `error` line) rejects the wait; thrown from
         // the line handler it would be an uncaught exception that ends the harness.

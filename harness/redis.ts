@@ -13,7 +13,7 @@ import { declaredScenarios, freePort, missingRequirement, type ExternalModel } f
 import { scratchDir } from './guard.js';
 import { startGroup, stopGroup, type Child } from './processes.js';
 import type { Plan } from './plan.js';
-import type { Pinning, RedisInfo, RedisUsage, Results, Scenario } from './results.js';
+import type { Pinning, RedisInfo, RedisUsage, Results, Scenario } from '../schema/results.js';
 
 /** What a models file may say a model needs the harness to run for it. */
 export type Service = 'redis';

@@ -2,13 +2,14 @@
 import { renameSync, symlinkSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { emptyCell, runCell, SAMPLE_INTERVAL_MS, type CellContext, type CellSpec } from './cell.js';
-import { calibrate } from '../servers/work.js';
+import { calibrate } from '../schema/work.js';
 import { choosePinning, collectEnv, defaultClientThreads } from './env.js';
 import { ERROR_THRESHOLD, modelInfo, SWEEP_FRACTIONS, type Plan } from './plan.js';
 import type { Slice } from './suites.js';
 import { startPostgres } from './database.js';
 import { versionLine } from './external.js';
-import { SCHEMA_VERSION, writeJsonAtomic, type Cell, type Results } from './results.js';
+import { SCHEMA_VERSION, type Cell, type Results } from '../schema/results.js';
+import { writeJsonAtomic } from '../schema/atomic-write.js';
 import { removeStaleTemps } from './guard.js';
 import { startRunRedis } from './redis.js';
 

@@ -2,7 +2,7 @@
 // threads, processes and context switches. The server never knows it is being measured.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { ServerUsage } from './results.js';
+import type { ServerUsage } from '../schema/results.js';
 
 const CLK_TCK = readConf('CLK_TCK', 100);
 const PAGE_BYTES = readConf('PAGESIZE', 4096);
@@ -343,10 +343,4 @@ function sumDelta(m: Map<number, Counter>): number {
   let s = 0;
   for (const c of m.values()) s += c.last - c.first;
   return s;
-}
-
-/** CPU seconds a single process has used so far (all its threads). */
-export function processCpuS(pid: number): number | null {
-  const s = readStat(pid);
-  return s === null ? null : s.cpuTicks / CLK_TCK;
 }

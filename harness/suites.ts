@@ -3,13 +3,13 @@
 // the whole concurrency range, io-wait needs a concurrency at and above the pools' size, cpu one
 // at the pools' size, churn one where accepting is the cost. Explicit flags replace a slice's own
 // choice, so `--suite default --concurrency 16` runs every scenario of the suite at 16 only.
-import type { Protocol, Scenario } from '../servers/catalog.js';
-import { SCENARIOS } from '../servers/catalog.js';
+import type { Protocol, Scenario } from '../schema/catalog.js';
+import { SCENARIOS } from '../schema/catalog.js';
 
 export type BackendMode = 'pooled' | 'per-request';
 export const BACKEND_MODES: readonly BackendMode[] = ['pooled', 'per-request'];
-export type { BackendKind } from '../servers/work.js';
-import type { BackendKind } from '../servers/work.js';
+export type { BackendKind } from '../schema/work.js';
+import type { BackendKind } from '../schema/work.js';
 
 export interface Slice {
   scenario: Scenario;

@@ -4,9 +4,9 @@
 // (a body longer or shorter than it breaks the next answer's framing) and checked. Over echo, one
 // message is sent in three writes and must come back whole.
 import net from 'node:net';
-import { ResponseParser } from '../clients/http-response.js';
-import type { Protocol } from '../servers/catalog.js';
-import { HELLO_BODY } from '../servers/protocols/http.js';
+import { ResponseParser } from '../protocols/http-response.js';
+import type { Protocol } from '../schema/catalog.js';
+import { HELLO_BODY } from '../protocols/http.js';
 
 const PROBE = Buffer.from('concurrency-bench verify \u00e9\u00e8 0123456789\n');
 const ECHO_BODY = 'verify \u00e9cho body';

@@ -7,8 +7,8 @@ import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import pg from 'pg';
 import { startPostgres, type Database } from '../harness/database.js';
-import { ANSWERED, MORE, randomNumberOf, rowFor } from '../servers/protocols/backend-session.js';
-import { PostgresSession, worldQuerySql, type PostgresLogin } from '../servers/protocols/postgres.js';
+import { ANSWERED, MORE, randomNumberOf, rowFor } from '../protocols/backend-session.js';
+import { PostgresSession, worldQuerySql, type PostgresLogin } from '../protocols/postgres.js';
 import type { MicroTask } from './tasks.js';
 
 /** Queries per sample: enough CPU time for process.cpuUsage's microseconds to resolve it well. */

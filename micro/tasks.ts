@@ -7,10 +7,10 @@ import { once } from 'node:events';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { HTTPParser } from 'http-parser-js';
-import * as L from '../servers/sys/libc.js';
-import { Epoll, EPOLLIN, FdSet, PollSet, POLLIN, select } from '../servers/sys/readiness.js';
-import { close } from '../servers/sys/socket.js';
-import { HttpSession } from '../servers/protocols/http.js';
+import * as L from '../sys/libc.js';
+import { Epoll, EPOLLIN, FdSet, PollSet, POLLIN, select } from '../sys/readiness.js';
+import { close } from '../sys/socket.js';
+import { HttpSession } from '../protocols/http.js';
 import { embeddedPostgresInstalled, postgresTasks } from './postgres.js';
 
 export interface MicroTask {

@@ -1,7 +1,7 @@
 /*
  * The ceiling the TypeScript models are measured against: the same single-threaded, level-triggered
  * epoll loop as servers/models/epoll.ts, in C, serving the same echo and HTTP/1.1 bytes as
- * servers/protocols/ (the HTTP parser below follows http.ts rule for rule: same replies, same header
+ * protocols/ (the HTTP parser below follows http.ts rule for rule: same replies, same header
  * order, same 400/413/431/501/505 cases, keep-alive, pipelining and Connection: close).
  *
  * Usage: epoll-server --protocol echo|http --port 0 [--host 127.0.0.1]

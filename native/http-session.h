@@ -1,6 +1,6 @@
 /*
  * The HTTP/1.1 and echo session of the C servers, shared by epoll-server.c, threads-server.c and
- * fork-server.c: servers/protocols/http.ts rule for rule (same replies, same header order, same
+ * fork-server.c: protocols/http.ts rule for rule (same replies, same header order, same
  * 400/413/431/501/505 cases, chunked request bodies, keep-alive, pipelining, Connection: close).
  * Feed it bytes with http_feed(); the replies of one read gather in tx (per thread) for one send.
  * Included once by each server (static functions, no separate compilation).

@@ -1,6 +1,6 @@
 // The repetitions of one (model, protocol, scenario, concurrency) folded into one point: what the
 // charts and the report tables both show.
-import type { Cell, CellStatus, Family, Protocol, Results, Scenario } from '../harness/results.js';
+import type { Cell, CellStatus, Family, Protocol, Results, Scenario } from '../schema/results.js';
 import { medianCI, median, type Interval } from './stats.js';
 
 /** Every repetition of one (model, protocol, scenario, concurrency), in repetition order. */
@@ -46,11 +46,9 @@ export function modelOrder(results: Results): string[] {
 export function groupCells(cells: readonly Cell[]): Point[] {
   const byKey = new Map<string, Point>();
   for (const c of cells) {
-    // A sweep's rates differ between repetitions (each follows its own closed-loop cell): its
-    // repetitions meet at the same fraction, not at the same rate.
-    const rate = c.sweepFraction !== undefined ? null : (c.rate ?? null);
+    const rate = cellRate(c);
     const variant = variantOf(c);
-    const key = JSON.stringify([c.model, c.protocol, c.scenario, variant, c.concurrency, rate, c.sweepFraction ?? null]);
+    const key = cellKey(c, variant);
     let p = byKey.get(key);
     if (!p) {
       p = { model: c.model, family: c.family, protocol: c.protocol, scenario: c.scenario, variant, concurrency: c.concurrency, rate, cells: [], ok: [], status: 'limit' };
@@ -75,12 +73,42 @@ export function summarize(point: Point, value: (c: Cell) => number | null | unde
 }
 
 /** io-wait: `postgres pooled`, `postgres pooled, pool 8`, `service per-request`; payload: `4096 B`. */
-export function variantOf(c: Pick<Cell, 'backendConnections' | 'payloadBytes' | 'backend' | 'dbPool' | 'concurrency'>): string {
-  if (c.backendConnections) {
-    const pool = c.dbPool !== undefined && c.dbPool !== c.concurrency ? `, pool ${c.dbPool}` : '';
-    return `${c.backend ?? 'service'} ${c.backendConnections}${pool}`;
+/**
+ * What sets a cell apart within its scenario besides model, concurrency and load: the backend and
+ * its connections (io-wait), the size (payload). Within one run that is all; across runs (`run`
+ * given, as compare does) the run's own settings that change the work join it: the database's
+ * authentication and the backend's delay, the CPU per request, the default payload.
+ */
+export function variantOf(c: Pick<Cell, 'scenario' | 'backendConnections' | 'payloadBytes' | 'backend' | 'dbPool' | 'concurrency'>, run?: Results['settings']): string {
+  if (c.scenario === 'io-wait' || c.backendConnections) {
+    // A pool as large as the connections never makes a request wait: it is no pool (as in version 3).
+    const pool = c.dbPool !== undefined && c.dbPool < c.concurrency ? `, pool ${c.dbPool}` : '';
+    const base = `${c.backend ?? 'service'} ${c.backendConnections ?? 'pooled'}${pool}`;
+    if (!run) return base;
+    const auth = c.backend === 'postgres' ? `, ${run.database?.auth ?? '?'}` : '';
+    return `${base}${auth}, ${run.backendDelayMs ?? '?'} ms backend`;
   }
-  return c.payloadBytes !== undefined ? `${c.payloadBytes} B` : '';
+  if (c.scenario === 'cpu' && run) return `${run.work?.us ?? '?'} µs of CPU`;
+  if (c.payloadBytes !== undefined) return `${c.payloadBytes} B`;
+  return c.scenario === 'payload' && run ? `${run.payloadBytes} B` : '';
+}
+
+/**
+ * The open-loop rate cells are grouped at, or null. A sweep's rates differ between repetitions
+ * (each follows its own closed-loop cell): its repetitions meet at the same fraction instead.
+ */
+export function cellRate(c: Pick<Cell, 'rate' | 'sweepFraction'>): number | null {
+  return c.sweepFraction !== undefined ? null : (c.rate ?? null);
+}
+
+/** The one key cells are grouped by, in a run and between two runs: repetitions of a cell share it. */
+export function cellKey(c: Pick<Cell, 'model' | 'protocol' | 'scenario' | 'concurrency' | 'rate' | 'sweepFraction'>, variant: string): string {
+  return JSON.stringify([c.model, c.protocol, c.scenario, variant, c.concurrency, cellRate(c), c.sweepFraction ?? null]);
+}
+
+/** Server CPU microseconds per operation (user and system, the whole tree). */
+export function cpuUsPerOp(c: Pick<Cell, 'ops' | 'server'>): number | null {
+  return c.ops > 0 ? ((c.server.cpuUserS + c.server.cpuSysS) / c.ops) * 1e6 : null;
 }
 
 export interface SectionKey {

@@ -1,6 +1,7 @@
 // The comparison as Markdown (terminal, CI step summary) and as HTML (report.html), from one table.
 import { escapeHtml } from './report.js';
-import { formatNumber, formatP, type Comparison, type ComparisonRow, type Metric, type MetricComparison, type Verdict } from './compare.js';
+import { formatP, formatSignificant } from './format.js';
+import { type Comparison, type ComparisonRow, type Metric, type MetricComparison, type Verdict } from './compare.js';
 
 const METRIC_LABEL: Record<Metric, string> = { throughput: 'ops/s', p99: 'p99 µs' };
 const COLUMNS = ['cell', 'cell verdict', 'metric', 'base', 'current', 'Δ% (95% CI)', 'p', 'n (base/current)', 'verdict'];
@@ -23,7 +24,7 @@ function table(c: Comparison): Table {
     title: `Comparison: ${c.base.runId} (base) → ${c.current.runId} (current)`,
     summary: `${c.exitCode === 0 ? 'PASS' : 'FAIL'}: ${n.regression} regression, ${n.improvement} improvement, ${n['no change']} no change, ${n.inconclusive} inconclusive`,
     method:
-      `noise band ±${formatNumber(o.threshold * 100)}%, ${o.level * 100}% bootstrap CI (${o.iterations} resamples, seed ${o.seed}), ` +
+      `noise band ±${formatSignificant(o.threshold * 100)}%, ${o.level * 100}% bootstrap CI (${o.iterations} resamples, seed ${o.seed}), ` +
       `two-sided Mann-Whitney U over repetitions, α = ${o.alpha}${o.strict ? ', strict' : ''}`,
     warnings: c.warnings,
     rows: c.rows.flatMap((r) => [r.throughput, r.p99].map((m, i) => metricRow(r, m, i === 0))),
@@ -37,8 +38,8 @@ function metricRow(r: ComparisonRow, m: MetricComparison, first: boolean): Table
       first ? r.label : '',
       first ? r.verdict : '',
       METRIC_LABEL[m.metric],
-      formatNumber(m.base.median),
-      formatNumber(m.current.median),
+      formatSignificant(m.base.median),
+      formatSignificant(m.current.median),
       formatDelta(m),
       m.p === null ? '–' : formatP(m.p),
       `${m.base.n}/${m.current.n}`,

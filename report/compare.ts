@@ -2,7 +2,9 @@
 // an exact Mann-Whitney U test over per-repetition values, and a verdict against a noise band.
 // Pure: takes two parsed results files and returns data (and Markdown); scripts/compare.ts reads the
 // files, writes the outputs and turns the outcome into an exit status.
-import type { Cell, CellKey, Results } from '../harness/results.js';
+import type { Cell, CellKey, Results } from '../schema/results.js';
+import { cellKey, cellRate, variantOf } from './aggregate.js';
+import { formatP, formatSignificant } from './format.js';
 import { BOOTSTRAP_DEFAULTS, bootstrapRatioCI, mannWhitneyU, median } from './stats.js';
 
 export type Metric = 'throughput' | 'p99';
@@ -63,19 +65,6 @@ export type CompareKey = Pick<CellKey, 'model' | 'protocol' | 'scenario' | 'conc
   /** What else must be equal for two cells to be the same experiment: the backend mode and delay (io-wait), the work (cpu), the size (payload). */
   variant?: string;
 };
-
-/** The workload a scenario adds, as text: cells whose variants differ are different experiments. */
-function variantKey(cell: Cell, r: Results): string {
-  if (cell.scenario === 'io-wait') {
-    // A pool as large as the connections is what version 3's uncapped pools were.
-    const pool = cell.dbPool !== undefined && cell.dbPool < cell.concurrency ? `, pool ${cell.dbPool}` : '';
-    const auth = cell.backend === 'postgres' ? `, ${r.settings.database?.auth ?? '?'}` : '';
-    return `${cell.backend ?? 'service'} ${cell.backendConnections ?? 'pooled'}${pool}${auth}, ${r.settings.backendDelayMs ?? '?'} ms backend`;
-  }
-  if (cell.scenario === 'cpu') return `${r.settings.work?.us ?? '?'} µs of CPU`;
-  if (cell.scenario === 'payload') return `${cell.payloadBytes ?? r.settings.payloadBytes} B`;
-  return '';
-}
 
 export interface SideSummary {
   /** Repetitions with status `ok` (only these give values). */
@@ -188,13 +177,12 @@ interface Group {
 function groupCells(r: Results): Map<string, Group> {
   const groups = new Map<string, Group>();
   for (const cell of r.cells) {
-    // Sweep cells meet at their fraction of the closed-loop throughput: their rates differ by run.
-    const rate = cell.sweepFraction !== undefined ? null : (cell.rate ?? null);
+    const rate = cellRate(cell);
     const key: CompareKey = { model: cell.model, protocol: cell.protocol, scenario: cell.scenario, concurrency: cell.concurrency, rate };
     if (cell.sweepFraction !== undefined) key.sweepFraction = cell.sweepFraction;
-    const variant = variantKey(cell, r);
+    const variant = variantOf(cell, r.settings);
     if (variant) key.variant = variant;
-    const id = JSON.stringify([key.model, key.protocol, key.scenario, variant, key.concurrency, rate, cell.sweepFraction ?? null]);
+    const id = cellKey(cell, variant);
     const load = cell.sweepFraction !== undefined ? ` at ${cell.sweepFraction * 100}% of closed loop` : rate !== null ? ` at ${rate}/s` : '';
     const label = `${key.model} ${key.protocol} ${key.scenario}${variant ? ` (${variant})` : ''} c=${key.concurrency}${load}`;
     const group = groups.get(id) ?? { key, label, cells: [] };
@@ -300,14 +288,14 @@ function compareCell(b: Group, c: Group, o: Resolved): ComparisonRow {
 }
 
 /** An error rate that rose by more than this share of attempts (0.1 percentage point) is a regression. */
-export const ERROR_RATE_RISE = 0.001;
+const ERROR_RATE_RISE = 0.001;
 
 /**
  * Wrong answers are a regression whatever the speed: a cell that was ok in every base repetition
  * and failed in a current one, or whose errors per attempt (pooled over repetitions) rose by more
  * than ERROR_RATE_RISE. Null when neither happened.
  */
-export function errorRegression(base: readonly Cell[], current: readonly Cell[]): string | null {
+function errorRegression(base: readonly Cell[], current: readonly Cell[]): string | null {
   const failed = current.filter((c) => c.status === 'failed');
   if (base.length > 0 && base.every((c) => c.status === 'ok') && failed.length > 0) {
     return `ok in every base repetition, failed in ${failed.length} of ${current.length} current ones (${failed[0]!.reason ?? 'no reason recorded'})`;
@@ -318,7 +306,7 @@ export function errorRegression(base: readonly Cell[], current: readonly Cell[])
     return attempts > 0 ? errors / attempts : 0;
   };
   const [rb, rc] = [rate(base), rate(current)];
-  if (rc - rb > ERROR_RATE_RISE) return `error rate rose from ${formatNumber(rb * 100)}% to ${formatNumber(rc * 100)}% of attempts`;
+  if (rc - rb > ERROR_RATE_RISE) return `error rate rose from ${formatSignificant(rb * 100)}% to ${formatSignificant(rc * 100)}% of attempts`;
   return null;
 }
 
@@ -373,7 +361,7 @@ export function metricVerdict(
   if (p < o.alpha && worse) return { verdict: 'regression' };
   if (p < o.alpha && better) return { verdict: 'improvement' };
   if (ci.lo >= low && ci.hi <= high) return { verdict: 'no change' };
-  const band = `±${formatNumber(o.threshold * 100)}%`;
+  const band = `±${formatSignificant(o.threshold * 100)}%`;
   if (worse || better) return { verdict: 'inconclusive', reason: `CI is outside the ${band} band but p = ${formatP(p)} ≥ ${o.alpha}` };
   return { verdict: 'inconclusive', reason: `CI crosses the edge of the ${band} band` };
 }
@@ -384,7 +372,7 @@ export function metricVerdict(
  * looking worse (a regression needs a current side whose client kept up, an improvement a base side
  * whose client kept up), and "no change" (a bound cannot show equality), and nothing else.
  */
-export function saturationCheck(
+function saturationCheck(
   v: { verdict: Verdict; reason?: string },
   base: Pick<Side, 'saturation'>,
   current: Pick<Side, 'saturation'>,
@@ -406,12 +394,3 @@ export function cellVerdict(throughput: Verdict, p99: Verdict): Verdict {
   return 'inconclusive';
 }
 
-export function formatP(p: number): string {
-  return p < 0.001 ? '<0.001' : p.toPrecision(2);
-}
-
-export function formatNumber(x: number): string {
-  if (!Number.isFinite(x)) return '–';
-  if (Math.abs(x) >= 100) return Math.round(x).toLocaleString('en-US');
-  return String(Number(x.toPrecision(3)));
-}

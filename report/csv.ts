@@ -1,5 +1,5 @@
 // Every cell of a results file as one flat CSV row (RFC 4180), for spreadsheets and pandas.
-import type { Cell, Results } from '../harness/results.js';
+import type { Cell, Results } from '../schema/results.js';
 
 type Value = string | number | boolean | null | undefined;
 

@@ -2,8 +2,9 @@
 // over the results file with its numbers and the chart behind it. A claim whose data is not in the
 // file is "not measured", never guessed. With repetitions, a comparison whose confidence intervals
 // overlap is "no clear difference".
-import type { Cell, MicroResults, Protocol, Results, Scenario } from '../harness/results.js';
-import { groupCells, summarize, type Point, type Summary } from './aggregate.js';
+import type { MicroResults, Protocol, Results, Scenario } from '../schema/results.js';
+import { cpuUsPerOp, groupCells, summarize, type Point, type Summary } from './aggregate.js';
+import { CHART_FILES } from './chart-files.js';
 
 export type FindingVerdict = 'holds' | 'does not hold' | 'no clear difference' | 'not measured';
 
@@ -23,9 +24,6 @@ const ops = (s: Summary): string => (s.median < 1000 ? `${fmt(s.median, s.median
 /** Microseconds as µs, ms or s, whichever reads best. */
 const duration = (us: number): string => (us >= 10_000_000 ? `${fmt(us / 1e6, 1)} s` : us >= 10_000 ? `${fmt(us / 1000)} ms` : `${fmt(us)} µs`);
 const ci = (s: Summary | null): string => (s?.ci ? ` [${fmt(s.ci.lo / 1000, 1)}–${fmt(s.ci.hi / 1000, 1)}k]` : '');
-
-/** Server CPU microseconds per operation. */
-const cpuUsPerOp = (c: Cell): number | null => (c.ops > 0 ? ((c.server.cpuUserS + c.server.cpuSysS) / c.ops) * 1e6 : null);
 
 class Data {
   private readonly points: Point[];
@@ -90,7 +88,7 @@ function selectScales(d: Data): Finding {
   const sentence = `Beside ${fmt(idle)} idle connections, server CPU per operation at ${n} active ${proto} connections changed by ${pct(poll)} for poll and ${pct(epoll)} for epoll` +
     (selectLimit ? `; select could not hold them (${selectLimit})` : '') + '.';
   const verdict: FindingVerdict = overlap(poll, epoll) ? 'no clear difference' : poll.median - epoll.median > 0.15 && clearlyAbove(poll, epoll) ? 'holds' : 'does not hold';
-  return { id, question, verdict, sentence, chart: `${proto}-idle-cpu-per-1k-ops.png` };
+  return { id, question, verdict, sentence, chart: CHART_FILES.metric(proto, 'idle', 'cpu-per-1k-ops') };
 }
 
 function busyPoll(d: Data): Finding {
@@ -107,7 +105,7 @@ function busyPoll(d: Data): Finding {
   // Waste: clearly more CPU without clearly more work done for it.
   const verdict: FindingVerdict = overlap(bc, ec) ? 'no clear difference'
     : clearlyAbove(bc, ec) && bc.median / ec.median > 1.2 && !(bt.median / et.median > bc.median / ec.median) ? 'holds' : 'does not hold';
-  return { id, question, verdict, sentence, chart: `${proto}-cpu-per-1k-ops.png` };
+  return { id, question, verdict, sentence, chart: CHART_FILES.metric(proto, 'steady', 'cpu-per-1k-ops') };
 }
 
 function fewConnections(d: Data): Finding {
@@ -123,7 +121,7 @@ function fewConnections(d: Data): Finding {
   const best = loops.map((m) => ({ m, s: s(m) })).sort((a, b) => b.s.median - a.s.median)[0]!;
   const sentence = `At ${n} ${proto} connection${n === 1 ? '' : 's'}, thread-per-connection served ${ops(t)}${ci(t)} against ${best.m}'s ${ops(best.s)}${ci(best.s)} (${fmt(t.median / best.s.median, 2)}×).`;
   const verdict: FindingVerdict = overlap(t, best.s) ? 'no clear difference' : t.median >= 0.9 * best.s.median ? 'holds' : 'does not hold';
-  return { id, question, verdict, sentence, chart: `${proto}-throughput.png` };
+  return { id, question, verdict, sentence, chart: CHART_FILES.metric(proto, 'steady', 'throughput') };
 }
 
 /** PSS added per connection between the smallest and largest concurrency where the model was ok, bytes. */
@@ -151,7 +149,7 @@ function memoryPerConnection(d: Data): Finding {
   const sentence = `Memory (PSS) added per ${proto} connection, from the fewest to the most connections each served: ${loop.m} ${kib(loop.r!.perConn)} (${loop.r!.lo} to ${loop.r!.hi}); ${parts}.`;
   const ratio = Math.min(...workers.map((w) => w.r!.perConn)) / Math.max(loop.r!.perConn, 1024);
   const verdict: FindingVerdict = ratio >= 5 ? 'holds' : ratio <= 1.5 ? 'does not hold' : 'no clear difference';
-  return { id, question, verdict, sentence, chart: `${proto}-pss.png` };
+  return { id, question, verdict, sentence, chart: CHART_FILES.metric(proto, 'steady', 'pss') };
 }
 
 function poolCaps(d: Data): Finding {
@@ -183,7 +181,7 @@ function processesUseCores(d: Data): Finding {
   const [cl, as] = [s('cluster'), s('async')];
   const sentence = `On ${serverCpus} server CPUs at ${n} ${proto} connections, cluster served ${ops(cl)}${ci(cl)} against async's ${ops(as)}${ci(as)} (${fmt(cl.median / as.median, 2)}×).`;
   const verdict: FindingVerdict = overlap(cl, as) ? 'no clear difference' : cl.median / as.median >= 1.3 ? 'holds' : 'does not hold';
-  return { id, question, verdict, sentence, chart: `${proto}-throughput.png` };
+  return { id, question, verdict, sentence, chart: CHART_FILES.metric(proto, 'steady', 'throughput') };
 }
 
 /** The cpu scenario's answer to processes-cores: cluster (or prefork) against async when the server had two or more CPUs. */
@@ -200,7 +198,7 @@ function cpuSpread(d: Data): Pick<Finding, 'verdict' | 'sentence' | 'chart'> | n
       return {
         verdict: overlap(m, l) ? 'no clear difference' : m.median / l.median >= 1.3 ? 'holds' : 'does not hold',
         sentence: `With ${work} µs of CPU per request on ${cpus} server CPUs at ${n} ${proto} connections, ${multi} served ${ops(m)}${ci(m)} against async's ${ops(l)}${ci(l)} (${fmt(m.median / l.median, 2)}×).`,
-        chart: `${proto}-cpu-throughput-by-model.png`,
+        chart: CHART_FILES.cpuByModel(proto, 'throughput'),
       };
     }
   }
@@ -235,7 +233,7 @@ function ioWait(d: Data): Finding {
   const sentence = `With every request waiting ${delay} ms on the backend, ${loop.model} served ${ops(got)} at ${loop.concurrency} connections, ${fmt((got.median / ideal) * 100)}% of the ${fmt(ideal)} ops/s ideal; ${poolPart}.`;
   const poolCap = poolGot ? poolGot.median : poolIdeal;
   const verdict: FindingVerdict = got.median >= 0.7 * ideal && got.median > 1.5 * poolCap ? 'holds' : got.median <= 1.1 * poolCap ? 'does not hold' : 'no clear difference';
-  return { id, question, verdict, sentence, chart: `${loop.protocol}-io-wait-vs-ideal.png` };
+  return { id, question, verdict, sentence, chart: CHART_FILES.ioWaitVsIdeal(loop.protocol) };
 }
 
 function backendPerRequest(d: Data): Finding {
@@ -258,7 +256,7 @@ function backendPerRequest(d: Data): Finding {
       const counted = onDb ? ` (${sessions(pooled)} pooled, ${sessions(p)} per request)` : '';
       const sentence = `${m} at ${p.concurrency} ${p.protocol} connections on ${onDb ? 'PostgreSQL' : 'the service stand-in'}: reusing connections served ${ops(tp)} at ${fmt(cp.median, 1)} µs of server CPU per request; a new connection per query served ${ops(tr)} (${fmt(tr.median / tp.median, 2)}×) at ${fmt(cr.median, 1)} µs (${fmt(cr.median / cp.median, 2)}×), and ${what}'s CPU went from ${backend(pooled)}% to ${backend(p)}% of a core${counted}.`;
       const verdict: FindingVerdict = overlap(cp, cr) ? 'no clear difference' : cr.median / cp.median >= 1.5 || tr.median / tp.median <= 0.8 ? 'holds' : 'does not hold';
-      return { id, question, verdict, sentence, chart: `${p.protocol}-io-wait-vs-ideal.png` };
+      return { id, question, verdict, sentence, chart: CHART_FILES.ioWaitVsIdeal(p.protocol) };
     }
   }
   return notMeasured(id, question, 'needs one model in io-wait with both --backend-connections pooled and per-request at the same concurrency');
@@ -291,7 +289,7 @@ function poolSize(d: Data): Finding {
       const sentence = `${m} at ${full.concurrency} ${full.protocol} connections on ${backend === 'postgres' ? 'PostgreSQL' : 'the service stand-in'}, every query held ${delay} ms: ${parts}; a pool of ${full.concurrency} served ${ops(f)}${ci(f)}` +
         (enough ? `; the smallest pool within 10% of it was ${enough.pool}.` : '; no smaller pool came within 10% of it.');
       const verdict: FindingVerdict = overlap(least.t, f) ? 'no clear difference' : least.t.median >= 0.9 * f.median ? 'holds' : 'does not hold';
-      return { id, question, verdict, sentence, chart: `${full.protocol}-io-wait-pool-throughput.png` };
+      return { id, question, verdict, sentence, chart: CHART_FILES.ioWaitPool(full.protocol, 'throughput') };
     }
   }
   return notMeasured(id, question, 'needs an event loop in io-wait, pooled, with a pool as large as the connections and a smaller one (--db-pool 4,64 --concurrency 64)');
@@ -314,7 +312,7 @@ function cpuStall(d: Data): Finding {
       const stalled = n > 1 && ll.median >= 0.75 * n * work; // each request waited for the others' work
       const sentence = `With ${work} µs of CPU per request at ${n} ${proto} connections on ${cpus} server CPU${cpus === 1 ? '' : 's'}, ${loopModel} served ${ops(lt)} with a p50 of ${fmt(ll.median)} µs (each request also waits for the others' work); ${fix} served ${ops(ft)} (${fmt(ft.median / lt.median, 2)}×) with a p50 of ${fmt(fl.median)} µs.`;
       const verdict: FindingVerdict = !stalled ? 'does not hold' : overlap(lt, ft) ? 'no clear difference' : ft.median >= 1.2 * lt.median && fl.median < ll.median ? 'holds' : 'does not hold';
-      return { id, question, verdict, sentence, chart: `${proto}-cpu-p99-by-model.png` };
+      return { id, question, verdict, sentence, chart: CHART_FILES.cpuByModel(proto, 'p99') };
     }
   }
   return notMeasured(id, question, 'needs async or epoll beside thread-offload, thread-pool or cluster in the cpu scenario (--scenarios cpu)');
@@ -336,7 +334,7 @@ function churnCost(d: Data): Finding {
   const sentence = `With a new ${loop.protocol} connection per request at ${loop.concurrency} connections, ${loop.model} served ${ops(tput(loop))}${keep}, connect to first byte ${duration(conn(loop).median)}; ${parts}.`;
   const worst = Math.max(...workers.map((w) => conn(w).median));
   const verdict: FindingVerdict = worst >= 5 * conn(loop).median ? 'holds' : worst <= 1.5 * conn(loop).median ? 'does not hold' : 'no clear difference';
-  return { id, question, verdict, sentence, chart: `${loop.protocol}-churn-connect-by-model.png` };
+  return { id, question, verdict, sentence, chart: CHART_FILES.churnByModel(loop.protocol, 'connect') };
 }
 
 // ---- The claims the write-ups make about Python (the examples of examples/models.json) ----
@@ -386,7 +384,7 @@ function pythonGil(d: Data): Finding {
   const sentence = `With ${work} µs of CPU per request on ${cpus} server CPUs at ${n} ${proto} connections, ${parts}; ${proc} served ${ops(m)} using ${fmt(core(mp))}% (${fmt(m.median / best.s.median, 2)}× ${best.q.model}).`;
   const oneCore = measured.every((q) => core(q) <= 130);
   const verdict: FindingVerdict = overlap(m, best.s) ? 'no clear difference' : oneCore && m.median >= 1.3 * best.s.median ? 'holds' : 'does not hold';
-  return { id, question, verdict, sentence, chart: `${proto}-cpu-throughput-by-model.png` };
+  return { id, question, verdict, sentence, chart: CHART_FILES.cpuByModel(proto, 'throughput') };
 }
 
 /** A thread pool runs at most --workers blocking queries at once: the rest of the requests queue. */
@@ -406,7 +404,7 @@ function pythonPoolCap(d: Data): Finding {
   const beside = other ? `; ${other.model}, which holds a wait per connection, served ${ops(summarize(other, (c) => c.opsPerSec)!)}` : '';
   const sentence = `With every query held ${delay} ms, py-threadpool with ${workers} workers served ${ops(got)} at ${at.concurrency} ${at.protocol} connections, ${fmt((got.median / cap) * 100)}% of workers / delay = ${fmt(cap)} ops/s; its p50 latency was ${duration(p50.median)}, where ${at.concurrency} connections queueing for ${workers} workers make ${duration(queued)}${beside}.`;
   const verdict: FindingVerdict = got.median <= 1.1 * cap ? 'holds' : got.median >= 1.5 * cap ? 'does not hold' : 'no clear difference';
-  return { id, question, verdict, sentence, chart: `${at.protocol}-io-wait-vs-ideal.png` };
+  return { id, question, verdict, sentence, chart: CHART_FILES.ioWaitVsIdeal(at.protocol) };
 }
 
 /** gevent's green threads and asyncio's coroutines hold every connection's wait on one OS thread. */
@@ -436,7 +434,7 @@ function pythonManyWaits(d: Data): Finding {
     const th = tput(t);
     verdict = overlap(least.s, th) ? 'no clear difference' : oneThread && least.s.median >= 0.9 * th.median ? 'holds' : least.s.median < 0.67 * th.median || !oneThread ? 'does not hold' : 'no clear difference';
   }
-  return { id, question, verdict, sentence, chart: `${t.protocol}-io-wait-vs-ideal.png` };
+  return { id, question, verdict, sentence, chart: CHART_FILES.ioWaitVsIdeal(t.protocol) };
 }
 
 /** psycopg2's asynchronous mode, its descriptor waited on in a selector, against asyncpg on asyncio. */
@@ -454,7 +452,7 @@ function pythonAsyncDriver(d: Data): Finding {
   const ideal = s.cells.find((c) => c.ideal)?.ideal?.opsPerSec ?? NaN;
   const sentence = `On PostgreSQL at ${s.concurrency} ${s.protocol} connections, every query held ${d.results.settings.backendDelayMs ?? 0} ms (ideal ${fmt(ideal)} ops/s): py-selectors with psycopg2 in asynchronous mode served ${ops(st)} at ${perOp(s)} µs of server CPU per request; py-asyncio with asyncpg served ${ops(at)} at ${perOp(a)} µs (${fmt(st.median / at.median, 2)}×).`;
   const verdict: FindingVerdict = overlap(st, at) ? 'no clear difference' : st.median >= 0.9 * at.median ? 'holds' : 'does not hold';
-  return { id, question, verdict, sentence, chart: `${s.protocol}-io-wait-vs-ideal.png` };
+  return { id, question, verdict, sentence, chart: CHART_FILES.ioWaitVsIdeal(s.protocol) };
 }
 
 /** Each framework beside the bare design it is built on: the same loop, without the framework's layers. */

@@ -4,7 +4,7 @@
 // the PNGs, so the page and the Markdown report never disagree.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Results } from '../harness/results.js';
+import type { Results } from '../schema/results.js';
 import { chartSpecs, type ChartSpec } from './charts.js';
 import { FAILED_COLOR, LIMIT_COLOR } from './chart-style.js';
 import { rateChartSpecs, type RateChartSpec } from './rate-charts.js';

@@ -3,7 +3,7 @@
 // (RSS where PSS was not read), its slope with a 95% confidence interval, and the growth that slope
 // makes over the window. It grew when the whole interval lies above zero and the growth is at least
 // GROWTH_FLOOR; it did not when even the interval's top makes less than GROWTH_FLOOR over the window.
-import type { Cell } from '../harness/results.js';
+import type { Cell } from '../schema/results.js';
 
 /** Less than this over a window is not called a leak: allocators and JITs move a few pages about. */
 export const GROWTH_FLOOR_BYTES = 1024 * 1024;

@@ -5,7 +5,8 @@
 import type { Chart, ChartConfiguration, ChartDataset, Plugin } from 'chart.js';
 import { groupCells, modelOrder, sections, summarize, type Point, inSection } from './aggregate.js';
 import { LIMIT_COLOR, modelColor, paintWhite } from './chart-style.js';
-import type { Protocol, Results, Scenario } from '../harness/results.js';
+import type { Protocol, Results, Scenario } from '../schema/results.js';
+import { CHART_FILES } from './chart-files.js';
 
 export interface RatePoint {
   /** Achieved operations per second (median over repetitions). */
@@ -61,7 +62,7 @@ export function rateChartSpecs(results: Results): RateChartSpec[] {
       const notMeasured = at.filter((p) => p.status !== 'ok').map((p) => `✕ ${p.model} at ${target(p)}: ${p.status}`);
       const where = scenario === 'steady' ? '' : ` (${[scenario, key.variant].filter(Boolean).join(', ')})`;
       specs.push({
-        file: `${protocol}${scenario === 'steady' ? '' : `-${scenario}`}${key.variant ? `-${key.variant.replace(/ /g, '')}` : ''}-latency-vs-rate-c${concurrency}.png`,
+        file: CHART_FILES.latencyVsRate(protocol, scenario, key.variant, concurrency),
         protocol, scenario, concurrency,
         title: `${protocol}${where}: p99 latency vs achieved rate, ${concurrency} connections (open loop)`,
         subtitle: [

@@ -1,18 +1,21 @@
 // report.md and report.html from a results file alone. Both are built from the same plain rows
 // (pure); only writeReport touches the disk.
 import { basename, dirname, join } from 'node:path';
-import { describeClients, groupCells, inSection, isClosedLoop, MiB, modelOrder, sectionName, sections, summarize, variantOf, type Point, type Summary } from './aggregate.js';
-import { chartSpecs, renderCharts, writeFileAtomic } from './charts.js';
+import { describeClients, groupCells, inSection, isClosedLoop, MiB, modelOrder, sectionName, sections, summarize, variantOf, type Point } from './aggregate.js';
+import { writeFileAtomic } from '../schema/atomic-write.js';
+import { formatNumber, formatSummary } from './format.js';
+import { renderCharts } from './chart-render.js';
+import { chartSpecs } from './charts.js';
 import { rateChartSpecs } from './rate-charts.js';
 import { scenarioChartSpecs } from './scenario-charts.js';
 import { chartJsSource, embedJson, PAGE_SCRIPT, pageCharts, type PageChart } from './html-charts.js';
 import { findings, type FindingVerdict } from './findings.js';
-import type { Cell, MicroResults, Protocol, Results, Scenario } from '../harness/results.js';
-import { windowDrift } from '../harness/results.js';
-import { readMicroNear, readResults } from './read-results.js';
+import type { Cell, MicroResults, Protocol, Results, Scenario } from '../schema/results.js';
+import { windowDrift } from '../schema/results.js';
+import { readMicroNear, readResults } from '../schema/read-results.js';
 import { memoryTrends } from './memory.js';
 import { timelineConfig, timelineFile } from './timeline-chart.js';
-import { renderConfigPng } from './charts.js';
+import { renderConfigPng } from './chart-render.js';
 
 export interface ReportOptions {
   /** The primitives of `npm run micro`, which findings use to say what a cost is made of. */
@@ -133,20 +136,6 @@ function pointStatus(p: Point): string {
   return parts.join(', ');
 }
 
-/** `median [lo–hi]`, with the coverage stated when it is below 95%; `–` when nothing was measured. */
-export function formatSummary(s: Summary | null, digits: number): string {
-  if (!s) return '–';
-  const base = formatNumber(s.median, digits);
-  if (!s.ci) return base;
-  const level = s.ci.level < 0.95 ? `, ${Math.floor(s.ci.level * 1000) / 10}% CI` : '';
-  return `${base} [${formatNumber(s.ci.lo, digits)}–${formatNumber(s.ci.hi, digits)}${level}]`;
-}
-
-export function formatNumber(x: number, digits: number): string {
-  if (!Number.isFinite(x)) return '–';
-  const [int, frac] = x.toFixed(digits).split('.');
-  return int!.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (frac ? `.${frac}` : '');
-}
 
 function coresBusy(cs: readonly { cpu: number; busyPercent: number; softirqPercent: number }[]): string {
   return cs.map((x) => `CPU ${x.cpu} ${formatNumber(x.busyPercent, 0)}% busy (softirq ${formatNumber(x.softirqPercent, 0)}%)`).join(', ');

@@ -5,10 +5,11 @@
 // - payload: bytes per second against the size, one line per model.
 // Bars are in each model's own colour, so a family looks alike here as on every other chart; a
 // second bar of the same model (another concurrency or backend mode) is a lighter shade of it.
-import type { Cell, Protocol, Results, Scenario } from '../harness/results.js';
+import type { Cell, Protocol, Results, Scenario } from '../schema/results.js';
 import { groupCells, isClosedLoop, MiB, modelOrder, summarize, type Point } from './aggregate.js';
 import { chartNotes, isExternal, type ChartSpec, type Series } from './charts.js';
 import { modelColor, shade } from './chart-style.js';
+import { CHART_FILES } from './chart-files.js';
 
 interface Group {
   /** `pooled, 64 connections`. */
@@ -26,7 +27,7 @@ export function scenarioChartSpecs(results: Results): ChartSpec[] {
     const io = of('io-wait');
     if (io.length > 0) {
       specs.push(bars(results, protocol, 'io-wait', io, {
-        file: `${protocol}-io-wait-vs-ideal.png`,
+        file: CHART_FILES.ioWaitVsIdeal(protocol),
         title: `${protocol} (io-wait): throughput against the ideal, by model`,
         note: `every request waits ${results.settings.backendDelayMs ?? '?'} ms on the backend; bars: measured, black ticks: the ideal, min(connections, what the model can hold) / delay`,
         axis: 'Throughput (ops/s)', value: (c) => c.opsPerSec, ideal: true,
@@ -41,22 +42,22 @@ export function scenarioChartSpecs(results: Results): ChartSpec[] {
       const work = results.settings.work;
       const note = `every request burns ${work?.us ?? '?'} µs of CPU; ${where}`;
       specs.push(bars(results, protocol, 'cpu', cpu, {
-        file: `${protocol}-cpu-throughput-by-model.png`, title: `${protocol} (cpu): throughput by model`, note: `${note}; black ticks: the ideal`,
+        file: CHART_FILES.cpuByModel(protocol, 'throughput'), title: `${protocol} (cpu): throughput by model`, note: `${note}; black ticks: the ideal`,
         axis: 'Throughput (ops/s)', value: (c) => c.opsPerSec, ideal: true,
       }));
       specs.push(bars(results, protocol, 'cpu', cpu, {
-        file: `${protocol}-cpu-p99-by-model.png`, title: `${protocol} (cpu): p99 latency by model`, note: `${note}; one thread makes every request wait for the others' work`,
+        file: CHART_FILES.cpuByModel(protocol, 'p99'), title: `${protocol} (cpu): p99 latency by model`, note: `${note}; one thread makes every request wait for the others' work`,
         axis: 'p99 latency (µs)', value: (c) => c.latencyUs?.p99,
       }));
     }
     const churn = of('churn');
     if (churn.length > 0) {
       specs.push(bars(results, protocol, 'churn', churn, {
-        file: `${protocol}-churn-throughput-by-model.png`, title: `${protocol} (churn): requests per second with a new connection each`,
+        file: CHART_FILES.churnByModel(protocol, 'throughput'), title: `${protocol} (churn): requests per second with a new connection each`,
         note: 'every request opens, uses and closes its own connection', axis: 'Requests (ops/s)', value: (c) => c.opsPerSec,
       }));
       specs.push(bars(results, protocol, 'churn', churn, {
-        file: `${protocol}-churn-connect-by-model.png`, title: `${protocol} (churn): connect to first byte, p50, by model`,
+        file: CHART_FILES.churnByModel(protocol, 'connect'), title: `${protocol} (churn): connect to first byte, p50, by model`,
         note: 'from connect() to the first answer: accepting, and any process or thread started for the connection', axis: 'Connect to first byte, p50 (µs)', value: (c) => c.connectUs?.p50,
       }));
     }
@@ -175,8 +176,8 @@ function poolSweeps(results: Results, protocol: Protocol, io: Point[]): ChartSpe
     }),
   });
   return [
-    line(`${protocol}-io-wait-pool-throughput.png`, `${protocol} (io-wait): throughput against the pool size`, 'Throughput (ops/s)', (c) => c.opsPerSec),
-    line(`${protocol}-io-wait-pool-p99.png`, `${protocol} (io-wait): p99 latency against the pool size`, 'p99 latency (µs)', (c) => c.latencyUs.p99),
+    line(CHART_FILES.ioWaitPool(protocol, 'throughput'), `${protocol} (io-wait): throughput against the pool size`, 'Throughput (ops/s)', (c) => c.opsPerSec),
+    line(CHART_FILES.ioWaitPool(protocol, 'p99'), `${protocol} (io-wait): p99 latency against the pool size`, 'p99 latency (µs)', (c) => c.latencyUs.p99),
   ];
 }
 
@@ -198,7 +199,7 @@ function payloadLines(results: Results, protocol: Protocol, here: Point[]): Char
   });
   const what = protocol === 'echo' ? 'echo: bytes sent plus received' : 'GET /bytes/N: response bytes received';
   return {
-    file: `${protocol}-payload-bytes-per-second.png`, protocol, scenario: 'payload', metric: 'payload-bytes',
+    file: CHART_FILES.payloadBytes(protocol), protocol, scenario: 'payload', metric: 'payload-bytes',
     title: `${protocol} (payload): MiB/s against the size, ${n} connections`,
     subtitle: [`run ${results.runId} · ${what}; hollow: the load generator was saturated`, ...chartNotes(at, true).slice(0, 3)],
     xTitle: 'Payload size', yTitle: 'Throughput (MiB/s)', yLog: false,

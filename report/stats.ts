@@ -90,7 +90,7 @@ export function mulberry32(seed: number): () => number {
 }
 
 /** Largest sample (per side) for which mannWhitneyU counts the exact null distribution. */
-export const MANN_WHITNEY_EXACT_MAX = 50;
+const MANN_WHITNEY_EXACT_MAX = 50;
 
 export interface MannWhitney {
   /** U of the first sample: pairs (a_i, b_j) with a_i > b_j, plus half of the tied pairs. 0..m·n. */

@@ -2,7 +2,7 @@
 // chart load tools draw to show a stall, a warm-up that was too short, or a slow drift.
 import type { Chart, ChartConfiguration } from 'chart.js';
 import { modelColor, paintWhite } from './chart-style.js';
-import type { Cell, Results } from '../harness/results.js';
+import type { Cell, Results } from '../schema/results.js';
 
 export class TimelineError extends Error {
   readonly code = 'ETIMELINE';

@@ -6,13 +6,16 @@ import { buildBase, CI_PLAN, CiError, mergeRepetitions, runOneRepetition } from 
 import { CompareError, compareResults, type Comparison } from '../report/compare.js';
 import { comparisonHtml, comparisonMarkdown } from '../report/compare-report.js';
 import { PROJECT_ROOT } from '../harness/paths.js';
-import { parsePlan, PlanError } from '../harness/plan.js';
+import { parsePlan } from '../harness/plan.js';
+import { PlanError } from '../schema/flags.js';
 import { killAllGroups } from '../harness/processes.js';
 import { writeReport } from '../report/report.js';
-import { writeJsonAtomic, type Results } from '../harness/results.js';
-import { readResults, ResultsError } from '../report/read-results.js';
+import type { Results } from '../schema/results.js';
+import { writeJsonAtomic } from '../schema/atomic-write.js';
+import { readResults, ResultsError } from '../schema/read-results.js';
 import { newRunId, pointLatest, runPlan } from '../harness/run.js';
-import { acquireRunLock, endOrphans, LockError } from '../harness/guard.js';
+import { beginMeasuring } from '../harness/entry.js';
+import { LockError } from '../harness/guard.js';
 
 const log = (line: string): void => void process.stderr.write(line + '\n');
 
@@ -69,15 +72,8 @@ async function main(): Promise<number> {
   const plan = parsePlan(planArgs)!; // validates every flag before anything starts
   const baseline = args.baseline ? readResults(args.baseline) : null;
   const command = ['npm run bench:ci --', ...process.argv.slice(2)].join(' ');
-  acquireRunLock('npm run bench:ci'); // the runs it starts share it (LOCK_ENV)
-  for (const o of endOrphans()) log(`bench:ci: ended ${o.groups} process group(s) left running by an earlier run (pid ${o.pid})`);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      killAllGroups();
-      log(`\nbench:ci: interrupted by ${signal}`);
-      process.exit(130);
-    });
-  }
+  // The runs it starts share its lock (LOCK_ENV).
+  beginMeasuring({ name: 'bench:ci', say: log, interrupted: (signal) => `\nbench:ci: interrupted by ${signal}` });
   let current: Results;
   let base: Results | null = baseline;
   let runDir: string;

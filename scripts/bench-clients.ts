@@ -6,13 +6,14 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { ClientResult } from '../clients/messages.js';
-import { hasWrk } from '../clients/wrk.js';
+import type { ClientResult } from '../schema/messages.js';
 import { choosePinning, defaultClientThreads } from '../harness/env.js';
 import { dist, PROJECT_ROOT } from '../harness/paths.js';
-import { attachValues, parseSeconds, PlanError } from '../harness/plan.js';
-import { killAllGroups, startGroup, stopGroup, waitForMessage } from '../harness/processes.js';
-import { acquireRunLock, endOrphans, LockError } from '../harness/guard.js';
+import { attachValues, parseSeconds, PlanError } from '../schema/flags.js';
+import { onPath } from '../sys/path.js';
+import { killAllGroups, startGroup, stopGroup, waitForLine, waitForMessage } from '../harness/processes.js';
+import { beginMeasuring } from '../harness/entry.js';
+import { LockError } from '../harness/guard.js';
 import { median } from '../report/stats.js';
 
 const DEFAULTS = { servers: 'native-epoll,epoll', connections: '64', duration: '3s', warmup: '1s', repetitions: '3' } as const;
@@ -65,11 +66,10 @@ async function main(): Promise<number> {
   if (!Number.isInteger(repetitions) || repetitions < 1) throw new PlanError(`--repetitions: must be a positive integer, got "${get('repetitions')}"`);
   const durationS = parseSeconds('--duration', get('duration'), false);
   const warmupS = parseSeconds('--warmup', get('warmup'), true);
-  acquireRunLock('npm run bench:clients');
-  for (const o of endOrphans()) process.stderr.write(`bench:clients: ended ${o.groups} process group(s) left running by an earlier run (pid ${o.pid})\n`);
+  beginMeasuring({ name: 'bench:clients', say: (line) => void process.stderr.write(line + '\n') });
   const pinning = choosePinning(true);
   const threads = defaultClientThreads(pinning);
-  const wrk = hasWrk();
+  const wrk = onPath('wrk');
   const cEcho = buildEchoClient();
   const http = ['native', 'autocannon', ...(wrk ? ['wrk'] : [])];
   const echo = ['native', ...(cEcho ? ['c-echo'] : [])];
@@ -81,7 +81,7 @@ async function main(): Promise<number> {
       for (const protocol of ['echo', 'http'] as const) {
         const child = startGroup(process.execPath, [dist('servers/main.js'), '--model', server, '--protocol', protocol, '--port', '0'], { cpus: pinning.server });
         try {
-          const port = await waitForMessage(child, (m) => (m.event === 'listening' ? Number(m.port) : m.event === 'error' ? -1 : undefined), 30_000, `${server} start`);
+          const port = await waitForMessage(child, (m) => (m.event === 'listening' ? m.port : m.event === 'error' ? -1 : undefined), 30_000, `${server} start`);
           if (port < 0) throw new PlanError(`--servers: ${server} could not start: ${child.stderrTail()}`);
           for (const tool of protocol === 'echo' ? echo : http) {
             const r = tool === 'c-echo'
@@ -107,12 +107,12 @@ async function main(): Promise<number> {
 }
 
 function drive(port: number, protocol: string, tool: string, connections: number, threads: number, warmupS: number, durationS: number, cpus: number[] | null): Promise<ClientResult> {
-  const args = [dist('scripts/load.js'), '--target', `127.0.0.1:${port}`, '--protocol', protocol, '--connections', String(connections),
+  const args = [dist('clients/main.js'), '--target', `127.0.0.1:${port}`, '--protocol', protocol, '--connections', String(connections),
     '--threads', String(threads), '--warmup', `${warmupS}s`, '--duration', `${durationS}s`, '--json'];
   if (protocol === 'http') args.push('--http-client', tool);
   const child = startGroup(process.execPath, args, { cpus });
   const timeout = (Math.ceil(warmupS) + Math.ceil(durationS)) * 1000 + 60_000;
-  return waitForMessage(child, (m) => (m.event === 'result' ? (m as unknown as ClientResult) : undefined), timeout, `${tool} client`).finally(() => stopGroup(child, 1000));
+  return waitForMessage(child, (m) => (m.event === 'result' ? m : undefined), timeout, `${tool} client`).finally(() => stopGroup(child, 1000));
 }
 
 /** The C echo client, compiled on first use like the C server; null without a compiler. */
@@ -127,12 +127,22 @@ function buildEchoClient(): string | null {
   }
 }
 
+/** The C echo client's one JSON line (it prints no event): its counts for the whole window. */
+function cSummary(line: string): { ops: number; durationS: number; cpuS: number; errors: number } | undefined {
+  try {
+    const v = JSON.parse(line) as { ops?: unknown } | null;
+    return typeof v?.ops === 'number' ? (v as { ops: number; durationS: number; cpuS: number; errors: number }) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One run of the C echo client, shaped like the native client's result where the table needs it. */
 async function driveC(binary: string, port: number, connections: number, warmupS: number, durationS: number, cpus: number[] | null): Promise<ClientResult> {
   const child = startGroup(binary, ['127.0.0.1', String(port), String(connections), '64', String(warmupS), String(durationS)], { cpus });
   const timeout = (warmupS + durationS) * 1000 + 30_000;
   try {
-    const r = await waitForMessage(child, (m) => (typeof m.ops === 'number' ? (m as { ops: number; durationS: number; cpuS: number; errors: number }) : undefined), timeout, 'C echo client');
+    const r = await waitForLine(child, (_m, line) => cSummary(line), timeout, 'C echo client');
     const opsPerSec = r.ops / r.durationS;
     const cpuPercent = (r.cpuS / r.durationS) * 100;
     return {
@@ -161,13 +171,6 @@ export function table(rows: Row[], repetitions: number): string {
     out.push(`| ${r.server} | ${r.protocol} | ${r.tool} | ${fmt(median(r.opsPerSec))} | ${cpu} | ${ratio} | ${r.saturated} of ${r.opsPerSec.length} | ${r.errors} |`);
   }
   return out.join('\n') + '\n';
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    killAllGroups();
-    process.exit(130);
-  });
 }
 
 main().then(

@@ -1,11 +1,13 @@
 // npm run bench: validate the plan, run every cell, then draw the charts and the report.
 import { dirname, relative } from 'node:path';
-import { acquireRunLock, endOrphans, LockError } from '../harness/guard.js';
-import { parsePlan, PlanError, usage } from '../harness/plan.js';
+import { beginMeasuring } from '../harness/entry.js';
+import { LockError } from '../harness/guard.js';
+import { parsePlan, usage } from '../harness/plan.js';
+import { PlanError } from '../schema/flags.js';
 import { killAllGroups } from '../harness/processes.js';
 import { memoryLines, verdictMark, writeReport } from '../report/report.js';
 import { findings } from '../report/findings.js';
-import { readMicroNear } from '../report/read-results.js';
+import { readMicroNear } from '../schema/read-results.js';
 import { runPlan } from '../harness/run.js';
 
 const log = (line: string): void => void process.stderr.write(line + '\n');
@@ -17,17 +19,13 @@ async function main(): Promise<number> {
     process.stdout.write(usage());
     return 0;
   }
-  const lock = acquireRunLock('npm run bench');
-  for (const o of endOrphans()) log(`bench: ended ${o.groups} process group(s) left running by an earlier run (pid ${o.pid}) that did not end them`);
   let resultsFile: string | null = null;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      killAllGroups();
-      const kept = resultsFile ? `every cell finished so far is in ${resultsFile}` : "no cell had been measured";
-      log(`\nbench: interrupted by ${signal}; ${kept}`);
-      process.exit(130);
-    });
-  }
+  const lock = beginMeasuring({
+    name: 'bench',
+    say: log,
+    orphanNote: 'that did not end them',
+    interrupted: (signal) => `\nbench: interrupted by ${signal}; ${resultsFile ? `every cell finished so far is in ${resultsFile}` : 'no cell had been measured'}`,
+  });
   const command = ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' ');
   const { runDir, results, failed } = await runPlan(plan, command, log, (file) => {
     resultsFile = file;

@@ -5,8 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { COMPARE_DEFAULTS, compareResults } from '../report/compare.js';
 import { comparisonMarkdown } from '../report/compare-report.js';
-import { writeJsonAtomic } from '../harness/results.js';
-import { readResults } from '../report/read-results.js';
+import { writeJsonAtomic } from '../schema/atomic-write.js';
+import { readResults } from '../schema/read-results.js';
 
 const USAGE =
   'usage: npm run compare -- BASE CURRENT [--threshold PERCENT] [--strict] [--json FILE] [--markdown FILE]\n' +

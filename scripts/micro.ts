@@ -5,8 +5,9 @@ import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import { microTasks } from '../micro/tasks.js';
 import { choosePinning, collectEnv } from '../harness/env.js';
-import { attachValues, parseSeconds, PlanError } from '../harness/plan.js';
-import { writeJsonAtomic, type MicroResults } from '../harness/results.js';
+import { attachValues, parseSeconds, PlanError } from '../schema/flags.js';
+import type { MicroResults } from '../schema/results.js';
+import { writeJsonAtomic } from '../schema/atomic-write.js';
 
 const FLAGS = { time: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
 const USAGE = `Usage: npm run micro -- [--time TIME] [--out DIR]

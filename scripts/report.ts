@@ -7,10 +7,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cellsToCsv } from '../report/csv.js';
 import type { ChartConfiguration } from 'chart.js';
-import { renderConfigPng, writeFileAtomic } from '../report/charts.js';
+import { renderConfigPng } from '../report/chart-render.js';
+import { writeFileAtomic } from '../schema/atomic-write.js';
 import { findTimelineCell, timelineConfig, timelineFile, TimelineError } from '../report/timeline-chart.js';
 import { writeReport } from '../report/report.js';
-import { readResults, ResultsError } from '../report/read-results.js';
+import { readResults, ResultsError } from '../schema/read-results.js';
 
 const USAGE = `usage: npm run report -- <results.json | run folder> [--csv] [--timeline model/protocol/concurrency[/repetition]]
   --csv        cells.csv: one row per cell and repetition

@@ -9,9 +9,10 @@
 import net from 'node:net';
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { answerFor, QUERY_BYTES } from './protocols/service.js';
+import { answerFor, QUERY_BYTES } from '../protocols/service.js';
+import type { BackendStatsMessage, ListeningMessage, ServerErrorMessage } from '../schema/messages.js';
 
-function say(m: Record<string, unknown>): void {
+function say(m: ListeningMessage | ServerErrorMessage | BackendStatsMessage): void {
   writeSync(1, JSON.stringify(m) + '\n');
 }
 

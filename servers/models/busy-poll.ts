@@ -2,7 +2,7 @@
 // send when a reply waits), moving on at EAGAIN, forever. Nothing ever sleeps, so it burns a full
 // core even when idle; every connection costs a system call on every pass whether it is ready or not.
 import type { ModelOptions, RunningServer } from '../types.js';
-import { fdSlots, serveFds, type Connections, type Readiness } from './fd-loop.js';
+import { fdSlots, serveFds, type Connections, type Readiness } from '../machinery/fd-loop.js';
 
 class BusyPollReadiness implements Readiness {
   /** Every connection's descriptor, densely packed; the listener is tried separately. */

@@ -5,11 +5,11 @@
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { workArg } from '../work.js';
-import { ChildSet, howExited } from './child-set.js';
-import { createLimitReporter, limitReason } from './limit-report.js';
+import { workArg } from '../../schema/work.js';
+import { ChildSet, howExited } from '../machinery/child-set.js';
+import { createLimitReporter, limitReason } from '../machinery/limit-report.js';
 
-const CLUSTER_WORKER = fileURLToPath(new URL('./cluster-worker.js', import.meta.url));
+const CLUSTER_WORKER = fileURLToPath(new URL('../machinery/cluster-worker.js', import.meta.url));
 
 export async function start(o: ModelOptions): Promise<RunningServer> {
   // Workers are started from compiled JS; they get the protocol, host and port as arguments.

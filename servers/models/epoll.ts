@@ -1,9 +1,9 @@
 // One thread waiting in epoll_wait(2), level-triggered: the kernel keeps the interest list, so a
 // wait costs the number of ready sockets, not the number of connections.
-import { EINTR, SysError } from '../sys/errno.js';
-import { Epoll, EPOLLIN, EPOLLOUT } from '../sys/readiness.js';
+import { EINTR, SysError } from '../../sys/errno.js';
+import { Epoll, EPOLLIN, EPOLLOUT } from '../../sys/readiness.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { READ, serveFds, WRITE, type Connections, type Readiness, type WatchMode } from './fd-loop.js';
+import { READ, serveFds, WRITE, type Connections, type Readiness, type WatchMode } from '../machinery/fd-loop.js';
 
 const WAIT_MS = 20;
 

@@ -6,16 +6,18 @@
 // connection's coroutine delegates to a query coroutine (yield*) that waits on its backend socket
 // (and, when the pool is at its cap, parked until a connection is handed to it).
 import { performance } from 'node:perf_hooks';
-import { BackendPool, NEW_CONNECTION, poolCap, QUEUED } from '../backend-pool.js';
-import type { Protocol } from '../catalog.js';
-import { ANSWERED, FAULT, rowFor, type BackendSession } from '../protocols/backend-session.js';
-import { createSession } from '../protocols/session.js';
-import { EAGAIN, ECONNABORTED, EINTR, errnoName, SysError } from '../sys/errno.js';
-import { Epoll, EPOLLIN, EPOLLOUT } from '../sys/readiness.js';
-import { accept, close, connectTcp, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../sys/socket.js';
+import { BackendPool, NEW_CONNECTION, poolCap, QUEUED } from '../machinery/backend-pool.js';
+import type { Protocol } from '../../schema/catalog.js';
+import { ANSWERED, FAULT, rowFor, type BackendSession } from '../../protocols/backend-session.js';
+import { createSession } from '../../protocols/session.js';
+import { EAGAIN, ECONNABORTED, EINTR, errnoName, SysError } from '../../sys/errno.js';
+import { Epoll, EPOLLIN, EPOLLOUT } from '../../sys/readiness.js';
+import { accept, close, connectTcp, listenTcp, recv, send, setNoDelay, shutdownWrite } from '../../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { backendSessions, burn, reportFault, type Work } from '../work.js';
-import { runInSlices } from './fd-loop.js';
+import { burn, type Work } from '../../schema/work.js';
+import { backendSessions } from '../machinery/backend-link.js';
+import { reportFault } from '../machinery/limit-report.js';
+import { runInSlices } from '../machinery/fd-loop.js';
 
 const READABLE = 0, WRITABLE = 1, SLEEP = 2, PARKED = 3;
 /** What a coroutine waits for; one object per kind and descriptor would do, but a yield is cheap. */

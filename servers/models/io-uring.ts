@@ -1,4 +1,4 @@
-// Completion-based I/O with io_uring, from JavaScript through koffi (servers/sys/uring.ts): the
+// Completion-based I/O with io_uring, from JavaScript through koffi (sys/uring.ts): the
 // program asks for an operation and the kernel does it, copy included, and reports completion.
 // One thread, one ring, the same protocol sessions as every other model.
 //
@@ -26,20 +26,22 @@
 // A completion names its connection by descriptor and generation (user_data), so a late completion
 // for a connection already closed, whose descriptor a new client may have now, is recognised and
 // only returns its buffer. io_uring refused (ENOSYS, EPERM) is the model's limit, not a crash.
-import { BackendPool, NEW_CONNECTION, poolCap, QUEUED } from '../backend-pool.js';
-import type { Protocol } from '../catalog.js';
-import { ANSWERED, FAULT, rowFor, type BackendSession } from '../protocols/backend-session.js';
-import { createSession, type Session } from '../protocols/session.js';
-import { errnoName } from '../sys/errno.js';
-import { close, listenTcp, setNoDelay, shutdownBoth, shutdownWrite, sockaddrIn, tcpSocket } from '../sys/socket.js';
+import { BackendPool, NEW_CONNECTION, poolCap, QUEUED } from '../machinery/backend-pool.js';
+import type { Protocol } from '../../schema/catalog.js';
+import { ANSWERED, FAULT, rowFor, type BackendSession } from '../../protocols/backend-session.js';
+import { createSession, type Session } from '../../protocols/session.js';
+import { errnoName } from '../../sys/errno.js';
+import { close, listenTcp, setNoDelay, shutdownBoth, shutdownWrite, sockaddrIn, tcpSocket } from '../../sys/socket.js';
 import {
   ACCEPT_MULTISHOT, addressOf, CQE_F_BUFFER, CQE_F_MORE, IOSQE_BUFFER_SELECT, IOSQE_IO_LINK, OP_ACCEPT, OP_CONNECT, OP_RECV, OP_SEND,
   RECV_MULTISHOT, Uring, UringUnavailable, type BufferRing,
-} from '../sys/uring.js';
+} from '../../sys/uring.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { backendSessions, burn, reportFault, type IoWaitWork, type Work } from '../work.js';
-import { runInSlices } from './fd-loop.js';
-import { printLimit } from './limit-report.js';
+import { burn, type IoWaitWork, type Work } from '../../schema/work.js';
+import { backendSessions } from '../machinery/backend-link.js';
+import { reportFault } from '../machinery/limit-report.js';
+import { runInSlices } from '../machinery/fd-loop.js';
+import { printLimit } from '../machinery/limit-report.js';
 
 const RING_ENTRIES = 4096;
 const BUFFERS = 1024; // a power of two

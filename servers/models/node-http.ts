@@ -1,10 +1,10 @@
 // node:http, the server most Node users deploy: its own parser (llhttp), same routes as the shared code.
 import http from 'node:http';
-import { bytesBody, HELLO_BODY, MAX_BYTES_ROUTE, MAX_HEAD_BYTES } from '../protocols/http.js';
+import { bytesBody, HELLO_BODY, MAX_BYTES_ROUTE, MAX_HEAD_BYTES } from '../../protocols/http.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { reportFault } from '../work.js';
-import { loopGate, type AsyncGate } from './async.js';
-import { listenNode } from './node-listen.js';
+import { reportFault } from '../machinery/limit-report.js';
+import { loopGate, type AsyncGate } from '../machinery/async-serve.js';
+import { listenNode } from '../machinery/node-listen.js';
 
 const hello = Buffer.from(HELLO_BODY);
 const BYTES_PATH = /^\/bytes\/(0|[1-9]\d{0,6})(\?.*)?$/;

@@ -1,9 +1,9 @@
 // One thread waiting in poll(2) on an array of every descriptor: the kernel scans the whole array on
 // every call, and so does the loop looking for the ready entries.
-import { EINTR, SysError } from '../sys/errno.js';
-import { PollSet, POLLIN, POLLOUT } from '../sys/readiness.js';
+import { EINTR, SysError } from '../../sys/errno.js';
+import { PollSet, POLLIN, POLLOUT } from '../../sys/readiness.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { fdSlots, READ, serveFds, WRITE, type Connections, type Readiness, type WatchMode } from './fd-loop.js';
+import { fdSlots, READ, serveFds, WRITE, type Connections, type Readiness, type WatchMode } from '../machinery/fd-loop.js';
 
 const WAIT_MS = 20;
 

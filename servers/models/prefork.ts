@@ -5,14 +5,15 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { close, listenTcp } from '../sys/socket.js';
+import { close, listenTcp } from '../../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { reportFault, workArg } from '../work.js';
-import type { PreforkChildMessage } from './blocking-messages.js';
-import { ChildSet, howExited } from './child-set.js';
-import { createLimitReporter, limitReason } from './limit-report.js';
+import { workArg } from '../../schema/work.js';
+import { reportFault } from '../machinery/limit-report.js';
+import type { PreforkChildMessage } from '../machinery/blocking-messages.js';
+import { ChildSet, howExited } from '../machinery/child-set.js';
+import { createLimitReporter, limitReason } from '../machinery/limit-report.js';
 
-const PREFORK_CHILD = fileURLToPath(new URL('./prefork-child.js', import.meta.url));
+const PREFORK_CHILD = fileURLToPath(new URL('../machinery/prefork-child.js', import.meta.url));
 
 export async function start(o: ModelOptions): Promise<RunningServer> {
   const listener = listenTcp(o.host, o.port, { nonBlocking: false });

@@ -4,15 +4,15 @@
 // is a whole process (tens of MiB, tens of ms to start) per client, paid in connect-to-first-byte.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Protocol } from '../catalog.js';
-import { workArg, type Work } from '../work.js';
-import { close } from '../sys/socket.js';
+import type { Protocol } from '../../schema/catalog.js';
+import { workArg, type Work } from '../../schema/work.js';
+import { close } from '../../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { acceptAndHandOff } from './acceptor.js';
-import { ChildSet, howExited } from './child-set.js';
-import { createLimitReporter, limitReason, type LimitReporter } from './limit-report.js';
+import { acceptAndHandOff } from '../machinery/acceptor.js';
+import { ChildSet, howExited } from '../machinery/child-set.js';
+import { createLimitReporter, limitReason, type LimitReporter } from '../machinery/limit-report.js';
 
-const CONNECTION_CHILD = fileURLToPath(new URL('./connection-child.js', import.meta.url));
+const CONNECTION_CHILD = fileURLToPath(new URL('../machinery/connection-child.js', import.meta.url));
 
 export function start(o: ModelOptions): Promise<RunningServer> {
   const children = new ChildSet();

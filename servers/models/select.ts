@@ -1,10 +1,10 @@
 // One thread waiting in select(2) on fd_set bitmaps copied from master sets every round. An fd_set
 // holds descriptors below FD_SETSIZE (1024) only: a connection that gets a higher descriptor cannot
 // be watched at all, so it is closed at once and counted, and the server reports the limit.
-import { EINTR, SysError } from '../sys/errno.js';
-import { FD_SETSIZE, FdSet, select } from '../sys/readiness.js';
+import { EINTR, SysError } from '../../sys/errno.js';
+import { FD_SETSIZE, FdSet, select } from '../../sys/readiness.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { NONE, READ, serveFds, WRITE, type Connections, type Readiness, type WatchMode } from './fd-loop.js';
+import { NONE, READ, serveFds, WRITE, type Connections, type Readiness, type WatchMode } from '../machinery/fd-loop.js';
 
 const WAIT_MS = 20;
 

@@ -4,9 +4,9 @@
 // the loop as in async: offloading is for CPU.
 import { Piscina } from 'piscina';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { loopGate, serveAsync, type AsyncGate } from './async.js';
+import { loopGate, serveAsync, type AsyncGate } from '../machinery/async-serve.js';
 
-const OFFLOAD_TASK = new URL('./offload-task.js', import.meta.url).href;
+const OFFLOAD_TASK = new URL('../machinery/offload-task.js', import.meta.url).href;
 
 export async function start(o: ModelOptions): Promise<RunningServer> {
   if (o.work.kind !== 'cpu') {

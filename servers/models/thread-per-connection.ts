@@ -3,16 +3,16 @@
 // workerData (descriptors are process-wide); the worker serves it with blocking recv/send and ends
 // when it closes. The price is a V8 isolate (MiBs, tens of ms to start) per client.
 import { Worker } from 'node:worker_threads';
-import type { Protocol } from '../catalog.js';
-import type { Work } from '../work.js';
-import { close } from '../sys/socket.js';
+import type { Protocol } from '../../schema/catalog.js';
+import type { Work } from '../../schema/work.js';
+import { close } from '../../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { acceptAndHandOff } from './acceptor.js';
-import { StopFlag } from './blocking-conn.js';
-import type { ConnectionThreadData } from './blocking-messages.js';
-import { createLimitReporter, limitReason, type LimitReporter } from './limit-report.js';
+import { acceptAndHandOff } from '../machinery/acceptor.js';
+import { StopFlag } from '../machinery/blocking-conn.js';
+import type { ConnectionThreadData } from '../machinery/blocking-messages.js';
+import { createLimitReporter, limitReason, type LimitReporter } from '../machinery/limit-report.js';
 
-const CONNECTION_THREAD = new URL('./connection-thread.js', import.meta.url);
+const CONNECTION_THREAD = new URL('../machinery/connection-thread.js', import.meta.url);
 /** Threads see the stop flag within IO_TIMEOUT_MS; the rest are terminated after this, ms. */
 const STOP_GRACE_MS = 1500;
 

@@ -3,14 +3,14 @@
 // connection waits in the pool's FIFO queue: the classic thread-pool limit. The client measures from
 // its send, so that wait shows up, as it should, in the first request's latency.
 import { Piscina } from 'piscina';
-import { close } from '../sys/socket.js';
+import { close } from '../../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';
-import { acceptAndHandOff } from './acceptor.js';
-import { StopFlag } from './blocking-conn.js';
-import type { PoolTask } from './blocking-messages.js';
-import { createLimitReporter, limitReason } from './limit-report.js';
+import { acceptAndHandOff } from '../machinery/acceptor.js';
+import { StopFlag } from '../machinery/blocking-conn.js';
+import type { PoolTask } from '../machinery/blocking-messages.js';
+import { createLimitReporter, limitReason } from '../machinery/limit-report.js';
 
-const POOL_TASK = new URL('./pool-task.js', import.meta.url).href;
+const POOL_TASK = new URL('../machinery/pool-task.js', import.meta.url).href;
 /** close() waits this long for running tasks (they see the stop flag within IO_TIMEOUT_MS), ms. */
 const CLOSE_TIMEOUT_MS = 2000;
 

@@ -1,8 +1,8 @@
 // Requests every HTTP server of ours must answer byte for byte like the shared code
-// (servers/protocols/http.ts): heads and bodies split across reads, pipelining, chunked bodies and
+// (protocols/http.ts): heads and bodies split across reads, pipelining, chunked bodies and
 // every rule against request smuggling. The C servers are checked with them in selectors.test.ts,
 // the Python examples in examples.test.ts.
-import { HttpSession } from '../../servers/protocols/http.js';
+import { HttpSession } from '../../protocols/http.js';
 import { connect } from './server.js';
 
 export const HTTP_CASES: string[][] = [

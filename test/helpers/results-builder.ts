@@ -1,7 +1,7 @@
 // Builds small, valid results files for tests: one entry per repetition, with the per-repetition
 // opsPerSec and p99 latency a test cares about and plausible values everywhere else.
-import { SCHEMA_VERSION } from '../../harness/results.js';
-import type { Cell, CellStatus, Family, Protocol, Results, Settings } from '../../harness/results.js';
+import { SCHEMA_VERSION } from '../../schema/results.js';
+import type { Cell, CellStatus, Family, Protocol, Results, Settings } from '../../schema/results.js';
 
 export interface CellSpec {
   model: string;

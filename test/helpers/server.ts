@@ -1,6 +1,6 @@
 // Starting a real server process for a test, the way the harness does, and talking to it.
 import net from 'node:net';
-import type { Protocol } from '../../servers/catalog.js';
+import type { Protocol } from '../../schema/catalog.js';
 import { seededBytes } from '../../clients/payload.js';
 
 export { seededBytes };

@@ -5,6 +5,7 @@
 // fails instead, with the same words. Only the tests that need X are affected, never the rest of
 // their file. The README's "Tests" section lists what .ci/run installs and what it cannot.
 import { execFileSync } from 'node:child_process';
+import { onPath } from '../../sys/path.js';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'vitest';
 import { choosePinning } from '../../harness/env.js';
@@ -15,14 +16,6 @@ export type Requirement = 'io_uring' | 'cc' | 'wrk' | 'chromium' | 'nginx' | 're
 /** The python3 the examples run (examples/models.json). */
 export const PYTHON = '/usr/bin/python3';
 
-function onPath(name: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The chromium a test can drive, or null. */
 export function chromiumPath(): string | null {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dist } from '../../harness/paths.js';
-import { tempFileWriter } from '../../harness/results.js';
+import { tempFileWriter } from '../../schema/atomic-write.js';
 
 /** Every temporary file of writeJsonAtomic under `dir`, as paths relative to it. */
 function temps(dir: string, at = ''): string[] {
@@ -21,7 +21,7 @@ describe('writeJsonAtomic', () => {
     const file = join(dir, 'results.json');
     // Each write is 2 MB, so a kill lands mid-write most of the time.
     const writer = `
-      const { writeJsonAtomic } = await import(${JSON.stringify(dist('harness/results.js'))});
+      const { writeJsonAtomic } = await import(${JSON.stringify(dist('schema/atomic-write.js'))});
       const cells = Array.from({ length: 20000 }, (_, i) => ({ i, pad: 'x'.repeat(80) }));
       for (let n = 1; ; n++) writeJsonAtomic(${JSON.stringify(file)}, { n, cells });
     `;
@@ -40,7 +40,7 @@ describe('writeJsonAtomic', () => {
     // A writer killed in the middle of writing, as a run killed during its results file: its
     // temporary file is open and part-written when the process dies.
     const killed = `
-      const { writeJsonAtomic } = await import(${JSON.stringify(dist('harness/results.js'))});
+      const { writeJsonAtomic } = await import(${JSON.stringify(dist('schema/atomic-write.js'))});
       writeJsonAtomic(${JSON.stringify(join(out, 'run-a', 'results.json'))}, { cells: [{ toJSON() { process.kill(process.pid, 'SIGKILL'); } }] });
     `;
     const k = spawnSync(process.execPath, ['--input-type=module', '-e', killed]);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type Database } from '../../harness/database.js';
-import { rowFor } from '../../servers/protocols/backend-session.js';
+import { rowFor } from '../../protocols/backend-session.js';
 import { dist } from '../../harness/paths.js';
 import { startGroup, stopGroup, waitForMessage, type Child } from '../../harness/processes.js';
 import { connect, parseResponses, startServer, type TestServer } from '../helpers/server.js';

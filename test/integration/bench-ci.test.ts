@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dist, PROJECT_ROOT } from '../../harness/paths.js';
 import type { Comparison } from '../../report/compare.js';
-import { readResults } from '../../report/read-results.js';
+import { readResults } from '../../schema/read-results.js';
 import { commitAll, git, gitFreeEnv, patchFile, removeRepositories, repositoryOfWorkingTree } from '../helpers/git-sandbox.js';
 import { runWhenUnlocked } from '../helpers/locked-run.js';
 
@@ -102,7 +102,7 @@ describe('npm run bench:ci -- --base-ref, from a fresh clone (README, .github/wo
     repositoryOfWorkingTree(PROJECT_ROOT, origin);
     git(origin, ['checkout', '--quiet', '-b', 'slow']);
     const anchor = "socket.on('data', (chunk: Buffer) => {";
-    patchFile(join(origin, 'servers', 'models', 'async.ts'), anchor, `${anchor}\n      const spinUntil = process.hrtime.bigint() + ${SLOW_US * 1000}n; // a regression, on purpose\n      while (process.hrtime.bigint() < spinUntil);`);
+    patchFile(join(origin, 'servers', 'machinery', 'async-serve.ts'), anchor, `${anchor}\n      const spinUntil = process.hrtime.bigint() + ${SLOW_US * 1000}n; // a regression, on purpose\n      while (process.hrtime.bigint() < spinUntil);`);
     commitAll(origin, `async: ${SLOW_US} µs of busy-wait per read`);
     // As actions/checkout leaves it: a clone with origin/main, and no identity configured.
     clone = join(tmp, 'clone');

@@ -8,8 +8,8 @@ import { loadImage } from '@napi-rs/canvas';
 import { describe, expect, it } from 'vitest';
 import { dist } from '../../harness/paths.js';
 import { tagged } from '../helpers/tagged.js';
-import { SCHEMA_VERSION, type Cell } from '../../harness/results.js';
-import { readResults } from '../../report/read-results.js';
+import { SCHEMA_VERSION, type Cell } from '../../schema/results.js';
+import { readResults } from '../../schema/read-results.js';
 import { decodeHistogram, summarizeUs } from '../../clients/latency.js';
 
 const bench = dist('scripts/bench.js');

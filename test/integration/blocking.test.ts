@@ -9,11 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { dist } from '../../harness/paths.js';
 import { startGroup, stopGroup, waitForMessage } from '../../harness/processes.js';
 import { groupMembers } from '../../harness/sampler.js';
-import { ChildSet } from '../../servers/models/child-set.js';
-import { NO_WORK } from '../../servers/work.js';
-import { createLimitReporter, limitReason } from '../../servers/models/limit-report.js';
+import { ChildSet } from '../../servers/machinery/child-set.js';
+import { NO_WORK } from '../../schema/work.js';
+import { createLimitReporter, limitReason } from '../../servers/machinery/limit-report.js';
 import { spawnForConnection } from '../../servers/models/process-per-connection.js';
-import type { LimitMessage } from '../../servers/types.js';
+import type { LimitMessage } from '../../schema/messages.js';
 import { connect, readUntil, startServer, type TestServer } from '../helpers/server.js';
 
 const sleep = (ms: number): Promise<'waiting'> => new Promise((r) => setTimeout(() => r('waiting'), ms));

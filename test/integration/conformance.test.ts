@@ -1,8 +1,8 @@
 // Every model in the catalog, on every protocol it serves, answers the same bytes. A new model is
 // tested by adding it to the catalog.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MODELS } from '../../servers/catalog.js';
-import { bytesBody } from '../../servers/protocols/http.js';
+import { MODELS } from '../../schema/catalog.js';
+import { bytesBody } from '../../protocols/http.js';
 import { describeNeeds, type Requirement } from '../helpers/tools.js';
 import { groupMembers } from '../../harness/sampler.js';
 import { STOP_GRACE_MS } from '../../harness/processes.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { choosePinning } from '../../harness/env.js';
 import { dist, PROJECT_ROOT } from '../../harness/paths.js';
-import { readResults } from '../../report/read-results.js';
+import { readResults } from '../../schema/read-results.js';
 import { runWhenUnlocked } from '../helpers/locked-run.js';
 import { itNeeds } from '../helpers/tools.js';
 

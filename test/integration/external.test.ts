@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeHistogram } from '../../clients/latency.js';
 import { dist, PROJECT_ROOT } from '../../harness/paths.js';
-import { readResults } from '../../report/read-results.js';
+import { readResults } from '../../schema/read-results.js';
 import { CONTRACT_VARIABLES } from '../../harness/external.js';
 import { waitForRunLock } from '../helpers/run-lock.js';
 

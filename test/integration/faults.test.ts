@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LOCK_ENV } from '../../harness/guard.js';
 import { dist } from '../../harness/paths.js';
-import { readResults } from '../../report/read-results.js';
+import { readResults } from '../../schema/read-results.js';
 import { holdRunLockForTests, releaseTestLock } from '../helpers/run-lock.js';
 
 const bench = dist('scripts/bench.js');
@@ -82,7 +82,7 @@ describe('faults', () => {
   it('ends, at the next start, the server and client that a SIGKILLed harness left running', async () => {
     const a = startBench([...LONG, '--out', mkdtempSync(join(tmpdir(), 'faults-orphans-'))]);
     await until(() => a.stderr().includes('[2/3]'), 'the second cell');
-    await until(() => tagged(a.tag).some((p) => p.cmd.includes('scripts/load.js')), 'the second cell to load');
+    await until(() => tagged(a.tag).some((p) => p.cmd.includes('clients/main.js')), 'the second cell to load');
     a.child.kill('SIGKILL');
     await a.exited;
     const left = tagged(a.tag);
@@ -96,7 +96,7 @@ describe('faults', () => {
   it('records a server killed mid-cell as a failed cell with the signal, and goes on', async () => {
     const out = mkdtempSync(join(tmpdir(), 'faults-kill-'));
     const a = startBench(['--scenarios', 'steady', '--models', 'epoll', '--protocols', 'echo', '--concurrency', '1,2', '--duration', '2s', '--warmup', '0s', '--out', out]);
-    await until(() => tagged(a.tag).some((p) => p.cmd.includes('scripts/load.js')), 'the first cell to load');
+    await until(() => tagged(a.tag).some((p) => p.cmd.includes('clients/main.js')), 'the first cell to load');
     await new Promise((r) => setTimeout(r, 300)); // inside the window
     const server = tagged(a.tag).find((p) => p.cmd.includes('servers/main.js'))!;
     process.kill(server.pid, 'SIGKILL');

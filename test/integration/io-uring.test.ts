@@ -8,10 +8,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCell, type CellContext, type CellSpec } from '../../harness/cell.js';
 import { choosePinning, defaultClientThreads } from '../../harness/env.js';
 import { parsePlan, type Plan } from '../../harness/plan.js';
-import type { Cell } from '../../harness/results.js';
-import { findModel } from '../../servers/catalog.js';
-import { refusalReason } from '../../servers/sys/uring.js';
-import { calibrate } from '../../servers/work.js';
+import type { Cell } from '../../schema/results.js';
+import { findModel } from '../../schema/catalog.js';
+import { refusalReason } from '../../sys/uring.js';
+import { calibrate } from '../../schema/work.js';
 import { itNeeds } from '../helpers/tools.js';
 
 const out = mkdtempSync(join(tmpdir(), 'io-uring-'));

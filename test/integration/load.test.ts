@@ -6,7 +6,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dist } from '../../harness/paths.js';
-import type { ClientResult } from '../../clients/messages.js';
+import type { ClientResult } from '../../schema/messages.js';
 import { decodeHistogram } from '../../clients/latency.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { itNeeds } from '../helpers/tools.js';
@@ -14,7 +14,7 @@ import { itNeeds } from '../helpers/tools.js';
 /** Runs the load CLI to completion without blocking this process (the servers below live in it). */
 function load(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [dist('scripts/load.js'), ...args]);
+    const child = spawn(process.execPath, [dist('clients/main.js'), ...args]);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -205,7 +205,7 @@ describe('npm run load, bad input and unreachable targets', () => {
   ];
   for (const [args, message] of cases) {
     it(`${args.join(' ')}: one line, exit 2`, () => {
-      const out = spawnSync(process.execPath, [dist('scripts/load.js'), ...args], { encoding: 'utf8', timeout: 20_000 });
+      const out = spawnSync(process.execPath, [dist('clients/main.js'), ...args], { encoding: 'utf8', timeout: 20_000 });
       expect(out.stderr).toMatch(message);
       expect(out.stderr.trim().split('\n')).toHaveLength(1);
       expect(out.status).toBe(2);
@@ -213,7 +213,7 @@ describe('npm run load, bad input and unreachable targets', () => {
   }
 
   it('refuses more connections than the descriptor limit allows, with the numbers', () => {
-    const out = spawnSync('sh', ['-c', `ulimit -n 256 && exec "${process.execPath}" "${dist('scripts/load.js')}" --target 127.0.0.1:1 --connections 1000`], { encoding: 'utf8' });
+    const out = spawnSync('sh', ['-c', `ulimit -n 256 && exec "${process.execPath}" "${dist('clients/main.js')}" --target 127.0.0.1:1 --connections 1000`], { encoding: 'utf8' });
     expect(out.stderr).toMatch(/^load: --connections: 1000 connections need about 1064 descriptors but the limit is 256/);
     expect(out.status).toBe(2);
   });

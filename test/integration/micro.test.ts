@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dist } from '../../harness/paths.js';
-import type { MicroResults } from '../../harness/results.js';
+import type { MicroResults } from '../../schema/results.js';
 
 describe('npm run micro', () => {
   it('measures every primitive and writes micro.json with the machine', () => {

@@ -6,8 +6,8 @@ import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type Database } from '../../harness/database.js';
-import { ANSWERED, FAULT, MORE, rowFor, type Step } from '../../servers/protocols/backend-session.js';
-import { PostgresSession, type PostgresLogin } from '../../servers/protocols/postgres.js';
+import { ANSWERED, FAULT, MORE, rowFor, type Step } from '../../protocols/backend-session.js';
+import { PostgresSession, type PostgresLogin } from '../../protocols/postgres.js';
 import { requireTool } from '../helpers/tools.js';
 
 function embeddedPresent(): boolean {

@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { randomNumberOf, ROWS } from '../../servers/protocols/backend-session.js';
+import { randomNumberOf, ROWS } from '../../protocols/backend-session.js';
 import { startPostgres, type Database } from '../../harness/database.js';
 import { endOrphans, STATE_DIR } from '../../harness/guard.js';
 import { dist } from '../../harness/paths.js';
 import { tagged } from '../helpers/tagged.js';
 import { descendants, groupMembers, readStat } from '../../harness/sampler.js';
-import { readResults } from '../../report/read-results.js';
+import { readResults } from '../../schema/read-results.js';
 import { waitForRunLock } from '../helpers/run-lock.js';
 
 const bench = dist('scripts/bench.js');

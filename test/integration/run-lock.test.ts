@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { LOCK_ENV, lockHolder, STATE_DIR } from '../../harness/guard.js';
 import { dist, PROJECT_ROOT } from '../../harness/paths.js';
 import { readStat } from '../../harness/sampler.js';
-import { readResults } from '../../report/read-results.js';
+import { readResults } from '../../schema/read-results.js';
 import { holdRunLockForTests, releaseTestLock, waitForRunLock } from '../helpers/run-lock.js';
 
 const bench = dist('scripts/bench.js');

@@ -10,12 +10,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCell, type CellContext, type CellSpec } from '../../harness/cell.js';
 import { choosePinning, defaultClientThreads } from '../../harness/env.js';
 import { parsePlan, type Plan } from '../../harness/plan.js';
-import type { Cell } from '../../harness/results.js';
-import { findModel } from '../../servers/catalog.js';
-import { calibrate } from '../../servers/work.js';
-import { ANSWER_BYTES, queryBytes } from '../../servers/protocols/service.js';
+import type { Cell } from '../../schema/results.js';
+import { findModel } from '../../schema/catalog.js';
+import { calibrate } from '../../schema/work.js';
+import { ANSWER_BYTES, queryBytes } from '../../protocols/service.js';
 import { dist } from '../../harness/paths.js';
 import { startGroup, stopGroup, waitForMessage } from '../../harness/processes.js';
+import type { BackendStatsMessage } from '../../schema/messages.js';
 import { itNeeds } from '../helpers/tools.js';
 
 const out = mkdtempSync(join(tmpdir(), 'scenarios-'));
@@ -120,7 +121,7 @@ describe('io-wait: each request waits 10 ms on the backend', () => {
 describe('the backend is never the bottleneck', () => {
   it('holds 2000 queries waiting at once and answers each after the delay', async () => {
     const backend = startGroup(process.execPath, [dist('servers/backend.js'), '--delay', '50ms'], { cpus: null });
-    let stats: Record<string, unknown> | null = null;
+    let stats: BackendStatsMessage | null = null;
     backend.onLine((m) => {
       if (m?.event === 'backend-stats') stats = m;
     });

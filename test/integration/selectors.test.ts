@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeNeeds, type Requirement } from '../helpers/tools.js';
 import { groupMembers } from '../../harness/sampler.js';
-import { HttpSession } from '../../servers/protocols/http.js';
+import { HttpSession } from '../../protocols/http.js';
 import { connect, startServer, type TestServer } from '../helpers/server.js';
 import { echoOnce, groupRssBytes, keepEchoing, messageFor, openMany, waitFor, type Tracked } from '../helpers/load.js';
 

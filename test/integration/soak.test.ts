@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dist, PROJECT_ROOT } from '../../harness/paths.js';
-import { readResults } from '../../report/read-results.js';
+import { readResults } from '../../schema/read-results.js';
 import { memoryTrend } from '../../report/memory.js';
 import { timelineFile } from '../../report/timeline-chart.js';
 import { runWhenUnlocked } from '../helpers/locked-run.js';

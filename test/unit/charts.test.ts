@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { loadImage } from '@napi-rs/canvas';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { groupCells } from '../../report/aggregate.js';
-import { chartConfig, chartSpecs, modelColor, renderCharts, type ChartSpec } from '../../report/charts.js';
+import { chartConfig, renderCharts } from '../../report/chart-render.js';
+import { chartSpecs, modelColor, type ChartSpec } from '../../report/charts.js';
 import { scenarioChartSpecs } from '../../report/scenario-charts.js';
-import { type Results } from '../../harness/results.js';
-import { readResults } from '../../report/read-results.js';
+import { type Results } from '../../schema/results.js';
+import { readResults } from '../../schema/read-results.js';
 import { buildResults } from '../helpers/results-builder.js';
 
 const FIXTURE = new URL('../fixtures/results-small.json', import.meta.url).pathname;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompareError, cellVerdict, compareResults, metricVerdict } from '../../report/compare.js';
 import { comparisonHtml, comparisonMarkdown } from '../../report/compare-report.js';
 import type { Comparison, ComparisonRow } from '../../report/compare.js';
-import { SCHEMA_VERSION, type Results } from '../../harness/results.js';
+import { SCHEMA_VERSION, type Results } from '../../schema/results.js';
 import { around, buildResults } from '../helpers/results-builder.js';
 import type { CellSpec } from '../helpers/results-builder.js';
 

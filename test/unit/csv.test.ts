@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CSV_HEADER, cellsToCsv, csvField } from '../../report/csv.js';
-import { readResults } from '../../report/read-results.js';
+import { readResults } from '../../schema/read-results.js';
 
 const FIXTURE = new URL('../fixtures/results-small.json', import.meta.url).pathname;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { windowDrift } from '../../harness/results.js';
+import { windowDrift } from '../../schema/results.js';
 import { notes } from '../../report/report.js';
 import { buildResults } from '../helpers/results-builder.js';
 

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { EchoSession } from '../../servers/protocols/echo.js';
-import { createSession } from '../../servers/protocols/session.js';
+import { EchoSession } from '../../protocols/echo.js';
+import { createSession } from '../../protocols/session.js';
 
 describe('EchoSession', () => {
   it('returns the received chunk itself, without a copy', () => {

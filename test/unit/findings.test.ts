@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findings, type Finding } from '../../report/findings.js';
 import { renderMarkdown } from '../../report/report.js';
-import type { Cell, Results } from '../../harness/results.js';
+import type { Cell, Results } from '../../schema/results.js';
 import { buildResults, type CellSpec } from '../helpers/results-builder.js';
 
 const MiB = 2 ** 20;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ResponseParser, type Expected } from '../../clients/http-response.js';
+import { ResponseParser, type Expected } from '../../protocols/http-response.js';
 
 const HELLO: Expected = { status: 200, body: Buffer.from('Hello, World!') };
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { HttpSession, HELLO_BODY, MAX_HEAD_BYTES, MAX_BODY_BYTES, httpDate } from '../../servers/protocols/http.js';
-import { createSession } from '../../servers/protocols/session.js';
+import { HttpSession, HELLO_BODY, MAX_HEAD_BYTES, MAX_BODY_BYTES, httpDate } from '../../protocols/http.js';
+import { createSession } from '../../protocols/session.js';
 
 interface Response {
   status: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Cell } from '../../harness/results.js';
+import type { Cell } from '../../schema/results.js';
 import { memoryTrend, memoryTrends } from '../../report/memory.js';
 import { buildResults } from '../helpers/results-builder.js';
 

@@ -2,7 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkPorts, parseBytes, parsePlan, parseSeconds, PlanError, QUICK } from '../../harness/plan.js';
+import { parseBytes, parsePlan, QUICK } from '../../harness/plan.js';
+import { checkPorts } from '../../harness/preflight.js';
+import { parseSeconds, PlanError } from '../../schema/flags.js';
 import { estimatePlanS, planCells, resolveSweep } from '../../harness/run.js';
 import { emptyCell, errorReason, idealFor } from '../../harness/cell.js';
 

@@ -5,8 +5,8 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { ANSWERED, FAULT, MORE, randomNumberOf, ROWS, rowFor, type Step } from '../../servers/protocols/backend-session.js';
-import { parseServerFirst, PostgresSession, scramClientFinal, startupMessage, STATEMENT_NAME, worldQuerySql, type PostgresLogin } from '../../servers/protocols/postgres.js';
+import { ANSWERED, FAULT, MORE, randomNumberOf, ROWS, rowFor, type Step } from '../../protocols/backend-session.js';
+import { parseServerFirst, PostgresSession, scramClientFinal, startupMessage, STATEMENT_NAME, worldQuerySql, type PostgresLogin } from '../../protocols/postgres.js';
 
 const PASSWORD = 'correct horse battery staple';
 const SCRAM_LOGIN: PostgresLogin = { user: 'bench', database: 'bench', password: PASSWORD, delayMs: 0 };

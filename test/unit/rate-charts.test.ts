@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { rateChartConfig, rateChartSpecs } from '../../report/rate-charts.js';
 import { openLoopSections, renderMarkdown } from '../../report/report.js';
 import { chartSpecs } from '../../report/charts.js';
-import type { Cell, Results } from '../../harness/results.js';
+import type { Cell, Results } from '../../schema/results.js';
 import { buildResults } from '../helpers/results-builder.js';
 
 /** epoll and async at 16 connections: a closed-loop cell, then sweep cells at 50% and 100% of it. */

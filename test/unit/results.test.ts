@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SCHEMA_VERSION } from '../../harness/results.js';
-import { readResults } from '../../report/read-results.js';
+import { SCHEMA_VERSION } from '../../schema/results.js';
+import { readResults } from '../../schema/read-results.js';
 import { buildResults } from '../helpers/results-builder.js';
 
 const FIXTURE = new URL('../fixtures/results-small.json', import.meta.url).pathname;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BackendPool, NEW_CONNECTION, poolCap, QUEUED } from '../../servers/backend-pool.js';
-import { checkRows } from '../../servers/backend-pg.js';
-import { randomNumberOf } from '../../servers/protocols/backend-session.js';
-import { answerFor, ANSWER_BYTES, checkAnswer, QUERY_BYTES, queryBytes } from '../../servers/protocols/service.js';
-import { burn, calibrate, parseWork, workArg } from '../../servers/work.js';
+import { BackendPool, NEW_CONNECTION, poolCap, QUEUED } from '../../servers/machinery/backend-pool.js';
+import { checkRows } from '../../servers/machinery/backend-pg.js';
+import { randomNumberOf } from '../../protocols/backend-session.js';
+import { answerFor, ANSWER_BYTES, checkAnswer, QUERY_BYTES, queryBytes } from '../../protocols/service.js';
+import { burn, calibrate, parseWork, workArg } from '../../schema/work.js';
 
 describe('work', () => {
   it('round-trips every kind through the command line and refuses anything else, naming the flag', () => {

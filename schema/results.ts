@@ -1,0 +1,394 @@
+// The results file: the one contract between a run and everything drawn from it.
+// Reports, charts and comparisons read this file only (schema/read-results.ts), so any old run
+// can be redrawn. This module holds the shape and the run side's atomic writer.
+
+/**
+ * Bumped on a change to the shape below. Version 1 files (before open loop and the native HTTP
+ * client) are read and upgraded by upgradeV1; version 2 files (before the io-wait, cpu, churn and
+ * payload scenarios and suites) are version 3 files without the new optional fields. Version 4
+ * added PostgreSQL: an io-wait cell names its `backend` (a version 3 io-wait cell is `service`),
+ * its `dbPool`, and the database's figures; settings describe the database. Version 5 added the
+ * server's memory to each cell's timeline (a version 4 file is a version 5 file without it).
+ * Version 6 added the run's Redis (a model that needs one): `cells[].redis` and `settings.redis`,
+ * both optional, so a version 5 file is a version 6 file without them. Readers refuse any other
+ * version.
+ */
+export const SCHEMA_VERSION = 6;
+
+import type { Family, Protocol, Scenario } from './catalog.js';
+export { SCENARIOS } from './catalog.js';
+
+export type { Family, Protocol, Scenario };
+
+/** `ok` was measured; `limit` means the model hit a limit that is part of its nature (FD_SETSIZE,
+ *  memory budget, spawn failure); `failed` is anything unexpected. */
+export type CellStatus = 'ok' | 'limit' | 'failed';
+
+export interface LatencyUs {
+  /** Microseconds, from the client's HDR histogram (1 µs resolution, 3 significant digits). */
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+export interface ServerUsage {
+  /**
+   * Seconds between the sampler's first and last reads of the window (its bracket of the client's
+   * window); CPU and context switches are scaled from it to the cell's durationS. Absent in version 1.
+   */
+  sampledS?: number;
+  /** CPU seconds in user mode, summed over every thread of every process in the server's tree, during the measured window. */
+  cpuUserS: number;
+  /** CPU seconds in kernel mode, summed likewise. */
+  cpuSysS: number;
+  /** (cpuUserS + cpuSysS) / durationS × 100: 100 means one full core. */
+  cpuPercent: number;
+  /** Highest sum of resident set size over the tree seen in one sample, bytes (shared pages counted in each process). */
+  rssPeakBytes: number;
+  /** Mean over samples of that sum, bytes. */
+  rssMeanBytes: number;
+  /** Highest proportional set size summed over the tree (shared pages split between sharers), bytes; null where unreadable. */
+  pssPeakBytes?: number | null;
+  /** Most threads alive at once, over all processes of the tree. */
+  threadsPeak: number;
+  /** Most processes alive at once in the tree (1 for a single-process server). */
+  processesPeak: number;
+  /** Voluntary context switches (the thread blocked) during the window, summed over every thread seen. */
+  ctxVoluntary: number;
+  /** Involuntary context switches (the thread was preempted), likewise. */
+  ctxInvoluntary: number;
+}
+
+export interface ClientUsage {
+  /** Which load generator measured the cell: `native` (our epoll client), `autocannon` or `wrk`. */
+  tool: 'native' | 'autocannon' | 'wrk';
+  /** Load threads (each its own loop with a share of the connections). */
+  threads: number;
+  /** CPU the load generator used during the window, % of one core, summed over its threads. */
+  cpuPercent: number;
+  /** Client CPU microseconds per completed operation: what one operation costs the load generator; null with no operation. */
+  cpuUsPerOp: number | null;
+  /** The busiest load thread's CPU during the window, % of one core. */
+  threadCpuPercentMax: number;
+  /**
+   * True when a load thread used 90% or more of a core, or when the client's CPUs were 95% busy
+   * or more whoever filled them (cores.full): the figures may be the load side's limit, not the server's.
+   */
+  saturated: boolean;
+}
+
+export interface CellKey {
+  model: string;
+  family: Family;
+  protocol: Protocol;
+  scenario: Scenario;
+  /** Connections held open by the client, each with `settings.pipeline` requests in flight. */
+  concurrency: number;
+  /** Open loop: target operations per second over all connections; null for closed loop. */
+  rate: number | null;
+  /** 1-based repetition index. */
+  repetition: number;
+  /** io-wait only: how the server reached its backend. */
+  backendConnections?: 'pooled' | 'per-request';
+  /** io-wait only: what the requests waited on, a real PostgreSQL or the remote-service stand-in (absent before version 4: service). */
+  backend?: 'postgres' | 'service';
+  /** io-wait pooled only: most backend connections each server process kept (`--db-pool`; the cell's connections by default). */
+  dbPool?: number;
+  /** payload only: the echo message size, or the body size of GET /bytes/N, bytes. */
+  payloadBytes?: number;
+}
+
+/** What a cell could have done at best, given its shape, beside what it did. */
+export interface Ideal {
+  opsPerSec: number;
+  /** How it was worked out, e.g. `min(64 connections, no cap) / 10 ms`. */
+  basis: string;
+}
+
+/** The io-wait backend's own figures for the cell. */
+export interface BackendUsage {
+  /** CPU the backend process used during the window, % of one core. */
+  cpuPercent: number;
+  /** Queries answered over the backend's whole life in the cell (warm-up and verification included). */
+  queries: number;
+  /** Most queries waiting on their delay at once: far above the cell's concurrency means the backend kept up. */
+  waitingPeak: number;
+  /** Most connections open to it at once. */
+  connectionsPeak: number;
+  /** Connections opened to it over the cell: about the concurrency when pooled, about the queries per request. */
+  connectionsOpened?: number;
+}
+
+/** io-wait on PostgreSQL: the database's own figures for the cell. */
+export interface DatabaseUsage {
+  /** CPU of every database process (postmaster and backends) during the window, % of one core; null for a database we did not start. */
+  cpuPercent: number | null;
+  /** Sessions the database established over the cell (pg_stat_database.sessions, read before the server started and after it stopped). */
+  sessionsOpened: number;
+  /** Queries it answered over the cell (warm-up and verification included): transactions committed, less the one each session commits as it starts. */
+  queries: number;
+  /** Highest PSS summed over its processes, bytes; null where unreadable or not ours. */
+  pssPeakBytes: number | null;
+  /** Most database processes at once (postmaster, its helpers and one backend per connection); 0 when not ours. */
+  processesPeak: number;
+}
+
+/** The run's Redis, for a model whose entry says `"needs": ["redis"]`: its figures for the cell. */
+export interface RedisUsage {
+  /** CPU of redis-server during the window, % of one core. */
+  cpuPercent: number | null;
+  /** Highest PSS of redis-server, bytes; null where unreadable. */
+  pssPeakBytes: number | null;
+  /** Most threads of redis-server at once (its event loop and background threads). */
+  threadsPeak: number;
+  /** Commands it ran over the cell (warm-up and verification included), from INFO's total_commands_processed. */
+  commands: number;
+  /** Connections opened to it over the cell, from INFO's total_connections_received. */
+  connectionsOpened: number;
+}
+
+/** The run's Redis, as recorded in settings. */
+export interface RedisInfo {
+  /** `Redis 7.0.15`, from INFO server. */
+  version: string;
+  url: string;
+  /** What it was started with (its port and folder aside). */
+  settings: Record<string, string>;
+}
+
+/** One CPU's time over a cell's window, from /proc/stat: everything that ran there, not one process. */
+export interface CoreBusy {
+  cpu: number;
+  /** user + nice + system + irq + softirq + steal, % of the window. */
+  busyPercent: number;
+  /** The kernel's deferred network and timer work alone, % of the window. */
+  softirqPercent: number;
+}
+
+/** The pinned CPUs of a cell over its window, by side, and the sides that were full (≥ 95% busy on average). */
+export interface CoresUsage {
+  server: CoreBusy[];
+  /** Empty where the client shares the server's CPUs by design (cpu: the server gets every CPU). */
+  client: CoreBusy[];
+  full: ('client' | 'server')[];
+}
+
+/** The run's PostgreSQL, as recorded in settings (never with a password). */
+export interface DatabaseInfo {
+  /** embedded: a cluster the run made and removed; url: the user's (--postgres-url). */
+  source: 'embedded' | 'url';
+  /** SELECT version(). */
+  version: string;
+  /** Where it was, password removed. */
+  url: string;
+  /** How the servers authenticated: SCRAM-SHA-256 or trust. */
+  auth: 'scram' | 'trust';
+  /** The settings it was started with (embedded only). */
+  settings: Record<string, string>;
+  table: string;
+  rows: number;
+  /** False when the user's database already held the table (it is then left there). */
+  createdTable: boolean;
+}
+
+export interface Cell extends CellKey {
+  /** `--rate sweep` cells: the fraction of the closed-loop throughput their rate was set to. */
+  sweepFraction?: number;
+  status: CellStatus;
+  /** Why a cell is `limit` or `failed`. */
+  reason?: string;
+  /** Length of the measured window, seconds (after warm-up). */
+  durationS: number;
+  /** Completed operations in the window: echoed messages or HTTP responses. */
+  ops: number;
+  opsPerSec: number;
+  /** Payload bytes per second in both directions (sent + received) for echo; response bytes per second for http. */
+  bytesPerSec: number;
+  /** Everything that was not a correct operation, by kind, counted inside the window only. */
+  errors: { total: number; byCode: Record<string, number> };
+  /** From each request's intended send time (open loop) or actual send (closed loop) to its last byte. */
+  latencyUs: LatencyUs;
+  /** From the actual send; equal to latencyUs in closed loop; null when the tool cannot tell. */
+  latencyUncorrectedUs: LatencyUs | null;
+  /** Open loop only: set when the achieved rate fell below 95% of the target. */
+  rateShortfall: { targetOpsPerSec: number; achievedOpsPerSec: number } | null;
+  /** Connections the server closed after a complete response, reopened by the client (keep-alive not kept). */
+  reconnects: number;
+  /** Requests unanswered (or due and unsent) when the window closed; their age then is in the latency histogram. */
+  outstanding: number;
+  /** The measured window on CLOCK_MONOTONIC, ms, as the client timed it; null when the tool does not say. */
+  window: { startMs: number; endMs: number } | null;
+  /** The latency histograms in HdrHistogram's compressed base64 form, to pool repetitions or redraw any percentile. */
+  histograms: { latency: string; latencyUncorrected: string } | null;
+  /**
+   * The window in intervals (1 s from 5 s windows up, else a tenth of it): correct operations and
+   * p99 (corrected, µs) in each, and the server tree's RSS and PSS at the end of each (the last
+   * sample inside it; null where none fell: PSS is read every 0.5 s). The client's part is null for
+   * autocannon and wrk; the memory is there from schema 5.
+   */
+  timeline?: Timeline | null;
+  server: ServerUsage;
+  client: ClientUsage;
+  /**
+   * How busy the pinned CPUs were over the window, whoever kept them busy (schema 6 on; null where
+   * nothing was pinned). A client side that was full marks client.saturated as well.
+   */
+  cores?: CoresUsage | null;
+  /**
+   * How long warm-up took, s (at least settings.warmupS, at most 1 s more), and whether the load
+   * had settled when the window opened (schema 6 on; null for autocannon and wrk, which warm up for a fixed time).
+   */
+  warmup?: { s: number; settled: boolean } | null;
+  /** The window's first fifth against its last, from the timeline (schema 6 on; null without one). */
+  drift?: WindowDrift | null;
+  /** Microseconds from connect() to the first byte served, over the connections opened in the cell (churn: every request's, in the window). */
+  connectUs?: { p50: number; p99: number; max: number } | null;
+  /** io-wait and cpu: the best the cell's shape allows (see Ideal). */
+  ideal?: Ideal | null;
+  /** io-wait on the service: its CPU and load. */
+  service?: BackendUsage | null;
+  /** io-wait on PostgreSQL: the database's CPU, memory, sessions and queries. */
+  database?: DatabaseUsage | null;
+  /** A model that needs Redis: Redis's CPU, memory, commands and connections (absent before version 6). */
+  redis?: RedisUsage | null;
+  /** The CPUs each side was pinned to for this cell (cpu gives the server every CPU); absent before version 3. */
+  cpus?: { server: number[] | null; client: number[] | null };
+  /** churn: TCP sockets in TIME_WAIT on the machine (from /proc/net/sockstat) before and after the cell. */
+  timeWait?: { before: number; after: number } | null;
+  /**
+   * cpu, external models only: the program's calibration of its own CPU loop for `workUs`
+   * microseconds per reply, as it reported it (its loop costs another time per iteration in another
+   * language: `settings.work` is ours). Absent elsewhere.
+   */
+  calibration?: { workUs: number; iterations: number; nsPerIteration: number } | null;
+}
+
+export interface Pinning {
+  /** CPUs the server was pinned to, or null when it was not pinned. */
+  server: number[] | null;
+  client: number[] | null;
+  /** How pinning was done (`taskset`), or why it was not. */
+  method: string;
+}
+
+export interface Env {
+  node: string;
+  platform: string;
+  kernel: string;
+  cpuModel: string;
+  cpus: number;
+  memoryBytes: number;
+  gitCommit: string | null;
+  pinning: Pinning;
+}
+
+export interface Settings {
+  /** Measured window per cell, seconds. */
+  durationS: number;
+  /** Load before the window that is not measured, seconds. */
+  warmupS: number;
+  /** Echo message size, bytes (HTTP uses GET /). */
+  payloadBytes: number;
+  repetitions: number;
+  models: string[];
+  protocols: Protocol[];
+  concurrency: number[];
+  /** Worker threads or processes for models that use them. */
+  workers: number;
+  /** Interval between /proc samples of the server tree, ms. */
+  sampleIntervalMs: number;
+  /** A server tree whose memory (PSS summed over the tree; RSS until PSS is read) crosses this is stopped and its cell recorded as `limit`, bytes. */
+  memoryBudgetBytes: number;
+  scenarios: Scenario[];
+  /** Idle connections held open beside the load in the `idle` scenario. */
+  idleConnections: number;
+  /** Models asked for but left out of the plan, with why (no C compiler, say). */
+  skipped: { model: string; reason: string }[];
+  /** The HTTP load generator: `native`, `autocannon` or `wrk` (echo is always native). */
+  httpClient: 'native' | 'autocannon' | 'wrk';
+  /** Load threads per client. */
+  clientThreads: number;
+  /** Requests in flight per connection. */
+  pipeline: number;
+  /** Open-loop rates asked for (ops/s), `sweep` (fractions of each closed-loop maximum), or null for closed loop only. */
+  rates: number[] | 'sweep' | null;
+  /** With `sweep`: the fractions of the closed-loop maximum run. */
+  sweepFractions: number[];
+  /** A cell whose errors exceed this share of its attempts (ops + errors) is `failed`. */
+  errorThreshold: number;
+  /** The suite the plan came from (absent before version 3). */
+  suite?: string;
+  /** The plan's slices: per scenario, the protocols, concurrencies and models it ran. */
+  slices?: { scenario: Scenario; protocols: Protocol[]; concurrency: number[]; models: string[] | null; backendConnections?: string[]; payloadSizes?: number[] }[];
+  /** io-wait: the backend's delay per query, ms. */
+  backendDelayMs?: number;
+  /** io-wait on PostgreSQL: the database the run used; null or absent when none was. */
+  database?: DatabaseInfo | null;
+  /** The run's Redis, when a model of the plan needed one; null or absent when none did. */
+  redis?: RedisInfo | null;
+  /** cpu: the work asked for per request (µs), the iterations of the CPU loop it was calibrated to, and the loop's measured speed. */
+  work?: { us: number; iterations: number; nsPerIteration: number } | null;
+  /** External models in the plan: the command as written ({port} and {workers} unreplaced) and the version line it printed, if one was asked for. */
+  externalModels?: { name: string; family: Family; command: string[]; protocols: Protocol[]; shell: boolean; version: string | null }[];
+}
+
+export interface Timeline {
+  intervalS: number;
+  ops: number[];
+  p99Us: number[];
+  rssBytes?: (number | null)[];
+  pssBytes?: (number | null)[];
+}
+
+/** The window's first fifth against its last: a ramp-up left inside the window, or a slowdown. */
+export interface WindowDrift {
+  /** Correct operations per second in the first and the last fifth of the window. */
+  firstOpsPerSec: number;
+  lastOpsPerSec: number;
+  /** first / last. */
+  ratio: number;
+  /** More than 10% apart, and further apart than counting noise (3 standard deviations) explains. */
+  drifts: boolean;
+}
+
+/** Drift of a timeline, or null when it has fewer than 5 intervals or no operations. */
+export function windowDrift(t: Pick<Timeline, 'intervalS' | 'ops'> | null | undefined): WindowDrift | null {
+  if (!t || t.ops.length < 5) return null;
+  const k = Math.max(1, Math.floor(t.ops.length / 5));
+  const first = t.ops.slice(0, k).reduce((a, b) => a + b, 0);
+  const last = t.ops.slice(-k).reduce((a, b) => a + b, 0);
+  if (first + last === 0) return null;
+  const ratio = last > 0 ? first / last : Infinity;
+  const drifts = Math.abs(ratio - 1) > 0.1 && Math.abs(first - last) > 3 * Math.sqrt(first + last);
+  const perSec = (n: number): number => Math.round(n / (k * t.intervalS));
+  return { firstOpsPerSec: perSec(first), lastOpsPerSec: perSec(last), ratio: Math.round(ratio * 1000) / 1000, drifts };
+}
+
+export interface Results {
+  schemaVersion: number;
+  runId: string;
+  /** ISO 8601. */
+  startedAt: string;
+  /** ISO 8601; null while the run is still going. */
+  finishedAt: string | null;
+  /** The exact command line that produced this file. */
+  command: string;
+  env: Env;
+  settings: Settings;
+  cells: Cell[];
+}
+
+/** micro.json from `npm run micro`: one entry per primitive, times in nanoseconds. */
+export interface MicroResults {
+  schemaVersion: 1;
+  kind: 'micro';
+  startedAt: string;
+  command: string;
+  env: Env;
+  /** Time given to each task, seconds (tinybench runs at least its minimum iterations). */
+  timePerTaskS: number;
+  tasks: { name: string; what: string; state: string; meanNs: number | null; p50Ns: number | null; p99Ns: number | null; rmePercent: number | null; samples: number; error?: string }[];
+}

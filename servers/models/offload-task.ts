@@ -1,6 +1,0 @@
-// A thread-offload task, run inside a piscina thread: the request's CPU work.
-import { burn } from '../work.js';
-
-export default function run(iterations: number): number {
-  return burn(iterations);
-}
