@@ -61,7 +61,23 @@ function parse(): { model: string; protocol: Protocol; host: string; port: numbe
   return { model: info.name, protocol, host: values.host, port, workers, work };
 }
 
+const USAGE = `Usage: npm run server -- --model MODEL [--protocol echo|http] [--port N] [--workers N] [--work JSON]
+
+Starts one model on 127.0.0.1 and prints its listening line as JSON ({"event":"listening","port":N,...});
+SIGTERM stops it. The harness starts servers this way; it is here to try a model by hand.
+
+  --model MODEL     one of: ${MODEL_NAMES.join(', ')}
+  --protocol P      ${PROTOCOLS.join(' or ')} (default: echo)
+  --host 127.x.x.x  a loopback address (default: 127.0.0.1)
+  --port N          0 for any free port (default: 0)
+  --workers N       threads or processes for the models with a fixed number (default: ${DEFAULT_WORKERS})
+  --work JSON       the scenario's work (io-wait, cpu), as the harness passes it`;
+
 async function main(): Promise<void> {
+  if (process.argv.slice(2).some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   const o = parse();
   const model = (await import(`./models/${o.model}.js`)) as Model;
   const server = await model.start(o);
