@@ -80,13 +80,19 @@ const CELL_OVERHEAD_S = 0.5;
  * be slow: a model that starts a worker per connection pays its start-up per connection (at most
  * the connect cap), the io-wait backend its own start. Cells recorded as limit without running cost nothing.
  */
+/**
+ * Warm-up beyond --warmup while the load settles (clients/load.ts), on average: a default run here
+ * took 0.56 s of warm-up per cell for --warmup 0.3s (median 0.55 s; 180 of 181 cells settled).
+ */
+const WARMUP_SETTLE_S = 0.26;
+
 export function estimatePlanS(plan: Plan): number {
   let total = 0;
   for (const c of planCells(plan)) {
     const info = modelInfo(plan, c.model)!;
     if (info.scenarios && !info.scenarios.includes(c.scenario)) continue;
     if (info.poolLimited && c.concurrency > plan.workers && c.scenario !== 'churn') continue;
-    let s = plan.warmupS + plan.durationS + CELL_OVERHEAD_S;
+    let s = plan.warmupS + WARMUP_SETTLE_S + plan.durationS + CELL_OVERHEAD_S;
     if (info.workerPerConnection && c.scenario !== 'churn' && !info.family.startsWith('native')) {
       s += Math.min(20, c.concurrency * (info.family === 'per-process' ? 0.08 : 0.06));
     }
