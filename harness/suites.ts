@@ -138,6 +138,8 @@ export const SUITES: Record<SuiteName, Suite> = {
     warmupS: 0.3,
     slices: [
       { scenario: 'steady', protocols: BOTH, concurrency: [32], models: CI_MODELS },
+      // The pools serve 4 connections at once (--workers 4): at 32 they are limits, so they are measured at 4.
+      { scenario: 'steady', protocols: BOTH, concurrency: [4], models: ['prefork', 'thread-pool'] },
       { scenario: 'idle', protocols: ['echo'], concurrency: [64], models: ['epoll'] },
       // 4 connections: as many as the pools have workers, so thread-pool and prefork are measured, not limits.
       { scenario: 'io-wait', protocols: ['http'], concurrency: [4], models: CI_MODELS, backendConnections: ['pooled'], backends: ['postgres'] },

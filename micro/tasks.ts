@@ -31,32 +31,17 @@ const IDLE_DESCRIPTORS = 1000;
 const REQUEST = Buffer.from('GET / HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: concurrency-bench\r\nAccept: */*\r\n\r\n', 'latin1');
 
 export function microTasks(): MicroTask[] {
+  // Last, the postgres tasks, so the database they share is stopped once, after the last of them has run.
+  return [...runtimeTasks(), ...selectorTasks(), ...parserTasks(), ...postgresOrNote()];
+}
+
+/** Node's own machinery: promises, the event loop, message ports, worker threads, processes. */
+function runtimeTasks(): MicroTask[] {
   let pool: Piscina | null = null;
-  let fds: number[] = [];
-  let ep: Epoll | null = null;
-  let pollSet: PollSet | null = null;
-  const readSet = new FdSet();
-  const allSet = new FdSet();
-  let maxFd = 0;
   let flag = new Int32Array(new SharedArrayBuffer(4));
   let partner: Worker | null = null;
   // Hooks run once per phase (warm-up, then the run): each phase gets its own channel, pool, threads.
   let channel = new MessageChannel();
-  const session = new HttpSession(() => 0);
-  const jsParser = new HTTPParser(HTTPParser.REQUEST);
-  let parsed = 0;
-  jsParser[HTTPParser.kOnHeadersComplete] = () => void parsed++;
-
-  const openIdle = (): void => {
-    fds = Array.from({ length: IDLE_DESCRIPTORS }, () => L.c.eventfd(0, L.EFD_NONBLOCK | L.EFD_CLOEXEC) as number);
-    if (fds.some((fd) => fd < 0)) throw new Error(`eventfd failed: errno ${L.errno()} (ulimit -n too low for ${IDLE_DESCRIPTORS} descriptors?)`);
-    maxFd = Math.max(...fds);
-  };
-  const closeIdle = (): void => {
-    for (const fd of fds) close(fd);
-    fds = [];
-  };
-
   return [
     { name: 'await', async: true, what: 'await of a resolved promise: one step of async code (async, node-http)', fn: async () => { await Promise.resolve(); } },
     { name: 'queueMicrotask', async: true, what: 'a microtask queued and run', fn: () => new Promise<void>((r) => queueMicrotask(r)) },
@@ -125,6 +110,29 @@ export function microTasks(): MicroTask[] {
       what: 'the operating system part of a process start: fork/exec of a program that does nothing',
       fn: async () => { await once(spawn('/bin/true', [], { stdio: 'ignore' }), 'exit'); },
     },
+  ];
+}
+
+/** One libc call, and waiting on {IDLE_DESCRIPTORS} idle descriptors with each selector. */
+function selectorTasks(): MicroTask[] {
+  let fds: number[] = [];
+  let ep: Epoll | null = null;
+  let pollSet: PollSet | null = null;
+  const readSet = new FdSet();
+  const allSet = new FdSet();
+  let maxFd = 0;
+  const openIdle = (): void => {
+    fds = Array.from({ length: IDLE_DESCRIPTORS }, () => L.c.eventfd(0, L.EFD_NONBLOCK | L.EFD_CLOEXEC) as number);
+    if (fds.some((fd) => fd < 0)) throw new Error(`eventfd failed: errno ${L.errno()} (ulimit -n too low for ${IDLE_DESCRIPTORS} descriptors?)`);
+    maxFd = Math.max(...fds);
+  };
+  const closeIdle = (): void => {
+    for (const fd of fds) close(fd);
+    fds = [];
+  };
+
+
+  return [
     { name: 'koffi getpid', async: false, what: 'one libc call through koffi: the toll on every syscall of the selector models', fn: () => L.c.getpid() },
     {
       name: `epoll_wait, ${IDLE_DESCRIPTORS} idle`,
@@ -168,6 +176,16 @@ export function microTasks(): MicroTask[] {
       },
       afterAll: closeIdle,
     },
+  ];
+}
+
+/** Our HTTP parser against http-parser-js on the same request. */
+function parserTasks(): MicroTask[] {
+  const session = new HttpSession(() => 0);
+  const jsParser = new HTTPParser(HTTPParser.REQUEST);
+  let parsed = 0;
+  jsParser[HTTPParser.kOnHeadersComplete] = () => void parsed++;
+  return [
     { name: 'our HTTP parser', async: false, what: 'HttpSession.feed on a typical 90-byte GET, reply included', fn: () => session.feed(REQUEST) },
     {
       name: 'http-parser-js',
@@ -177,8 +195,6 @@ export function microTasks(): MicroTask[] {
         jsParser.execute(REQUEST);
       },
     },
-    // Last, so the database they share is stopped once, after the last of them has run.
-    ...postgresOrNote(),
   ];
 }
 
