@@ -108,10 +108,11 @@ function loop(thread: number, io: Exchanges, control: Control, ep: Epoll, table:
       }
     }
     if (io.phase === Phase.Connect && control.phase() === Phase.Run) startRun(io, control, table, window, schedule);
-    if (io.phase === Phase.Run) {
+    // Warm-up: the coordinator watches the progress and opens the window once the load has
+    // settled (clients/load.ts); the window's own loop does neither.
+    if (io.phase === Phase.Run && window.start === Infinity) {
       control.progress(thread, window.completed);
-      // The coordinator opens the window once the load has settled (clients/load.ts).
-      if (window.start === Infinity && control.windowSet()) {
+      if (control.windowSet()) {
         const { mStart, mEnd } = control.times();
         window.open(mStart, mEnd);
       }

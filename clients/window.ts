@@ -87,7 +87,8 @@ export class WindowRecorder {
     const us = (t - dueAt) * 1000;
     recordUs(this.scratch, us);
     recordUs(this.scratchSlot, us);
-    this.scratchOps[Math.floor(t / this.intervalMs) & 7] = (this.scratchOps[Math.floor(t / this.intervalMs) & 7] ?? 0) + 1;
+    const slot = Math.floor(t / this.intervalMs) & 7;
+    this.scratchOps[slot] = (this.scratchOps[slot] ?? 0) + 1;
     if (this.openLoop) recordUs(this.scratch, (t - sentAt) * 1000);
   }
 

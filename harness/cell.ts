@@ -146,7 +146,7 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
     await stopGroup(server);
     if (backend) Object.assign(extra, await backend.finish(usage));
     if (redis && redisBefore) extra.redis = redisUsageBetween(redisBefore, await redis.counters(), redisUsage?.cpuPercent ?? null, redisUsage?.pssPeakBytes ?? null, redisUsage?.threadsPeak ?? 0);
-    const cell = withCores({ ...toCell(spec, result, sampler, limits, info?.workerPerConnection === true), ...extra }, cores);
+    const cell = withWindowChecks({ ...toCell(spec, result, sampler, limits, info?.workerPerConnection === true), ...extra }, cores);
     // Something outside the model went wrong (a wrong backend answer, a backend gone): never a normal row.
     if (faults.length > 0) return { ...cell, status: 'failed', reason: `the server reported: ${faults.join('; ')}` };
     return cell;
@@ -400,7 +400,7 @@ function startClient(spec: CellSpec, plan: Plan, port: number, ctx: CellContext)
  * The pinned CPUs' busy time goes into the cell; a full client side is a saturated client, whoever
  * filled it. So does the window's drift, first fifth against last.
  */
-function withCores(cell: Cell, cores: CoreSampler): Cell {
+function withWindowChecks(cell: Cell, cores: CoreSampler): Cell {
   const usage = cores.usage();
   cell = { ...cell, drift: windowDrift(cell.timeline) };
   if (!usage) return { ...cell, cores: null };

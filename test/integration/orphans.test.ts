@@ -3,29 +3,16 @@
 // start time), never by a pid alone, so a group whose leader died is still found, and a process
 // that merely has a recorded number is never touched.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { endOrphans, STATE_DIR } from '../../harness/guard.js';
 import { dist } from '../../harness/paths.js';
 import { groupMembers, readStat } from '../../harness/sampler.js';
+import { tagged } from '../helpers/tagged.js';
 
 const bench = dist('scripts/bench.js');
-
-/** Every process on the machine whose environment carries `tag`. */
-function tagged(tag: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/environ`, 'latin1').includes(tag)) pids.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
 
 async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {
   for (const end = Date.now() + ms; !ok(); await new Promise((r) => setTimeout(r, 50))) {
