@@ -28,7 +28,7 @@ const IDLE_TIMEOUT_MS = 60_000;
 class LimitReached extends Error {}
 
 /** A cell to run; a sweep cell gets its rate from its closed-loop cell's throughput at run time. */
-export type CellSpec = CellKey & { sweepFraction?: number };
+export type CellSpec = CellKey & { sweepFraction?: number; sweepOf?: string };
 
 /** What every cell of a run shares: where each side runs, how many load threads the client has, the calibrated CPU work. */
 export interface CellContext {
@@ -125,6 +125,7 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
     const port = await started.port;
     await verifyExchange('127.0.0.1', port, spec.protocol, 5000, info?.external?.checks ?? 'full');
     if (spec.scenario === 'idle') idle = await holdIdle(spec, plan, port, pinning);
+    if (spec.sweepOf !== undefined) extra.idleCpu = await idleCpu(server.pid);
     const sampler = new TreeSampler(server.pid);
     // PostgreSQL's backends leave the postmaster's process group: its tree is followed by parent.
     const backendSampler = backend?.child ? new TreeSampler(backend.child.pid, 5, backend.work.backend === 'postgres' ? 'descendants' : 'group') : null;
@@ -146,7 +147,9 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
     await stopGroup(server);
     if (backend) Object.assign(extra, await backend.finish(usage));
     if (redis && redisBefore) extra.redis = redisUsageBetween(redisBefore, await redis.counters(), redisUsage?.cpuPercent ?? null, redisUsage?.pssPeakBytes ?? null, redisUsage?.threadsPeak ?? 0);
-    const cell = withWindowChecks({ ...toCell(spec, result, sampler, limits, info?.workerPerConnection === true), ...extra }, cores);
+    const measured = { ...toCell(spec, result, sampler, limits, info?.workerPerConnection === true), ...extra };
+    measured.ideal = withCpuBound(measured.ideal, measured, pinning.server?.length ?? availableParallelism());
+    const cell = withWindowChecks(measured, cores);
     // Something outside the model went wrong (a wrong backend answer, a backend gone): never a normal row.
     if (faults.length > 0) return { ...cell, status: 'failed', reason: `the server reported: ${faults.join('; ')}` };
     return cell;
@@ -176,15 +179,17 @@ function undeclaredReason(m: ExternalModel, scenario: string): string {
  * holds at most min(connections, what it can hold) waits at once. cpu: every request burns the
  * work, and at most min(connections, lanes, server CPUs) burn at once. null elsewhere.
  */
-export function idealFor(spec: Pick<CellKey, 'scenario' | 'concurrency' | 'model' | 'dbPool' | 'backendConnections'>, plan: Pick<Plan, 'workers' | 'backendDelayMs' | 'workUs' | 'external'>, lanes: 'one' | 'workers' | 'connections' | undefined, serverCpus: number): Ideal | null {
+export function idealFor(spec: Pick<CellKey, 'scenario' | 'concurrency' | 'model' | 'dbPool' | 'backendConnections' | 'backendDelayMs'>, plan: Pick<Plan, 'workers' | 'backendDelayMs' | 'workUs' | 'external'>, lanes: 'one' | 'workers' | 'connections' | undefined, serverCpus: number): Ideal | null {
   const info = modelInfo(plan, spec.model);
-  if (spec.scenario === 'io-wait' && plan.backendDelayMs > 0) {
+  const delayMs = delayOf(spec, plan);
+  if (spec.scenario === 'io-wait' && delayMs > 0) {
     // A pool smaller than the connections caps the waits a loop holds; a blocking model holds one
     // connection per thread or process whatever the pool says.
     const pool = spec.backendConnections !== 'per-request' && spec.dbPool !== undefined && spec.dbPool < spec.concurrency && !info?.poolLimited && info?.workerPerConnection !== true ? spec.dbPool : Infinity;
     const held = Math.min(spec.concurrency, info?.poolLimited ? plan.workers : Infinity, pool);
     const caps = [info?.poolLimited ? `${plan.workers} workers` : '', pool !== Infinity ? `a pool of ${pool}` : ''].filter(Boolean);
-    return { opsPerSec: held / (plan.backendDelayMs / 1000), basis: `min(${spec.concurrency} connections, ${caps.length ? caps.join(', ') : 'no cap'}) / ${plan.backendDelayMs} ms` };
+    const waits = held / (delayMs / 1000);
+    return { opsPerSec: waits, basis: `min(${spec.concurrency} connections, ${caps.length ? caps.join(', ') : 'no cap'}) / ${delayMs} ms`, bounds: { waits, cpu: null } };
   }
   if (spec.scenario === 'cpu' && lanes !== undefined) {
     const n = lanes === 'one' ? 1 : lanes === 'workers' ? plan.workers : spec.concurrency;
@@ -193,6 +198,38 @@ export function idealFor(spec: Pick<CellKey, 'scenario' | 'concurrency' | 'model
     return { opsPerSec: at / (plan.workUs / 1e6), basis: `min(${spec.concurrency} connections, ${lane}, ${serverCpus} CPUs) / ${plan.workUs} µs` };
   }
   return null;
+}
+
+/** How long an equal-rate cell watches its server before the load: long enough for a tenth of a percent of a core. */
+export const IDLE_PROBE_S = 0.5;
+
+/** The server's CPU with nothing to do: started, checked, no connection open, no load yet. */
+async function idleCpu(pgrp: number): Promise<{ percent: number; s: number }> {
+  const sampler = new TreeSampler(pgrp);
+  sampler.begin();
+  await new Promise((r) => setTimeout(r, IDLE_PROBE_S * 1000));
+  sampler.end();
+  return { percent: Math.round(sampler.usage().cpuPercent * 10) / 10, s: Math.round(sampler.windowS * 1000) / 1000 };
+}
+
+/** How long an io-wait cell's backend holds each query, ms: its slice's own delay, else the plan's. */
+export function delayOf(spec: Pick<CellKey, 'backendDelayMs'>, plan: Pick<Plan, 'backendDelayMs'>): number {
+  return spec.backendDelayMs ?? plan.backendDelayMs;
+}
+
+/**
+ * An io-wait ideal's second bound, once the cell has run: what the server's CPUs serve at the CPU
+ * per request it measured. The lower bound is the ideal; a model near its CPU bound was limited by
+ * its CPU, not by the waits it holds.
+ */
+export function withCpuBound(ideal: Ideal | null | undefined, cell: Pick<Cell, 'scenario' | 'ops' | 'server'>, serverCpus: number): Ideal | null {
+  if (!ideal?.bounds || cell.scenario !== 'io-wait') return ideal ?? null;
+  const cpuS = cell.server.cpuUserS + cell.server.cpuSysS;
+  if (cell.ops <= 0 || cpuS <= 0) return ideal;
+  const cpu = serverCpus / (cpuS / cell.ops);
+  const waits = ideal.bounds.waits;
+  const basis = `${ideal.basis.replace(/^min\(/, 'waits: min(')}; CPU: ${serverCpus} CPU${serverCpus === 1 ? '' : 's'} / ${Math.round((cpuS / cell.ops) * 1e7) / 10} µs per request`;
+  return { opsPerSec: Math.min(waits, cpu), basis, bounds: { waits, cpu: Math.round(cpu) } };
 }
 
 /** TCP sockets in TIME_WAIT on the machine, from /proc/net/sockstat; null where unreadable. */
@@ -238,7 +275,7 @@ async function useDatabase(db: Database | null, spec: CellSpec, plan: Plan): Pro
   const before = await db.counters();
   const work: IoWaitWork = {
     kind: 'io-wait', backend: 'postgres', backendPort: db.port, ...pooling(spec),
-    postgres: { user: db.user, database: db.database, passwordFile: db.passwordFile, delayMs: plan.backendDelayMs },
+    postgres: { user: db.user, database: db.database, passwordFile: db.passwordFile, delayMs: delayOf(spec, plan) },
   };
   return {
     work,
@@ -253,7 +290,7 @@ async function useDatabase(db: Database | null, spec: CellSpec, plan: Plan): Pro
 
 /** The remote-service stand-in, on the client's CPUs so it never takes the server's; ready once it listens. */
 async function startService(plan: Plan, pinning: Pinning, spec: CellSpec): Promise<Waited> {
-  const child = startGroup(process.execPath, [dist('servers/backend.js'), '--delay', `${plan.backendDelayMs}ms`, ...backendTestArgs()], { cpus: pinning.client });
+  const child = startGroup(process.execPath, [dist('servers/backend.js'), '--delay', `${delayOf(spec, plan)}ms`, ...backendTestArgs()], { cpus: pinning.client });
   let stats: BackendStatsMessage | null = null;
   child.onLine((msg) => {
     if (msg?.event === 'backend-stats') stats = msg;
@@ -308,7 +345,7 @@ async function startExternalServer(m: ExternalModel, spec: CellSpec, plan: Plan,
   const port = await freePort();
   const serverCpus = pinning.server?.length ?? availableParallelism();
   extra.ideal = externalIdeal(m, spec, plan, serverCpus);
-  const contract = contractEnv({ scenario: spec.scenario, protocol: spec.protocol, port, workers: plan.workers, backendDelayMs: plan.backendDelayMs, workUs: plan.workUs }, work, redisPort);
+  const contract = contractEnv({ scenario: spec.scenario, protocol: spec.protocol, port, workers: plan.workers, backendDelayMs: delayOf(spec, plan), workUs: plan.workUs }, work, redisPort);
   const child = startExternal(m, port, plan.workers, spec.protocol, pinning.server, contract);
   let calibration: Promise<Calibration> | null = null;
   if (spec.scenario === 'cpu') {

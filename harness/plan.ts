@@ -9,7 +9,7 @@ import { CLIENT_TOOLS, type ClientTool } from '../schema/messages.js';
 import { onPath } from '../sys/path.js';
 import { findModel, MODEL_NAMES, PROTOCOLS, type ModelInfo, type Protocol } from '../schema/catalog.js';
 import { ExternalError, parseServerCmd, readModelsFile, type ExternalModel } from './external.js';
-import { SCENARIOS, type Scenario } from '../schema/results.js';
+import { SCENARIOS, type NoiseProbe, type Scenario } from '../schema/results.js';
 import { BACKEND_KINDS, type BackendKind } from '../schema/work.js';
 import { DatabaseError, parsePostgresUrl, POSTGRES_AUTHS, type PostgresAuth } from './database.js';
 import { available, checkCapacity, checkServerCpus, checkWritable } from './preflight.js';
@@ -62,6 +62,8 @@ export interface Plan {
   rates: number[] | 'sweep' | null;
   /** Programs from --models-file and --server-cmd, measured like the built-in models. */
   external: ExternalModel[];
+  /** The suite's noise probe when the plan runs its cell (its model, protocol and scenario), else null. */
+  noise: NoiseProbe | null;
 }
 
 /** What the harness needs to know of a model, built-in or external. */
@@ -166,6 +168,7 @@ export function parsePlan(argv: string[]): Plan | null {
     backendConnections: optional('backend-connections', (r) => parseList('--backend-connections', r, BACKEND_MODES) as BackendMode[]),
     backends: optional('backend', (r) => parseList('--backend', r, BACKEND_KINDS) as BackendKind[]),
     payloadSizes: optional('payload-sizes', (r) => parseIntList('--payload-sizes', r)),
+    backendDelayGiven: given('backend-delay') !== undefined,
   });
   const union = <T>(pick: (s: Slice) => readonly T[]): T[] => [...new Set(slices.flatMap(pick))];
   const plan: Plan = {
@@ -197,7 +200,9 @@ export function parsePlan(argv: string[]): Plan | null {
     pipeline: parsePositiveInt('--pipeline', get('pipeline')),
     rates: typeof values.rate === 'string' ? parseRates(values.rate) : null,
     external,
+    noise: null,
   };
+  plan.noise = noiseProbe(plan);
   checkServerCpus(plan);
   checkLoadClient({ http: plan.protocols.includes('http'), client: plan.httpClient, openLoop: plan.rates !== null, pipeline: plan.pipeline }, () => onPath('wrk'));
   checkScenarios(plan);
@@ -211,6 +216,20 @@ export function parsePlan(argv: string[]): Plan | null {
   checkCapacity(plan);
   checkWritable(plan.out);
   return plan;
+}
+
+/**
+ * The suite's noise probe, kept when the plan already runs its cell (closed loop, in a slice that
+ * names its model, protocol, scenario and connections), so that it never adds a cell the plan
+ * would not have had. With as many repetitions as it has readings, every cell is its own probe and
+ * none is added.
+ */
+function noiseProbe(plan: Plan): NoiseProbe | null {
+  const probe = SUITES[plan.suite].noise;
+  if (!probe || !plan.models.includes(probe.model) || (plan.rates !== null && plan.rates !== 'sweep')) return null;
+  const runs = plan.slices.some((s) => s.scenario === probe.scenario && s.protocols.includes(probe.protocol) && s.concurrency.includes(probe.concurrency) &&
+    (s.models === null || s.models.includes(probe.model)) && !s.except?.includes(probe.model));
+  return runs ? { ...probe, readings: Math.max(probe.readings, plan.repetitions) } : null;
 }
 
 /** The scenario flags that cannot work together, refused before anything starts. */

@@ -1,7 +1,7 @@
 // A run: every cell of the plan in turn, each appended to results.json as soon as it is measured.
 import { renameSync, symlinkSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { emptyCell, runCell, SAMPLE_INTERVAL_MS, type CellContext, type CellSpec } from './cell.js';
+import { emptyCell, IDLE_PROBE_S, runCell, SAMPLE_INTERVAL_MS, type CellContext, type CellSpec } from './cell.js';
 import { calibrate } from '../schema/work.js';
 import { choosePinning, collectEnv, defaultClientThreads } from './env.js';
 import { ERROR_THRESHOLD, modelInfo, SWEEP_FRACTIONS, type Plan } from './plan.js';
@@ -15,17 +15,20 @@ import { startRunRedis } from './redis.js';
 
 /**
  * Repetitions are the outer loop, so repetition 2 of a cell runs after every cell's repetition 1:
- * slow drift on a shared machine spreads over all cells instead of landing on one.
+ * slow drift on a shared machine spreads over all cells instead of landing on one. The noise
+ * probe's extra readings are spread evenly through the whole run for the same reason.
  */
 export function planCells(plan: Plan): CellSpec[] {
   const cells: CellSpec[] = [];
   const seen = new Set<string>();
   for (let repetition = 1; repetition <= plan.repetitions; repetition++) {
     for (const slice of plan.slices) {
+      // Equal-rate cells follow every closed-loop cell of their slice, their reference's among them.
+      const equal: CellSpec[] = [];
       const { scenario } = slice;
       for (const protocol of slice.protocols) {
         for (const model of plan.models) {
-          if (slice.models !== null && !slice.models.includes(model)) continue;
+          if ((slice.models !== null && !slice.models.includes(model)) || slice.except?.includes(model)) continue;
           const info = modelInfo(plan, model)!;
           if (!info.protocols.includes(protocol)) continue;
           for (const concurrency of slice.concurrency) {
@@ -34,30 +37,69 @@ export function planCells(plan: Plan): CellSpec[] {
               : scenario === 'payload' ? (slice.payloadSizes ?? []).map((payloadBytes) => ({ payloadBytes })) : [{}];
             for (const variant of variants) {
               const key = { model, family: info.family, protocol, scenario, concurrency, repetition, ...variant };
-              const id = JSON.stringify(key); // two slices may name the same cell (an explicit flag made them alike)
-              if (seen.has(id)) continue;
-              seen.add(id);
-              if (plan.rates === null || plan.rates === 'sweep') cells.push({ ...key, rate: null });
+              const of = slice.equalRate?.of;
+              if (of !== undefined && plan.rates === null && plan.models.includes(of)) {
+                for (const f of slice.equalRate!.fractions) addOnce(seen, equal, { ...key, rate: null, sweepFraction: f, sweepOf: of });
+              }
+              if (plan.rates === null || plan.rates === 'sweep') addOnce(seen, cells, { ...key, rate: null });
               // A sweep cell follows its closed-loop cell, whose throughput sets its rate.
-              if (plan.rates === 'sweep') for (const f of SWEEP_FRACTIONS) cells.push({ ...key, rate: null, sweepFraction: f });
-              else if (plan.rates !== null) for (const rate of plan.rates) cells.push({ ...key, rate });
+              if (plan.rates === 'sweep') for (const f of SWEEP_FRACTIONS) addOnce(seen, cells, { ...key, rate: null, sweepFraction: f });
+              else if (plan.rates !== null) for (const rate of plan.rates) addOnce(seen, cells, { ...key, rate });
             }
           }
         }
       }
+      cells.push(...equal);
     }
   }
-  return cells;
+  return withNoiseReadings(cells, plan);
+}
+
+/** Two slices may name the same cell (an explicit flag made them alike): it runs once. */
+function addOnce(seen: Set<string>, into: CellSpec[], spec: CellSpec): void {
+  const id = JSON.stringify(spec);
+  if (seen.has(id)) return;
+  seen.add(id);
+  into.push(spec);
+}
+
+/**
+ * The noise probe's readings the plan lacks (its cell at the repetitions not planned), placed at
+ * even intervals through the run: a reading per stretch of the run, so the spread includes what
+ * changes over it.
+ */
+function withNoiseReadings(cells: CellSpec[], plan: Plan): CellSpec[] {
+  const probe = plan.noise;
+  if (!probe) return cells;
+  const info = modelInfo(plan, probe.model)!;
+  const isProbe = (c: CellSpec): boolean => c.model === probe.model && c.protocol === probe.protocol && c.scenario === probe.scenario &&
+    c.concurrency === probe.concurrency && c.rate === null && c.sweepFraction === undefined && c.payloadBytes === undefined;
+  const have = new Set(cells.filter(isProbe).map((c) => c.repetition));
+  const missing: CellSpec[] = [];
+  for (let repetition = 1; repetition <= probe.readings; repetition++) {
+    if (!have.has(repetition)) missing.push({ model: probe.model, family: info.family, protocol: probe.protocol, scenario: probe.scenario, concurrency: probe.concurrency, repetition, rate: null });
+  }
+  const out = [...cells];
+  // From the back, so that each insertion leaves the earlier positions where they were; never
+  // between a closed-loop cell and the sweep cells that follow it.
+  for (let k = missing.length; k >= 1; k--) {
+    let at = Math.round((k * cells.length) / (missing.length + 1));
+    while (at < out.length && out[at]!.sweepFraction !== undefined) at++;
+    out.splice(at, 0, missing[k - 1]!);
+  }
+  return out;
 }
 
 /** io-wait's variants of one cell: each backend, each way of connecting, and when pooled each pool size. */
 function ioWaitVariants(slice: Slice, plan: Plan, concurrency: number): Partial<CellSpec>[] {
+  // Recorded on the cell only where its slice sets its own: the run's delay is in the settings.
+  const own = slice.backendDelayMs !== undefined && slice.backendDelayMs !== plan.backendDelayMs ? { backendDelayMs: slice.backendDelayMs } : {};
   return (slice.backends ?? ['postgres']).flatMap((backend) => (slice.backendConnections ?? ['pooled']).flatMap((backendConnections): Partial<CellSpec>[] =>
     backendConnections === 'pooled'
       // A pool never holds more connections than requests in flight: a size above the cell's
       // connections runs as the connections (and meets that cell, run once).
-      ? [...new Set((plan.dbPools ?? slice.dbPools ?? [concurrency]).map((p) => Math.min(p, concurrency)))].map((dbPool) => ({ backend, backendConnections, dbPool }))
-      : [{ backend, backendConnections }]));
+      ? [...new Set((plan.dbPools ?? slice.dbPools ?? [concurrency]).map((p) => Math.min(p, concurrency)))].map((dbPool) => ({ backend, backendConnections, dbPool, ...own }))
+      : [{ backend, backendConnections, ...own }]));
 }
 
 /** Whether the plan needs the run's PostgreSQL, and how many connections it may hold at once. */
@@ -98,6 +140,7 @@ export function estimatePlanS(plan: Plan): number {
     }
     if (c.scenario === 'io-wait') s += c.backend === 'postgres' ? 0.6 : 0.4;
     if (c.scenario === 'idle') s += 1;
+    if (c.sweepOf !== undefined) s += IDLE_PROBE_S;
     total += s;
   }
   return total;
@@ -157,6 +200,7 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
       suite: plan.suite,
       slices: plan.slices,
       backendDelayMs: plan.backendDelayMs,
+      noise: plan.noise,
       database: null,
       work,
       externalModels: plan.external.filter((m) => plan.models.includes(m.name)).map((m) => ({
@@ -202,7 +246,7 @@ async function runCells(plan: Plan, ctx: CellContext, results: Results, file: st
     const resolved = resolveSweep(spec, results.cells);
     log(`[${i + 1}/${specs.length}] ${label(resolved)}${eta(started, i, specs.length)}`);
     const cell = resolved.rate === null && spec.sweepFraction !== undefined
-      ? emptyCell(resolved, 'limit', `no closed-loop throughput to sweep from: ${sweepBase(spec, results.cells)?.reason ?? 'its closed-loop cell did not run'}`)
+      ? emptyCell(resolved, 'limit', `no closed-loop throughput to ${spec.sweepOf ? `take ${spec.sweepOf}'s rate from` : 'sweep from'}: ${sweepBase(spec, results.cells)?.reason ?? `${spec.sweepOf ? `${spec.sweepOf}'s` : 'its'} closed-loop cell did not run`}`)
       : await runCell(resolved, plan, ctx).catch((e: Error) => emptyCell(resolved, 'failed', `harness: ${e.message}`));
     results.cells.push(cell);
     writeJsonAtomic(file, results);
@@ -210,9 +254,13 @@ async function runCells(plan: Plan, ctx: CellContext, results: Results, file: st
   }
 }
 
-/** The closed-loop cell a sweep cell takes its rate from: same model, protocol, scenario, concurrency, repetition. */
+/**
+ * The closed-loop cell a sweep cell takes its rate from: same protocol, scenario, concurrency,
+ * repetition, and its own model or the one it is measured against (sweepOf).
+ */
 function sweepBase(spec: CellSpec, done: readonly Cell[]): Cell | undefined {
-  return done.find((c) => c.rate === null && c.sweepFraction === undefined && c.model === spec.model && c.protocol === spec.protocol &&
+  const model = spec.sweepOf ?? spec.model;
+  return done.find((c) => c.rate === null && c.sweepFraction === undefined && c.model === model && c.protocol === spec.protocol &&
     c.scenario === spec.scenario && c.concurrency === spec.concurrency && c.repetition === spec.repetition &&
     c.backendConnections === spec.backendConnections && c.backend === spec.backend && c.dbPool === spec.dbPool && c.payloadBytes === spec.payloadBytes);
 }
@@ -242,7 +290,7 @@ function describePinning(p: { server: number[] | null; client: number[] | null; 
 }
 
 function label(s: CellSpec): string {
-  const rate = s.rate === null ? '' : ` rate=${s.rate.toLocaleString('en-US')}/s${s.sweepFraction !== undefined ? ` (${s.sweepFraction * 100}% of closed loop)` : ''}`;
+  const rate = s.rate === null ? '' : ` rate=${s.rate.toLocaleString('en-US')}/s${s.sweepFraction !== undefined ? ` (${s.sweepFraction * 100}% of ${s.sweepOf ? `${s.sweepOf}'s ` : ''}closed loop)` : ''}`;
   const variant = (s.backend ? ` ${s.backend}` : '') + (s.backendConnections ? ` ${s.backendConnections}` : '') +
     (s.dbPool !== undefined && s.dbPool !== s.concurrency ? ` pool ${s.dbPool}` : '') + (s.payloadBytes !== undefined ? ` ${s.payloadBytes} B` : '');
   return `${s.model} ${s.protocol}${s.scenario === 'steady' ? '' : ` ${s.scenario}`}${variant} c=${s.concurrency}${rate} rep ${s.repetition}`;
@@ -270,6 +318,7 @@ function summary(c: Cell): string {
   if (c.warmup && !c.warmup.settled) parts.push(`WARM-UP CAPPED at ${c.warmup.s} s: the load had not settled`);
   if (c.drift?.drifts) parts.push(`DRIFT: first fifth of the window at ${c.drift.ratio}× the last`);
   if (c.ideal) parts.push(`ideal ${Math.round(c.ideal.opsPerSec).toLocaleString('en-US')} ops/s`);
+  if (c.idleCpu) parts.push(`server CPU before any load ${Math.round(c.idleCpu.percent)}%`);
   if (c.service) parts.push(`service CPU ${Math.round(c.service.cpuPercent)}%`);
   if (c.database) {
     parts.push(`database${c.database.cpuPercent === null ? '' : ` CPU ${Math.round(c.database.cpuPercent)}%,`} ${c.database.sessionsOpened.toLocaleString('en-US')} sessions for ${c.database.queries.toLocaleString('en-US')} queries`);

@@ -4,6 +4,7 @@
 // at the pools' size, churn one where accepting is the cost. Explicit flags replace a slice's own
 // choice, so `--suite default --concurrency 16` runs every scenario of the suite at 16 only.
 import type { Protocol, Scenario } from '../schema/catalog.js';
+import type { NoiseProbe } from '../schema/results.js';
 import { SCENARIOS } from '../schema/catalog.js';
 
 export type BackendMode = 'pooled' | 'per-request';
@@ -17,6 +18,8 @@ export interface Slice {
   concurrency: number[];
   /** The models this slice runs (those of the plan that are listed); null: every model of the plan. */
   models: string[] | null;
+  /** Models this slice leaves out even when `models` is null (dropped, like `models`, when --models is given). */
+  except?: string[];
   /** io-wait: how the server reaches its backend. */
   backendConnections?: BackendMode[];
   /** io-wait: what the requests wait on (default postgres). */
@@ -25,6 +28,14 @@ export interface Slice {
   dbPools?: number[];
   /** payload: the sizes, bytes (echo message, or the body of GET /bytes/N). */
   payloadSizes?: number[];
+  /** io-wait: the backend's delay for this slice, ms, unless --backend-delay says (default: the plan's). */
+  backendDelayMs?: number;
+  /**
+   * Open-loop cells at the same offered rates for every model of the slice: these fractions of
+   * `of`'s closed-loop throughput at the same connections (so busy-poll and epoll meet the same
+   * load, not each its own), each cell also reading the server's CPU before any load.
+   */
+  equalRate?: { of: string; fractions: number[] };
 }
 
 export type SuiteName = 'quick' | 'default' | 'full' | 'python' | 'soak' | 'ci';
@@ -38,7 +49,12 @@ export interface Suite {
   what: string;
   /** Where the suite's external models are listed (relative to the project), when it names any. */
   modelsFile?: string;
+  /** A cell repeated through the run: its spread is the noise every finding's margin must beat. */
+  noise?: NoiseProbe;
 }
+
+/** How many times the noise probe's cell runs, spread through the run: enough for a spread, few enough to be cheap. */
+export const NOISE_READINGS = 5;
 
 export const PAYLOAD_SIZES = [64, 4096, 65536];
 const BOTH: Protocol[] = ['echo', 'http'];
@@ -47,8 +63,14 @@ const IDLE_MODELS = ['select', 'poll', 'epoll', 'async'];
 const PAYLOAD_MODELS = ['epoll', 'async', 'node-http', 'native-epoll'];
 /** The pool-size question: our loop with our codec, and Node's loop with pg's Pool. */
 const POOL_MODELS = ['epoll', 'async'];
-/** A loop, coroutines, Node's loop and a thread per connection: the designs that may hold 1,000 waits. */
-const C10K_MODELS = ['epoll', 'generators', 'async', 'thread-per-connection'];
+/** A loop, coroutines, Node's loop and a thread per connection, with the C ceilings of both: the designs that may hold 1,000 waits. */
+const C10K_MODELS = ['epoll', 'generators', 'async', 'thread-per-connection', 'native-epoll', 'native-threads'];
+/** The pools at their workers' count, beside a loop and a thread per connection. */
+const POOL_RIVALS = ['thread-pool', 'prefork', 'epoll', 'thread-per-connection'];
+/** Spinning against waiting, and a thread per connection against the loops, at the same offered rate. */
+const EQUAL_RATE_MODELS = ['busy-poll', 'epoll', 'async', 'thread-per-connection'];
+/** The models that start a Node thread or process per connection. */
+const PER_CONNECTION = ['thread-per-connection', 'process-per-connection'];
 
 /** One model of each family: what bench:ci watches for regressions. */
 const CI_MODELS = ['async', 'epoll', 'io-uring', 'prefork', 'thread-pool', 'busy-poll', 'native-epoll'];
@@ -77,29 +99,40 @@ export const SUITES: Record<SuiteName, Suite> = {
     slices: [{ scenario: 'steady', protocols: BOTH, concurrency: [1, 16], models: null }],
   },
   default: {
-    what: 'every model in steady (echo at 1, 64, 256; http at 1, 64), a slice of idle, io-wait on PostgreSQL (pooled at 4 and 64, per-request at 64, smaller pools at 64) and on the service at 1,000, cpu (4), churn (16) and payload: every finding has its data',
+    what: 'every model in steady (echo at 1, 64, 256; http at 64), a slice of idle, io-wait on PostgreSQL (pooled at 64, per-request at 64, smaller pools at 64; the pools and their rivals at 4) and on the service at 1,000 connections with 100 ms waits, equal-rate cells (busy-poll, epoll, async, thread-per-connection at 10% and 50% of epoll\'s rate), cpu (4), churn (16) and payload, with a noise probe: every finding has its data',
     durationS: 1,
     warmupS: 0.3,
+    // Five readings of one cell spread through the run: the machine's run-to-run noise.
+    noise: { model: 'epoll', protocol: 'echo', scenario: 'steady', concurrency: 64, readings: NOISE_READINGS },
     slices: [
-      // echo to 256 connections (the memory and selector findings read it); http to 64, which keeps
-      // a process or thread per connection from spending a minute on 256 starts twice.
-      { scenario: 'steady', protocols: ['echo'], concurrency: [1, 64, 256], models: null },
-      { scenario: 'steady', protocols: ['http'], concurrency: [1, 64], models: null },
+      // echo to 256 connections (the memory and selector findings read it), except for the models that
+      // start a thread or process per connection: 256 starts cost them 20 s a cell, and the memory
+      // finding compares every model over the same range (1 to 64) anyway. http at 64.
+      { scenario: 'steady', protocols: ['echo'], concurrency: [1, 64], models: null },
+      { scenario: 'steady', protocols: ['echo'], concurrency: [256], models: null, except: PER_CONNECTION },
+      { scenario: 'steady', protocols: ['http'], concurrency: [64], models: null },
+      // The same offered load for every model: busy-poll's spinning against epoll's waiting, and a
+      // thread per connection against the loops at one connection, by CPU and latency at equal rate.
+      { scenario: 'steady', protocols: ['echo'], concurrency: [1], models: EQUAL_RATE_MODELS, equalRate: { of: 'epoll', fractions: [0.1, 0.5] } },
+      // Churn's own concurrency with connections kept, for the loops the churn finding reads.
+      { scenario: 'steady', protocols: ['http'], concurrency: [16], models: ['epoll', 'async'] },
       { scenario: 'idle', protocols: ['echo'], concurrency: [64], models: IDLE_MODELS },
-      // On PostgreSQL. 4 connections: every model, pools included, can hold them all; 64: only the
-      // models that do not need a thread or process per waiting request. Per request: the price of
-      // a new connection (TCP, SCRAM, a forked backend) against a pooled one.
-      { scenario: 'io-wait', protocols: ['http'], concurrency: [4, 64], models: null, backendConnections: ['pooled'], backends: ['postgres'] },
+      // On PostgreSQL. 64: every model (a pool queues what its workers cannot hold); 4: as many as
+      // the pools' workers, for the pools and their rivals. Per request: the price of a new
+      // connection (TCP, SCRAM, a forked backend) against a pooled one.
+      { scenario: 'io-wait', protocols: ['http'], concurrency: [4], models: POOL_RIVALS, backendConnections: ['pooled'], backends: ['postgres'] },
+      { scenario: 'io-wait', protocols: ['http'], concurrency: [64], models: null, backendConnections: ['pooled'], backends: ['postgres'] },
       { scenario: 'io-wait', protocols: ['http'], concurrency: [64], models: null, backendConnections: ['per-request'], backends: ['postgres'] },
       // How big should the pool be: a loop and Node's driver at 64 connections with smaller pools.
       { scenario: 'io-wait', protocols: ['http'], concurrency: [64], models: POOL_MODELS, backendConnections: ['pooled'], backends: ['postgres'], dbPools: [4, 16, 64] },
       // 1,000 waits at once, where a database would need 1,000 backends: the service holds them for
-      // a timer each, so an event loop and a thread per connection part (C10K).
-      { scenario: 'io-wait', protocols: ['http'], concurrency: [1000], models: C10K_MODELS, backendConnections: ['pooled'], backends: ['service'] },
+      // a timer each. 100 ms: 10,000 requests/s at best, which the server's CPU can serve, so the
+      // waits and not the CPU are the limit (at 10 ms the ideal was 100k/s and epoll reached 24-40k).
+      { scenario: 'io-wait', protocols: ['http'], concurrency: [1000], models: C10K_MODELS, backendConnections: ['pooled'], backends: ['service'], backendDelayMs: 100 },
       // As many connections as the default pool has workers, so pools run and the CPUs are the limit.
       { scenario: 'cpu', protocols: ['http'], concurrency: [4], models: null },
       { scenario: 'churn', protocols: ['http'], concurrency: [16], models: null },
-      { scenario: 'payload', protocols: BOTH, concurrency: [16], models: PAYLOAD_MODELS, payloadSizes: PAYLOAD_SIZES },
+      { scenario: 'payload', protocols: BOTH, concurrency: [16], models: PAYLOAD_MODELS, payloadSizes: [64, 65536] },
     ],
   },
   python: {
@@ -181,6 +214,8 @@ export interface SliceOverrides {
   backendConnections?: BackendMode[];
   backends?: BackendKind[];
   payloadSizes?: number[];
+  /** True when --backend-delay was given: it then holds for every slice. */
+  backendDelayGiven?: boolean;
 }
 
 export function buildSlices(suite: SuiteName, o: SliceOverrides): Slice[] {
@@ -197,11 +232,15 @@ export function buildSlices(suite: SuiteName, o: SliceOverrides): Slice[] {
         concurrency: o.concurrency ?? t.concurrency,
         models: o.modelsGiven ? null : t.models,
       };
+      if (t.except && !o.modelsGiven) slice.except = t.except;
       if (scenario === 'io-wait') {
         slice.backendConnections = o.backendConnections ?? t.backendConnections ?? [...BACKEND_MODES];
         slice.backends = o.backends ?? t.backends ?? ['postgres'];
         if (t.dbPools) slice.dbPools = t.dbPools;
+        // A slice's own delay goes with its own connections (1,000 waits at 100 ms): --concurrency or --backend-delay drops it.
+        if (t.backendDelayMs !== undefined && !o.backendDelayGiven && !o.concurrency) slice.backendDelayMs = t.backendDelayMs;
       }
+      if (t.equalRate) slice.equalRate = t.equalRate;
       if (scenario === 'payload') slice.payloadSizes = o.payloadSizes ?? t.payloadSizes ?? PAYLOAD_SIZES;
       out.push(slice);
     }

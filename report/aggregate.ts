@@ -18,6 +18,8 @@ export interface Point {
   rate: number | null;
   /** `--rate sweep` cells: the fraction of the closed-loop throughput, else undefined. */
   sweepFraction?: number;
+  /** Equal-rate cells: the model whose closed-loop throughput the fraction was taken of. */
+  sweepOf?: string;
   cells: Cell[];
   /** The repetitions with status `ok`: the only ones aggregated. */
   ok: Cell[];
@@ -54,6 +56,7 @@ export function groupCells(cells: readonly Cell[]): Point[] {
       p = { model: c.model, family: c.family, protocol: c.protocol, scenario: c.scenario, variant, concurrency: c.concurrency, rate, cells: [], ok: [], status: 'limit' };
       if (c.payloadBytes !== undefined) p.payloadBytes = c.payloadBytes;
       if (c.sweepFraction !== undefined) p.sweepFraction = c.sweepFraction;
+      if (c.sweepOf !== undefined) p.sweepOf = c.sweepOf;
       byKey.set(key, p);
     }
     p.cells.push(c);
@@ -79,14 +82,15 @@ export function summarize(point: Point, value: (c: Cell) => number | null | unde
  * given, as compare does) the run's own settings that change the work join it: the database's
  * authentication and the backend's delay, the CPU per request, the default payload.
  */
-export function variantOf(c: Pick<Cell, 'scenario' | 'backendConnections' | 'payloadBytes' | 'backend' | 'dbPool' | 'concurrency'>, run?: Results['settings']): string {
+export function variantOf(c: Pick<Cell, 'scenario' | 'backendConnections' | 'payloadBytes' | 'backend' | 'dbPool' | 'concurrency' | 'backendDelayMs'>, run?: Results['settings']): string {
   if (c.scenario === 'io-wait' || c.backendConnections) {
     // A pool as large as the connections never makes a request wait: it is no pool (as in version 3).
     const pool = c.dbPool !== undefined && c.dbPool < c.concurrency ? `, pool ${c.dbPool}` : '';
     const base = `${c.backend ?? 'service'} ${c.backendConnections ?? 'pooled'}${pool}`;
-    if (!run) return base;
+    // A slice's own delay sets its cells apart within the run (the run's delay is the settings').
+    if (!run) return c.backendDelayMs === undefined ? base : `${base}, ${c.backendDelayMs} ms`;
     const auth = c.backend === 'postgres' ? `, ${run.database?.auth ?? '?'}` : '';
-    return `${base}${auth}, ${run.backendDelayMs ?? '?'} ms backend`;
+    return `${base}${auth}, ${c.backendDelayMs ?? run.backendDelayMs ?? '?'} ms backend`;
   }
   if (c.scenario === 'cpu' && run) return `${run.work?.us ?? '?'} µs of CPU`;
   if (c.payloadBytes !== undefined) return `${c.payloadBytes} B`;
@@ -102,8 +106,10 @@ export function cellRate(c: Pick<Cell, 'rate' | 'sweepFraction'>): number | null
 }
 
 /** The one key cells are grouped by, in a run and between two runs: repetitions of a cell share it. */
-export function cellKey(c: Pick<Cell, 'model' | 'protocol' | 'scenario' | 'concurrency' | 'rate' | 'sweepFraction'>, variant: string): string {
-  return JSON.stringify([c.model, c.protocol, c.scenario, variant, c.concurrency, cellRate(c), c.sweepFraction ?? null]);
+export function cellKey(c: Pick<Cell, 'model' | 'protocol' | 'scenario' | 'concurrency' | 'rate' | 'sweepFraction' | 'sweepOf'>, variant: string): string {
+  // An equal-rate cell is a sweep of another model's throughput; the key of a plain sweep is unchanged.
+  const key = [c.model, c.protocol, c.scenario, variant, c.concurrency, cellRate(c), c.sweepFraction ?? null];
+  return JSON.stringify(c.sweepOf === undefined ? key : [...key, c.sweepOf]);
 }
 
 /** Server CPU microseconds per operation (user and system, the whole tree). */

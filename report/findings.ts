@@ -1,10 +1,12 @@
 // Findings: what a run says about the claims people make of these models, each a small pure rule
 // over the results file with its numbers and the chart behind it. A claim whose data is not in the
-// file is "not measured", never guessed. With repetitions, a comparison whose confidence intervals
-// overlap is "no clear difference".
+// file is "not measured", never guessed. A comparison whose margin the noise explains (repetitions'
+// intervals that overlap, or a ratio within the run's measured noise: report/noise.ts) is "no
+// clear difference", and every finding prints its margin beside that noise.
 import type { MicroResults, Protocol, Results, Scenario } from '../schema/results.js';
 import { cpuUsPerOp, groupCells, summarize, type Point, type Summary } from './aggregate.js';
 import { CHART_FILES } from './chart-files.js';
+import { judge, runNoise, type Noise } from './noise.js';
 
 export type FindingVerdict = 'holds' | 'does not hold' | 'no clear difference' | 'not measured';
 
@@ -17,6 +19,8 @@ export interface Finding {
   sentence: string;
   /** The chart file (under charts/) that shows it, when there is one. */
   chart?: string;
+  /** The margin the verdict rests on, and the noise it had to beat (absent when not measured). */
+  margin?: string;
 }
 
 const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -27,8 +31,24 @@ const ci = (s: Summary | null): string => (s?.ci ? ` [${fmt(s.ci.lo / 1000, 1)}�
 
 class Data {
   private readonly points: Point[];
+  private readonly rated: Point[];
+  readonly noise: Noise | null;
   constructor(readonly results: Results) {
-    this.points = groupCells(results.cells).filter((p) => p.rate === null && p.sweepFraction === undefined);
+    const all = groupCells(results.cells);
+    this.points = all.filter((p) => p.rate === null && p.sweepFraction === undefined);
+    this.rated = all.filter((p) => p.sweepOf !== undefined);
+    this.noise = runNoise(results);
+  }
+
+  /** Equal-rate points (every model at fractions of one model's closed-loop rate), of `of` when given. */
+  equalRate(of?: string): Point[] {
+    return this.rated.filter((p) => of === undefined || p.sweepOf === of);
+  }
+
+  /** `model`'s equal-rate point at the same offered load as `like`. */
+  equalRatePoint(model: string, like: Point): Point | undefined {
+    return this.rated.find((p) => p.model === model && p.sweepOf === like.sweepOf && p.sweepFraction === like.sweepFraction &&
+      p.protocol === like.protocol && p.scenario === like.scenario && p.concurrency === like.concurrency && p.variant === like.variant);
   }
 
   point(model: string, protocol: Protocol, scenario: Scenario, concurrency: number, variant = ''): Point | undefined {
@@ -57,15 +77,12 @@ class Data {
 }
 
 /** a is clearly above b: their intervals (when there are repetitions) do not overlap. */
-function clearlyAbove(a: Summary, b: Summary): boolean {
-  return a.ci && b.ci ? a.ci.lo > b.ci.hi : a.median > b.median;
-}
-
-function overlap(a: Summary, b: Summary): boolean {
-  return a.ci !== null && b.ci !== null && a.ci.lo <= b.ci.hi && b.ci.lo <= a.ci.hi;
-}
-
 const notMeasured = (id: string, question: string, why: string): Finding => ({ id, question, verdict: 'not measured', sentence: `Not measured in this run: ${why}.` });
+
+const tputOf = (q: Point): Summary => summarize(q, (c) => c.opsPerSec)!;
+const cpuOf = (q: Point): Summary | null => summarize(q, (c) => cpuUsPerOp(c) ?? NaN);
+const p50Of = (q: Point): Summary => summarize(q, (c) => c.latencyUs.p50)!;
+const kib = (b: number): string => `${fmt(b / 1024)} KiB`;
 
 function selectScales(d: Data): Finding {
   const id = 'selectors-scale';
@@ -87,27 +104,42 @@ function selectScales(d: Data): Finding {
   const pct = (s: Summary): string => `${s.median >= 1 ? '+' : ''}${fmt((s.median - 1) * 100)}%`;
   const sentence = `Beside ${fmt(idle)} idle connections, server CPU per operation at ${n} active ${proto} connections changed by ${pct(poll)} for poll and ${pct(epoll)} for epoll` +
     (selectLimit ? `; select could not hold them (${selectLimit})` : '') + '.';
-  const verdict: FindingVerdict = overlap(poll, epoll) ? 'no clear difference' : poll.median - epoll.median > 0.15 && clearlyAbove(poll, epoll) ? 'holds' : 'does not hold';
-  return { id, question, verdict, sentence, chart: CHART_FILES.metric(proto, 'idle', 'cpu-per-1k-ops') };
+  const j = judge("poll's rise over epoll's", poll, epoll, 'cpu', d.noise);
+  const verdict: FindingVerdict = !j.clear ? 'no clear difference' : poll.median - epoll.median > 0.15 ? 'holds' : 'does not hold';
+  return { id, question, verdict, sentence, margin: j.line, chart: CHART_FILES.metric(proto, 'idle', 'cpu-per-1k-ops') };
 }
 
+/**
+ * Waste is CPU burnt for the same work: busy-poll and epoll meet the same offered rates (fractions
+ * of epoll's closed-loop throughput at the same connections), and the CPU each used with nothing
+ * to do is read before any load. Closed loop would credit spinning with the throughput it buys at
+ * one connection, which is not the claim.
+ */
 function busyPoll(d: Data): Finding {
   const id = 'busy-poll-cpu';
   const question = 'Does busy-polling waste CPU compared with waiting in a selector?';
-  const proto = d.protocolFor(['busy-poll', 'epoll']);
-  if (!proto) return notMeasured(id, question, 'needs busy-poll and epoll (--models busy-poll,epoll)');
-  const n = d.common(['busy-poll', 'epoll'], proto, 'steady')[0]!;
-  const cpu = (m: string): Summary => summarize(d.point(m, proto, 'steady', n)!, (c) => c.server.cpuPercent)!;
-  const tput = (m: string): Summary => summarize(d.point(m, proto, 'steady', n)!, (c) => c.opsPerSec)!;
-  const [bc, ec, bt, et] = [cpu('busy-poll'), cpu('epoll'), tput('busy-poll'), tput('epoll')];
-  const perOp = (m: string): string => fmt(summarize(d.point(m, proto, 'steady', n)!, cpuUsPerOp)?.median ?? NaN, 1);
-  const sentence = `At ${n} ${proto} connection${n === 1 ? '' : 's'}, busy-poll used ${fmt(bc.median)}% of a core for ${ops(bt)} (${perOp('busy-poll')} µs of CPU per operation); epoll used ${fmt(ec.median)}% for ${ops(et)} (${perOp('epoll')} µs).`;
-  // Waste: clearly more CPU without clearly more work done for it.
-  const verdict: FindingVerdict = overlap(bc, ec) ? 'no clear difference'
-    : clearlyAbove(bc, ec) && bc.median / ec.median > 1.2 && !(bt.median / et.median > bc.median / ec.median) ? 'holds' : 'does not hold';
-  return { id, question, verdict, sentence, chart: CHART_FILES.metric(proto, 'steady', 'cpu-per-1k-ops') };
+  const pairs = d.equalRate('epoll').flatMap((e) => {
+    const b = d.equalRatePoint('busy-poll', e);
+    return e.model === 'epoll' && b?.status === 'ok' && e.status === 'ok' ? [{ e, b }] : [];
+  }).sort((x, y) => x.e.sweepFraction! - y.e.sweepFraction!);
+  if (pairs.length === 0) return notMeasured(id, question, 'needs busy-poll and epoll at the same offered rates (the default suite runs them at 10% and 50% of epoll\'s closed-loop rate; or --models busy-poll,epoll --suite default)');
+  const cpu = (q: Point): Summary => summarize(q, (c) => c.server.cpuPercent)!;
+  const idleOf = (q: Point): number => summarize(q, (c) => c.idleCpu?.percent ?? NaN)?.median ?? NaN;
+  const judged = pairs.map(({ e, b }) => ({ e, b, j: judge(`busy-poll's CPU over epoll's at ${fmt(e.sweepFraction! * 100)}% of epoll's rate`, cpu(b), cpu(e), 'cpu', d.noise) }));
+  const at = judged.map(({ e, b }) => `at ${fmt(tputOf(e).median)} ops/s (${fmt(e.sweepFraction! * 100)}% of epoll's closed-loop rate) over ${e.concurrency} ${e.protocol} connection${e.concurrency === 1 ? '' : 's'}, busy-poll used ${fmt(cpu(b).median)}% of a core against epoll's ${fmt(cpu(e).median)}%`).join('; ');
+  const [bi, ei] = [idleOf(pairs[0]!.b), idleOf(pairs[0]!.e)];
+  const idle = Number.isFinite(bi) && Number.isFinite(ei) ? `; with nothing to do, ${fmt(bi)}% against ${fmt(ei)}%` : '';
+  const sentence = `At the same offered load, ${at}${idle}.`;
+  const wasteful = judged.every(({ j }) => j.clear && j.ratio >= 1.5);
+  const equal = judged.every(({ j }) => !j.clear || j.ratio < 1.2);
+  const verdict: FindingVerdict = wasteful ? 'holds' : judged.every(({ j }) => !j.clear) ? 'no clear difference' : equal ? 'does not hold' : 'no clear difference';
+  return { id, question, verdict, sentence, margin: judged.map(({ j }) => j.line).join('; '), chart: CHART_FILES.latencyVsRate(pairs[0]!.e.protocol, 'steady', '', pairs[0]!.e.concurrency) };
 }
 
+/**
+ * At a few connections a blocked thread pays no readiness call: the loops are no faster, by
+ * closed-loop throughput and by latency at the same offered rate.
+ */
 function fewConnections(d: Data): Finding {
   const id = 'few-connections';
   const question = 'At a few connections, are selectors and event loops no faster than a thread per connection with blocking I/O?';
@@ -116,40 +148,57 @@ function fewConnections(d: Data): Finding {
   if (!proto || loops.length === 0) return notMeasured(id, question, 'needs thread-per-connection beside epoll or async');
   const n = d.common(['thread-per-connection', ...loops], proto, 'steady')[0]!;
   if (n > 4) return notMeasured(id, question, 'needs a cell at 4 connections or fewer (--concurrency 1,...)');
-  const s = (m: string): Summary => summarize(d.point(m, proto, 'steady', n)!, (c) => c.opsPerSec)!;
-  const t = s('thread-per-connection');
-  const best = loops.map((m) => ({ m, s: s(m) })).sort((a, b) => b.s.median - a.s.median)[0]!;
-  const sentence = `At ${n} ${proto} connection${n === 1 ? '' : 's'}, thread-per-connection served ${ops(t)}${ci(t)} against ${best.m}'s ${ops(best.s)}${ci(best.s)} (${fmt(t.median / best.s.median, 2)}×).`;
-  const verdict: FindingVerdict = overlap(t, best.s) ? 'no clear difference' : t.median >= 0.9 * best.s.median ? 'holds' : 'does not hold';
-  return { id, question, verdict, sentence, chart: CHART_FILES.metric(proto, 'steady', 'throughput') };
+  const t = tputOf(d.point('thread-per-connection', proto, 'steady', n)!);
+  const best = loops.map((m) => ({ m, s: tputOf(d.point(m, proto, 'steady', n)!) })).sort((a, b) => b.s.median - a.s.median)[0]!;
+  const jt = judge(`${best.m}'s throughput over thread-per-connection's`, best.s, t, 'ops', d.noise);
+  // The same offered rate for both: whose requests waited less?
+  const rated = d.equalRate().filter((p) => p.model === 'thread-per-connection' && p.status === 'ok' && p.protocol === proto && p.concurrency === n)
+    .map((p) => ({ p, loop: d.equalRatePoint(best.m, p) })).filter((x) => x.loop?.status === 'ok').sort((a, b) => b.p.sweepFraction! - a.p.sweepFraction!)[0];
+  const jl = rated ? judge(`thread-per-connection's p50 over ${best.m}'s at equal rate`, p50Of(rated.p), p50Of(rated.loop!), 'p50', d.noise) : null;
+  const latency = rated ? `; at the same ${fmt(tputOf(rated.p).median)} ops/s (${fmt(rated.p.sweepFraction! * 100)}% of ${rated.p.sweepOf}'s rate) their p50 latencies were ${fmt(p50Of(rated.p).median)} µs and ${fmt(p50Of(rated.loop!).median)} µs` : '';
+  const sentence = `At ${n} ${proto} connection${n === 1 ? '' : 's'}, thread-per-connection served ${ops(t)}${ci(t)} against ${best.m}'s ${ops(best.s)}${ci(best.s)} (${fmt(t.median / best.s.median, 2)}×)${latency}.`;
+  const loopsFaster = (jt.clear && jt.ratio >= 1.1) || (jl !== null && jl.clear && jl.ratio >= 1.1);
+  const verdict: FindingVerdict = loopsFaster ? 'does not hold' : !jt.clear && (jl === null || !jl.clear) ? 'no clear difference' : 'holds';
+  return { id, question, verdict, sentence, margin: [jt.line, jl?.line].filter(Boolean).join('; '), chart: CHART_FILES.metric(proto, 'steady', 'throughput') };
 }
 
-/** PSS added per connection between the smallest and largest concurrency where the model was ok, bytes. */
-function pssPerConnection(d: Data, model: string, proto: Protocol): { perConn: number; lo: number; hi: number } | null {
-  const ns = d.common([model], proto, 'steady').filter((n) => {
-    const p = d.point(model, proto, 'steady', n)!;
-    return summarize(p, (c) => c.server.pssPeakBytes ?? NaN) !== null;
-  });
-  if (ns.length < 2) return null;
-  const [lo, hi] = [ns[0]!, ns.at(-1)!];
-  const pss = (n: number): number => summarize(d.point(model, proto, 'steady', n)!, (c) => c.server.pssPeakBytes ?? NaN)!.median;
-  return { perConn: (pss(hi) - pss(lo)) / (hi - lo), lo, hi };
+/** PSS added per connection from `lo` to `hi` connections, bytes, or null without PSS at both. */
+function pssSlope(d: Data, model: string, proto: Protocol, lo: number, hi: number): number | null {
+  const pss = (n: number): number | null => {
+    const p = d.point(model, proto, 'steady', n);
+    return p && p.status === 'ok' ? summarize(p, (c) => c.server.pssPeakBytes ?? NaN)?.median ?? null : null;
+  };
+  const [a, b] = [pss(lo), pss(hi)];
+  return a === null || b === null ? null : (b - a) / (hi - lo);
 }
+
+/** Far more: a thread's stack and a process's heap are tens of KiB and more; a loop's connection a few KiB. */
+const FAR_MORE_BYTES = 64 * 1024;
+const ABOUT_THE_SAME_BYTES = 16 * 1024;
 
 function memoryPerConnection(d: Data): Finding {
   const id = 'memory-per-connection';
   const question = 'Does an event loop need far less memory per connection than threads or processes?';
   const proto = d.protocolFor(['async']) ?? d.protocolFor(['epoll']);
   if (!proto) return notMeasured(id, question, 'needs async or epoll');
-  const loop = ['epoll', 'async'].map((m) => ({ m, r: pssPerConnection(d, m, proto) })).find((x) => x.r !== null);
-  const workers = ['thread-per-connection', 'process-per-connection', 'native-threads', 'native-fork'].map((m) => ({ m, r: pssPerConnection(d, m, proto) })).filter((x) => x.r !== null);
-  if (!loop || workers.length === 0) return notMeasured(id, question, 'needs PSS at two or more concurrencies for an event loop and for thread- or process-per-connection');
-  const kib = (b: number): string => `${fmt(Math.max(0, b) / 1024)} KiB`;
-  const parts = workers.map((w) => `${w.m} ${kib(w.r!.perConn)} (${w.r!.lo} to ${w.r!.hi})`).join(', ');
-  const sentence = `Memory (PSS) added per ${proto} connection, from the fewest to the most connections each served: ${loop.m} ${kib(loop.r!.perConn)} (${loop.r!.lo} to ${loop.r!.hi}); ${parts}.`;
-  const ratio = Math.min(...workers.map((w) => w.r!.perConn)) / Math.max(loop.r!.perConn, 1024);
-  const verdict: FindingVerdict = ratio >= 5 ? 'holds' : ratio <= 1.5 ? 'does not hold' : 'no clear difference';
-  return { id, question, verdict, sentence, chart: CHART_FILES.metric(proto, 'steady', 'pss') };
+  const withPss = (m: string): number[] => d.common([m], proto, 'steady').filter((n) => summarize(d.point(m, proto, 'steady', n)!, (c) => c.server.pssPeakBytes ?? NaN) !== null);
+  const loop = ['epoll', 'async'].find((m) => withPss(m).length >= 2);
+  const candidates = ['thread-per-connection', 'process-per-connection', 'native-threads', 'native-fork'].filter((m) => withPss(m).length >= 2);
+  if (!loop || candidates.length === 0) return notMeasured(id, question, 'needs PSS at two or more concurrencies for an event loop and for thread- or process-per-connection');
+  // One range for every model: the connections all of them were measured at, so no slope is taken
+  // over a range where another model's could not be.
+  const shared = withPss(loop).filter((n) => candidates.every((m) => withPss(m).includes(n)));
+  if (shared.length < 2) return notMeasured(id, question, `needs two concurrencies where ${loop} and ${candidates.join(', ')} all had PSS`);
+  const [lo, hi] = [shared[0]!, shared.at(-1)!];
+  const loopSlope = pssSlope(d, loop, proto, lo, hi)!;
+  const workers = candidates.map((m) => ({ m, slope: pssSlope(d, m, proto, lo, hi)! }));
+  const parts = workers.map((w) => `${w.m} ${kib(Math.max(0, w.slope))}`).join(', ');
+  const sentence = `Memory (PSS) added per ${proto} connection from ${lo} to ${hi} connections, the range every model here was measured over: ${loop} ${kib(Math.max(0, loopSlope))}; ${parts}.`;
+  const least = workers.sort((a, b) => a.slope - b.slope)[0]!;
+  const extra = least.slope - loopSlope;
+  const margin = `${least.m}, the leanest of the others, needed ${kib(extra)} per connection more than ${loop}; "far more" asks ${kib(FAR_MORE_BYTES)} or more, "about the same" less than ${kib(ABOUT_THE_SAME_BYTES)}`;
+  const verdict: FindingVerdict = extra >= FAR_MORE_BYTES ? 'holds' : extra < ABOUT_THE_SAME_BYTES ? 'does not hold' : 'no clear difference';
+  return { id, question, verdict, sentence, margin, chart: CHART_FILES.metric(proto, 'steady', 'pss') };
 }
 
 function poolCaps(d: Data): Finding {
@@ -177,15 +226,15 @@ function processesUseCores(d: Data): Finding {
   const proto = d.protocolFor(['cluster', 'async']);
   if (!proto) return notMeasured(id, question, 'needs cluster and async');
   const n = d.common(['cluster', 'async'], proto, 'steady').at(-1)!;
-  const s = (m: string): Summary => summarize(d.point(m, proto, 'steady', n)!, (c) => c.opsPerSec)!;
-  const [cl, as] = [s('cluster'), s('async')];
+  const [cl, as] = [tputOf(d.point('cluster', proto, 'steady', n)!), tputOf(d.point('async', proto, 'steady', n)!)];
+  const j = judge("cluster's throughput over async's", cl, as, 'ops', d.noise);
   const sentence = `On ${serverCpus} server CPUs at ${n} ${proto} connections, cluster served ${ops(cl)}${ci(cl)} against async's ${ops(as)}${ci(as)} (${fmt(cl.median / as.median, 2)}×).`;
-  const verdict: FindingVerdict = overlap(cl, as) ? 'no clear difference' : cl.median / as.median >= 1.3 ? 'holds' : 'does not hold';
-  return { id, question, verdict, sentence, chart: CHART_FILES.metric(proto, 'steady', 'throughput') };
+  const verdict: FindingVerdict = !j.clear ? 'no clear difference' : j.ratio >= 1.3 ? 'holds' : 'does not hold';
+  return { id, question, verdict, sentence, margin: j.line, chart: CHART_FILES.metric(proto, 'steady', 'throughput') };
 }
 
 /** The cpu scenario's answer to processes-cores: cluster (or prefork) against async when the server had two or more CPUs. */
-function cpuSpread(d: Data): Pick<Finding, 'verdict' | 'sentence' | 'chart'> | null {
+function cpuSpread(d: Data): Pick<Finding, 'verdict' | 'sentence' | 'chart' | 'margin'> | null {
   for (const multi of ['cluster', 'prefork', 'process-per-connection']) {
     for (const proto of ['http', 'echo'] as const) {
       const n = d.common([multi, 'async'], proto, 'cpu').at(-1);
@@ -193,11 +242,13 @@ function cpuSpread(d: Data): Pick<Finding, 'verdict' | 'sentence' | 'chart'> | n
       const a = d.point('async', proto, 'cpu', n)!;
       const cpus = a.ok[0]?.cpus?.server?.length ?? 0;
       if (cpus < 2) continue;
-      const [m, l] = [summarize(d.point(multi, proto, 'cpu', n)!, (c) => c.opsPerSec)!, summarize(a, (c) => c.opsPerSec)!];
+      const [m, l] = [tputOf(d.point(multi, proto, 'cpu', n)!), tputOf(a)];
+      const j = judge(`${multi}'s throughput over async's`, m, l, 'ops', d.noise);
       const work = d.results.settings.work?.us ?? 0;
       return {
-        verdict: overlap(m, l) ? 'no clear difference' : m.median / l.median >= 1.3 ? 'holds' : 'does not hold',
+        verdict: !j.clear ? 'no clear difference' : j.ratio >= 1.3 ? 'holds' : 'does not hold',
         sentence: `With ${work} µs of CPU per request on ${cpus} server CPUs at ${n} ${proto} connections, ${multi} served ${ops(m)}${ci(m)} against async's ${ops(l)}${ci(l)} (${fmt(m.median / l.median, 2)}×).`,
+        margin: j.line,
         chart: CHART_FILES.cpuByModel(proto, 'throughput'),
       };
     }
@@ -205,35 +256,62 @@ function cpuSpread(d: Data): Pick<Finding, 'verdict' | 'sentence' | 'chart'> | n
   return null;
 }
 
-const LOOPS = ['async', 'epoll', 'generators', 'node-http', 'poll', 'select'];
-const POOLS = ['thread-pool', 'prefork'];
+const LOOPS = ['async', 'epoll', 'generators', 'node-http', 'poll', 'select', 'native-epoll'];
+/** What a user would choose instead of a loop for waiting requests: a thread each, in Node and in C. */
+const THREADS = ['thread-per-connection', 'native-threads'];
 
 /** The io-wait variant a finding reads: PostgreSQL when the run has it, else the service. */
 function ioVariant(d: Data, mode: 'pooled' | 'per-request'): string {
   return d.of('io-wait', `postgres ${mode}`).length > 0 ? `postgres ${mode}` : `service ${mode}`;
 }
 
+/** An ideal in words: its value and, where the cell measured it, the CPU bound beside the waits'. */
+function idealText(p: Point): string {
+  const ideal = p.cells.find((c) => c.ideal)?.ideal;
+  if (!ideal) return 'no ideal';
+  const cpu = ideal.bounds?.cpu;
+  return `ideal ${fmt(ideal.opsPerSec)} ops/s${cpu != null && ideal.bounds ? `: waits ${fmt(ideal.bounds.waits)}, CPU ${fmt(cpu)}` : ''}`;
+}
+
+/**
+ * Loops against a thread per connection, both holding every wait, at the same connections: on
+ * PostgreSQL (64, as many as a database holds) and on the service at 1,000, where a thread each
+ * costs a thousand stacks. The verdict is read where the waits are most; the sentence says where the
+ * two part.
+ */
 function ioWait(d: Data): Finding {
   const id = 'io-wait';
   const question = 'Does an event loop win when requests wait on I/O (a database)?';
-  const pts = d.of('io-wait', ioVariant(d, 'pooled'));
-  const delay = d.results.settings.backendDelayMs ?? 0;
-  const loop = LOOPS.flatMap((m) => pts.filter((p) => p.model === m && p.status === 'ok')).sort((a, b) => b.concurrency - a.concurrency)[0];
-  const pool = POOLS.flatMap((m) => pts.filter((p) => p.model === m)).sort((a, b) => b.concurrency - a.concurrency);
-  if (!loop || pool.length === 0) return notMeasured(id, question, 'needs an event loop (async or epoll) and a pool (thread-pool or prefork) in io-wait with pooled backend connections (--scenarios io-wait)');
-  const got = summarize(loop, (c) => c.opsPerSec)!;
-  const ideal = loop.cells.find((c) => c.ideal)?.ideal?.opsPerSec ?? NaN;
-  const poolAt = pool.find((p) => p.concurrency === loop.concurrency) ?? pool[0]!;
-  const poolIdeal = poolAt.cells.find((c) => c.ideal)?.ideal?.opsPerSec ?? NaN;
-  const poolGot = summarize(poolAt, (c) => c.opsPerSec);
-  const workers = d.results.settings.workers;
-  const poolPart = poolGot
-    ? `${poolAt.model} with ${workers} workers served ${ops(poolGot)} at ${poolAt.concurrency} (its ideal ${fmt(poolIdeal)})`
-    : `${poolAt.model} with ${workers} workers cannot hold ${poolAt.concurrency} waits at once (${poolAt.status}): at most ${workers} per ${delay} ms, ${fmt(poolIdeal)} ops/s`;
-  const sentence = `With every request waiting ${delay} ms on the backend, ${loop.model} served ${ops(got)} at ${loop.concurrency} connections, ${fmt((got.median / ideal) * 100)}% of the ${fmt(ideal)} ops/s ideal; ${poolPart}.`;
-  const poolCap = poolGot ? poolGot.median : poolIdeal;
-  const verdict: FindingVerdict = got.median >= 0.7 * ideal && got.median > 1.5 * poolCap ? 'holds' : got.median <= 1.1 * poolCap ? 'does not hold' : 'no clear difference';
-  return { id, question, verdict, sentence, chart: CHART_FILES.ioWaitVsIdeal(loop.protocol) };
+  const stages = d.of('io-wait').filter((p) => p.cells[0]?.backendConnections === 'pooled' && !/, pool /.test(p.variant))
+    .map((p) => ({ variant: p.variant, n: p.concurrency })).filter((s, i, all) => all.findIndex((x) => x.variant === s.variant && x.n === s.n) === i)
+    .map(({ variant, n }) => {
+      const at = (models: string[]): Point[] => models.map((m) => d.point(m, 'http', 'io-wait', n, variant) ?? d.point(m, 'echo', 'io-wait', n, variant)).filter((q): q is Point => q !== undefined);
+      const best = (ps: Point[]): Point | undefined => ps.filter((q) => q.status === 'ok').sort((a, b) => tputOf(b).median - tputOf(a).median)[0] ?? ps[0];
+      return { variant, n, loop: best(at(LOOPS)), thread: best(at(THREADS)) };
+    })
+    .filter((s): s is { variant: string; n: number; loop: Point; thread: Point } => s.loop !== undefined && s.loop.status === 'ok' && s.thread !== undefined)
+    .sort((a, b) => a.n - b.n);
+  if (stages.length === 0) return notMeasured(id, question, 'needs an event loop (epoll, async) and a thread per connection (thread-per-connection, native-threads) in io-wait, pooled, at the same connections (the default suite has 64 on PostgreSQL and 1,000 on the service)');
+  const delayOf = (p: Point): number => p.cells[0]?.backendDelayMs ?? d.results.settings.backendDelayMs ?? 0;
+  const judged = stages.map((s) => {
+    const lt = tputOf(s.loop);
+    const tt = s.thread.status === 'ok' ? tputOf(s.thread) : null;
+    const j = tt ? judge(`at ${s.n}, ${s.loop.model} over ${s.thread.model}`, lt, tt, 'ops', d.noise) : null;
+    const where = s.variant.startsWith('postgres') ? 'PostgreSQL' : 'the service';
+    const threadPart = tt ? `${s.thread.model} ${ops(tt)}` : `${s.thread.model} could not (${s.thread.status}: ${s.thread.cells.find((c) => c.reason)?.reason ?? ''})`;
+    const text = `at ${fmt(s.n)} connections on ${where}, each request waiting ${delayOf(s.loop)} ms (${idealText(s.loop)}), ${s.loop.model} served ${ops(lt)} and ${threadPart}`;
+    // A loop wins: clearly ahead by a fifth, or the threads could not hold the waits at all.
+    const wins = tt === null ? lt.median >= 0.5 * (s.loop.cells.find((c) => c.ideal)?.ideal?.opsPerSec ?? Infinity) : j!.clear && j!.ratio >= 1.2;
+    const level = tt === null ? true : j!.clear;
+    return { s, j, text, wins, level };
+  });
+  const last = judged.at(-1)!;
+  const parted = judged.find((x) => x.wins);
+  const part = judged.length > 1 ? (parted ? ` They part at ${fmt(parted.s.n)} connections.` : ' They did not part at any of these.') : '';
+  const sentence = `Every model holding a wait per connection: ${judged.map((x) => x.text).join('; ')}.${part}`;
+  const verdict: FindingVerdict = last.wins ? 'holds' : !last.level ? 'no clear difference' : 'does not hold';
+  const margin = judged.map((x) => x.j?.line ?? `at ${x.s.n}, ${x.s.thread.model} had no figure to compare`).join('; ');
+  return { id, question, verdict, sentence, margin, chart: CHART_FILES.ioWaitVsIdeal(last.s.loop.protocol) };
 }
 
 function backendPerRequest(d: Data): Finding {
@@ -243,9 +321,8 @@ function backendPerRequest(d: Data): Finding {
     for (const p of d.of('io-wait', ioVariant(d, 'per-request')).filter((x) => x.model === m && x.status === 'ok')) {
       const pooled = d.point(m, p.protocol, 'io-wait', p.concurrency, p.variant.replace('per-request', 'pooled'));
       if (!pooled || pooled.status !== 'ok') continue;
-      const cpu = (q: Point): Summary => summarize(q, (c) => cpuUsPerOp(c) ?? NaN)!;
-      const tput = (q: Point): Summary => summarize(q, (c) => c.opsPerSec)!;
-      const [cp, cr, tp, tr] = [cpu(pooled), cpu(p), tput(pooled), tput(p)];
+      const [cp, cr] = [cpuOf(pooled)!, cpuOf(p)!];
+      const [tp, tr] = [tputOf(pooled), tputOf(p)];
       const onDb = p.variant.startsWith('postgres');
       const backend = (q: Point): string => fmt(summarize(q, (c) => (onDb ? c.database?.cpuPercent : c.service?.cpuPercent) ?? NaN)?.median ?? NaN);
       const sessions = (q: Point): string => {
@@ -255,8 +332,11 @@ function backendPerRequest(d: Data): Finding {
       const what = onDb ? 'the database' : 'the backend service';
       const counted = onDb ? ` (${sessions(pooled)} pooled, ${sessions(p)} per request)` : '';
       const sentence = `${m} at ${p.concurrency} ${p.protocol} connections on ${onDb ? 'PostgreSQL' : 'the service stand-in'}: reusing connections served ${ops(tp)} at ${fmt(cp.median, 1)} µs of server CPU per request; a new connection per query served ${ops(tr)} (${fmt(tr.median / tp.median, 2)}×) at ${fmt(cr.median, 1)} µs (${fmt(cr.median / cp.median, 2)}×), and ${what}'s CPU went from ${backend(pooled)}% to ${backend(p)}% of a core${counted}.`;
-      const verdict: FindingVerdict = overlap(cp, cr) ? 'no clear difference' : cr.median / cp.median >= 1.5 || tr.median / tp.median <= 0.8 ? 'holds' : 'does not hold';
-      return { id, question, verdict, sentence, chart: CHART_FILES.ioWaitVsIdeal(p.protocol) };
+      const jc = judge('CPU per request, per request over pooled', cr, cp, 'cpu', d.noise);
+      const jt = judge('throughput, pooled over per request', tp, tr, 'ops', d.noise);
+      const costly = (jc.clear && jc.ratio >= 1.5) || (jt.clear && jt.ratio >= 1.25);
+      const verdict: FindingVerdict = costly ? 'holds' : !jc.clear && !jt.clear ? 'no clear difference' : 'does not hold';
+      return { id, question, verdict, sentence, margin: `${jc.line}; ${jt.line}`, chart: CHART_FILES.ioWaitVsIdeal(p.protocol) };
     }
   }
   return notMeasured(id, question, 'needs one model in io-wait with both --backend-connections pooled and per-request at the same concurrency');
@@ -280,16 +360,16 @@ function poolSize(d: Data): Finding {
       const smaller = pts.filter((p) => p.concurrency === full.concurrency && (p.cells[0]!.backend ?? 'service') === backend && p.cells[0]!.dbPool! < full.concurrency)
         .sort((a, b) => a.cells[0]!.dbPool! - b.cells[0]!.dbPool!);
       if (smaller.length === 0) continue;
-      const tput = (q: Point): Summary => summarize(q, (c) => c.opsPerSec)!;
-      const f = tput(full);
-      const rows = smaller.map((q) => ({ pool: q.cells[0]!.dbPool!, t: tput(q), ideal: q.cells.find((c) => c.ideal)?.ideal?.opsPerSec ?? NaN }));
+      const f = tputOf(full);
+      const rows = smaller.map((q) => ({ pool: q.cells[0]!.dbPool!, t: tputOf(q), ideal: q.cells.find((c) => c.ideal)?.ideal?.opsPerSec ?? NaN }));
       const least = rows[0]!;
       const enough = rows.find((r) => r.t.median >= 0.9 * f.median);
       const parts = rows.map((r) => `a pool of ${r.pool} served ${ops(r.t)}${ci(r.t)}${Number.isFinite(r.ideal) ? ` (ideal ${fmt(r.ideal)})` : ''}`).join(', ');
       const sentence = `${m} at ${full.concurrency} ${full.protocol} connections on ${backend === 'postgres' ? 'PostgreSQL' : 'the service stand-in'}, every query held ${delay} ms: ${parts}; a pool of ${full.concurrency} served ${ops(f)}${ci(f)}` +
         (enough ? `; the smallest pool within 10% of it was ${enough.pool}.` : '; no smaller pool came within 10% of it.');
-      const verdict: FindingVerdict = overlap(least.t, f) ? 'no clear difference' : least.t.median >= 0.9 * f.median ? 'holds' : 'does not hold';
-      return { id, question, verdict, sentence, chart: CHART_FILES.ioWaitPool(full.protocol, 'throughput') };
+      const j = judge(`a pool of ${least.pool} over one of ${full.concurrency}`, least.t, f, 'ops', d.noise);
+      const verdict: FindingVerdict = !j.clear ? 'no clear difference' : j.ratio >= 0.9 ? 'holds' : 'does not hold';
+      return { id, question, verdict, sentence, margin: j.line, chart: CHART_FILES.ioWaitPool(full.protocol, 'throughput') };
     }
   }
   return notMeasured(id, question, 'needs an event loop in io-wait, pooled, with a pool as large as the connections and a smaller one (--db-pool 4,64 --concurrency 64)');
@@ -305,14 +385,13 @@ function cpuStall(d: Data): Finding {
       if (!proto) continue;
       const n = d.common([loopModel, fix], proto, 'cpu').at(-1)!;
       const [lp, fp] = [d.point(loopModel, proto, 'cpu', n)!, d.point(fix, proto, 'cpu', n)!];
-      const p50 = (q: Point): Summary => summarize(q, (c) => c.latencyUs.p50)!;
-      const tput = (q: Point): Summary => summarize(q, (c) => c.opsPerSec)!;
-      const [ll, fl, lt, ft] = [p50(lp), p50(fp), tput(lp), tput(fp)];
+      const [ll, fl, lt, ft] = [p50Of(lp), p50Of(fp), tputOf(lp), tputOf(fp)];
       const cpus = lp.ok[0]?.cpus?.server?.length ?? 1;
       const stalled = n > 1 && ll.median >= 0.75 * n * work; // each request waited for the others' work
       const sentence = `With ${work} µs of CPU per request at ${n} ${proto} connections on ${cpus} server CPU${cpus === 1 ? '' : 's'}, ${loopModel} served ${ops(lt)} with a p50 of ${fmt(ll.median)} µs (each request also waits for the others' work); ${fix} served ${ops(ft)} (${fmt(ft.median / lt.median, 2)}×) with a p50 of ${fmt(fl.median)} µs.`;
-      const verdict: FindingVerdict = !stalled ? 'does not hold' : overlap(lt, ft) ? 'no clear difference' : ft.median >= 1.2 * lt.median && fl.median < ll.median ? 'holds' : 'does not hold';
-      return { id, question, verdict, sentence, chart: CHART_FILES.cpuByModel(proto, 'p99') };
+      const j = judge(`${fix}'s throughput over ${loopModel}'s`, ft, lt, 'ops', d.noise);
+      const verdict: FindingVerdict = !stalled ? 'does not hold' : !j.clear ? 'no clear difference' : j.ratio >= 1.2 && fl.median < ll.median ? 'holds' : 'does not hold';
+      return { id, question, verdict, sentence, margin: `${loopModel}'s p50 was ${fmt(ll.median / Math.max(1, n * work), 2)}× the ${n} × ${work} µs a stalled request waits; ${j.line}`, chart: CHART_FILES.cpuByModel(proto, 'p99') };
     }
   }
   return notMeasured(id, question, 'needs async or epoll beside thread-offload, thread-pool or cluster in the cpu scenario (--scenarios cpu)');
@@ -326,15 +405,17 @@ function churnCost(d: Data): Finding {
   const workers = ['process-per-connection', 'thread-per-connection'].flatMap((m) => pts.filter((p) => p.model === m && p.status === 'ok' && p.protocol === loop?.protocol && p.concurrency === loop.concurrency));
   if (!loop || workers.length === 0) return notMeasured(id, question, 'needs epoll or async beside thread- or process-per-connection in the churn scenario (--scenarios churn)');
   const conn = (q: Point): Summary => summarize(q, (c) => c.connectUs?.p50 ?? NaN)!;
-  const tput = (q: Point): Summary => summarize(q, (c) => c.opsPerSec)!;
-  const steady = d.point(loop.model, loop.protocol, 'steady', loop.concurrency) ?? d.of('steady').filter((p) => p.model === loop.model && p.protocol === loop.protocol && p.status === 'ok').sort((a, b) => Math.abs(a.concurrency - loop.concurrency) - Math.abs(b.concurrency - loop.concurrency))[0];
-  const st = steady && steady.status === 'ok' ? summarize(steady, (c) => c.opsPerSec) : null;
-  const parts = workers.map((w) => `${w.model} ${ops(tput(w))}, connect to first byte ${duration(conn(w).median)}`).join('; ');
-  const keep = st ? ` (with connections kept, ${loop.model} served ${ops(st)} at ${steady!.concurrency})` : '';
-  const sentence = `With a new ${loop.protocol} connection per request at ${loop.concurrency} connections, ${loop.model} served ${ops(tput(loop))}${keep}, connect to first byte ${duration(conn(loop).median)}; ${parts}.`;
-  const worst = Math.max(...workers.map((w) => conn(w).median));
-  const verdict: FindingVerdict = worst >= 5 * conn(loop).median ? 'holds' : worst <= 1.5 * conn(loop).median ? 'does not hold' : 'no clear difference';
-  return { id, question, verdict, sentence, chart: CHART_FILES.churnByModel(loop.protocol, 'connect') };
+  // Kept-alive at the same connections only: another concurrency would compare two loads.
+  const steady = d.point(loop.model, loop.protocol, 'steady', loop.concurrency);
+  const st = steady && steady.status === 'ok' ? tputOf(steady) : null;
+  const parts = workers.map((w) => `${w.model} ${ops(tputOf(w))}, connect to first byte ${duration(conn(w).median)}`).join('; ');
+  const keep = st ? ` (with connections kept, ${loop.model} served ${ops(st)} at the same ${loop.concurrency})` : ` (no kept-alive cell at ${loop.concurrency} connections to set beside it)`;
+  const sentence = `With a new ${loop.protocol} connection per request at ${loop.concurrency} connections, ${loop.model} served ${ops(tputOf(loop))}${keep}, connect to first byte ${duration(conn(loop).median)}; ${parts}.`;
+  const worst = workers.map((w) => ({ w, c: conn(w) })).sort((a, b) => b.c.median - a.c.median)[0]!;
+  const j = judge(`${worst.w.model}'s connect to first byte over ${loop.model}'s`, worst.c, conn(loop), 'p50', d.noise);
+  const verdict: FindingVerdict = !j.clear ? 'no clear difference' : j.ratio >= 5 ? 'holds' : j.ratio <= 1.5 ? 'does not hold' : 'no clear difference';
+  const keptLine = st ? `; churn served ${fmt(tputOf(loop).median / st.median, 2)}× the kept-alive throughput` : '';
+  return { id, question, verdict, sentence, margin: j.line + keptLine, chart: CHART_FILES.churnByModel(loop.protocol, 'connect') };
 }
 
 // ---- The claims the write-ups make about Python (the examples of examples/models.json) ----
@@ -383,8 +464,9 @@ function pythonGil(d: Data): Finding {
   const parts = measured.map((q) => `${q.model} served ${ops(tput(q))} using ${fmt(core(q))}% of a core`).join(', ');
   const sentence = `With ${work} µs of CPU per request on ${cpus} server CPUs at ${n} ${proto} connections, ${parts}; ${proc} served ${ops(m)} using ${fmt(core(mp))}% (${fmt(m.median / best.s.median, 2)}× ${best.q.model}).`;
   const oneCore = measured.every((q) => core(q) <= 130);
-  const verdict: FindingVerdict = overlap(m, best.s) ? 'no clear difference' : oneCore && m.median >= 1.3 * best.s.median ? 'holds' : 'does not hold';
-  return { id, question, verdict, sentence, chart: CHART_FILES.cpuByModel(proto, 'throughput') };
+  const j = judge(`${proc}'s throughput over ${best.q.model}'s`, m, best.s, 'ops', d.noise);
+  const verdict: FindingVerdict = !j.clear ? 'no clear difference' : oneCore && j.ratio >= 1.3 ? 'holds' : 'does not hold';
+  return { id, question, verdict, sentence, margin: j.line, chart: CHART_FILES.cpuByModel(proto, 'throughput') };
 }
 
 /** A thread pool runs at most --workers blocking queries at once: the rest of the requests queue. */
@@ -404,7 +486,8 @@ function pythonPoolCap(d: Data): Finding {
   const beside = other ? `; ${other.model}, which holds a wait per connection, served ${ops(summarize(other, (c) => c.opsPerSec)!)}` : '';
   const sentence = `With every query held ${delay} ms, py-threadpool with ${workers} workers served ${ops(got)} at ${at.concurrency} ${at.protocol} connections, ${fmt((got.median / cap) * 100)}% of workers / delay = ${fmt(cap)} ops/s; its p50 latency was ${duration(p50.median)}, where ${at.concurrency} connections queueing for ${workers} workers make ${duration(queued)}${beside}.`;
   const verdict: FindingVerdict = got.median <= 1.1 * cap ? 'holds' : got.median >= 1.5 * cap ? 'does not hold' : 'no clear difference';
-  return { id, question, verdict, sentence, chart: CHART_FILES.ioWaitVsIdeal(at.protocol) };
+  const margin = `served ${fmt(got.median / cap, 2)}× workers / delay; "holds" asks at most 1.1×, "does not hold" 1.5× or more`;
+  return { id, question, verdict, sentence, margin, chart: CHART_FILES.ioWaitVsIdeal(at.protocol) };
 }
 
 /** gevent's green threads and asyncio's coroutines hold every connection's wait on one OS thread. */
@@ -429,12 +512,16 @@ function pythonManyWaits(d: Data): Finding {
   const oneThread = at.every((q) => threadsOf(q) <= few);
   const least = at.map((q) => ({ q, s: tput(q) })).sort((a, b) => a.s.median - b.s.median)[0]!;
   let verdict: FindingVerdict;
-  if (t.status !== 'ok') verdict = oneThread && least.s.median >= 0.5 * ideal ? 'holds' : 'does not hold';
-  else {
-    const th = tput(t);
-    verdict = overlap(least.s, th) ? 'no clear difference' : oneThread && least.s.median >= 0.9 * th.median ? 'holds' : least.s.median < 0.67 * th.median || !oneThread ? 'does not hold' : 'no clear difference';
+  let margin: string;
+  if (t.status !== 'ok') {
+    verdict = oneThread && least.s.median >= 0.5 * ideal ? 'holds' : 'does not hold';
+    margin = `${least.q.model} served ${fmt((least.s.median / ideal) * 100)}% of the ideal, where py-threading had no figure; "holds" asks half`;
+  } else {
+    const j = judge(`${least.q.model}'s throughput over py-threading's`, least.s, tput(t), 'ops', d.noise);
+    margin = j.line;
+    verdict = !j.clear ? 'no clear difference' : oneThread && j.ratio >= 0.9 ? 'holds' : j.ratio < 0.67 || !oneThread ? 'does not hold' : 'no clear difference';
   }
-  return { id, question, verdict, sentence, chart: CHART_FILES.ioWaitVsIdeal(t.protocol) };
+  return { id, question, verdict, sentence, margin, chart: CHART_FILES.ioWaitVsIdeal(t.protocol) };
 }
 
 /** psycopg2's asynchronous mode, its descriptor waited on in a selector, against asyncpg on asyncio. */
@@ -451,8 +538,9 @@ function pythonAsyncDriver(d: Data): Finding {
   const perOp = (q: Point): string => fmt(summarize(q, (c) => cpuUsPerOp(c) ?? NaN)?.median ?? NaN);
   const ideal = s.cells.find((c) => c.ideal)?.ideal?.opsPerSec ?? NaN;
   const sentence = `On PostgreSQL at ${s.concurrency} ${s.protocol} connections, every query held ${d.results.settings.backendDelayMs ?? 0} ms (ideal ${fmt(ideal)} ops/s): py-selectors with psycopg2 in asynchronous mode served ${ops(st)} at ${perOp(s)} µs of server CPU per request; py-asyncio with asyncpg served ${ops(at)} at ${perOp(a)} µs (${fmt(st.median / at.median, 2)}×).`;
-  const verdict: FindingVerdict = overlap(st, at) ? 'no clear difference' : st.median >= 0.9 * at.median ? 'holds' : 'does not hold';
-  return { id, question, verdict, sentence, chart: CHART_FILES.ioWaitVsIdeal(s.protocol) };
+  const j = judge("py-selectors' throughput over py-asyncio's", st, at, 'ops', d.noise);
+  const verdict: FindingVerdict = !j.clear ? 'no clear difference' : j.ratio >= 0.9 ? 'holds' : 'does not hold';
+  return { id, question, verdict, sentence, margin: j.line, chart: CHART_FILES.ioWaitVsIdeal(s.protocol) };
 }
 
 /** Each framework beside the bare design it is built on: the same loop, without the framework's layers. */
@@ -503,10 +591,11 @@ function pythonFrameworkCost(d: Data): Finding {
   const sentence = 'Over HTTP, each framework beside its bare design at the same connections: ' + pairs.map((p) =>
     `in ${p.where}, ${p.model} served ${ops(p.tput)} at ${fmt(p.cpu)} µs of server CPU per request against ${p.base}'s ${ops(p.baseTput)} at ${fmt(p.baseCpu)} µs (${fmt(p.ratio, 2)}×, ${fmt(p.cpu / p.baseCpu, 2)}× the CPU)`).join('; ') + '.';
   // Little: at least 0.8× the base's throughput for at most 1.25× its CPU per request; a lot: under 0.67×, or over 1.5× the CPU.
-  const costly = pairs.filter((p) => !overlap(p.tput, p.baseTput) && (p.ratio < 0.67 || p.cpu > 1.5 * p.baseCpu));
-  const little = pairs.every((p) => (p.ratio >= 0.8 || overlap(p.tput, p.baseTput)) && p.cpu <= 1.25 * p.baseCpu);
+  const judged = pairs.map((p) => ({ p, j: judge(`${p.model} over ${p.base} in ${p.where}`, p.tput, p.baseTput, 'ops', d.noise) }));
+  const costly = judged.filter(({ p, j }) => j.clear && (p.ratio < 0.67 || p.cpu > 1.5 * p.baseCpu));
+  const little = judged.every(({ p, j }) => (p.ratio >= 0.8 || !j.clear) && p.cpu <= 1.25 * p.baseCpu);
   const verdict: FindingVerdict = costly.length > 0 ? 'does not hold' : little ? 'holds' : 'no clear difference';
-  return { id, question, verdict, sentence, chart: 'http-cpu-per-1k-ops.png' };
+  return { id, question, verdict, sentence, margin: judged.map(({ j }) => j.line).join('; '), chart: 'http-cpu-per-1k-ops.png' };
 }
 
 /**
@@ -529,8 +618,9 @@ function pythonJobQueue(d: Data): Finding {
   const redis = Number.isFinite(redisPerOp) ? `, and Redis ${fmt(redisPerOp)} µs more` : '';
   const sentence = `With ${work} µs of CPU per request at ${n} http connections, py-rq (each request a job for its workers through Redis) served ${ops(qt)} at a p50 of ${duration(p50(q))} and ${fmt(perOp(q))} µs of server CPU per request${redis}; py-multiprocessing (the work in the connection's process) served ${ops(mt)} at ${duration(p50(m))} and ${fmt(perOp(m))} µs: the round trip added ${duration(Math.max(0, added))} per request (${fmt(qt.median / mt.median, 2)}× the throughput).`;
   const ratio = qt.median / mt.median;
-  const verdict: FindingVerdict = overlap(qt, mt) ? 'no clear difference' : ratio >= 0.8 ? 'holds' : ratio < 0.5 ? 'does not hold' : 'no clear difference';
-  return { id, question, verdict, sentence, chart: 'http-cpu-throughput-by-model.png' };
+  const j = judge("py-rq's throughput over py-multiprocessing's", qt, mt, 'ops', d.noise);
+  const verdict: FindingVerdict = !j.clear ? 'no clear difference' : ratio >= 0.8 ? 'holds' : ratio < 0.5 ? 'does not hold' : 'no clear difference';
+  return { id, question, verdict, sentence, margin: j.line, chart: 'http-cpu-throughput-by-model.png' };
 }
 
 /** A primitive's mean from micro.json, as "56 ms", or null when it was not measured. */

@@ -78,7 +78,7 @@ export function rateChartSpecs(results: Results): RateChartSpec[] {
 }
 
 function target(p: Point): string {
-  return p.sweepFraction !== undefined ? `${Math.round(p.sweepFraction * 100)}% of closed loop` : `${p.rate!.toLocaleString('en-US')}/s`;
+  return p.sweepFraction !== undefined ? `${Math.round(p.sweepFraction * 100)}% of ${p.sweepOf ? `${p.sweepOf}'s ` : ''}closed loop` : `${p.rate!.toLocaleString('en-US')}/s`;
 }
 
 function ratePoint(p: Point): RatePoint[] {

@@ -209,7 +209,7 @@ function settings(results: Results): [string, string][] {
 }
 
 const FINDINGS_NOTE =
-  'Each finding is a rule over this results file (see the README); "not measured" means the run had no data for it, and "no clear difference" that the confidence intervals overlap.';
+  'Each finding is a rule over this results file (see the README); "not measured" means the run had no data for it, and "no clear difference" that its margin is within the noise: repetitions whose intervals overlap, or a ratio that two readings of one unchanged cell (the run\'s noise probe) would show one time in twenty. Each margin is printed beside the noise it had to beat.';
 
 export function verdictMark(v: FindingVerdict): string {
   return v === 'holds' ? 'HOLDS' : v === 'does not hold' ? 'DOES NOT HOLD' : v === 'no clear difference' ? 'NO CLEAR DIFFERENCE' : 'not measured';
@@ -263,7 +263,7 @@ export function renderMarkdown(results: Results, chartFiles: readonly string[], 
   const out = [`# concurrency-bench run ${md(results.runId)}`, ''];
   out.push('## Findings', '', FINDINGS_NOTE, '', ...findings(results, options.micro ?? null).map((f) => {
     const chart = f.chart && chartFiles.some((c) => basename(c) === f.chart) ? ` ([chart](charts/${encodeURI(f.chart)}))` : '';
-    return `- **${md(f.question)}** ${verdictMark(f.verdict)}: ${md(f.sentence)}${chart}`;
+    return `- **${md(f.question)}** ${verdictMark(f.verdict)}: ${md(f.sentence)}${chart}${f.margin ? `\n  - Margin: ${md(f.margin)}.` : ''}`;
   }), '');
   const memory = memoryLines(results);
   if (memory.length > 0) {
@@ -332,7 +332,7 @@ th{background:#f2f2f2}td:first-child,td:last-child{text-align:left}.scroll{overf
 td.bad{background:#fde0dc;color:#a01010;font-weight:bold}td.good{background:#dff3e0;color:#106010}.warning{color:#a05000}
 dt{font-weight:bold}dd{margin:0}pre{background:#f6f6f6;padding:.6em;overflow-x:auto}img{max-width:100%;border:1px solid #ddd}
 figure{margin:1em 0}li{margin:.2em 0}.chart{position:relative;height:420px}figure button{font-size:12px;margin-top:4px}
-details{margin:.3em 0 1.2em}summary{cursor:pointer;color:#333}.verdict{font-weight:bold}`;
+details{margin:.3em 0 1.2em}summary{cursor:pointer;color:#333}.verdict{font-weight:bold}.margin{color:#555;font-size:.92em}`;
 
 /**
  * report.html: one file that works from file:// with nothing fetched. Findings first, then each
@@ -345,7 +345,8 @@ export function renderHtml(results: Results, options: ReportOptions = {}): strin
   body.push('<h2>Findings</h2>', `<p>${escapeHtml(FINDINGS_NOTE)}</p>`, `<ul>${findings(results, options.micro ?? null).map((f) => {
     const chart = charts.find((c) => f.chart && chartFileOf(results, c) === f.chart);
     const link = chart ? ` <a href="#${chart.id}">chart</a>` : '';
-    return `<li><b>${escapeHtml(f.question)}</b> <span class="verdict">${escapeHtml(verdictMark(f.verdict))}</span>: ${escapeHtml(f.sentence)}${link}</li>`;
+    const margin = f.margin ? `<br><span class="margin">Margin: ${escapeHtml(f.margin)}.</span>` : '';
+    return `<li><b>${escapeHtml(f.question)}</b> <span class="verdict">${escapeHtml(verdictMark(f.verdict))}</span>: ${escapeHtml(f.sentence)}${link}${margin}</li>`;
   }).join('\n')}</ul>`);
   const memory = memoryLines(results);
   if (memory.length > 0) {

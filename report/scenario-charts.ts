@@ -29,7 +29,7 @@ export function scenarioChartSpecs(results: Results): ChartSpec[] {
       specs.push(bars(results, protocol, 'io-wait', io, {
         file: CHART_FILES.ioWaitVsIdeal(protocol),
         title: `${protocol} (io-wait): throughput against the ideal, by model`,
-        note: `every request waits ${results.settings.backendDelayMs ?? '?'} ms on the backend; bars: measured, black ticks: the ideal, min(connections, what the model can hold) / delay`,
+        note: `every request waits ${delays(results, io)} on the backend; bars: measured, black ticks: the ideal, the lower of min(connections, what the model can hold) / delay and what the server's CPUs serve at the CPU per request measured`,
         axis: 'Throughput (ops/s)', value: (c) => c.opsPerSec, ideal: true,
       }));
       specs.push(...poolSweeps(results, protocol, io));
@@ -147,6 +147,13 @@ function crossesNote(here: Point[]): string[] {
  * How big should the pool be: with --db-pool LIST, throughput and p99 against the pool size, one
  * line per model, at the backend and concurrency where most pool sizes were run.
  */
+/** The delays an io-wait chart's bars waited: the run's, and any slice's own (`10 ms`, `10 ms (100 ms at 1000 connections)`). */
+function delays(results: Results, io: Point[]): string {
+  const run = results.settings.backendDelayMs;
+  const own = [...new Set(io.flatMap((p) => p.cells.filter((c) => c.backendDelayMs !== undefined && c.backendDelayMs !== run).map((c) => `${c.backendDelayMs} ms at ${c.concurrency} connections`)))];
+  return `${run ?? '?'} ms${own.length ? ` (${own.join(', ')})` : ''}`;
+}
+
 function poolSweeps(results: Results, protocol: Protocol, io: Point[]): ChartSpec[] {
   const pooled = io.filter((p) => p.cells[0]?.backendConnections === 'pooled' && p.cells[0]?.dbPool !== undefined);
   const at = new Map<string, Point[]>();

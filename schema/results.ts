@@ -10,10 +10,14 @@
  * its `dbPool`, and the database's figures; settings describe the database. Version 5 added the
  * server's memory to each cell's timeline (a version 4 file is a version 5 file without it).
  * Version 6 added the run's Redis (a model that needs one): `cells[].redis` and `settings.redis`,
- * both optional, so a version 5 file is a version 6 file without them. Readers refuse any other
+ * both optional, so a version 5 file is a version 6 file without them. Version 7 added, all
+ * optional: each io-wait cell's own `backendDelayMs` (before, every cell waited
+ * settings.backendDelayMs), the reference model of an equal-rate cell (`sweepOf`), the server's
+ * CPU with nothing to do (`idleCpu`), both bounds of an ideal, and the run's noise probe
+ * (`settings.noise`): a version 6 file is a version 7 file without them. Readers refuse any other
  * version.
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 import type { Family, Protocol, Scenario } from './catalog.js';
 export { SCENARIOS } from './catalog.js';
@@ -99,6 +103,8 @@ export interface CellKey {
   dbPool?: number;
   /** payload only: the echo message size, or the body size of GET /bytes/N, bytes. */
   payloadBytes?: number;
+  /** io-wait only: how long the backend held each query, ms, where its slice set its own (schema 7 on); absent: settings.backendDelayMs. */
+  backendDelayMs?: number;
 }
 
 /** What a cell could have done at best, given its shape, beside what it did. */
@@ -106,6 +112,12 @@ export interface Ideal {
   opsPerSec: number;
   /** How it was worked out, e.g. `min(64 connections, no cap) / 10 ms`. */
   basis: string;
+  /**
+   * io-wait, schema 7 on: the two bounds whose lower is opsPerSec. `waits`: the waits the model
+   * holds at once over the delay; `cpu`: what the server's CPUs serve at the CPU per request the
+   * cell measured (null when it used none). The lower one is what limited the cell at best.
+   */
+  bounds?: { waits: number; cpu: number | null };
 }
 
 /** The io-wait backend's own figures for the cell. */
@@ -197,6 +209,17 @@ export interface DatabaseInfo {
 export interface Cell extends CellKey {
   /** `--rate sweep` cells: the fraction of the closed-loop throughput their rate was set to. */
   sweepFraction?: number;
+  /**
+   * Equal-rate cells (schema 7 on): the model whose closed-loop throughput (same protocol,
+   * scenario, connections and repetition) the fraction was taken of, so that two models meet the
+   * same offered load; absent: the cell's own model.
+   */
+  sweepOf?: string;
+  /**
+   * Equal-rate cells (schema 7 on): the server's CPU over idleCpu.s seconds after it was started and
+   * checked and before any load, no connection open: what the model burns with nothing to do.
+   */
+  idleCpu?: { percent: number; s: number } | null;
   status: CellStatus;
   /** Why a cell is `limit` or `failed`. */
   reason?: string;
@@ -323,8 +346,14 @@ export interface Settings {
   suite?: string;
   /** The plan's slices: per scenario, the protocols, concurrencies and models it ran. */
   slices?: { scenario: Scenario; protocols: Protocol[]; concurrency: number[]; models: string[] | null; backendConnections?: string[]; payloadSizes?: number[] }[];
-  /** io-wait: the backend's delay per query, ms. */
+  /** io-wait: the backend's delay per query, ms (a slice may set its own: cells[].backendDelayMs). */
   backendDelayMs?: number;
+  /**
+   * The noise probe (schema 7 on): one cell the suite repeats `readings` times spread through the
+   * run, so that its spread is the machine's run-to-run noise, which every finding's margin must
+   * beat. Null or absent when the run had none.
+   */
+  noise?: NoiseProbe | null;
   /** io-wait on PostgreSQL: the database the run used; null or absent when none was. */
   database?: DatabaseInfo | null;
   /** The run's Redis, when a model of the plan needed one; null or absent when none did. */
@@ -333,6 +362,15 @@ export interface Settings {
   work?: { us: number; iterations: number; nsPerIteration: number } | null;
   /** External models in the plan: the command as written ({port} and {workers} unreplaced) and the version line it printed, if one was asked for. */
   externalModels?: { name: string; family: Family; command: string[]; protocols: Protocol[]; shell: boolean; version: string | null }[];
+}
+
+/** A cell repeated through the run to measure how much a figure moves between readings of the same thing. */
+export interface NoiseProbe {
+  model: string;
+  protocol: Protocol;
+  scenario: Scenario;
+  concurrency: number;
+  readings: number;
 }
 
 export interface Timeline {

@@ -2,11 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Cell } from '../../schema/results.js';
 import { parseBytes, parsePlan, QUICK } from '../../harness/plan.js';
 import { checkPorts } from '../../harness/preflight.js';
 import { parseSeconds, PlanError } from '../../schema/flags.js';
 import { estimatePlanS, planCells, resolveSweep } from '../../harness/run.js';
-import { emptyCell, errorReason, idealFor } from '../../harness/cell.js';
+import { emptyCell, errorReason, IDLE_PROBE_S, idealFor, withCpuBound } from '../../harness/cell.js';
 
 const out = mkdtempSync(join(tmpdir(), 'plan-test-'));
 const parse = (...args: string[]) => parsePlan([...args, '--out', out]);
@@ -170,7 +171,7 @@ describe('suites and scenarios', () => {
     expect([...new Set(all.map((c) => c.model))].sort()).toEqual(['async', 'epoll']);
     expect(io.every((c) => c.protocol === 'http')).toBe(true);
     const payload = cells.filter((c) => c.scenario === 'payload' && c.model === 'epoll');
-    expect(payload.map((c) => `${c.protocol}:${c.payloadBytes}`)).toEqual(['echo:64', 'echo:4096', 'echo:65536', 'http:64', 'http:4096', 'http:65536']);
+    expect(payload.map((c) => `${c.protocol}:${c.payloadBytes}`)).toEqual(['echo:64', 'echo:65536', 'http:64', 'http:65536']);
     expect(cells.filter((c) => c.scenario === 'cpu').map((c) => c.concurrency)).toEqual([4, 4, 4]);
   });
 
@@ -214,7 +215,11 @@ describe('suites and scenarios', () => {
 
   it('estimates a plan from its windows, and counts nothing for cells known to be limits', () => {
     const one = parse('--models', 'epoll', '--scenarios', 'steady', '--protocols', 'echo', '--concurrency', '1', '--duration', '2s', '--warmup', '1s')!;
-    expect(estimatePlanS(one)).toBeCloseTo(3 + 0.26 + 0.5, 5); // windows, the settling warm-up on average, start and stop
+    // Windows, the settling warm-up on average, start and stop; the default suite's equal-rate cells
+    // (10% and 50% of epoll's rate at one connection) also watch the idle server for IDLE_PROBE_S.
+    expect(estimatePlanS(one)).toBeCloseTo(3 * (3 + 0.26 + 0.5) + 2 * IDLE_PROBE_S, 5);
+    const closedOnly = parse('--models', 'epoll', '--scenarios', 'steady', '--protocols', 'echo', '--concurrency', '1', '--duration', '2s', '--warmup', '1s', '--suite', 'full')!;
+    expect(estimatePlanS(closedOnly)).toBeCloseTo(3 + 0.26 + 0.5, 5);
     const pool = parse('--models', 'thread-pool', '--scenarios', 'steady', '--protocols', 'echo', '--concurrency', '64', '--workers', '4')!;
     expect(estimatePlanS(pool)).toBe(0);
     const c = parse('--models', 'native-epoll', '--scenarios', 'cpu', '--concurrency', '4')!;
@@ -232,10 +237,12 @@ describe('suites and scenarios', () => {
 describe('idealFor', () => {
   const plan = { workers: 4, backendDelayMs: 10, workUs: 200, external: [] };
   it('io-wait: a pool holds at most its workers\' waits, a loop every connection\'s', () => {
-    expect(idealFor({ scenario: 'io-wait', concurrency: 64, model: 'async' }, plan, 'one', 1)).toEqual({ opsPerSec: 6400, basis: 'min(64 connections, no cap) / 10 ms' });
+    expect(idealFor({ scenario: 'io-wait', concurrency: 64, model: 'async' }, plan, 'one', 1)).toEqual({ opsPerSec: 6400, basis: 'min(64 connections, no cap) / 10 ms', bounds: { waits: 6400, cpu: null } });
+    // A slice's own delay is the cell's: 1,000 waits of 100 ms.
+    expect(idealFor({ scenario: 'io-wait', concurrency: 1000, model: 'epoll', backendDelayMs: 100 }, plan, 'one', 1)!.opsPerSec).toBe(10_000);
     expect(idealFor({ scenario: 'io-wait', concurrency: 64, model: 'thread-pool' }, plan, 'workers', 1)!.opsPerSec).toBe(400);
     // A pool smaller than the connections caps a loop's waits, not a blocking model's (one connection per thread).
-    expect(idealFor({ scenario: 'io-wait', concurrency: 64, model: 'epoll', dbPool: 8, backendConnections: 'pooled' }, plan, 'one', 1)).toEqual({ opsPerSec: 800, basis: 'min(64 connections, a pool of 8) / 10 ms' });
+    expect(idealFor({ scenario: 'io-wait', concurrency: 64, model: 'epoll', dbPool: 8, backendConnections: 'pooled' }, plan, 'one', 1)).toMatchObject({ opsPerSec: 800, basis: 'min(64 connections, a pool of 8) / 10 ms' });
     expect(idealFor({ scenario: 'io-wait', concurrency: 64, model: 'epoll', dbPool: 8, backendConnections: 'per-request' }, plan, 'one', 1)!.opsPerSec).toBe(6400);
     expect(idealFor({ scenario: 'io-wait', concurrency: 16, model: 'thread-per-connection', dbPool: 8, backendConnections: 'pooled' }, plan, 'connections', 1)!.opsPerSec).toBe(1600);
   });
@@ -256,6 +263,76 @@ describe('planCells', () => {
     expect(cells.slice(0, 6).every((c) => c.repetition === 1)).toBe(true);
     expect(cells.slice(6).every((c) => c.repetition === 2)).toBe(true);
     expect(cells.some((c) => c.model === 'node-http' && c.protocol === 'echo')).toBe(false);
+  });
+});
+
+describe('the default suite: equal rates, the noise probe, a slice\'s own delay', () => {
+  const steadyAt1 = ['--scenarios', 'steady', '--protocols', 'echo'];
+  it('puts every model\'s equal-rate cells after the closed-loop cell of the model they take their rate from', () => {
+    const cells = planCells(parse('--models', 'busy-poll,epoll', ...steadyAt1)!);
+    const epollClosed = cells.findIndex((c) => c.model === 'epoll' && c.concurrency === 1 && c.rate === null && c.sweepFraction === undefined);
+    const equal = cells.filter((c) => c.sweepOf !== undefined);
+    expect(equal.map((c) => `${c.model}@${c.sweepFraction}`)).toEqual(['busy-poll@0.1', 'busy-poll@0.5', 'epoll@0.1', 'epoll@0.5']);
+    expect(equal.every((c) => c.sweepOf === 'epoll' && c.concurrency === 1)).toBe(true);
+    expect(cells.indexOf(equal[0]!)).toBeGreaterThan(epollClosed);
+    // Without the reference model there is no rate to meet: no equal-rate cells.
+    expect(planCells(parse('--models', 'busy-poll', ...steadyAt1)!).some((c) => c.sweepOf !== undefined)).toBe(false);
+  });
+
+  it('takes an equal-rate cell\'s rate from the reference model\'s closed-loop cell, not its own', () => {
+    const key = { family: 'selector' as const, protocol: 'echo' as const, scenario: 'steady' as const, concurrency: 1, repetition: 1, rate: null };
+    const epoll = { ...emptyCell({ ...key, model: 'epoll' }, 'ok', ''), opsPerSec: 20_000 };
+    const busy = { ...emptyCell({ ...key, model: 'busy-poll' }, 'ok', ''), opsPerSec: 50_000 };
+    expect(resolveSweep({ ...key, model: 'busy-poll', sweepFraction: 0.1, sweepOf: 'epoll' }, [epoll, busy]).rate).toBe(2000);
+    expect(resolveSweep({ ...key, model: 'busy-poll', sweepFraction: 0.1 }, [epoll, busy]).rate).toBe(5000);
+  });
+
+  it('adds the noise probe\'s missing readings, spread through the run, only when the plan runs its cell', () => {
+    const p = parse('--models', 'epoll,async', '--scenarios', 'steady,churn')!;
+    expect(p.noise).toEqual({ model: 'epoll', protocol: 'echo', scenario: 'steady', concurrency: 64, readings: 5 });
+    const cells = planCells(p);
+    const at = cells.flatMap((c, i) => (c.model === 'epoll' && c.protocol === 'echo' && c.scenario === 'steady' && c.concurrency === 64 && c.rate === null && c.sweepFraction === undefined ? [i] : []));
+    expect(at.map((i) => cells[i]!.repetition)).toEqual([1, 2, 3, 4, 5]);
+    // Spread: no two readings side by side, and the last one in the last stretch of the run.
+    expect(at.slice(1).every((i, k) => i - at[k]! > 1)).toBe(true);
+    expect(at.at(-1)!).toBeGreaterThan(cells.length * 0.6);
+    // Never a cell the plan would not have had: without epoll echo at 64 there is no probe.
+    expect(parse('--models', 'async')!.noise).toBeNull();
+    expect(parse('--models', 'epoll', '--concurrency', '16')!.noise).toBeNull();
+    expect(parse('--suite', 'full')!.noise).toBeNull();
+    // With as many repetitions as readings, every cell is its own probe: nothing is added.
+    const five = parse('--models', 'epoll', '--scenarios', 'steady', '--repetitions', '5')!;
+    expect(planCells(five).filter((c) => c.concurrency === 64 && c.protocol === 'echo' && c.rate === null && c.sweepFraction === undefined)).toHaveLength(5);
+  });
+
+  it('runs the 1,000 waits at the slice\'s own 100 ms, unless --concurrency or --backend-delay replaces the slice\'s choice', () => {
+    const io = planCells(parse('--models', 'epoll', '--scenarios', 'io-wait')!);
+    expect(io.filter((c) => c.concurrency === 1000).map((c) => c.backendDelayMs)).toEqual([100]);
+    expect(io.filter((c) => c.concurrency !== 1000).every((c) => c.backendDelayMs === undefined)).toBe(true);
+    expect(planCells(parse('--models', 'epoll', '--scenarios', 'io-wait', '--backend-delay', '20ms')!).every((c) => c.backendDelayMs === undefined)).toBe(true);
+    expect(planCells(parse('--models', 'epoll', '--scenarios', 'io-wait', '--concurrency', '64', '--backend', 'service')!).every((c) => c.backendDelayMs === undefined)).toBe(true);
+  });
+
+  it('leaves the models that start a thread or process per connection out of echo at 256, unless --models names them', () => {
+    const steady = planCells(parse()!).filter((c) => c.scenario === 'steady' && c.concurrency === 256);
+    expect(steady.some((c) => c.model === 'thread-per-connection' || c.model === 'process-per-connection')).toBe(false);
+    expect(steady.some((c) => c.model === 'native-threads')).toBe(true);
+    expect(planCells(parse('--models', 'thread-per-connection', '--scenarios', 'steady')!).some((c) => c.concurrency === 256)).toBe(true);
+  });
+});
+
+describe('withCpuBound', () => {
+  it('adds what the server\'s CPUs serve at the CPU per request measured, and keeps the lower bound as the ideal', () => {
+    const ideal = { opsPerSec: 10_000, basis: 'min(1000 connections, no cap) / 100 ms', bounds: { waits: 10_000, cpu: null } };
+    const server = { cpuUserS: 0.8, cpuSysS: 0.2 } as Cell['server'];
+    // 1 s of CPU for 4,000 requests: 250 µs each, so one CPU serves 4,000/s: the CPU is the bound.
+    const cpuBound = withCpuBound(ideal, { scenario: 'io-wait', ops: 4000, server }, 1)!;
+    expect(cpuBound.opsPerSec).toBe(4000);
+    expect(cpuBound.bounds).toEqual({ waits: 10_000, cpu: 4000 });
+    expect(cpuBound.basis).toBe('waits: min(1000 connections, no cap) / 100 ms; CPU: 1 CPU / 250 µs per request');
+    // 25 µs each: 40,000/s on one CPU, so the waits are the bound.
+    expect(withCpuBound(ideal, { scenario: 'io-wait', ops: 40_000, server }, 1)!.opsPerSec).toBe(10_000);
+    expect(withCpuBound(null, { scenario: 'io-wait', ops: 1, server }, 1)).toBeNull();
   });
 });
 
