@@ -63,8 +63,8 @@ const IDLE_MODELS = ['select', 'poll', 'epoll', 'async'];
 const PAYLOAD_MODELS = ['epoll', 'async', 'node-http', 'native-epoll'];
 /** The pool-size question: our loop with our codec, and Node's loop with pg's Pool. */
 const POOL_MODELS = ['epoll', 'async'];
-/** A loop, coroutines, Node's loop and a thread per connection, with the C ceilings of both: the designs that may hold 1,000 waits. */
-const C10K_MODELS = ['epoll', 'generators', 'async', 'thread-per-connection', 'native-epoll', 'native-threads'];
+/** A loop, coroutines, Node's loop and a thread per connection: the designs that may hold 1,000 waits (the C ceilings do not serve io-wait). */
+const C10K_MODELS = ['epoll', 'generators', 'async', 'thread-per-connection'];
 /** The pools at their workers' count, beside a loop and a thread per connection. */
 const POOL_RIVALS = ['thread-pool', 'prefork', 'epoll', 'thread-per-connection'];
 /** Spinning against waiting, and a thread per connection against the loops, at the same offered rate. */

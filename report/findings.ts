@@ -256,13 +256,21 @@ function cpuSpread(d: Data): Pick<Finding, 'verdict' | 'sentence' | 'chart' | 'm
   return null;
 }
 
-const LOOPS = ['async', 'epoll', 'generators', 'node-http', 'poll', 'select', 'native-epoll'];
-/** What a user would choose instead of a loop for waiting requests: a thread each, in Node and in C. */
-const THREADS = ['thread-per-connection', 'native-threads'];
+const LOOPS = ['async', 'epoll', 'generators', 'node-http', 'poll', 'select'];
+/**
+ * What a user would choose instead of a loop for waiting requests: a thread each. (The C ceilings
+ * serve no io-wait: a cell they do not serve must never stand as a rival that could not hold the waits.)
+ */
+const THREADS = ['thread-per-connection'];
 
 /** The io-wait variant a finding reads: PostgreSQL when the run has it, else the service. */
 function ioVariant(d: Data, mode: 'pooled' | 'per-request'): string {
   return d.of('io-wait', `postgres ${mode}`).length > 0 ? `postgres ${mode}` : `service ${mode}`;
+}
+
+/** A limit that says the model does not serve the scenario at all: no evidence either way. */
+function doesNotServe(p: Point): boolean {
+  return p.status === 'limit' && p.cells.every((c) => /does not serve|serve [a-z, ]+ only|does not declare/.test(c.reason ?? ''));
 }
 
 /** An ideal in words: its value and, where the cell measured it, the CPU bound beside the waits'. */
@@ -286,12 +294,12 @@ function ioWait(d: Data): Finding {
     .map((p) => ({ variant: p.variant, n: p.concurrency })).filter((s, i, all) => all.findIndex((x) => x.variant === s.variant && x.n === s.n) === i)
     .map(({ variant, n }) => {
       const at = (models: string[]): Point[] => models.map((m) => d.point(m, 'http', 'io-wait', n, variant) ?? d.point(m, 'echo', 'io-wait', n, variant)).filter((q): q is Point => q !== undefined);
-      const best = (ps: Point[]): Point | undefined => ps.filter((q) => q.status === 'ok').sort((a, b) => tputOf(b).median - tputOf(a).median)[0] ?? ps[0];
+      const best = (ps: Point[]): Point | undefined => ps.filter((q) => q.status === 'ok').sort((a, b) => tputOf(b).median - tputOf(a).median)[0] ?? ps.find((q) => !doesNotServe(q));
       return { variant, n, loop: best(at(LOOPS)), thread: best(at(THREADS)) };
     })
     .filter((s): s is { variant: string; n: number; loop: Point; thread: Point } => s.loop !== undefined && s.loop.status === 'ok' && s.thread !== undefined)
     .sort((a, b) => a.n - b.n);
-  if (stages.length === 0) return notMeasured(id, question, 'needs an event loop (epoll, async) and a thread per connection (thread-per-connection, native-threads) in io-wait, pooled, at the same connections (the default suite has 64 on PostgreSQL and 1,000 on the service)');
+  if (stages.length === 0) return notMeasured(id, question, 'needs an event loop (epoll, async) and a thread per connection (thread-per-connection) in io-wait, pooled, at the same connections (the default suite has 64 on PostgreSQL and 1,000 on the service)');
   const delayOf = (p: Point): number => p.cells[0]?.backendDelayMs ?? d.results.settings.backendDelayMs ?? 0;
   const judged = stages.map((s) => {
     const lt = tputOf(s.loop);

@@ -88,7 +88,14 @@ function mib(b: number): string {
   return `${(b / 1048576).toFixed(1)} MiB`;
 }
 
+/**
+ * The shortest window a memory line is drawn for. A 1 s window's ten RSS readings make a line, but
+ * what it says is a thread's first stack pages, not a leak: every default-suite cell read "grew"
+ * or "unclear", and the report listed all of them.
+ */
+export const MIN_SPAN_S = 3;
+
 /** The cells whose window is long enough for a line (a soak's), with their trends. */
 export function memoryTrends(cells: readonly Cell[]): { cell: Cell; trend: MemoryTrend }[] {
-  return cells.filter((c) => c.status === 'ok' && memoryPoints(c).bytes.length >= MIN_POINTS).map((cell) => ({ cell, trend: memoryTrend(cell) }));
+  return cells.filter((c) => c.status === 'ok' && c.durationS >= MIN_SPAN_S && memoryPoints(c).bytes.length >= MIN_POINTS).map((cell) => ({ cell, trend: memoryTrend(cell) }));
 }

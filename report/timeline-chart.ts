@@ -3,6 +3,7 @@
 import type { Chart, ChartConfiguration } from 'chart.js';
 import { modelColor, paintWhite } from './chart-style.js';
 import type { Cell, Results } from '../schema/results.js';
+import { variantOf } from './aggregate.js';
 
 export class TimelineError extends Error {
   readonly code = 'ETIMELINE';
@@ -23,7 +24,10 @@ export function findTimelineCell(results: Results, selector: string): Cell {
 
 export function timelineFile(c: Cell): string {
   const rate = c.rate !== null ? `-r${Math.round(c.rate)}` : '';
-  return `timeline-${c.model}-${c.protocol}-c${c.concurrency}${rate}-rep${c.repetition}.png`;
+  // Scenario and variant too: io-wait's pooled and per-request cells at 64 are not steady's.
+  const scenario = c.scenario === 'steady' ? '' : `-${c.scenario}`;
+  const variant = variantOf(c).replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '');
+  return `timeline-${c.model}-${c.protocol}${scenario}${variant ? `-${variant}` : ''}-c${c.concurrency}${rate}-rep${c.repetition}.png`;
 }
 
 export function timelineConfig(results: Results, c: Cell): ChartConfiguration<'line', (number | null)[], string> {

@@ -49,5 +49,9 @@ describe('memory over the window', () => {
     expect(memoryTrend(rssOnly)).toMatchObject({ measure: 'RSS', points: 20, verdict: 'grew' });
     const short = soakCell([50 * MiB, 50 * MiB]);
     expect(memoryTrends([gaps, short, rssOnly]).map((m) => m.cell)).toEqual([gaps, rssOnly]);
+    // A 1 s window's ten readings make no line worth reading: the default suite's cells are left out.
+    const oneSecond = soakCell(Array.from({ length: 10 }, (_, k) => 50 * MiB + k * MiB));
+    oneSecond.durationS = 1;
+    expect(memoryTrends([oneSecond])).toEqual([]);
   });
 });

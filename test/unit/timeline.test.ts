@@ -23,6 +23,9 @@ describe('timeline', () => {
     expect(config.data.datasets[0]!.data).toEqual([800, 1200]);
     expect(config.data.datasets[1]!.data).toEqual([2, 0.9]);
     expect(timelineFile(c)).toBe('timeline-epoll-http-c16-rep1.png');
+    // Two cells at the same connections in other scenarios or variants get files of their own.
+    expect(timelineFile({ ...c, scenario: 'io-wait', backend: 'postgres', backendConnections: 'pooled', dbPool: 16 })).toBe('timeline-epoll-http-io-wait-postgres-pooled-c16-rep1.png');
+    expect(timelineFile({ ...c, scenario: 'io-wait', backend: 'postgres', backendConnections: 'per-request' })).toBe('timeline-epoll-http-io-wait-postgres-per-request-c16-rep1.png');
   });
 
   it('says which cells have a timeline when asked for one that has none', () => {
