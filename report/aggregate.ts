@@ -112,6 +112,17 @@ export function cellKey(c: Pick<Cell, 'model' | 'protocol' | 'scenario' | 'concu
   return JSON.stringify(c.sweepOf === undefined ? key : [...key, c.sweepOf]);
 }
 
+/**
+ * The server's pinned CPUs were full while the server itself used less than 80% of them: its
+ * neighbours (the database, the service, the kernel's softirq work) took the rest, so the cell's
+ * figure is not the server's alone. A server that fills its own CPUs is what closed loop measures.
+ */
+export function serverCrowded(c: Pick<Cell, 'status' | 'cores' | 'server'>): boolean {
+  if (c.status !== 'ok' || !c.cores?.full.includes('server')) return false;
+  const busy = c.cores.server.reduce((sum, x) => sum + x.busyPercent, 0);
+  return c.server.cpuPercent < 0.8 * busy;
+}
+
 /** Server CPU microseconds per operation (user and system, the whole tree). */
 export function cpuUsPerOp(c: Pick<Cell, 'ops' | 'server'>): number | null {
   return c.ops > 0 ? ((c.server.cpuUserS + c.server.cpuSysS) / c.ops) * 1e6 : null;

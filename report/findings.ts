@@ -3,8 +3,8 @@
 // file is "not measured", never guessed. A comparison whose margin the noise explains (repetitions'
 // intervals that overlap, or a ratio within the run's measured noise: report/noise.ts) is "no
 // clear difference", and every finding prints its margin beside that noise.
-import type { MicroResults, Protocol, Results, Scenario } from '../schema/results.js';
-import { cpuUsPerOp, groupCells, summarize, type Point, type Summary } from './aggregate.js';
+import type { Cell, MicroResults, Protocol, Results, Scenario } from '../schema/results.js';
+import { cpuUsPerOp, groupCells, serverCrowded, summarize as summarizeQuiet, type Point, type Summary } from './aggregate.js';
 import { CHART_FILES } from './chart-files.js';
 import { judge, runNoise, type Noise } from './noise.js';
 
@@ -21,6 +21,42 @@ export interface Finding {
   chart?: string;
   /** The margin the verdict rests on, and the noise it had to beat (absent when not measured). */
   margin?: string;
+  /** The cells it rests on that the run flagged (client saturated, a full core, drift...), when any. */
+  caveat?: string;
+}
+
+/** The points the rule being judged has read figures of: the cells its verdict rests on. */
+let reading: Set<Point> | null = null;
+
+/** summarize, noting the point as one the current rule rests on. */
+function summarize(point: Point, value: Parameters<typeof summarizeQuiet>[1]): Summary | null {
+  reading?.add(point);
+  return summarizeQuiet(point, value);
+}
+
+/** Why the run flagged a cell, in words; empty when it did not. */
+export function cellFlags(c: Cell): string[] {
+  const flags: string[] = [];
+  if (c.client?.saturated) flags.push('client saturated');
+  if (serverCrowded(c)) flags.push("server's CPUs filled by others");
+  if (c.warmup && !c.warmup.settled) flags.push('warm-up capped before the load settled');
+  if (c.drift?.drifts) flags.push(`drift ${c.drift.ratio}×`);
+  if (c.rateShortfall) flags.push(`rate shortfall (${fmt(c.rateShortfall.achievedOpsPerSec)} of ${fmt(c.rateShortfall.targetOpsPerSec)}/s)`);
+  return flags;
+}
+
+const pointName = (p: Point): string => `${p.model} ${p.protocol}${p.scenario === 'steady' ? '' : ` ${p.scenario}`}${p.variant ? ` (${p.variant})` : ''} at ${p.concurrency}` +
+  (p.sweepFraction !== undefined ? `, ${fmt(p.sweepFraction * 100)}% of ${p.sweepOf ?? p.model}'s rate` : '');
+
+/** The caveat of a finding that rests on flagged cells: which, and why, the first three of them. */
+function caveatOf(points: Iterable<Point>): string | undefined {
+  const flagged = [...points].flatMap((p) => {
+    const why = [...new Set(p.ok.flatMap(cellFlags))];
+    return why.length > 0 ? [`${pointName(p)} (${why.join(', ')})`] : [];
+  });
+  if (flagged.length === 0) return undefined;
+  const more = flagged.length > 3 ? `, and ${flagged.length - 3} more` : '';
+  return `it rests on cells the run flagged: ${flagged.slice(0, 3).join('; ')}${more}`;
 }
 
 const fmt = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -181,7 +217,7 @@ function memoryPerConnection(d: Data): Finding {
   const question = 'Does an event loop need far less memory per connection than threads or processes?';
   const proto = d.protocolFor(['async']) ?? d.protocolFor(['epoll']);
   if (!proto) return notMeasured(id, question, 'needs async or epoll');
-  const withPss = (m: string): number[] => d.common([m], proto, 'steady').filter((n) => summarize(d.point(m, proto, 'steady', n)!, (c) => c.server.pssPeakBytes ?? NaN) !== null);
+  const withPss = (m: string): number[] => d.common([m], proto, 'steady').filter((n) => summarizeQuiet(d.point(m, proto, 'steady', n)!, (c) => c.server.pssPeakBytes ?? NaN) !== null);
   const loop = ['epoll', 'async'].find((m) => withPss(m).length >= 2);
   const candidates = ['thread-per-connection', 'process-per-connection', 'native-threads', 'native-fork'].filter((m) => withPss(m).length >= 2);
   if (!loop || candidates.length === 0) return notMeasured(id, question, 'needs PSS at two or more concurrencies for an event loop and for thread- or process-per-connection');
@@ -660,23 +696,18 @@ function why(id: string, micro: MicroResults | null): string {
 export function findings(results: Results, micro: MicroResults | null = null): Finding[] {
   const d = new Data(results);
   const explain = (f: Finding): Finding => (f.verdict === 'not measured' ? f : { ...f, sentence: f.sentence + why(f.id, micro) });
-  return [
-    fewConnections(d),
-    memoryPerConnection(d),
-    selectScales(d),
-    busyPoll(d),
-    poolCaps(d),
-    processesUseCores(d),
-    ioWait(d),
-    backendPerRequest(d),
-    poolSize(d),
-    cpuStall(d),
-    churnCost(d),
-    pythonGil(d),
-    pythonPoolCap(d),
-    pythonManyWaits(d),
-    pythonAsyncDriver(d),
-    pythonFrameworkCost(d),
-    pythonJobQueue(d),
-  ].map(explain);
+  const rules = [
+    fewConnections, memoryPerConnection, selectScales, busyPoll, poolCaps, processesUseCores, ioWait, backendPerRequest,
+    poolSize, cpuStall, churnCost, pythonGil, pythonPoolCap, pythonManyWaits, pythonAsyncDriver, pythonFrameworkCost, pythonJobQueue,
+  ];
+  return rules.map((rule) => {
+    reading = new Set();
+    try {
+      const f = explain(rule(d));
+      const caveat = f.verdict === 'not measured' ? undefined : caveatOf(reading);
+      return caveat ? { ...f, caveat } : f;
+    } finally {
+      reading = null;
+    }
+  });
 }

@@ -1,7 +1,7 @@
 // report.md and report.html from a results file alone. Both are built from the same plain rows
 // (pure); only writeReport touches the disk.
 import { basename, dirname, join } from 'node:path';
-import { describeClients, groupCells, inSection, isClosedLoop, MiB, modelOrder, sectionName, sections, summarize, variantOf, type Point } from './aggregate.js';
+import { describeClients, groupCells, inSection, isClosedLoop, MiB, modelOrder, sectionName, sections, serverCrowded, summarize, variantOf, type Point } from './aggregate.js';
 import { writeFileAtomic } from '../schema/atomic-write.js';
 import { formatNumber, formatSummary } from './format.js';
 import { renderCharts } from './chart-render.js';
@@ -156,11 +156,8 @@ export function notes(results: Results): string[] {
       const core = c.cores?.full.includes('client') ? `; its CPUs were ${coresBusy(c.cores.client)}` : '';
       out.push(`${where}: the load generator (${c.client.tool ?? 'client'}) was saturated (busiest thread ${formatNumber(c.client.threadCpuPercentMax ?? c.client.cpuPercent, 0)}% of a core${core}): this figure is the load side's limit, not the server's`);
     }
-    // The server's CPUs full while the server itself used less than 80% of them: its neighbours
-    // (the database, the service, the kernel's softirq work) took the rest, so the figure is not the server's alone.
-    if (c.status === 'ok' && c.cores?.full.includes('server')) {
-      const busy = c.cores.server.reduce((sum, x) => sum + x.busyPercent, 0);
-      if (c.server.cpuPercent < 0.8 * busy) out.push(`${where}: the server's CPUs were ${coresBusy(c.cores.server)}, of which the server used ${formatNumber(c.server.cpuPercent, 0)}% of a core: others filled them (database, service, softirq), so this figure is not the server's alone`);
+    if (serverCrowded(c) && c.cores) {
+      out.push(`${where}: the server's CPUs were ${coresBusy(c.cores.server)}, of which the server used ${formatNumber(c.server.cpuPercent, 0)}% of a core: others filled them (database, service, softirq), so this figure is not the server's alone`);
     }
     if (c.rateShortfall) {
       out.push(`${where}: rate shortfall: achieved ${formatNumber(c.rateShortfall.achievedOpsPerSec, 0)} of the ${formatNumber(c.rateShortfall.targetOpsPerSec, 0)} ops/s asked for${c.client?.saturated ? ' (the client was saturated)' : ''}`);
@@ -263,7 +260,7 @@ export function renderMarkdown(results: Results, chartFiles: readonly string[], 
   const out = [`# concurrency-bench run ${md(results.runId)}`, ''];
   out.push('## Findings', '', FINDINGS_NOTE, '', ...findings(results, options.micro ?? null).map((f) => {
     const chart = f.chart && chartFiles.some((c) => basename(c) === f.chart) ? ` ([chart](charts/${encodeURI(f.chart)}))` : '';
-    return `- **${md(f.question)}** ${verdictMark(f.verdict)}: ${md(f.sentence)}${chart}${f.margin ? `\n  - Margin: ${md(f.margin)}.` : ''}`;
+    return `- **${md(f.question)}** ${verdictMark(f.verdict)}: ${md(f.sentence)}${chart}${f.margin ? `\n  - Margin: ${md(f.margin)}.` : ''}${f.caveat ? `\n  - Caveat: ${md(f.caveat)}.` : ''}`;
   }), '');
   const memory = memoryLines(results);
   if (memory.length > 0) {
@@ -345,7 +342,7 @@ export function renderHtml(results: Results, options: ReportOptions = {}): strin
   body.push('<h2>Findings</h2>', `<p>${escapeHtml(FINDINGS_NOTE)}</p>`, `<ul>${findings(results, options.micro ?? null).map((f) => {
     const chart = charts.find((c) => f.chart && chartFileOf(results, c) === f.chart);
     const link = chart ? ` <a href="#${chart.id}">chart</a>` : '';
-    const margin = f.margin ? `<br><span class="margin">Margin: ${escapeHtml(f.margin)}.</span>` : '';
+    const margin = (f.margin ? `<br><span class="margin">Margin: ${escapeHtml(f.margin)}.</span>` : '') + (f.caveat ? `<br><span class="margin caveat">Caveat: ${escapeHtml(f.caveat)}.</span>` : '');
     return `<li><b>${escapeHtml(f.question)}</b> <span class="verdict">${escapeHtml(verdictMark(f.verdict))}</span>: ${escapeHtml(f.sentence)}${link}${margin}</li>`;
   }).join('\n')}</ul>`);
   const memory = memoryLines(results);

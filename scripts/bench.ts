@@ -34,7 +34,7 @@ async function main(): Promise<number> {
   const files = await writeReport(runDir);
   log('\nfindings:');
   for (const f of findings(results, readMicroNear(runDir))) {
-    log(`  ${verdictMark(f.verdict).padEnd(19)} ${f.question}\n  ${' '.repeat(19)} ${f.sentence}${f.margin ? `\n  ${' '.repeat(19)} margin: ${f.margin}` : ''}`);
+    log(`  ${verdictMark(f.verdict).padEnd(19)} ${f.question}\n  ${' '.repeat(19)} ${f.sentence}${f.margin ? `\n  ${' '.repeat(19)} margin: ${f.margin}` : ''}${f.caveat ? `\n  ${' '.repeat(19)} caveat: ${f.caveat}` : ''}`);
   }
   const memory = memoryLines(results);
   if (memory.length > 0) log(`\nmemory over the window:\n${memory.map((m) => `  ${m.cell}: ${m.sentence}`).join('\n')}`);

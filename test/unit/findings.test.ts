@@ -130,6 +130,27 @@ describe('findings', () => {
     expect(find(r, 'memory-per-connection').sentence).not.toContain('npm run micro');
   });
 
+  it('says when a finding rests on cells the run flagged, naming them and why, and only those it read', () => {
+    const make = (saturated: boolean) => run([
+      { model: 'thread-per-connection', concurrency: 1, opsPerSec: [29_000], saturated },
+      { model: 'epoll', concurrency: 1, opsPerSec: [30_000] },
+      // A flagged cell the rule does not read: never named.
+      { model: 'epoll', concurrency: 256, opsPerSec: [30_000], saturated: true },
+    ]);
+    const flagged = find(make(true), 'few-connections');
+    expect(flagged.caveat).toBe('it rests on cells the run flagged: thread-per-connection echo at 1 (client saturated)');
+    expect(renderMarkdown(make(true), [])).toContain('  - Caveat: it rests on cells the run flagged: thread-per-connection echo at 1 (client saturated).');
+    expect(find(make(false), 'few-connections').caveat).toBeUndefined();
+    // A server that fills its own core is what closed loop measures; one whose core others filled is flagged.
+    const crowded = make(false);
+    const epoll = crowded.cells.find((c) => c.model === 'epoll' && c.concurrency === 1)!;
+    epoll.cores = { server: [{ cpu: 1, busyPercent: 99, softirqPercent: 30 }], client: [], full: ['server'] };
+    epoll.server.cpuPercent = 95;
+    expect(find(crowded, 'few-connections').caveat).toBeUndefined();
+    epoll.server.cpuPercent = 55;
+    expect(find(crowded, 'few-connections').caveat).toBe("it rests on cells the run flagged: epoll echo at 1 (server's CPUs filled by others)");
+  });
+
   it('opens report.md, before the machine and the tables', () => {
     const md = renderMarkdown(run([{ model: 'epoll', opsPerSec: [1] }]), []);
     expect(md.indexOf('## Findings')).toBeGreaterThan(0);
