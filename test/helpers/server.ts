@@ -5,7 +5,8 @@ import { seededBytes } from '../../clients/payload.js';
 
 export { seededBytes };
 import { dist } from '../../harness/paths.js';
-import { startGroup, stopGroup, waitForMessage, type Child } from '../../harness/processes.js';
+import { STOP_GRACE_MS, startGroup, stopGroup, waitForMessage, type Child } from '../../harness/processes.js';
+import { groupMembers } from '../../harness/sampler.js';
 
 export interface TestServer {
   child: Child;
@@ -92,4 +93,17 @@ export function parseResponses(data: Buffer): { status: number; headers: Record<
     out.push({ status, headers, body: data.subarray(end + 4, end + 4 + len) });
     at = end + 4 + len;
   }
+}
+
+/**
+ * SIGTERM only, as the harness sends it first, then what of the group is still there after the
+ * grace stopGroup would give it (empty: it ended by itself). stopGroup's SIGKILL would end a process
+ * that ignores SIGTERM and hide it, so a test of a clean exit must not lean on it; the caller still
+ * calls stopGroup afterwards to end what is left.
+ */
+export async function leftAfterSigterm(pgid: number, graceMs = STOP_GRACE_MS): Promise<string[]> {
+  process.kill(-pgid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (groupMembers(pgid).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return groupMembers(pgid).map((p) => `pid ${p.pid} (state ${p.state}, ${p.threads} threads)`);
 }

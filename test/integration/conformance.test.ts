@@ -4,9 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODELS } from '../../schema/catalog.js';
 import { bytesBody } from '../../protocols/http.js';
 import { describeNeeds, type Requirement } from '../helpers/tools.js';
-import { groupMembers } from '../../harness/sampler.js';
 import { STOP_GRACE_MS } from '../../harness/processes.js';
-import { connect, parseResponses, readUntil, seededBytes, seededInts, startServer, type TestServer } from '../helpers/server.js';
+import { connect, leftAfterSigterm, parseResponses, readUntil, seededBytes, seededInts, startServer, type TestServer } from '../helpers/server.js';
 
 const MiB = 1 << 20;
 
@@ -118,11 +117,7 @@ for (const model of MODELS) {
       // afterwards would end any process that ignores SIGTERM and hide it, so the group must be gone
       // by itself within the grace stopGroup gives it.
       it('SIGTERM leaves no process behind: the whole group ends by itself within the grace', async () => {
-        const pgid = server.child.pid;
-        process.kill(-pgid, 'SIGTERM');
-        const deadline = Date.now() + STOP_GRACE_MS;
-        while (groupMembers(pgid).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        const left = groupMembers(pgid).map((p) => `pid ${p.pid} (state ${p.state}, ${p.threads} threads)`);
+        const left = await leftAfterSigterm(server.child.pid);
         expect(left, `still running ${STOP_GRACE_MS} ms after SIGTERM, so the harness would SIGKILL them`).toEqual([]);
       }, STOP_GRACE_MS + 10_000);
     });

@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dist, PROJECT_ROOT } from '../../harness/paths.js';
-import { startGroup, stopGroup, waitForMessage, type Child } from '../../harness/processes.js';
-import { groupMembers } from '../../harness/sampler.js';
+import { STOP_GRACE_MS, startGroup, stopGroup, waitForMessage, type Child } from '../../harness/processes.js';
 import type { Cell, Results } from '../../schema/results.js';
 import { SUITES } from '../../harness/suites.js';
 import { readResults } from '../../schema/read-results.js';
@@ -19,7 +18,7 @@ import { MODEL_NAMES, SCENARIOS } from '../../schema/catalog.js';
 import { bytesBody } from '../../protocols/http.js';
 import { exchange, expectedReply, HTTP_CASES, withoutDate } from '../helpers/http-cases.js';
 import { waitForRunLock } from '../helpers/run-lock.js';
-import { connect, parseResponses, readUntil, seededBytes, seededInts } from '../helpers/server.js';
+import { connect, leftAfterSigterm, parseResponses, readUntil, seededBytes, seededInts } from '../helpers/server.js';
 import { requireTool } from '../helpers/tools.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -227,8 +226,10 @@ for (const [model, { script, always }] of Object.entries(PY)) {
       });
       afterAll(async () => {
         if (!server) return;
+        // SIGTERM leaves no thread's or child's process behind, by itself: stopGroup's SIGKILL would hide one.
+        const left = await leftAfterSigterm(server.child.pid);
         await stopGroup(server.child);
-        expect(groupMembers(server.child.pid)).toEqual([]); // SIGTERM leaves no thread's or child's process behind
+        expect(left, `still running ${STOP_GRACE_MS} ms after SIGTERM, so the harness would SIGKILL them`).toEqual([]);
       });
 
       if (protocol === 'http') {
