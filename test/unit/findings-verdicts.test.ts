@@ -5,6 +5,7 @@
 // out here: it is being rebuilt on measured cells elsewhere.
 import { describe, expect, it } from 'vitest';
 import { findings, type Finding, type FindingVerdict } from '../../report/findings.js';
+import type { NoiseMetric } from '../../report/noise.js';
 import type { Cell, Results, Settings } from '../../schema/results.js';
 import { around, buildResults, buildTweaked, type TweakedSpec } from '../helpers/results-builder.js';
 
@@ -15,18 +16,35 @@ const build = (specs: TweakedSpec[], settings: Partial<Settings> = {}): Results 
 /** The probe is a model no rule reads, so its readings only ever count as noise. */
 const PROBE_WHAT = 'noise-probe echo at 64 connections';
 
+type Spreads = Record<NoiseMetric, number>;
+// Each figure's spread its own, so that a margin's σ shows which figure's noise it was judged by.
+const TIGHT: Spreads = { ops: 0.01, cpu: 0.012, p50: 0.014 };
+const WIDE: Spreads = { ops: 0.5, cpu: 0.55, p50: 0.6 };
+/** The σ a margin prints for a figure of a probe spread over ±spread: the relative SD of around(1, 5, spread). */
+const sigmaText = (spread: number): string => {
+  const xs = around(1, 5, spread);
+  return `σ ${((Math.sqrt(xs.reduce((s, x) => s + (x - 1) ** 2, 0) / 4)) * 100).toFixed(1)}%`;
+};
+
 /**
- * `r` with a noise probe of five readings spread evenly over ±`spread` in throughput, p50 and CPU
- * per operation alike: ±1% gives σ 0.8% (a margin must pass 1.02×), ±50% gives σ 40% (2.99×).
+ * `r` with a noise probe of five readings spread evenly over ±spread in throughput, p50 and CPU
+ * per operation, each its own: ±1% gives σ 0.8% (a margin must pass 1.02×), ±50% gives σ 40% (2.99×).
  */
-function withProbe(r: Results, spread: number): Results {
-  const factors = around(1, 5, spread);
-  const probe = buildResults([{ model: 'noise-probe', concurrency: 64, opsPerSec: factors.map((f) => 10_000 * f), p99: factors.map((f) => 4000 * f) }]);
-  probe.cells.forEach((c, i) => { c.server.cpuUserS = (10 * factors[i]! * c.ops) / 1e6; c.server.cpuSysS = 0; });
-  return { ...r, settings: { ...r.settings, noise: { model: 'noise-probe', protocol: 'echo', scenario: 'steady', concurrency: 64, readings: 5 } }, cells: [...r.cells, ...probe.cells] };
+function withProbe(r: Results, spreads: Spreads): Results {
+  const [ops, p50, cpu] = [around(1, 5, spreads.ops), around(1, 5, spreads.p50), around(1, 5, spreads.cpu)];
+  const probe = buildResults([{ model: 'noise-probe', concurrency: 64, opsPerSec: ops.map((f) => 10_000 * f), p99: p50.map((f) => 4000 * f) }]);
+  probe.cells.forEach((c, i) => { c.server.cpuUserS = (10 * cpu[i]! * c.ops) / 1e6; c.server.cpuSysS = 0; });
+  const probed = { ...r, settings: { ...r.settings, noise: { model: 'noise-probe', protocol: 'echo' as const, scenario: 'steady' as const, concurrency: 64, readings: 5 } }, cells: [...r.cells, ...probe.cells] };
+  unprobed.set(probed, r);
+  return probed;
 }
-const tight = (r: Results): Results => withProbe(r, 0.01);
-const wide = (r: Results): Results => withProbe(r, 0.5);
+/** Each probed result's results before the probe, to probe them again another way. */
+const unprobed = new WeakMap<Results, Results>();
+const tight = (r: Results): Results => withProbe(r, TIGHT);
+const wide = (r: Results): Results => withProbe(r, WIDE);
+/** A probe wide in `metrics` and tight in the others, or the other way round. */
+const wideIn = (r: Results, metrics: readonly NoiseMetric[], invert = false): Results =>
+  withProbe(r, Object.fromEntries((['ops', 'cpu', 'p50'] as const).map((m) => [m, (metrics.includes(m) !== invert ? WIDE : TIGHT)[m]])) as Spreads);
 
 /**
  * How the margin must read: `probe` names the probe's noise (within it for no clear difference,
@@ -43,7 +61,7 @@ interface Case {
   sentence?: string | RegExp;
 }
 
-function check(id: string, verdict: FindingVerdict, c: Case): Finding {
+function check(id: string, metrics: readonly NoiseMetric[], verdict: FindingVerdict, c: Case): Finding {
   const f = find(c.r, id);
   expect(f.verdict, `${id}: ${f.sentence} | ${f.margin}`).toBe(verdict);
   if (c.sentence !== undefined) expect(f.sentence).toMatch(c.sentence);
@@ -58,6 +76,17 @@ function check(id: string, verdict: FindingVerdict, c: Case): Finding {
     expect(f.margin).toContain(`over 5 readings of ${PROBE_WHAT})`);
     expect(f.margin).toContain(verdict === 'no clear difference' ? 'within the noise, which asks' : 'beyond the noise, which asks');
     expect(f.margin).not.toContain('noise not measured');
+    // Judged by the noise of the very figures it compares.
+    const spreads = c.r.cells.some((x) => x.model === 'noise-probe' && x.opsPerSec === 10_000 * around(1, 5, WIDE.ops)[0]!) ? WIDE : TIGHT;
+    expect(new Set(f.margin!.match(/σ [\d.]+%/g))).toEqual(new Set(metrics.map((m) => sigmaText(spreads[m]))));
+    const base = unprobed.get(c.r);
+    if (verdict === 'no clear difference' && base) {
+      // The noise of the figures the rule compares decides, and no other: wide in those alone reads
+      // the same, and tight in those alone leaves nothing within the noise.
+      const own = find(wideIn(base, metrics), id);
+      expect([own.verdict, own.margin]).toEqual([f.verdict, f.margin]);
+      expect(find(wideIn(base, metrics, true), id).margin).not.toContain('within the noise');
+    }
   } else if (m === 'unprobed') {
     expect(f.margin).toContain('noise not measured (no noise probe in this run)');
   } else if (m === 'intervals') {
@@ -71,14 +100,14 @@ function check(id: string, verdict: FindingVerdict, c: Case): Finding {
   return f;
 }
 
-/** The four verdicts of one rule; a verdict's list holds every case that must give it. */
-function fourWays(id: string, cases: Record<FindingVerdict, () => Case[]>): void {
+/** The four verdicts of one rule, which compares `metrics`; a verdict's list holds every case that must give it. */
+function fourWays(id: string, metrics: readonly NoiseMetric[], cases: Record<FindingVerdict, () => Case[]>): void {
   describe(id, () => {
     for (const verdict of ['holds', 'does not hold', 'no clear difference', 'not measured'] as const) {
       it(verdict, () => {
         const list = cases[verdict]();
         expect(list.length).toBeGreaterThan(0);
-        for (const c of list) check(id, verdict, c);
+        for (const c of list) check(id, metrics, verdict, c);
       });
     }
   });
@@ -102,7 +131,7 @@ const few = (t: number[], e: number[] = [30_000], n = 1) => build([
   { model: 'thread-per-connection', concurrency: n, opsPerSec: t },
   { model: 'epoll', concurrency: n, opsPerSec: e },
 ]);
-fourWays('few-connections', {
+fourWays('few-connections', ['ops'], {
   holds: () => [{ r: few([29_000]), margin: 'unprobed' }, { r: tight(few([29_000])), margin: 'probe' }],
   'does not hold': () => [{ r: tight(few([20_000])), margin: 'probe' }],
   'no clear difference': () => [
@@ -124,7 +153,7 @@ const memory = (workerPerConn: number, workerAt = [1, 256]) => build([
 // PSS is not among the probe's figures: the rule's own band (64 KiB far more, 16 KiB about the same)
 // decides, and "no clear difference" is the band between them.
 const memoryBand = { band: '"far more" asks 64 KiB or more, "about the same" less than 16 KiB' };
-fourWays('memory-per-connection', {
+fourWays('memory-per-connection', [], {
   holds: () => [{ r: memory(9 * MiB), margin: memoryBand }],
   'does not hold': () => [{ r: memory(2048 + 8 * 1024), margin: memoryBand }],
   'no clear difference': () => [{ r: memory(2048 + 32 * 1024), margin: memoryBand }],
@@ -140,7 +169,7 @@ const selectors = (pollIdle: number | null, epollIdle: number | null, steady = t
   ...(pollIdle === null ? [] : [{ model: 'poll', opsPerSec: [1000], tweak: idleAt(pollIdle) }]),
   ...(epollIdle === null ? [] : [{ model: 'epoll', opsPerSec: [1000], tweak: idleAt(epollIdle) }]),
 ]);
-fourWays('selectors-scale', {
+fourWays('selectors-scale', ['cpu'], {
   holds: () => [{ r: selectors(14, 10.2), margin: 'unprobed' }, { r: tight(selectors(14, 10.2)), margin: 'probe' }],
   // Clearly apart, but poll's rise is only 10 points over epoll's: not the 15 the claim asks.
   'does not hold': () => [{ r: tight(selectors(11, 10)), margin: 'probe' }],
@@ -166,7 +195,7 @@ const busy = (busy10: number, busy50: number, epoll10 = 8, epoll50 = 40) => buil
   { model: 'epoll', concurrency: 1, opsPerSec: [15_000], tweak: equalRate(0.5, epoll50) },
   { model: 'busy-poll', concurrency: 1, opsPerSec: [15_000], tweak: equalRate(0.5, busy50) },
 ]);
-fourWays('busy-poll-cpu', {
+fourWays('busy-poll-cpu', ['cpu'], {
   holds: () => [{ r: busy(99, 99), margin: 'unprobed' }, { r: tight(busy(99, 99)), margin: 'probe' }],
   'does not hold': () => [{ r: tight(busy(8.5, 41)), margin: 'probe' }, { r: busy(7, 30), margin: 'unprobed' }],
   'no clear difference': () => [
@@ -182,7 +211,7 @@ const cores = (cluster: number[], async: number[] = [4500], tweak: (c: Cell) => 
   { model: 'cluster', concurrency: 4, opsPerSec: cluster, tweak },
 ], settings);
 const pinned = (r: Results): Results => ({ ...r, env: { ...r.env, pinning: { server: [0, 1], client: [0], method: 'test' } } });
-fourWays('processes-cores', {
+fourWays('processes-cores', ['ops'], {
   holds: () => [
     { r: cores([7800]), margin: 'unprobed', sentence: /^With 200 µs of CPU per request on 2 server CPUs/ },
     // Without a cpu scenario, the steady cells of a run that pinned the server to two CPUs.
@@ -206,7 +235,7 @@ const ioWait = (threads1000: number, threadStatus: 'ok' | 'limit' = 'ok', epoll1
   { model: 'epoll', concurrency: 1000, opsPerSec: [epoll1000], tweak: at1000(10_000) },
   { model: 'thread-per-connection', concurrency: 1000, opsPerSec: [threads1000], status: threadStatus, tweak: at1000(10_000) },
 ], settings);
-fourWays('io-wait', {
+fourWays('io-wait', ['ops'], {
   holds: () => [
     { r: ioWait(3000), margin: 'unprobed' },
     { r: tight(ioWait(3000)), margin: 'probe' },
@@ -222,7 +251,7 @@ const backend = (perRequestUs: number, perRequestOps: number, withPerRequest = t
   { model: 'epoll', opsPerSec: [6000], tweak: all(io('pooled', 6400), cpuPer(18)) },
   ...(withPerRequest ? [{ model: 'epoll', opsPerSec: [perRequestOps], tweak: all(io('per-request', 6400), cpuPer(perRequestUs)) }] : []),
 ], settings);
-fourWays('backend-per-request', {
+fourWays('backend-per-request', ['cpu', 'ops'], {
   holds: () => [{ r: backend(36, 5400), margin: 'unprobed' }, { r: tight(backend(36, 5400)), margin: 'probe' }],
   // CPU per request clearly up, but by 6%; throughput within the tight noise.
   'does not hold': () => [{ r: tight(backend(19, 5900)), margin: 'probe' }],
@@ -235,7 +264,7 @@ const poolSize = (small: number[] | null, full: number[] = [6000]) => build([
   ...(small ? [{ model: 'epoll', opsPerSec: small, tweak: dbPool(4) }] : []),
   { model: 'epoll', opsPerSec: full, tweak: dbPool(64) },
 ], settings);
-fourWays('pool-size', {
+fourWays('pool-size', ['ops'], {
   holds: () => [{ r: poolSize([5800]), margin: 'unprobed' }, { r: poolSize([5700, 5750, 5800], [5900, 6000, 6100]), margin: 'intervals' }],
   'does not hold': () => [{ r: tight(poolSize([390])), margin: 'probe' }],
   'no clear difference': () => [
@@ -245,15 +274,16 @@ fourWays('pool-size', {
   'not measured': () => [{ r: poolSize(null), missing: 'needs an event loop in io-wait, pooled, with a pool as large as the connections and a smaller one' }],
 });
 
-const stall = (loopP50: number, poolOps: number) => build([
+const stall = (loopP50: number, poolOps: number, poolP50 = 420) => build([
   { model: 'async', concurrency: 4, opsPerSec: [4500], tweak: all(onCpus, (c) => { c.latencyUs.p50 = loopP50; }) },
-  { model: 'thread-pool', concurrency: 4, opsPerSec: [poolOps], tweak: all(onCpus, (c) => { c.latencyUs.p50 = 420; }) },
+  { model: 'thread-pool', concurrency: 4, opsPerSec: [poolOps], tweak: all(onCpus, (c) => { c.latencyUs.p50 = poolP50; }) },
 ], settings);
-fourWays('cpu-stall', {
+fourWays('cpu-stall', ['ops'], {
   holds: () => [{ r: stall(700, 8500), margin: 'unprobed' }, { r: tight(stall(700, 8500)), margin: 'probe' }],
   'does not hold': () => [
     { r: tight(stall(700, 4700)), margin: 'probe' }, // clearly apart, but 1.04×
-    { r: tight(stall(300, 8500)), margin: 'probe' }, // the loop's requests did not wait for each other's work
+    { r: tight(stall(300, 8500, 150)), margin: 'probe' }, // the loop's requests did not wait for each other's work
+    { r: tight(stall(700, 8500, 900)), margin: 'probe' }, // the pool served more, but its requests waited longer
   ],
   'no clear difference': () => [{ r: wide(stall(700, 8500)), margin: 'probe' }],
   'not measured': () => [{ r: build([{ model: 'async', concurrency: 4, opsPerSec: [4500], tweak: onCpus }], settings), missing: 'needs async or epoll beside thread-offload, thread-pool or cluster in the cpu scenario' }],
@@ -264,7 +294,7 @@ const churn = (threadConnectUs: number | null) => build([
   { model: 'epoll', concurrency: 16, opsPerSec: [27_000], tweak: churned(560) },
   ...(threadConnectUs === null ? [] : [{ model: 'thread-per-connection', concurrency: 16, opsPerSec: [25], tweak: churned(threadConnectUs) }]),
 ]);
-fourWays('churn', {
+fourWays('churn', ['p50'], {
   holds: () => [{ r: churn(650_000), margin: 'unprobed' }, { r: tight(churn(650_000)), margin: 'probe' }],
   'does not hold': () => [{ r: tight(churn(700)), margin: 'probe' }],
   'no clear difference': () => [
@@ -298,7 +328,7 @@ const gil = (threadCpu: number, procOps: number, serverCpus = [0, 1]) => build([
   { model: 'py-threading', concurrency: 4, opsPerSec: [3300], tweak: pyCpu(threadCpu, serverCpus) },
   { model: 'py-multiprocessing', concurrency: 4, opsPerSec: [procOps], tweak: pyCpu(190, serverCpus) },
 ], settings);
-fourWays('python-gil', {
+fourWays('python-gil', ['ops'], {
   holds: () => [{ r: gil(104, 7100), margin: 'unprobed' }, { r: tight(gil(104, 7100)), margin: 'probe' }],
   'does not hold': () => [
     { r: tight(gil(185, 7100)), margin: 'probe' }, // threads on both cores: no GIL in the way
@@ -318,7 +348,7 @@ const poolCap = (pool: number, concurrency = 64) => build([
 // Throughput against workers / delay, a computed figure, by the rule's own band (1.1× and 1.5×):
 // the probe's noise is not applied, so "no clear difference" is the band between.
 const capBand = { band: '"holds" asks at most 1.1×, "does not hold" 1.5× or more' };
-fourWays('python-threadpool-cap', {
+fourWays('python-threadpool-cap', [], {
   holds: () => [{ r: poolCap(385), margin: capBand }],
   'does not hold': () => [{ r: poolCap(2000), margin: capBand }],
   'no clear difference': () => [{ r: poolCap(500), margin: capBand }],
@@ -330,7 +360,7 @@ const waits = (green: number, greenThreads = 1, threading: 'ok' | 'limit' = 'ok'
   { model: 'py-asyncio', concurrency: 1000, opsPerSec: [green * 1.1], tweak: pyIo('service', 100_000, threads(1)) },
   { model: 'py-threading', concurrency: 1000, opsPerSec: [9000], status: threading, tweak: pyIo('service', 100_000, threads(1002)) },
 ], settings);
-fourWays('python-many-waits', {
+fourWays('python-many-waits', ['ops'], {
   holds: () => [
     { r: waits(9500), margin: 'unprobed' },
     { r: tight(waits(9500, 11)), margin: 'probe' }, // the loop and gevent's resolver threads
@@ -349,7 +379,7 @@ const driver = (sel: number[], asyncpg: number[] = [5000]) => build([
   { model: 'py-selectors', concurrency: 64, opsPerSec: sel, tweak: pyIo('postgres', 6400, cpuPer(120)) },
   { model: 'py-asyncio', concurrency: 64, opsPerSec: asyncpg, tweak: pyIo('postgres', 6400, cpuPer(100)) },
 ], settings);
-fourWays('python-psycopg2-async', {
+fourWays('python-psycopg2-async', ['ops'], {
   holds: () => [{ r: driver([4800]), margin: 'unprobed' }, { r: tight(driver([4800])), margin: 'probe' }],
   'does not hold': () => [{ r: tight(driver([3000])), margin: 'probe' }],
   'no clear difference': () => [
@@ -364,7 +394,7 @@ const framework = (tornadoOps: number, tornadoUs: number) => build([
   { model: 'py-tornado', concurrency: 64, opsPerSec: [tornadoOps], tweak: steadyHttp(tornadoUs) },
   { model: 'py-asyncio', concurrency: 64, opsPerSec: [55_000], tweak: steadyHttp(18) },
 ], settings);
-fourWays('python-framework-cost', {
+fourWays('python-framework-cost', ['ops', 'cpu'], {
   holds: () => [{ r: framework(52_000, 19), margin: 'unprobed' }, { r: tight(framework(52_000, 19)), margin: 'probe' }],
   'does not hold': () => [
     { r: tight(framework(20_000, 50)), margin: 'probe' }, // a third of the throughput, nearly 3× the CPU
@@ -381,7 +411,7 @@ const jobs = (rqOps: number, rqP50: number) => build([
   { model: 'py-rq', concurrency: 4, opsPerSec: [rqOps], tweak: all(pyCpu(180), cpuPer(400), (c) => { c.latencyUs.p50 = rqP50; }) },
   { model: 'py-multiprocessing', concurrency: 4, opsPerSec: [6000], tweak: all(pyCpu(160), cpuPer(250), (c) => { c.latencyUs.p50 = 640; }) },
 ], settings);
-fourWays('python-job-queue', {
+fourWays('python-job-queue', ['ops'], {
   holds: () => [{ r: jobs(5000, 780), margin: 'unprobed' }, { r: tight(jobs(5000, 780)), margin: 'probe' }],
   'does not hold': () => [{ r: tight(jobs(1500, 2600)), margin: 'probe' }],
   'no clear difference': () => [{ r: wide(jobs(5000, 780)), margin: 'probe' }, { r: jobs(4000, 1000), margin: 'unprobed' }],
