@@ -518,8 +518,10 @@ function pythonManyWaits(d: Data): Finding {
     margin = `${least.q.model} served ${fmt((least.s.median / ideal) * 100)}% of the ideal, where py-threading had no figure; "holds" asks half`;
   } else {
     const j = judge(`${least.q.model}'s throughput over py-threading's`, least.s, tput(t), 'ops', d.noise);
-    margin = j.line;
-    verdict = !j.clear ? 'no clear difference' : oneThread && j.ratio >= 0.9 ? 'holds' : j.ratio < 0.67 || !oneThread ? 'does not hold' : 'no clear difference';
+    margin = `${j.line}; the most threads of ${at.map((q) => q.model).join(' and ')} were ${fmt(Math.max(...at.map(threadsOf)))}, where "one thread" allows ${few}`;
+    // A thread count is exact, no noise to beat: waits spread over many threads answer the claim
+    // whatever the throughput, as they do when py-threading had no figure.
+    verdict = !oneThread ? 'does not hold' : !j.clear ? 'no clear difference' : j.ratio >= 0.9 ? 'holds' : j.ratio < 0.67 ? 'does not hold' : 'no clear difference';
   }
   return { id, question, verdict, sentence, margin, chart: CHART_FILES.ioWaitVsIdeal(t.protocol) };
 }
