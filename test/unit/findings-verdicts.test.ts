@@ -28,18 +28,18 @@ const sigmaText = (spread: number): string => {
 
 /**
  * `r` with a noise probe of five readings spread evenly over ±spread in throughput, p50 and CPU
- * per operation, each its own: ±1% gives σ 0.8% (a margin must pass 1.02×), ±50% gives σ 40% (2.99×).
+ * per operation, each its own: ±1% gives σ 0.8% (a margin must pass 1.02×), ±50% σ 39.5% (2.99×).
  */
 function withProbe(r: Results, spreads: Spreads): Results {
   const [ops, p50, cpu] = [around(1, 5, spreads.ops), around(1, 5, spreads.p50), around(1, 5, spreads.cpu)];
   const probe = buildResults([{ model: 'noise-probe', concurrency: 64, opsPerSec: ops.map((f) => 10_000 * f), p99: p50.map((f) => 4000 * f) }]);
   probe.cells.forEach((c, i) => { c.server.cpuUserS = (10 * cpu[i]! * c.ops) / 1e6; c.server.cpuSysS = 0; });
   const probed = { ...r, settings: { ...r.settings, noise: { model: 'noise-probe', protocol: 'echo' as const, scenario: 'steady' as const, concurrency: 64, readings: 5 } }, cells: [...r.cells, ...probe.cells] };
-  unprobed.set(probed, r);
+  probes.set(probed, { base: r, spreads });
   return probed;
 }
-/** Each probed result's results before the probe, to probe them again another way. */
-const unprobed = new WeakMap<Results, Results>();
+/** Each probed result's results before the probe (to probe them again another way) and its spreads. */
+const probes = new WeakMap<Results, { base: Results; spreads: Spreads }>();
 const tight = (r: Results): Results => withProbe(r, TIGHT);
 const wide = (r: Results): Results => withProbe(r, WIDE);
 /** A probe wide in `metrics` and tight in the others, or the other way round. */
@@ -82,10 +82,9 @@ function check(id: string, metrics: readonly NoiseMetric[], verdict: FindingVerd
     expect(f.margin).toContain(verdict === 'no clear difference' || c.within ? 'within the noise, which asks' : 'beyond the noise, which asks');
     expect(f.margin).not.toContain('noise not measured');
     // Judged by the noise of the very figures it compares.
-    const spreads = c.r.cells.some((x) => x.model === 'noise-probe' && x.opsPerSec === 10_000 * around(1, 5, WIDE.ops)[0]!) ? WIDE : TIGHT;
-    expect(new Set(f.margin!.match(/σ [\d.]+%/g))).toEqual(new Set(metrics.map((m) => sigmaText(spreads[m]))));
-    const base = unprobed.get(c.r);
-    if (verdict === 'no clear difference' && base) {
+    const { base, spreads } = probes.get(c.r)!;
+    expect(new Set(f.margin!.match(/σ [\d.]+%/g))).toEqual(new Set(metrics.map((x) => sigmaText(spreads[x]))));
+    if (verdict === 'no clear difference') {
       // The noise of the figures the rule compares decides, and no other: wide in those alone reads
       // the same, and tight in those alone leaves nothing within the noise.
       const own = find(wideIn(base, metrics), id);
