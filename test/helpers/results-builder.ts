@@ -127,3 +127,19 @@ function buildCell(spec: CellSpec, i: number, opsPerSec: number): Cell {
     },
   };
 }
+
+/** A spec whose cells get `tweak(cell)` after building (server figures, scenario, sweep...). */
+export type TweakedSpec = CellSpec & { tweak?: (c: Cell) => void };
+
+/** buildResults, then each spec's tweak applied to each of its cells. */
+export function buildTweaked(specs: TweakedSpec[], overrides: ResultsOverrides = {}): Results {
+  const r = buildResults(specs, overrides);
+  let k = 0;
+  for (const s of specs) {
+    for (let i = 0; i < s.opsPerSec.length; i++) {
+      const cell = r.cells[k++]!; // counted whether or not this spec tweaks: the cells follow the specs
+      s.tweak?.(cell);
+    }
+  }
+  return r;
+}

@@ -2,23 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { findings, type Finding } from '../../report/findings.js';
 import { renderMarkdown } from '../../report/report.js';
 import type { Cell, Results } from '../../schema/results.js';
-import { buildResults, type CellSpec } from '../helpers/results-builder.js';
+import { buildTweaked, type TweakedSpec } from '../helpers/results-builder.js';
 
 const MiB = 2 ** 20;
 const find = (r: Results, id: string): Finding => findings(r).find((f) => f.id === id)!;
 
 /** Results whose cells get `tweak(cell)` applied after building (server figures, scenario...). */
-function run(specs: (CellSpec & { tweak?: (c: Cell) => void })[]): Results {
-  const r = buildResults(specs);
-  let k = 0;
-  for (const s of specs) {
-    for (let i = 0; i < s.opsPerSec.length; i++) {
-      const cell = r.cells[k++]!; // counted whether or not this spec tweaks: the cells follow the specs
-      s.tweak?.(cell);
-    }
-  }
-  return r;
-}
+const run = (specs: TweakedSpec[]): Results => buildTweaked(specs);
 
 describe('findings', () => {
   it('says "not measured", with what is needed, for every claim whose data is missing', () => {
