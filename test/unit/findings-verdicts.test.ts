@@ -248,7 +248,7 @@ fourWays('io-wait', ['ops'], {
   ],
   'does not hold': () => [{ r: tight(ioWait(9000)), margin: 'probe' }, { r: ioWait(0, 'limit', 4000), margin: 'unprobed' }],
   'no clear difference': () => [{ r: wide(ioWait(5000)), margin: 'probe' }],
-  'not measured': () => [{ r: build([{ model: 'epoll', opsPerSec: [9700], tweak: io('pooled', 10_000) }], settings), missing: 'needs an event loop (epoll, async) and a thread per connection (thread-per-connection, native-threads) in io-wait, pooled, at the same connections' }],
+  'not measured': () => [{ r: build([{ model: 'epoll', opsPerSec: [9700], tweak: io('pooled', 10_000) }], settings), missing: 'needs an event loop (epoll, async) and a thread per connection (thread-per-connection) in io-wait, pooled, at the same connections' }],
 });
 
 const backend = (perRequestUs: number, perRequestOps: number, withPerRequest = true) => build([
