@@ -40,8 +40,11 @@ export interface EngineOptions {
   pipeline: number;
   /** The window's length, seconds: sets the timeline's interval. */
   durationS: number;
-  /** Operations per second over all threads; null for closed loop. */
+  /** Operations per second over all threads (over all agents when agentCount > 1); null for closed loop. */
   rate: number | null;
+  /** Agents sharing the open-loop schedule, and this one's index (schedule.ts); absent alone. */
+  agentCount?: number;
+  agentIndex?: number;
   /** A request unanswered this long is a `timeout` error and its connection is replaced. */
   timeoutMs: number;
   /** A first exchange (which may wait for a process or thread to start) gets this long. */
@@ -78,7 +81,7 @@ export interface EngineResult {
 export function runEngine(o: EngineOptions, control: Control): EngineResult {
   const table = new ConnectionTable(o.connections, o.pipeline);
   const window = new WindowRecorder(o.durationS, o.rate !== null);
-  const schedule = o.rate !== null ? new OpenLoopSchedule(o.rate, o.totalConnections, o.first, o.connections) : null;
+  const schedule = o.rate !== null ? new OpenLoopSchedule(o.rate, o.totalConnections, o.first, o.connections, o.agentCount ?? 1, o.agentIndex ?? 0) : null;
   const ep = new Epoll(Math.min(o.connections, 4096));
   const io = new Exchanges(o, control, ep, table, window, schedule);
   if (schedule !== null) setTimerSlackNs(1000); // a send 50 µs late would count as 50 µs of server latency

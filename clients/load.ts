@@ -38,6 +38,27 @@ export interface LoadOptions {
   connectCapMs: number;
   /** A new connection for every request (HTTP sends Connection: close; echo closes after each answer). */
   churn?: boolean;
+  /** One agent of several sharing one schedule (the harness starts it paused, over ssh); absent alone. */
+  agent?: AgentHooks;
+}
+
+/** The window an agent is released into, on its own clock (CLOCK_MONOTONIC, ms). */
+export interface AgentStart {
+  t0Ms: number;
+  mStartMs: number;
+  mEndMs: number;
+}
+
+/**
+ * Agent i of `count`: closed loop, its connections are its share of the cell's; open loop, `rate`
+ * is the whole schedule's and it sends operations k·count + index of it (schedule.ts).
+ */
+export interface AgentHooks {
+  index: number;
+  count: number;
+  /** Every connection was answered once (or the connect phase ended): the agent waits for `start`. */
+  ready(connections: number): void;
+  start: Promise<AgentStart>;
 }
 
 /** The target could not be reached or did not answer as a server of its protocol should. */
@@ -68,6 +89,7 @@ export async function runLoad(o: LoadOptions, events: WindowEvents = NO_EVENTS):
       pipeline: o.pipeline,
       durationS: o.durationS,
       rate: o.rate,
+      ...(o.agent ? { agentCount: o.agent.count, agentIndex: o.agent.index } : {}),
       timeoutMs: o.timeoutMs,
       connectCapMs: o.connectCapMs,
       churn: o.churn === true,
@@ -86,7 +108,7 @@ export async function runLoad(o: LoadOptions, events: WindowEvents = NO_EVENTS):
   }
   const failed = Promise.race(done.map((d) => d.then(() => new Promise<never>(() => {}))));
   try {
-    const started = await Promise.race([decideStart(o, control), failed]);
+    const started = await Promise.race([o.agent ? agentStart(o, o.agent, control) : decideStart(o, control), failed]);
     const timers: NodeJS.Timeout[] = [];
     if (started) {
       const { mStart, mEnd } = control.times();
@@ -145,6 +167,46 @@ async function decideStart(o: LoadOptions, control: Control): Promise<Warmup | n
   }
 }
 
+/** The connect phase is over when every connection was answered, none was for a while, or at the cap. */
+async function connectPhase(o: LoadOptions, control: Control): Promise<number> {
+  const t0 = control.now();
+  for (;;) {
+    await sleep(20);
+    const now = control.now();
+    const served = control.servedTotal();
+    const stalled = served > 0 && now - control.lastServedAt() > o.connectStallMs;
+    if (served === o.connections || stalled || now - t0 > o.connectCapMs) return served;
+  }
+}
+
+/**
+ * An agent's start: connected, it says so and waits for the harness's common start; the load starts
+ * at t0 and the window is the harness's, the same for every agent. Whether the load had settled is
+ * judged as alone (the last three 100 ms steps of warm-up), but the window is not moved for it.
+ */
+async function agentStart(o: LoadOptions, agent: AgentHooks, control: Control): Promise<Warmup | null> {
+  const served = await connectPhase(o, control);
+  if (served === 0) {
+    control.abort();
+    return null;
+  }
+  agent.ready(served);
+  const s = await agent.start;
+  while (control.now() < s.t0Ms - 2) await sleep(Math.min(50, s.t0Ms - control.now() - 1));
+  while (control.now() < s.t0Ms); // the last milliseconds spun: a timer may fire a millisecond late
+  control.startLoad(s.t0Ms);
+  control.openWindow(s.mStartMs, s.mEndMs);
+  const counts: number[] = [];
+  let last = control.completedTotal();
+  while (control.now() + SETTLE_STEP_MS <= s.mStartMs) {
+    await sleep(SETTLE_STEP_MS);
+    const total = control.completedTotal();
+    counts.push(total - last);
+    last = total;
+  }
+  return { s: Math.round(s.mStartMs - s.t0Ms) / 1000, settled: steady(counts.slice(-3)) };
+}
+
 /**
  * Warm-up: at least o.warmupS, then until the last three 100 ms steps served alike and were not
  * rising (within 10%, or 3 standard deviations of counting noise where the counts are small), at
@@ -186,6 +248,8 @@ function merge(o: LoadOptions, threads: number, control: Control, parts: EngineR
   const byCode = mergeCounts(parts.map((p) => p.errors));
   const cpuS = sum(parts.map((p) => p.cpuS));
   const achieved = ops / durationS;
+  // An agent's target is its share of the schedule.
+  const target = o.rate === null ? null : o.rate / (o.agent?.count ?? 1);
   return {
     event: 'result',
     tool: 'native',
@@ -198,8 +262,8 @@ function merge(o: LoadOptions, threads: number, control: Control, parts: EngineR
     latencyUncorrectedUs: summarizeUs(uncorrected, Math.max(...parts.map((p) => p.latencyUncorrectedMaxUs))),
     connectUs: connect.totalCount > 0 ? pick(summarizeUs(connect)) : null,
     connections: sum(parts.map((p) => p.connectionsAtWindow)),
-    rate: o.rate,
-    rateShortfall: o.rate !== null && achieved < 0.95 * o.rate ? { targetOpsPerSec: o.rate, achievedOpsPerSec: achieved } : null,
+    rate: target,
+    rateShortfall: target !== null && achieved < 0.95 * target ? { targetOpsPerSec: target, achievedOpsPerSec: achieved } : null,
     reconnects: sum(parts.map((p) => p.reconnects)),
     outstanding: sum(parts.map((p) => p.outstanding)),
     window: { startMs: mStart, endMs: mEnd },
@@ -212,6 +276,7 @@ function merge(o: LoadOptions, threads: number, control: Control, parts: EngineR
       ops: parts[0]!.timeline.ops.map((_, k) => sum(parts.map((p) => p.timeline.ops[k] ?? 0))),
       p99Us: parts[0]!.timeline.latency.map((_, k) => summarizeUs(mergeEncoded(parts.map((p) => p.timeline.latency[k]!))).p99),
     },
+    ...(o.agent ? { timelineHistograms: parts[0]!.timeline.latency.map((_, k) => encodeHistogram(mergeEncoded(parts.map((p) => p.timeline.latency[k]!)))) } : {}),
   };
 }
 

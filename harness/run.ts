@@ -12,6 +12,19 @@ import { SCHEMA_VERSION, type Cell, type Results } from '../schema/results.js';
 import { writeJsonAtomic } from '../schema/atomic-write.js';
 import { removeStaleTemps } from './guard.js';
 import { startRunRedis } from './redis.js';
+import { checkHosts, resolveAddress, type HostsPlan } from './hosts.js';
+import { runHostCell, type ResolvedHosts } from './host-cell.js';
+
+/** The plan's hosts checked (each one line and exit 2 when it cannot run the plan), with the server host's address. */
+async function resolveHosts(hp: HostsPlan, log: (line: string) => void): Promise<ResolvedHosts> {
+  const serverAddress = await resolveAddress(hp.server!, hp);
+  const envs = await checkHosts(hp);
+  for (const e of envs) {
+    log(`host ${e.host} (${e.role}): Node ${e.node}, ${e.cpus} CPU(s) ${e.cpuModel}, kernel ${e.kernel}; clock ${e.clockOffsetMs >= 0 ? '+' : ''}${e.clockOffsetMs} ms ± ${e.clockUncertaintyMs} ms from here`);
+  }
+  if (hp.load.length === 0) log('load: one agent on this machine, to the server host');
+  return { plan: hp, serverAddress, envs };
+}
 
 /**
  * Repetitions are the outer loop, so repetition 2 of a cell runs after every cell's repetition 1:
@@ -118,10 +131,12 @@ export interface RunOutcome {
 }
 
 export async function runPlan(plan: Plan, command: string, log: (line: string) => void, onFile: (resultsFile: string) => void = () => {}): Promise<RunOutcome> {
+  // Every host is checked before anything starts: a plan one of them cannot run is refused (exit 2).
+  const hosts = plan.hosts ? await resolveHosts(plan.hosts, log) : null;
   const pinning = choosePinning(plan.pin, plan.serverCpus);
   // The CPU loop is timed once per run, here, so every model burns the same number of iterations.
   const work = plan.scenarios.includes('cpu') ? { us: plan.workUs, ...calibrate(plan.workUs) } : null;
-  const ctx: CellContext = { pinning, clientThreads: plan.clientThreads ?? defaultClientThreads(pinning), workIterations: work?.iterations ?? null, database: null };
+  const ctx: CellContext = { pinning, clientThreads: plan.clientThreads ?? defaultClientThreads(pinning), workIterations: work?.iterations ?? null, database: null, hosts };
   // A writer killed between writing and renaming (an earlier run's SIGKILL) left its temporary file.
   const stale = removeStaleTemps(resolve(plan.out));
   if (stale.length > 0) log(`removed ${stale.length} temporary file(s) that killed runs left in ${plan.out}`);
@@ -133,7 +148,7 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
     startedAt: new Date().toISOString(),
     finishedAt: null,
     command,
-    env: collectEnv(pinning),
+    env: { ...collectEnv(pinning), ...(hosts ? { hosts: hosts.envs } : {}) },
     settings: {
       durationS: plan.durationS,
       warmupS: plan.warmupS,
@@ -203,7 +218,7 @@ async function runCells(plan: Plan, ctx: CellContext, results: Results, file: st
     log(`[${i + 1}/${specs.length}] ${label(resolved)}${eta(started, i, specs.length)}`);
     const cell = resolved.rate === null && spec.sweepFraction !== undefined
       ? emptyCell(resolved, 'limit', `no closed-loop throughput to sweep from: ${sweepBase(spec, results.cells)?.reason ?? 'its closed-loop cell did not run'}`)
-      : await runCell(resolved, plan, ctx).catch((e: Error) => emptyCell(resolved, 'failed', `harness: ${e.message}`));
+      : await (ctx.hosts ? runHostCell(resolved, plan, ctx, ctx.hosts) : runCell(resolved, plan, ctx)).catch((e: Error) => emptyCell(resolved, 'failed', `harness: ${e.message}`));
     results.cells.push(cell);
     writeJsonAtomic(file, results);
     log(`        ${summary(cell)}`);

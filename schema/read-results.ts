@@ -36,6 +36,8 @@ export function readResults(pathOrDir: string): Results {
   if (major === 4) return { ...(r as Results), schemaVersion: SCHEMA_VERSION };
   // Version 6 only added the optional Redis fields.
   if (major === 5) return { ...(r as Results), schemaVersion: SCHEMA_VERSION };
+  // A version 6 file is a version 7 file without hosts (env.hosts, cells[].perHost).
+  if (major === 6) return { ...(r as Results), schemaVersion: SCHEMA_VERSION };
   if (major !== SCHEMA_VERSION) {
     throw new ResultsError(`${path} has schemaVersion ${r.schemaVersion}; this version reads 1 to ${SCHEMA_VERSION}`);
   }

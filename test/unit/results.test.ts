@@ -29,7 +29,7 @@ describe('readResults', () => {
     const old = buildResults([{ model: 'epoll', opsPerSec: [1000] }], { schemaVersion: 5 });
     writeFileSync(join(dir, 'old.json'), JSON.stringify(old));
     const r = readResults(join(dir, 'old.json'));
-    expect(SCHEMA_VERSION).toBe(6);
+    expect(SCHEMA_VERSION).toBe(7);
     expect(r.schemaVersion).toBe(SCHEMA_VERSION);
     expect(r.settings.redis).toBeUndefined();
     expect(r.cells[0]!.redis).toBeUndefined();
@@ -39,5 +39,14 @@ describe('readResults', () => {
     const back = readResults(join(dir, 'now.json'));
     expect(back.settings.redis!.version).toBe('Redis 7.0.15');
     expect(back.cells[0]!.redis).toEqual({ cpuPercent: 31, pssPeakBytes: 8 << 20, threadsPeak: 5, commands: 12_000, connectionsOpened: 9 });
+  });
+
+  it('reads a version 6 file (before hosts) as the current version without env.hosts or perHost', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'results-'));
+    writeFileSync(join(dir, 'v6.json'), JSON.stringify(buildResults([{ model: 'epoll', opsPerSec: [1000] }], { schemaVersion: 6 })));
+    const r = readResults(join(dir, 'v6.json'));
+    expect(r.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(r.env.hosts).toBeUndefined();
+    expect(r.cells[0]!.perHost).toBeUndefined();
   });
 });

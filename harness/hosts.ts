@@ -1,0 +1,258 @@
+// Hosts reached over ssh: the plan's --server-host and --load-hosts, each `[user@]host[:port]`,
+// through the system ssh with the user's own keys, agent and ~/.ssh/config (BatchMode: never a
+// password prompt). What a host must hold (Node 20 and this very build at --remote-dir) is checked
+// before anything starts, and a plan a host cannot run is refused in one line (exit 2).
+import { execFile } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
+import { PlanError } from '../schema/flags.js';
+import type { HostEnv } from '../schema/results.js';
+import { buildFingerprint } from './build-id.js';
+import { PROJECT_ROOT } from './paths.js';
+import { startGroup, stopGroup, waitForMessage, type Child } from './processes.js';
+
+export type HostRole = 'server' | 'load';
+
+export interface HostSpec {
+  /** As given, `[user@]host[:port]`: how the host is named in every message and in the results. */
+  spec: string;
+  user: string | null;
+  host: string;
+  port: number | null;
+  role: HostRole;
+}
+
+/** Where the plan runs when it names hosts; null in Plan when it names none (everything on loopback). */
+export interface HostsPlan {
+  server: HostSpec | null;
+  load: HostSpec[];
+  /** ssh -F FILE, or null for the user's own configuration. */
+  sshConfig: string | null;
+  /** The project's folder on every host (holding dist/ and node_modules/). */
+  remoteDir: string;
+}
+
+const FLAG: Record<HostRole, string> = { server: '--server-host', load: '--load-hosts' };
+
+export function parseHost(flag: string, raw: string, role: HostRole): HostSpec {
+  const m = /^(?:([A-Za-z0-9._-]+)@)?([A-Za-z0-9][A-Za-z0-9.-]*)(?::(\d+))?$/.exec(raw);
+  const port = m?.[3] !== undefined ? Number(m[3]) : null;
+  if (!m || (port !== null && (port < 1 || port > 65535))) throw new PlanError(`${flag}: expected [user@]host[:port] such as bench@10.0.0.2:22, got "${raw}"`);
+  return { spec: raw, user: m[1] ?? null, host: m[2]!, port, role };
+}
+
+/** The hosts flags into a HostsPlan, or null when none is given (nothing changes then). */
+export function parseHostsFlags(v: { serverHost?: string; loadHosts?: string; sshConfig?: string; remoteDir?: string }): HostsPlan | null {
+  if (v.serverHost === undefined && v.loadHosts === undefined) {
+    if (v.sshConfig !== undefined) throw new PlanError('--ssh-config: only with --server-host (and --load-hosts)');
+    if (v.remoteDir !== undefined) throw new PlanError('--remote-dir: only with --server-host (and --load-hosts)');
+    return null;
+  }
+  if (v.serverHost === undefined) throw new PlanError('--load-hosts: needs --server-host (agents load the server host, never this machine\'s loopback)');
+  const server = parseHost('--server-host', v.serverHost, 'server');
+  const items = v.loadHosts === undefined ? [] : v.loadHosts.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new PlanError(`--load-hosts: expected a comma-separated list of [user@]host[:port], got "${v.loadHosts}"`);
+  const load = items.map((s) => parseHost('--load-hosts', s, 'load'));
+  const dup = load.find((h, i) => load.findIndex((o) => o.spec === h.spec) !== i);
+  if (dup) throw new PlanError(`--load-hosts: "${dup.spec}" is named twice; one agent runs per host`);
+  if (v.remoteDir !== undefined && !v.remoteDir.startsWith('/')) throw new PlanError(`--remote-dir: must be an absolute path, got "${v.remoteDir}"`);
+  return { server, load, sshConfig: v.sshConfig ?? null, remoteDir: v.remoteDir ?? PROJECT_ROOT };
+}
+
+/** What a plan across hosts can run today, refused up front (exit 2) with what it cannot. */
+export function checkHostsPlan(p: { hosts?: HostsPlan | null; scenarios: readonly string[]; external: readonly { name: string }[]; models: readonly string[]; httpClient: string }): void {
+  if (!p.hosts) return;
+  const unsupported = p.scenarios.filter((s) => !HOST_SCENARIOS.includes(s));
+  if (unsupported.length > 0) {
+    throw new PlanError(`--server-host: runs the scenarios ${HOST_SCENARIOS.join(', ')} across machines; leave out ${unsupported.join(', ')} (--scenarios)`);
+  }
+  const ext = p.external.filter((m) => p.models.includes(m.name));
+  if (ext.length > 0) throw new PlanError(`--server-host: runs the built-in models only; leave out ${ext.map((m) => m.name).join(', ')} (--models)`);
+  if (p.httpClient !== 'native') throw new PlanError(`--server-host: agents share a schedule with --http-client native only, got ${p.httpClient}`);
+}
+
+/** Scenarios a plan across hosts runs: those whose server needs nothing but its port (io-wait's database and idle's crowd are local today). */
+export const HOST_SCENARIOS: readonly string[] = ['steady', 'churn', 'payload'];
+
+/** ssh's arguments up to the destination: no prompt, no pty, and a dead link noticed within ~6 s. */
+export function sshArgs(h: HostSpec, hp: Pick<HostsPlan, 'sshConfig'>): string[] {
+  return [
+    '-T', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'ServerAliveInterval=2', '-o', 'ServerAliveCountMax=3',
+    ...(hp.sshConfig ? ['-F', hp.sshConfig] : []),
+    ...(h.port !== null ? ['-p', String(h.port)] : []),
+    h.user ? `${h.user}@${h.host}` : h.host,
+  ];
+}
+
+/** One word for the remote shell, quoted so it stays one word. */
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function run(file: string, args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: timeoutMs, encoding: 'utf8' }, (e, stdout, stderr) => {
+      const code = e ? (typeof (e as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((e as unknown as { code: number }).code) : 255) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs one command on the host and returns what it printed. */
+export function sshRun(h: HostSpec, hp: HostsPlan, argv: string[], timeoutMs = 20_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run('ssh', [...sshArgs(h, hp), argv.map(shellQuote).join(' ')], timeoutMs);
+}
+
+/** The remote wrapper's command line on the host: `node <dir>/dist/harness/remote-group.js ARGS`. */
+export function wrapperArgv(hp: HostsPlan, args: string[]): string[] {
+  return ['node', `${hp.remoteDir}/dist/harness/remote-group.js`, ...args];
+}
+
+/**
+ * Starts `argv` on the host inside the remote wrapper, locally as a process group of its own (the
+ * ssh client), with a pipe to its stdin: closing it (or losing the link) ends the remote group.
+ */
+export function startRemote(h: HostSpec, hp: HostsPlan, argv: string[]): RemoteChild {
+  const child = startGroup('ssh', [...sshArgs(h, hp), wrapperArgv(hp, ['--', ...argv]).map(shellQuote).join(' ')], { cpus: null, stdin: true });
+  const send = (o: unknown): void => {
+    if (child.proc.stdin?.writable) child.proc.stdin.write(JSON.stringify(o) + '\n');
+  };
+  // The wrapper ends its group when no heartbeat comes for a while: a harness that lost the link
+  // before ssh noticed it leaves nothing running there for long.
+  const beat = setInterval(() => send({ wrapper: 'beat' }), 1000);
+  beat.unref();
+  void child.exited.then(() => clearInterval(beat));
+  return { ...child, exited: closed(child), host: h, send };
+}
+
+/**
+ * Resolves when the child has exited and its stdout is read to the end: a result line printed just
+ * before the exit is then never taken for an exit without a result.
+ */
+export function closed(child: Child): Promise<number | string> {
+  return new Promise((resolve) => child.proc.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+}
+
+export interface RemoteChild extends Child {
+  host: HostSpec;
+  /** One JSON line to the remote process's stdin (or to the wrapper: {"wrapper":"begin"|"end"|"usage"}). */
+  send(o: unknown): void;
+}
+
+/** Ends a remote group: stdin closed (the wrapper ends its group, SIGTERM then SIGKILL, and exits), then the local ssh. */
+export async function stopRemote(c: RemoteChild): Promise<void> {
+  c.proc.stdin?.end();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([c.exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+  clearTimeout(timer);
+  await stopGroup(c, 1000);
+}
+
+/** The host's address as ssh resolves it (HostName in ~/.ssh/config), then as IPv4: where agents send the load. */
+export async function resolveAddress(h: HostSpec, hp: HostsPlan): Promise<string> {
+  const g = await run('ssh', ['-G', ...sshArgs(h, hp).filter((a) => a !== '-T')], 5000);
+  const name = /^hostname (\S+)$/m.exec(g.stdout)?.[1] ?? h.host;
+  try {
+    return (await lookup(name, { family: 4 })).address;
+  } catch {
+    throw new PlanError(`${FLAG[h.role]}: ${h.spec}: cannot resolve ${name} to an IPv4 address`);
+  }
+}
+
+/** Node 20.19 or later, as package.json's engines asks. */
+function nodeOk(version: string): boolean {
+  const m = /^v(\d+)\.(\d+)/.exec(version);
+  return m !== null && (Number(m[1]) > 20 || (Number(m[1]) === 20 && Number(m[2]) >= 19));
+}
+
+/**
+ * Checks one host: ssh reaches it, Node 20.19+ is on its PATH, the project at remoteDir is this
+ * very build (same fingerprint of dist/); then ends any group a killed wrapper left there and
+ * measures its clock. Throws PlanError naming the flag, the host and what is missing.
+ */
+export async function checkHost(h: HostSpec, hp: HostsPlan): Promise<HostEnv> {
+  const flag = `${FLAG[h.role]}: ${h.spec}`;
+  const v = await sshRun(h, hp, ['sh', '-c', 'command -v node >/dev/null 2>&1 && node --version || echo no-node']);
+  if (v.code === 255) throw new PlanError(`${flag}: ssh cannot log in (BatchMode, your keys and ~/.ssh/config): ${lastLine(v.stderr)}`);
+  const version = v.stdout.trim();
+  if (version === 'no-node' || v.code !== 0) throw new PlanError(`${flag}: node not found on PATH there; install Node 20.19 or later (README: "Across machines")`);
+  if (!nodeOk(version)) throw new PlanError(`${flag}: Node ${version} there; the project needs 20.19 or later`);
+  const p = await sshRun(h, hp, wrapperArgv(hp, ['--probe']));
+  const probe = p.stdout.split('\n').map(tryJson).find((o) => o?.event === 'probe') as ProbeLine | undefined;
+  if (!probe) throw new PlanError(`${flag}: the project is not built at ${hp.remoteDir} there (${lastLine(p.stderr) || 'no probe answer'}); copy it there (README: "Across machines") or pass --remote-dir`);
+  const mine = buildFingerprint(PROJECT_ROOT);
+  if (probe.fingerprint !== mine) {
+    throw new PlanError(`${flag}: ${hp.remoteDir} there holds another build (dist/ fingerprint ${probe.fingerprint ?? 'none'}, here ${mine}); copy this dist/ there (README: "Across machines")`);
+  }
+  await sshRun(h, hp, wrapperArgv(hp, ['--reap']));
+  const clock = await measureClock(h, hp);
+  return {
+    role: h.role, host: h.spec, node: probe.node, kernel: probe.kernel, cpuModel: probe.cpuModel, cpus: probe.cpus, memoryBytes: probe.memoryBytes,
+    clockOffsetMs: round3(clock.offsetMs), clockUncertaintyMs: round3(clock.uncertaintyMs),
+  };
+}
+
+interface ProbeLine { event: 'probe'; node: string; kernel: string; cpuModel: string; cpus: number; memoryBytes: number; fingerprint: string | null }
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+const lastLine = (s: string): string => s.trim().split('\n').pop() ?? '';
+function tryJson(line: string): Record<string, unknown> | null {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+/** Every host of the plan, checked in turn (one line and exit 2 for the first that cannot run it). */
+export async function checkHosts(hp: HostsPlan): Promise<HostEnv[]> {
+  const all = [...(hp.server ? [hp.server] : []), ...hp.load];
+  const envs: HostEnv[] = [];
+  for (const h of all) envs.push(await checkHost(h, hp));
+  return envs;
+}
+
+/** This machine's CLOCK_MONOTONIC, ms: the clock agents report (clients/control.ts). */
+export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/** One round trip: sent and received on our clock, the host's clock as it answered. */
+export interface ClockSample {
+  sentMs: number;
+  receivedMs: number;
+  remoteMs: number;
+}
+
+/**
+ * The host's clock minus ours, from the round trip with the least delay (NTP's rule: its answer was
+ * read closest to the middle); the uncertainty is half that round trip.
+ */
+export function bestOffset(samples: readonly ClockSample[]): { offsetMs: number; uncertaintyMs: number; rttMs: number } {
+  if (samples.length === 0) throw new Error('clock: no round trip');
+  const best = samples.reduce((a, b) => (b.receivedMs - b.sentMs < a.receivedMs - a.sentMs ? b : a));
+  const rttMs = best.receivedMs - best.sentMs;
+  return { offsetMs: best.remoteMs - (best.sentMs + best.receivedMs) / 2, uncertaintyMs: rttMs / 2, rttMs };
+}
+
+export const CLOCK_ROUND_TRIPS = 8;
+
+/** Round trips over a child that answers {"ping":N} with a pong (an agent, or the wrapper's --clock). */
+export async function pingOffset(child: Child, send: (o: unknown) => void, n = CLOCK_ROUND_TRIPS): Promise<ReturnType<typeof bestOffset>> {
+  const samples: ClockSample[] = [];
+  for (let id = 1; id <= n; id++) {
+    const sentMs = monotonicMs();
+    const answer = waitForMessage(child, (m) => (m.event === 'pong' && m.id === id ? m.clockMs : undefined), 5000, `clock round trip ${id}`);
+    send({ ping: id });
+    const remoteMs = await answer;
+    samples.push({ sentMs, receivedMs: monotonicMs(), remoteMs });
+  }
+  return bestOffset(samples);
+}
+
+async function measureClock(h: HostSpec, hp: HostsPlan): Promise<ReturnType<typeof bestOffset>> {
+  const child = startGroup('ssh', [...sshArgs(h, hp), wrapperArgv(hp, ['--clock']).map(shellQuote).join(' ')], { cpus: null, stdin: true });
+  try {
+    return await pingOffset(child, (o) => child.proc.stdin?.write(JSON.stringify(o) + '\n'));
+  } finally {
+    child.proc.stdin?.end();
+    await stopGroup(child, 2000);
+  }
+}
