@@ -169,7 +169,7 @@ function nodeOk(version: string): boolean {
  * very build (same fingerprint of dist/); then ends any group a killed wrapper left there and
  * measures its clock. Throws PlanError naming the flag, the host and what is missing.
  */
-export async function checkHost(h: HostSpec, hp: HostsPlan): Promise<HostEnv> {
+export async function checkHost(h: HostSpec, hp: HostsPlan, log: (line: string) => void = () => {}): Promise<HostEnv> {
   const flag = `${FLAG[h.role]}: ${h.spec}`;
   const v = await sshRun(h, hp, ['sh', '-c', 'command -v node >/dev/null 2>&1 && node --version || echo no-node']);
   if (v.code === 255) throw new PlanError(`${flag}: ssh cannot log in (BatchMode, your keys and ~/.ssh/config): ${lastLine(v.stderr)}`);
@@ -183,7 +183,9 @@ export async function checkHost(h: HostSpec, hp: HostsPlan): Promise<HostEnv> {
   if (probe.fingerprint !== mine) {
     throw new PlanError(`${flag}: ${hp.remoteDir} there holds another build (dist/ fingerprint ${probe.fingerprint ?? 'none'}, here ${mine}); copy this dist/ there (README: "Across machines")`);
   }
-  await sshRun(h, hp, wrapperArgv(hp, ['--reap']));
+  const reap = await sshRun(h, hp, wrapperArgv(hp, ['--reap']));
+  const reaped = reap.stdout.split('\n').map(tryJson).find((o) => o?.event === 'reaped')?.groups;
+  if (typeof reaped === 'number' && reaped > 0) log(`host ${h.spec}: ended ${reaped} process group(s) left running there by an earlier run`);
   const clock = await measureClock(h, hp);
   return {
     role: h.role, host: h.spec, node: probe.node, kernel: probe.kernel, cpuModel: probe.cpuModel, cpus: probe.cpus, memoryBytes: probe.memoryBytes,
@@ -204,10 +206,10 @@ function tryJson(line: string): Record<string, unknown> | null {
 }
 
 /** Every host of the plan, checked in turn (one line and exit 2 for the first that cannot run it). */
-export async function checkHosts(hp: HostsPlan): Promise<HostEnv[]> {
+export async function checkHosts(hp: HostsPlan, log: (line: string) => void = () => {}): Promise<HostEnv[]> {
   const all = [...(hp.server ? [hp.server] : []), ...hp.load];
   const envs: HostEnv[] = [];
-  for (const h of all) envs.push(await checkHost(h, hp));
+  for (const h of all) envs.push(await checkHost(h, hp, log));
   return envs;
 }
 

@@ -92,7 +92,10 @@ function reap(): void {
 }
 
 function wrap(command: string, args: string[]): void {
-  const child = spawn(command, args, { detached: true, stdio: ['pipe', 'pipe', 'inherit'] });
+  // No descriptor of the ssh session goes to the child: a child holding sshd's stderr would keep the
+  // session (and the harness's ssh client) open after this wrapper was killed.
+  const child = spawn(command, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
   if (child.pid === undefined) {
     process.stderr.write(`remote-group: could not start ${command}\n`);
     process.exit(127);

@@ -18,7 +18,7 @@ import { runHostCell, type ResolvedHosts } from './host-cell.js';
 /** The plan's hosts checked (each one line and exit 2 when it cannot run the plan), with the server host's address. */
 async function resolveHosts(hp: HostsPlan, log: (line: string) => void): Promise<ResolvedHosts> {
   const serverAddress = await resolveAddress(hp.server!, hp);
-  const envs = await checkHosts(hp);
+  const envs = await checkHosts(hp, log);
   for (const e of envs) {
     log(`host ${e.host} (${e.role}): Node ${e.node}, ${e.cpus} CPU(s) ${e.cpuModel}, kernel ${e.kernel}; clock ${e.clockOffsetMs >= 0 ? '+' : ''}${e.clockOffsetMs} ms ± ${e.clockUncertaintyMs} ms from here`);
   }

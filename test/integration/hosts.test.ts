@@ -38,6 +38,14 @@ async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void
   }
 }
 
+const cmdline = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+};
+
 const results = (out: string): Results => {
   const run = readdirSync(out).find((d) => d !== 'latest')!;
   return JSON.parse(readFileSync(join(out, run, 'results.json'), 'utf8')) as Results;
@@ -118,6 +126,29 @@ describeNeeds(['root', 'netns', 'sshd'])('across machines (network namespaces, s
     expect(await run.done).toBe(130);
     await until('every namespace to be empty of what the run started', () => bed.hosts.every((h) => bed.strayPids(h).length === 0), 15_000);
     expect(tagged(t)).toEqual([]);
+  }, 120_000);
+
+  it('after a SIGKILLed harness, its ssh sessions close and every remote group ends; a group whose wrapper was SIGKILLed too is ended by the next run', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'hosts-'));
+    const t = tag('kill');
+    const run = startBench([...common(out), '--concurrency', '4', '--duration', '20s', '--server-host', host(1), '--load-hosts', host(2)], t);
+    await until('the load to run', () => bed.strayPids(bed.hosts[1]!).length > 0 && run.stderr().includes('[1/1]'));
+    await new Promise((r) => setTimeout(r, 1000));
+    // The server host's wrapper dies first, with nothing to end its group; then the harness.
+    const wrapper = bed.strayPids(bed.hosts[0]!).filter((pid) => cmdline(pid).includes('remote-group.js'));
+    expect(wrapper.length).toBe(1);
+    process.kill(wrapper[0]!, 'SIGKILL');
+    run.child.kill('SIGKILL');
+    await run.done;
+    // The load host's wrapper saw its ssh session close and ended its agent.
+    await until('the load host to be empty', () => bed.strayPids(bed.hosts[1]!).length === 0, 15_000);
+    await until('the harness\'s ssh clients to end', () => tagged(t).length === 0, 15_000);
+    const left = bed.strayPids(bed.hosts[0]!);
+    expect(left.length).toBeGreaterThan(0); // the server, orphaned on its host
+    const next = startBench([...common(mkdtempSync(join(tmpdir(), 'hosts-'))), '--concurrency', '1', '--duration', '0.2s', '--server-host', host(1), '--load-hosts', host(2)], tag('next'));
+    expect(await next.done, next.stderr()).toBe(0);
+    expect(next.stderr()).toContain(`host ${host(1)}: ended 1 process group(s) left running there by an earlier run`);
+    for (const pid of left) expect(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')).toBe(false);
   }, 120_000);
 
   it('fails the cell a host died in, naming that host, and ends the rest', async () => {
