@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Control, Phase } from './control.js';
-import type { EngineOptions, EngineResult } from './engine.js';
+import type { EngineOptions, EngineResult, IntervalPart } from './engine.js';
 import { ResponseParser, type Expected } from '../protocols/http-response.js';
 import { decodeHistogram, encodeHistogram, mergeEncoded, summarizeUs } from './latency.js';
 import type { ClientResult } from '../schema/messages.js';
@@ -59,6 +59,25 @@ export interface AgentHooks {
   /** Every connection was answered once (or the connect phase ended): the agent waits for `start`. */
   ready(connections: number): void;
   start: Promise<AgentStart>;
+  /** Interval k of the window has closed on every thread: its correct operations and their latency histogram (encoded), merged. */
+  onInterval(k: number, ops: number, latency: string): void;
+}
+
+/** Each interval once every thread has posted it: counts added, histograms merged bucket by bucket. */
+class IntervalMerger {
+  private readonly pending = new Map<number, IntervalPart[]>();
+  constructor(
+    private readonly threads: number,
+    private readonly onInterval: (k: number, ops: number, latency: string) => void,
+  ) {}
+
+  add(p: IntervalPart): void {
+    const parts = this.pending.get(p.k) ?? [];
+    parts.push(p);
+    if (parts.length < this.threads) return void this.pending.set(p.k, parts);
+    this.pending.delete(p.k);
+    this.onInterval(p.k, sum(parts.map((x) => x.ops)), encodeHistogram(mergeEncoded(parts.map((x) => x.latency))));
+  }
 }
 
 /** The target could not be reached or did not answer as a server of its protocol should. */
@@ -73,6 +92,7 @@ export async function runLoad(o: LoadOptions, events: WindowEvents = NO_EVENTS):
   const control = Control.create(threads);
   const workers: Worker[] = [];
   const done: Promise<EngineResult>[] = [];
+  const intervals = new IntervalMerger(Math.max(1, Math.min(o.threads, o.connections)), o.agent?.onInterval ?? (() => {}));
   let first = 0;
   for (let t = 0; t < threads; t++) {
     const share = Math.floor(o.connections / threads) + (t < o.connections % threads ? 1 : 0);
@@ -96,11 +116,11 @@ export async function runLoad(o: LoadOptions, events: WindowEvents = NO_EVENTS):
       thread: t,
     };
     first += share;
-    const w = new Worker(workerFile(), { workerData: { options, buffer: control.buffer } });
+    const w = new Worker(workerFile(), { workerData: { options, buffer: control.buffer, stream: o.agent !== undefined } });
     workers.push(w);
     done.push(
       new Promise((resolve, reject) => {
-        w.once('message', resolve);
+        w.on('message', (m: EngineResult | IntervalPart) => ('kind' in m ? intervals.add(m) : resolve(m)));
         w.once('error', reject);
         w.once('exit', (code) => reject(new Error(`load thread ${t} exited (${code}) without a result`)));
       }),
@@ -276,7 +296,6 @@ function merge(o: LoadOptions, threads: number, control: Control, parts: EngineR
       ops: parts[0]!.timeline.ops.map((_, k) => sum(parts.map((p) => p.timeline.ops[k] ?? 0))),
       p99Us: parts[0]!.timeline.latency.map((_, k) => summarizeUs(mergeEncoded(parts.map((p) => p.timeline.latency[k]!))).p99),
     },
-    ...(o.agent ? { timelineHistograms: parts[0]!.timeline.latency.map((_, k) => encodeHistogram(mergeEncoded(parts.map((p) => p.timeline.latency[k]!)))) } : {}),
   };
 }
 

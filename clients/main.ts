@@ -86,7 +86,8 @@ Drives one server on this machine and prints throughput, latency and errors.
   --agent I/N            run as agent I of N started by the harness on a load host (README: "Across
                          machines"): the target may then be the plan's server host; connects, prints
                          {"event":"agent-ready"}, answers {"ping":N} on stdin, and starts at the
-                         {"start":{...}} line; with --rate, sends operations k·N + I of that schedule
+                         {"start":{...}} line; with --rate, sends operations k·N + I of that schedule;
+                         prints {"event":"interval",...} with each interval's histogram as it closes
   -h, --help             this text
 `;
 }
@@ -172,7 +173,12 @@ function agentHooks(a: { index: number; count: number }): AgentHooks {
   lines.on('close', () => {
     if (!started) process.exit(3);
   });
-  return { ...a, ready: (connections) => emit({ event: 'agent-ready', connections }), start };
+  return {
+    ...a,
+    ready: (connections) => emit({ event: 'agent-ready', connections }),
+    start,
+    onInterval: (k, ops, latency) => emit({ event: 'interval', k, ops, latency }),
+  };
 }
 
 function parseTarget(raw: string, remote = false): { host: string; port: number } {

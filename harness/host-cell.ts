@@ -3,7 +3,7 @@
 // window, their results merged exactly (harness/merge.ts). The remote processes run inside the
 // remote wrapper (remote-group.ts), whose /proc sampler reads the server there. Every failure is a
 // cell with a reason that names the host; nothing here throws past runHostCell.
-import type { ClientResult } from '../schema/messages.js';
+import type { ClientResult, RemoteUsageMessage } from '../schema/messages.js';
 import type { Cell, HostEnv, ServerUsage } from '../schema/results.js';
 import { windowDrift } from '../schema/results.js';
 import { clientArgs, CONNECT_CAP_MS, emptyCell, knownLimit, listeningPort, toCell, type CellContext, type CellSpec } from './cell.js';
@@ -59,9 +59,14 @@ export async function runHostCell(spec: CellSpec, plan: Plan, ctx: CellContext, 
     const shares = split(spec.concurrency, Math.max(1, hp.load.length));
     for (const [i, connections] of shares.entries()) agents.push(startAgent(hp, hp.load[i] ?? null, ctx, [...clientArgs(spec, plan, target, connections, threadsFor(plan, ctx, hosts, hp.load[i])), '--agent', `${i}/${shares.length}`]));
     const result = await measureAcross(spec, plan, server, agents);
-    const usage = await named(`server host ${serverHost.spec}`, remoteUsage(server));
-    const noMemory = { usage: (): ServerUsage => usage, memoryTimeline: (_: number, slots: number) => ({ rssBytes: new Array<null>(slots).fill(null), pssBytes: new Array<null>(slots).fill(null) }) };
-    const cell: Cell = { ...toCell(spec, result.result, noMemory, limits, info?.workerPerConnection === true), perHost: result.perHost, cpus: { server: null, client: null }, cores: null };
+    const tl = result.result.timeline;
+    const remote = await named(`server host ${serverHost.spec}`, remoteUsage(server, tl ? { intervalS: tl.intervalS, slots: tl.ops.length } : null));
+    // The sampler ran on the server host; what it read comes back as the cell's server figures.
+    const sampled = {
+      usage: (): ServerUsage => remote.usage,
+      memoryTimeline: (_: number, slots: number) => remote.memory ?? { rssBytes: new Array<null>(slots).fill(null), pssBytes: new Array<null>(slots).fill(null) },
+    };
+    const cell: Cell = { ...toCell(spec, result.result, sampled, limits, info?.workerPerConnection === true), perHost: result.perHost, cpus: { server: null, client: null }, cores: null };
     cell.drift = windowDrift(cell.timeline);
     if (faults.length > 0) return { ...cell, status: 'failed', reason: `the server reported: ${faults.join('; ')}` };
     return cell;
@@ -111,22 +116,22 @@ async function named<T>(who: string, p: Promise<T>): Promise<T> {
   }
 }
 
-/** What the /proc sampler on the server host read over the window. */
-function remoteUsage(server: RemoteChild): Promise<ServerUsage> {
-  const answer = waitForMessage(server, (m) => (m.event === 'remote-usage' ? m.usage : undefined), 5000, 'the server host\'s sampler');
-  server.send({ wrapper: 'usage' });
+/** What the /proc sampler on the server host read over the window, and its memory per interval. */
+function remoteUsage(server: RemoteChild, timeline: { intervalS: number; slots: number } | null): Promise<RemoteUsageMessage> {
+  const answer = waitForMessage(server, (m) => (m.event === 'remote-usage' ? m : undefined), 5000, 'the server host\'s sampler');
+  server.send({ wrapper: 'usage', ...(timeline ? { timeline } : {}) });
   return answer;
 }
 
 /** Every way a process of the cell can end early (an agent before its result), as a rejection naming its host. */
-function earlyEnd(server: RemoteChild, agents: readonly Agent[], delivered: readonly boolean[]): Promise<never> {
+function earlyEnd(server: RemoteChild, agents: readonly Agent[], delivered: readonly boolean[], progress: (i: number) => string): Promise<never> {
   return Promise.race([
     server.exited.then((code): never => {
       throw new Error(`server host ${server.host.spec}: the server (or the ssh session to it) exited (${code}) during the cell; stderr: ${server.stderrTail() || '(empty)'}`);
     }),
     ...agents.map((a, i) => a.child.exited.then((code): Promise<never> => {
       if (delivered[i]) return new Promise<never>(() => {}); // its result is in: an agent ends after it
-      throw new Error(`${a.name}: its agent (or the ssh session to it) exited (${code}) before its result; stderr: ${a.child.stderrTail() || '(empty)'}`);
+      throw new Error(`${a.name}: its agent (or the ssh session to it) exited (${code}) before its result (${progress(i)}); stderr: ${a.child.stderrTail() || '(empty)'}`);
     })),
   ]);
 }
@@ -138,7 +143,16 @@ function earlyEnd(server: RemoteChild, agents: readonly Agent[], delivered: read
  */
 async function measureAcross(spec: CellSpec, plan: Plan, server: RemoteChild, agents: Agent[]): Promise<ReturnType<typeof mergeAgents>> {
   const delivered = agents.map(() => false);
-  const early = earlyEnd(server, agents, delivered);
+  // Each agent's intervals as they close: the cell's timeline is made of them, and a lost agent's say how far it got.
+  const intervals: AgentPart['intervals'][] = agents.map(() => []);
+  agents.forEach((a, i) => a.child.onLine((m) => {
+    if (m?.event === 'interval') intervals[i]![m.k] = { ops: m.ops, latency: m.latency };
+  }));
+  const progress = (i: number): string => {
+    const got = intervals[i]!.filter(Boolean);
+    return got.length === 0 ? 'no interval of the window had arrived from it' : `${got.length} interval(s) of the window had arrived from it, ${got.reduce((a, x) => a + x.ops, 0)} ops`;
+  };
+  const early = earlyEnd(server, agents, delivered, progress);
   early.catch(() => {}); // raced below
   const results = agents.map((a, i) => waitForMessage(a.child, (m) => {
     if (m.event !== 'result') return undefined;
@@ -161,7 +175,7 @@ async function measureAcross(spec: CellSpec, plan: Plan, server: RemoteChild, ag
     const got: ClientResult[] = await Promise.race([Promise.all(results), early]);
     // The sampler's end is sent at the window's end; the usage is read after it.
     await new Promise((r) => setTimeout(r, Math.max(0, window.endMs - monotonicMs()) + 20));
-    const parts: AgentPart[] = got.map((result, i) => ({ host: agents[i]!.host, agent: i, result, clock: clocks[i]! }));
+    const parts: AgentPart[] = got.map((result, i) => ({ host: agents[i]!.host, agent: i, result, clock: clocks[i]!, intervals: intervals[i]! }));
     return mergeAgents(parts, window, spec.rate);
   } finally {
     timers.forEach(clearTimeout);

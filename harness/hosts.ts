@@ -89,10 +89,13 @@ export function shellQuote(s: string): string {
 }
 
 function run(file: string, args: string[], timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: timeoutMs, encoding: 'utf8' }, (e, stdout, stderr) => {
-      const code = e ? (typeof (e as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? ((e as unknown as { code: number }).code) : 255) : 0;
-      resolve({ code, stdout, stderr });
+      const err = e as (Error & { code?: number | string; killed?: boolean }) | null;
+      if (err?.code === 'ENOENT') return reject(new PlanError(`--server-host: ${file} not found on PATH; apt-get install openssh-client`));
+      // A command that outlived its time is ssh's failure too (255): the message says which.
+      if (err?.killed) return resolve({ code: 255, stdout, stderr: `${stderr}no answer within ${timeoutMs / 1000} s` });
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 255) : 0, stdout, stderr });
     });
   });
 }

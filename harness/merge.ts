@@ -10,6 +10,8 @@ export interface AgentPart {
   agent: number;
   result: ClientResult;
   clock: { offsetMs: number; uncertaintyMs: number };
+  /** The intervals it streamed as the window ran, by index: correct operations and their latency histogram, encoded. */
+  intervals: { ops: number; latency: string }[];
 }
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
@@ -66,7 +68,7 @@ export function mergeAgents(parts: readonly AgentPart[], window: { startMs: numb
     },
     histograms: { latency: encodeHistogram(latency), latencyUncorrected: encodeHistogram(uncorrected) },
     perThread: rs.flatMap((r) => r.perThread),
-    timeline: mergeTimeline(rs),
+    timeline: mergeTimeline(parts),
   };
   const perHost = parts.map((p): AgentFigures => ({
     host: p.host,
@@ -95,14 +97,24 @@ function mergeConnect(rs: readonly ClientResult[]): ClientResult['connectUs'] {
   return { p50: Math.max(...c.map((x) => x.p50)), p99: Math.max(...c.map((x) => x.p99)), max: Math.max(...c.map((x) => x.max)) };
 }
 
-/** Interval k of the cell: every agent's interval k added (the window is common, so the intervals line up). */
-function mergeTimeline(rs: readonly ClientResult[]): ClientResult['timeline'] {
-  if (rs.some((r) => r.timeline === null || r.timelineHistograms === undefined)) return null;
-  const n = Math.min(...rs.map((r) => r.timeline!.ops.length));
+/**
+ * Interval k of the cell: every agent's streamed interval k added (the window is common, so the
+ * intervals line up). A stream that disagrees with its agent's own result is refused, not merged.
+ */
+function mergeTimeline(parts: readonly AgentPart[]): ClientResult['timeline'] {
+  if (parts.some((p) => p.result.timeline === null)) return null;
+  const n = parts[0]!.result.timeline!.ops.length;
+  for (const p of parts) {
+    const t = p.result.timeline!;
+    const streamed = Array.from({ length: n }, (_, k) => p.intervals[k]?.ops);
+    if (t.ops.length !== n || streamed.some((ops, k) => ops !== t.ops[k])) {
+      throw new Error(`merge: the intervals the agent on ${p.host} streamed (${streamed.map((x) => x ?? '-').join(',')} ops) are not its result's (${t.ops.join(',')})`);
+    }
+  }
   const ops: number[] = [], p99Us: number[] = [];
   for (let k = 0; k < n; k++) {
-    ops.push(sum(rs.map((r) => r.timeline!.ops[k]!)));
-    p99Us.push(summarizeUs(mergeEncoded(rs.map((r) => r.timelineHistograms![k]!))).p99);
+    ops.push(sum(parts.map((p) => p.intervals[k]!.ops)));
+    p99Us.push(summarizeUs(mergeEncoded(parts.map((p) => p.intervals[k]!.latency))).p99);
   }
-  return { intervalS: rs[0]!.timeline!.intervalS, ops, p99Us };
+  return { intervalS: parts[0]!.result.timeline!.intervalS, ops, p99Us };
 }

@@ -8,7 +8,8 @@
 //                       host), when no heartbeat came for HEARTBEAT_LOST_MS, or when it is signalled.
 // A wrapped child's stdout comes through line by line; lines on stdin go to the child, except the
 // wrapper's own ({"wrapper":"beat"|"begin"|"end"|"usage"}): the /proc sampler runs here, on the
-// host the process runs on, and its usage comes back as {"event":"remote-usage",...}.
+// host the process runs on, and its usage (and memory per interval of the window, when asked with
+// "timeline") comes back as {"event":"remote-usage",...}.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
@@ -143,8 +144,9 @@ function wrap(command: string, args: string[]): void {
   const input = createInterface({ input: process.stdin });
   input.on('line', (line) => {
     let cmd: string | undefined;
+    let timeline: { intervalS: number; slots: number } | undefined;
     try {
-      cmd = (JSON.parse(line) as { wrapper?: string }).wrapper;
+      ({ wrapper: cmd, timeline } = JSON.parse(line) as { wrapper?: string; timeline?: { intervalS: number; slots: number } });
     } catch {
       cmd = undefined;
     }
@@ -152,7 +154,9 @@ function wrap(command: string, args: string[]): void {
     beat = Date.now();
     if (cmd === 'begin') sampler.begin();
     else if (cmd === 'end') sampler.end();
-    else if (cmd === 'usage') out({ event: 'remote-usage', usage: sampler.usage() });
+    else if (cmd === 'usage') {
+      out({ event: 'remote-usage', usage: sampler.usage(), ...(timeline ? { memory: sampler.memoryTimeline(timeline.intervalS, timeline.slots) } : {}) });
+    }
   });
   input.on('close', () => end(0));
   child.stdin!.on('error', () => {}); // a child that closed its stdin still runs

@@ -279,6 +279,7 @@ function summary(c: Cell): string {
     `RSS ${Math.round(c.server.rssPeakBytes / 2 ** 20)} MiB`,
   ];
   if (c.errors.total > 0) parts.push(`${c.errors.total} errors ${JSON.stringify(c.errors.byCode)}`);
+  if (c.perHost) parts.push(`agents: ${c.perHost.map((a) => `${a.host} ${Math.round(a.opsPerSec).toLocaleString('en-US')} ops/s p99 ${a.latencyUs.p99} µs${a.client.saturated ? ' SATURATED' : ''}`).join(', ')}`);
   if (c.rateShortfall) parts.push(`RATE SHORTFALL (${Math.round(c.rateShortfall.achievedOpsPerSec)} of ${Math.round(c.rateShortfall.targetOpsPerSec)}/s)`);
   if (c.client.cpuUsPerOp !== null) parts.push(`client ${c.client.cpuUsPerOp.toFixed(1)} µs/op (${c.client.tool})`);
   if (c.client.saturated) parts.push('CLIENT SATURATED');

@@ -116,8 +116,6 @@ export interface ClientResult {
   perThread: { ops: number; errors: number; latencyCount: number }[];
   /** Correct operations and p99 latency (corrected, µs) per interval of the window; null where the tool keeps none. */
   timeline: { intervalS: number; ops: number[]; p99Us: number[] } | null;
-  /** Agents only: the corrected latency histogram of each timeline interval, encoded, so the harness merges intervals exactly. */
-  timelineHistograms?: string[];
 }
 
 export type ClientMessage = MeasuringMessage | MeasuredMessage | ClientResult;
@@ -144,9 +142,23 @@ export interface PongMessage {
 export interface RemoteUsageMessage {
   event: 'remote-usage';
   usage: ServerUsage;
+  /** The group's RSS and PSS at the end of each interval of the window, when asked for. */
+  memory?: { rssBytes: (number | null)[]; pssBytes: (number | null)[] };
 }
 
-export type AgentMessage = AgentReadyMessage | PongMessage | RemoteUsageMessage;
+/**
+ * An agent's interval k of the window (the timeline's), printed as soon as it has closed on every
+ * load thread: correct operations in it and their latency histogram (corrected), encoded. The
+ * harness adds the agents' intervals into the cell's timeline.
+ */
+export interface IntervalMessage {
+  event: 'interval';
+  k: number;
+  ops: number;
+  latency: string;
+}
+
+export type AgentMessage = AgentReadyMessage | PongMessage | RemoteUsageMessage | IntervalMessage;
 
 export type EventMessage = ServerMessage | BackendStatsMessage | IdleMessage | CalibrationMessage | ClientMessage | AgentMessage;
 
@@ -166,6 +178,7 @@ const SHAPES: Record<EventMessage['event'], (m: Record<string, unknown>) => bool
   measured: () => true,
   'agent-ready': (m) => isNum(m.connections),
   pong: (m) => isNum(m.id) && isNum(m.clockMs),
+  interval: (m) => isNum(m.k) && isNum(m.ops) && isStr(m.latency),
   'remote-usage': (m) => typeof m.usage === 'object' && m.usage !== null,
   result: (m) => isStr(m.tool) && isNum(m.ops) && isNum(m.durationS) && typeof m.latencyUs === 'object' && m.latencyUs !== null && typeof m.client === 'object' && m.client !== null,
 };

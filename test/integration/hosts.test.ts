@@ -90,8 +90,20 @@ describeNeeds(['root', 'netns', 'sshd'])('across machines (network namespaces, s
     // The server's figures come from the sampler on its host, not from the ssh client here.
     expect(cell.server.cpuPercent).toBeGreaterThan(1);
     expect(cell.server.threadsPeak).toBeGreaterThan(1);
+    expect(cell.timeline!.rssBytes!.filter((b) => b !== null && b > 0).length).toBeGreaterThan(5);
     for (const h of bed.hosts) expect(bed.strayPids(h)).toEqual([]);
   }, 120_000);
+
+  it('with a server host alone, loads it from one agent on this machine', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'hosts-'));
+    const run = startBench([...common(out), '--concurrency', '2', '--duration', '0.5s', '--server-host', host(1)], tag('local'));
+    expect(await run.done, run.stderr()).toBe(0);
+    expect(run.stderr()).toContain('load: one agent on this machine, to the server host');
+    const r = results(out);
+    expect(r.env.hosts!.map((h) => h.role)).toEqual(['server']);
+    expect(r.cells[0]!.perHost!.map((p) => [p.host, p.connections])).toEqual([['local', 2]]);
+    expect(r.cells[0]!.status).toBe('ok');
+  }, 60_000);
 
   it('splits an open-loop schedule over two agents and merges them exactly: count and p99 are what the agents\' own histograms add up to', async () => {
     const out = mkdtempSync(join(tmpdir(), 'hosts-'));
@@ -103,6 +115,8 @@ describeNeeds(['root', 'netns', 'sshd'])('across machines (network namespaces, s
     expect(parts.map((p) => [p.host, p.agent, p.agents, p.connections, p.rate])).toEqual([[host(2), 0, 2, 2, 1000], [host(3), 1, 2, 2, 1000]]);
     expect(cell.ops).toBe(parts[0]!.ops + parts[1]!.ops);
     expect(cell.errors.total).toBe(parts[0]!.errors.total + parts[1]!.errors.total);
+    // The timeline is the agents' streamed intervals added: every op of the window is in one.
+    expect(cell.timeline!.ops.reduce((a, b) => a + b, 0)).toBe(cell.ops);
     // Added here, independently of the harness, from each agent's own histogram.
     const sum = latencyHistogram();
     for (const p of parts) sum.add(decodeHistogram(p.histogram));
@@ -161,6 +175,8 @@ describeNeeds(['root', 'netns', 'sshd'])('across machines (network namespaces, s
     const cell = results(out).cells[0]!;
     expect(cell.status).toBe('failed');
     expect(cell.reason).toContain(`load host ${host(3)}`);
+    // Killed 1.5 s into a 6 s window after a 0.3 s warm-up: its streamed intervals say how far it got.
+    expect(cell.reason).toMatch(/\(\d+ interval\(s\) of the window had arrived from it, \d+ ops\)/);
     expect(existsSync(out)).toBe(true);
     await until('the other hosts to be empty of what the run started', () => [0, 1].every((i) => bed.strayPids(bed.hosts[i]!).length === 0), 15_000);
   }, 120_000);

@@ -97,6 +97,15 @@ describe('build fingerprint', () => {
   });
 });
 
+/** The intervals an agent streams: each one's ops and encoded histogram. */
+function streamed(perInterval: number[][]): AgentPart['intervals'] {
+  return perInterval.map((vs) => {
+    const h = latencyHistogram();
+    for (const v of vs) recordUs(h, v);
+    return { ops: vs.length, latency: encodeHistogram(h) };
+  });
+}
+
 /** An agent's result whose latencies are `values` µs (every one an op), as the native client prints it. */
 function agentResult(values: number[], errors: Record<string, number>, perInterval: number[][]): ClientResult {
   const h = latencyHistogram();
@@ -114,7 +123,6 @@ function agentResult(values: number[], errors: Record<string, number>, perInterv
     client: { tool: 'native', threads: 1, cpuPercent: 50, cpuUsPerOp: null, threadCpuPercentMax: 50, saturated: false },
     histograms: { latency: encodeHistogram(h), latencyUncorrected: encodeHistogram(h) }, perThread: [{ ops: values.length, errors: 0, latencyCount: values.length }],
     timeline: { intervalS: 0.5, ops: perInterval.map((v) => v.length), p99Us: intervals.map((ih) => summarizeUs(ih).p99) },
-    timelineHistograms: intervals.map(encodeHistogram),
   };
 }
 
@@ -124,8 +132,8 @@ describe('merging agents', () => {
   const fast = Array.from({ length: 100 }, (_, i) => 100 + i);
   const slow = [...Array.from({ length: 95 }, (_, i) => 200 + i), 9000, 9100, 9200, 9300, 9400];
   const parts: AgentPart[] = [
-    { host: 'a', agent: 0, result: agentResult(fast, { timeout: 1 }, [fast.slice(0, 50), fast.slice(50)]), clock: { offsetMs: 0.01, uncertaintyMs: 0.1 } },
-    { host: 'b', agent: 1, result: agentResult(slow, { timeout: 2, reset: 1 }, [slow.slice(0, 50), slow.slice(50)]), clock: { offsetMs: -3.2, uncertaintyMs: 0.2 } },
+    { host: 'a', agent: 0, result: agentResult(fast, { timeout: 1 }, [fast.slice(0, 50), fast.slice(50)]), clock: { offsetMs: 0.01, uncertaintyMs: 0.1 }, intervals: streamed([fast.slice(0, 50), fast.slice(50)]) },
+    { host: 'b', agent: 1, result: agentResult(slow, { timeout: 2, reset: 1 }, [slow.slice(0, 50), slow.slice(50)]), clock: { offsetMs: -3.2, uncertaintyMs: 0.2 }, intervals: streamed([slow.slice(0, 50), slow.slice(50)]) },
   ];
   const { result, perHost } = mergeAgents(parts, { startMs: 5000, endMs: 6000 }, 1000);
 
@@ -154,5 +162,10 @@ describe('merging agents', () => {
     expect(result.client.cpuPercent).toBe(100);
     expect(perHost.map((p) => [p.host, p.agent, p.agents, p.ops, p.latencyCount, p.clockOffsetMs])).toEqual([['a', 0, 2, 100, 100, 0.01], ['b', 1, 2, 100, 100, -3.2]]);
     expect(perHost[1]!.histogram).toBe(parts[1]!.result.histograms!.latency);
+  });
+
+  it('refuses a stream that lost an interval or disagrees with its agent\'s result, naming the agent', () => {
+    const lost = [parts[0]!, { ...parts[1]!, intervals: parts[1]!.intervals.slice(0, 1) }];
+    expect(() => mergeAgents(lost, { startMs: 5000, endMs: 6000 }, 1000)).toThrow('merge: the intervals the agent on b streamed (50,- ops) are not its result\'s (50,50)');
   });
 });
