@@ -13,7 +13,7 @@ import { SCENARIOS, type Scenario } from '../schema/results.js';
 import { BACKEND_KINDS, type BackendKind } from '../schema/work.js';
 import { DatabaseError, parsePostgresUrl, POSTGRES_AUTHS, type PostgresAuth } from './database.js';
 import { available, checkCapacity, checkServerCpus, checkWritable } from './preflight.js';
-import { checkHostsPlan, parseHostsFlags, type HostsPlan } from './hosts.js';
+import { checkHostsPlan, parseHostsFlags, type HostsPlan } from './host-flags.js';
 import { BACKEND_MODES, buildSlices, SUITE_NAMES, SUITES, type BackendMode, type Slice, type SuiteName } from './suites.js';
 
 export interface Plan {

@@ -12,7 +12,8 @@ import { SCHEMA_VERSION, type Cell, type Results } from '../schema/results.js';
 import { writeJsonAtomic } from '../schema/atomic-write.js';
 import { removeStaleTemps } from './guard.js';
 import { startRunRedis } from './redis.js';
-import { checkHosts, resolveAddress, type HostsPlan } from './hosts.js';
+import { checkHosts, resolveAddress } from './hosts.js';
+import type { HostsPlan } from './host-flags.js';
 import { runHostCell, type ResolvedHosts } from './host-cell.js';
 
 /** The plan's hosts checked (each one line and exit 2 when it cannot run the plan), with the server host's address. */
