@@ -377,7 +377,7 @@ export function listeningPort(msg: EventMessage): number | undefined {
 }
 
 /** A request slower than this is a timeout error: long enough for a stall to show, bounded by the cell. */
-export function requestTimeoutMs(plan: Plan): number {
+function requestTimeoutMs(plan: Plan): number {
   return Math.min(CONNECT_CAP_MS, Math.max(2000, (plan.warmupS + plan.durationS) * 1000));
 }
 
