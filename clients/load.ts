@@ -202,7 +202,7 @@ async function connectPhase(o: LoadOptions, control: Control): Promise<number> {
 /**
  * An agent's start: connected, it says so and waits for the harness's common start; the load starts
  * at t0 and the window is the harness's, the same for every agent. Whether the load had settled is
- * judged as alone (the last three 100 ms steps of warm-up), but the window is not moved for it.
+ * judged as alone (the last three steps of warm-up, 100 ms or a quarter of it), but the window is not moved for it.
  */
 async function agentStart(o: LoadOptions, agent: AgentHooks, control: Control): Promise<Warmup | null> {
   const served = await connectPhase(o, control);
@@ -218,8 +218,10 @@ async function agentStart(o: LoadOptions, agent: AgentHooks, control: Control): 
   control.openWindow(s.mStartMs, s.mEndMs);
   const counts: number[] = [];
   let last = control.completedTotal();
-  while (control.now() + SETTLE_STEP_MS <= s.mStartMs) {
-    await sleep(SETTLE_STEP_MS);
+  // Steps short enough that a short warm-up still holds the three the judgement needs.
+  const step = Math.min(SETTLE_STEP_MS, (s.mStartMs - s.t0Ms) / 4);
+  while (control.now() + step <= s.mStartMs) {
+    await sleep(step);
     const total = control.completedTotal();
     counts.push(total - last);
     last = total;

@@ -100,13 +100,20 @@ const CELL_OVERHEAD_S = 0.5;
  */
 const WARMUP_SETTLE_S = 0.26;
 
+/**
+ * What a cell across hosts costs beyond a local one, s: ssh sessions for the server and each agent,
+ * the clock's round trips, the release lead and the sampler's answer, but no settling warm-up.
+ * Measured on the namespace test bed: four cells of 0.3 s + 1 s took 3.2 s each on average.
+ */
+const HOST_CELL_EXTRA_S = 1.4;
+
 export function estimatePlanS(plan: Plan): number {
   let total = 0;
   for (const c of planCells(plan)) {
     const info = modelInfo(plan, c.model)!;
     if (info.scenarios && !info.scenarios.includes(c.scenario)) continue;
     if (info.poolLimited && c.concurrency > plan.workers && c.scenario !== 'churn') continue;
-    let s = plan.warmupS + WARMUP_SETTLE_S + plan.durationS + CELL_OVERHEAD_S;
+    let s = plan.warmupS + (plan.hosts ? HOST_CELL_EXTRA_S : WARMUP_SETTLE_S) + plan.durationS + CELL_OVERHEAD_S;
     if (info.workerPerConnection && c.scenario !== 'churn' && !info.family.startsWith('native')) {
       s += Math.min(20, c.concurrency * (info.family === 'per-process' ? 0.08 : 0.06));
     }
@@ -284,7 +291,7 @@ function summary(c: Cell): string {
   if (c.rateShortfall) parts.push(`RATE SHORTFALL (${Math.round(c.rateShortfall.achievedOpsPerSec)} of ${Math.round(c.rateShortfall.targetOpsPerSec)}/s)`);
   if (c.client.cpuUsPerOp !== null) parts.push(`client ${c.client.cpuUsPerOp.toFixed(1)} µs/op (${c.client.tool})`);
   if (c.client.saturated) parts.push('CLIENT SATURATED');
-  if (c.warmup && !c.warmup.settled) parts.push(`WARM-UP CAPPED at ${c.warmup.s} s: the load had not settled`);
+  if (c.warmup && !c.warmup.settled) parts.push(c.perHost ? `WARM-UP of ${c.warmup.s} s, common to the agents: the load had not settled` : `WARM-UP CAPPED at ${c.warmup.s} s: the load had not settled`);
   if (c.drift?.drifts) parts.push(`DRIFT: first fifth of the window at ${c.drift.ratio}× the last`);
   if (c.ideal) parts.push(`ideal ${Math.round(c.ideal.opsPerSec).toLocaleString('en-US')} ops/s`);
   if (c.service) parts.push(`service CPU ${Math.round(c.service.cpuPercent)}%`);
