@@ -40,8 +40,11 @@ export interface EngineOptions {
   pipeline: number;
   /** The window's length, seconds: sets the timeline's interval. */
   durationS: number;
-  /** Operations per second over all threads; null for closed loop. */
+  /** Operations per second over all threads (over all agents when agentCount > 1); null for closed loop. */
   rate: number | null;
+  /** Agents sharing the open-loop schedule, and this one's index (schedule.ts); absent alone. */
+  agentCount?: number;
+  agentIndex?: number;
   /** A request unanswered this long is a `timeout` error and its connection is replaced. */
   timeoutMs: number;
   /** A first exchange (which may wait for a process or thread to start) gets this long. */
@@ -75,14 +78,27 @@ export interface EngineResult {
   cpuS: number;
 }
 
-export function runEngine(o: EngineOptions, control: Control): EngineResult {
+/** One interval of the window, closed: what an agent's thread streams to its coordinator as the window runs. */
+export interface IntervalPart {
+  kind: 'interval';
+  thread: number;
+  k: number;
+  ops: number;
+  latency: string;
+}
+
+export function runEngine(o: EngineOptions, control: Control, onInterval: ((p: IntervalPart) => void) | null = null): EngineResult {
   const table = new ConnectionTable(o.connections, o.pipeline);
   const window = new WindowRecorder(o.durationS, o.rate !== null);
-  const schedule = o.rate !== null ? new OpenLoopSchedule(o.rate, o.totalConnections, o.first, o.connections) : null;
+  const schedule = o.rate !== null ? new OpenLoopSchedule(o.rate, o.totalConnections, o.first, o.connections, o.agentCount ?? 1, o.agentIndex ?? 0) : null;
   const ep = new Epoll(Math.min(o.connections, 4096));
   const io = new Exchanges(o, control, ep, table, window, schedule);
   if (schedule !== null) setTimerSlackNs(1000); // a send 50 µs late would count as 50 µs of server latency
-  const { cpuS, connectionsAtWindow } = loop(o.thread, io, control, ep, table, window, schedule);
+  const stream = onInterval === null ? null : (now: number): void => {
+    for (const s of window.takeClosedSlots(now)) onInterval({ kind: 'interval', thread: o.thread, ...s });
+  };
+  const { cpuS, connectionsAtWindow } = loop(o.thread, io, control, ep, table, window, schedule, stream);
+  if (stream && window.end !== Infinity) stream(window.end);
   recordOutstanding(table, window, schedule);
   io.closeAll();
   ep.close();
@@ -90,7 +106,7 @@ export function runEngine(o: EngineOptions, control: Control): EngineResult {
 }
 
 /** Waits, dispatches and moves through the phases until the window closes or the run is aborted. */
-function loop(thread: number, io: Exchanges, control: Control, ep: Epoll, table: ConnectionTable, window: WindowRecorder, schedule: OpenLoopSchedule | null): { cpuS: number; connectionsAtWindow: number } {
+function loop(thread: number, io: Exchanges, control: Control, ep: Epoll, table: ConnectionTable, window: WindowRecorder, schedule: OpenLoopSchedule | null, stream: ((now: number) => void) | null): { cpuS: number; connectionsAtWindow: number } {
   let cpuAtStart = NaN, connectionsAtWindow = 0;
   for (let j = 0; j < table.count; j++) io.open(j);
   let nextScan = io.now + 100;
@@ -122,6 +138,7 @@ function loop(thread: number, io: Exchanges, control: Control, ep: Epoll, table:
       cpuAtStart = threadCpuS();
       connectionsAtWindow = table.answeredOpen();
     }
+    if (stream !== null && window.slotClosed(io.now)) stream(io.now);
     if (io.now >= window.end || control.phase() === Phase.Abort) break;
     if (io.now >= nextScan) {
       nextScan = io.now + 100;

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Control, Phase } from './control.js';
-import type { EngineOptions, EngineResult } from './engine.js';
+import type { EngineOptions, EngineResult, IntervalPart } from './engine.js';
 import { ResponseParser, type Expected } from '../protocols/http-response.js';
 import { decodeHistogram, encodeHistogram, mergeEncoded, summarizeUs } from './latency.js';
 import type { ClientResult } from '../schema/messages.js';
@@ -38,6 +38,46 @@ export interface LoadOptions {
   connectCapMs: number;
   /** A new connection for every request (HTTP sends Connection: close; echo closes after each answer). */
   churn?: boolean;
+  /** One agent of several sharing one schedule (the harness starts it paused, over ssh); absent alone. */
+  agent?: AgentHooks;
+}
+
+/** The window an agent is released into, on its own clock (CLOCK_MONOTONIC, ms). */
+export interface AgentStart {
+  t0Ms: number;
+  mStartMs: number;
+  mEndMs: number;
+}
+
+/**
+ * Agent i of `count`: closed loop, its connections are its share of the cell's; open loop, `rate`
+ * is the whole schedule's and it sends operations k·count + index of it (schedule.ts).
+ */
+export interface AgentHooks {
+  index: number;
+  count: number;
+  /** Every connection was answered once (or the connect phase ended): the agent waits for `start`. */
+  ready(connections: number): void;
+  start: Promise<AgentStart>;
+  /** Interval k of the window has closed on every thread: its correct operations and their latency histogram (encoded), merged. */
+  onInterval(k: number, ops: number, latency: string): void;
+}
+
+/** Each interval once every thread has posted it: counts added, histograms merged bucket by bucket. */
+class IntervalMerger {
+  private readonly pending = new Map<number, IntervalPart[]>();
+  constructor(
+    private readonly threads: number,
+    private readonly onInterval: (k: number, ops: number, latency: string) => void,
+  ) {}
+
+  add(p: IntervalPart): void {
+    const parts = this.pending.get(p.k) ?? [];
+    parts.push(p);
+    if (parts.length < this.threads) return void this.pending.set(p.k, parts);
+    this.pending.delete(p.k);
+    this.onInterval(p.k, sum(parts.map((x) => x.ops)), encodeHistogram(mergeEncoded(parts.map((x) => x.latency))));
+  }
 }
 
 /** The target could not be reached or did not answer as a server of its protocol should. */
@@ -52,6 +92,7 @@ export async function runLoad(o: LoadOptions, events: WindowEvents = NO_EVENTS):
   const control = Control.create(threads);
   const workers: Worker[] = [];
   const done: Promise<EngineResult>[] = [];
+  const intervals = new IntervalMerger(Math.max(1, Math.min(o.threads, o.connections)), o.agent?.onInterval ?? (() => {}));
   let first = 0;
   for (let t = 0; t < threads; t++) {
     const share = Math.floor(o.connections / threads) + (t < o.connections % threads ? 1 : 0);
@@ -68,17 +109,18 @@ export async function runLoad(o: LoadOptions, events: WindowEvents = NO_EVENTS):
       pipeline: o.pipeline,
       durationS: o.durationS,
       rate: o.rate,
+      ...(o.agent ? { agentCount: o.agent.count, agentIndex: o.agent.index } : {}),
       timeoutMs: o.timeoutMs,
       connectCapMs: o.connectCapMs,
       churn: o.churn === true,
       thread: t,
     };
     first += share;
-    const w = new Worker(workerFile(), { workerData: { options, buffer: control.buffer } });
+    const w = new Worker(workerFile(), { workerData: { options, buffer: control.buffer, stream: o.agent !== undefined } });
     workers.push(w);
     done.push(
       new Promise((resolve, reject) => {
-        w.once('message', resolve);
+        w.on('message', (m: EngineResult | IntervalPart) => ('kind' in m ? intervals.add(m) : resolve(m)));
         w.once('error', reject);
         w.once('exit', (code) => reject(new Error(`load thread ${t} exited (${code}) without a result`)));
       }),
@@ -86,7 +128,7 @@ export async function runLoad(o: LoadOptions, events: WindowEvents = NO_EVENTS):
   }
   const failed = Promise.race(done.map((d) => d.then(() => new Promise<never>(() => {}))));
   try {
-    const started = await Promise.race([decideStart(o, control), failed]);
+    const started = await Promise.race([o.agent ? agentStart(o, o.agent, control) : decideStart(o, control), failed]);
     const timers: NodeJS.Timeout[] = [];
     if (started) {
       const { mStart, mEnd } = control.times();
@@ -145,6 +187,48 @@ async function decideStart(o: LoadOptions, control: Control): Promise<Warmup | n
   }
 }
 
+/** The connect phase is over when every connection was answered, none was for a while, or at the cap. */
+async function connectPhase(o: LoadOptions, control: Control): Promise<number> {
+  const t0 = control.now();
+  for (;;) {
+    await sleep(20);
+    const now = control.now();
+    const served = control.servedTotal();
+    const stalled = served > 0 && now - control.lastServedAt() > o.connectStallMs;
+    if (served === o.connections || stalled || now - t0 > o.connectCapMs) return served;
+  }
+}
+
+/**
+ * An agent's start: connected, it says so and waits for the harness's common start; the load starts
+ * at t0 and the window is the harness's, the same for every agent. Whether the load had settled is
+ * judged as alone (the last three steps of warm-up, 100 ms or a quarter of it), but the window is not moved for it.
+ */
+async function agentStart(o: LoadOptions, agent: AgentHooks, control: Control): Promise<Warmup | null> {
+  const served = await connectPhase(o, control);
+  if (served === 0) {
+    control.abort();
+    return null;
+  }
+  agent.ready(served);
+  const s = await agent.start;
+  while (control.now() < s.t0Ms - 2) await sleep(Math.min(50, s.t0Ms - control.now() - 1));
+  while (control.now() < s.t0Ms); // the last milliseconds spun: a timer may fire a millisecond late
+  control.startLoad(s.t0Ms);
+  control.openWindow(s.mStartMs, s.mEndMs);
+  const counts: number[] = [];
+  let last = control.completedTotal();
+  // Steps short enough that a short warm-up still holds the three the judgement needs.
+  const step = Math.min(SETTLE_STEP_MS, (s.mStartMs - s.t0Ms) / 4);
+  while (control.now() + step <= s.mStartMs) {
+    await sleep(step);
+    const total = control.completedTotal();
+    counts.push(total - last);
+    last = total;
+  }
+  return { s: Math.round(s.mStartMs - s.t0Ms) / 1000, settled: steady(counts.slice(-3)) };
+}
+
 /**
  * Warm-up: at least o.warmupS, then until the last three 100 ms steps served alike and were not
  * rising (within 10%, or 3 standard deviations of counting noise where the counts are small), at
@@ -186,6 +270,8 @@ function merge(o: LoadOptions, threads: number, control: Control, parts: EngineR
   const byCode = mergeCounts(parts.map((p) => p.errors));
   const cpuS = sum(parts.map((p) => p.cpuS));
   const achieved = ops / durationS;
+  // An agent's target is its share of the schedule.
+  const target = o.rate === null ? null : o.rate / (o.agent?.count ?? 1);
   return {
     event: 'result',
     tool: 'native',
@@ -198,8 +284,8 @@ function merge(o: LoadOptions, threads: number, control: Control, parts: EngineR
     latencyUncorrectedUs: summarizeUs(uncorrected, Math.max(...parts.map((p) => p.latencyUncorrectedMaxUs))),
     connectUs: connect.totalCount > 0 ? pick(summarizeUs(connect)) : null,
     connections: sum(parts.map((p) => p.connectionsAtWindow)),
-    rate: o.rate,
-    rateShortfall: o.rate !== null && achieved < 0.95 * o.rate ? { targetOpsPerSec: o.rate, achievedOpsPerSec: achieved } : null,
+    rate: target,
+    rateShortfall: target !== null && achieved < 0.95 * target ? { targetOpsPerSec: target, achievedOpsPerSec: achieved } : null,
     reconnects: sum(parts.map((p) => p.reconnects)),
     outstanding: sum(parts.map((p) => p.outstanding)),
     window: { startMs: mStart, endMs: mEnd },

@@ -3,7 +3,8 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runAutocannon } from './autocannon.js';
-import { probeTarget, runLoad, TargetError, type LoadOptions } from './load.js';
+import { createInterface } from 'node:readline';
+import { probeTarget, runLoad, TargetError, type AgentHooks, type AgentStart, type LoadOptions } from './load.js';
 import type { ClientResult, ClientTool } from '../schema/messages.js';
 import { emit, type WindowEvents } from './result.js';
 import { runWrk } from './wrk.js';
@@ -44,6 +45,7 @@ const FLAGS = {
   churn: { type: 'boolean' },
   json: { type: 'boolean' },
   events: { type: 'boolean' },
+  agent: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -81,6 +83,11 @@ Drives one server on this machine and prints throughput, latency and errors.
   --json                 print one JSON object, fields named as in a results cell
   --events               also print {"event":"measuring"} and {"event":"measured"} when the window opens and
                          closes (how the harness reads it)
+  --agent I/N            run as agent I of N started by the harness on a load host (README: "Across
+                         machines"): the target may then be the plan's server host; connects, prints
+                         {"event":"agent-ready"}, answers {"ping":N} on stdin, and starts at the
+                         {"start":{...}} line; with --rate, sends operations k·N + I of that schedule;
+                         prints {"event":"interval",...} with each interval's histogram as it closes
   -h, --help             this text
 `;
 }
@@ -97,7 +104,8 @@ function parseLoad(argv: string[]): LoadCommand | null {
   if (values.help) return null;
   const get = (f: keyof typeof LOAD_DEFAULTS): string => (typeof values[f] === 'string' ? (values[f] as string) : LOAD_DEFAULTS[f]);
   if (typeof values.target !== 'string') throw new PlanError('--target: required, as HOST:PORT (for example 127.0.0.1:8080)');
-  const { host, port } = parseTarget(values.target);
+  const agent = typeof values.agent === 'string' ? parseAgent(values.agent) : null;
+  const { host, port } = parseTarget(values.target, agent !== null);
   const protocol = oneOf('--protocol', get('protocol'), ['http', 'echo'] as const);
   const httpClient = oneOf('--http-client', get('http-client'), CLIENT_TOOLS);
   const rate = typeof values.rate === 'string' ? positiveNumber('--rate', values.rate) : null;
@@ -119,7 +127,9 @@ function parseLoad(argv: string[]): LoadCommand | null {
     connectStallMs: CONNECT_STALL_MS,
     connectCapMs: parseSeconds('--connect-timeout', get('connect-timeout'), false) * 1000,
     churn: values.churn === true,
+    ...(agent ? { agent: agentHooks(agent) } : {}),
   };
+  if (agent && httpClient !== 'native') throw new PlanError(`--agent: needs --http-client native (only it keeps a shared schedule and window), got ${httpClient}`);
   if (options.churn && options.pipeline > 1) throw new PlanError(`--churn: one request per connection, so --pipeline must be 1, got ${options.pipeline}`);
   if (options.churn && protocol === 'http' && httpClient !== 'native') throw new PlanError(`--churn: needs --http-client native (${httpClient} keeps its connections)`);
   checkLoadClient({ http: protocol === 'http', client: httpClient, openLoop: rate !== null, pipeline: options.pipeline }, () => onPath('wrk'));
@@ -127,17 +137,61 @@ function parseLoad(argv: string[]): LoadCommand | null {
     throw new PlanError(`--http-client: ${httpClient} speaks HTTP only; echo is driven by the native client`);
   }
   checkDescriptors(options.connections, openFilesLimit());
-  return { options, httpClient, json: values.json === true, events: values.events === true };
+  return { options, httpClient, json: values.json === true, events: values.events === true || agent !== null };
 }
 
-function parseTarget(raw: string): { host: string; port: number } {
+function parseAgent(raw: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(raw);
+  const index = m ? Number(m[1]) : NaN, count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index >= count) throw new PlanError(`--agent: expected I/N with 0 <= I < N, such as 0/2, got "${raw}"`);
+  return { index, count };
+}
+
+/**
+ * An agent's side of the harness's lines on stdin: pings answered at once with this clock
+ * (CLOCK_MONOTONIC, the load threads' clock), the start line handed to the load. stdin closing
+ * before the start means the harness is gone.
+ */
+function agentHooks(a: { index: number; count: number }): AgentHooks {
+  let release!: (s: AgentStart) => void;
+  const start = new Promise<AgentStart>((r) => (release = r));
+  let started = false;
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    let m: { ping?: unknown; start?: AgentStart };
+    try {
+      m = JSON.parse(line) as typeof m;
+    } catch {
+      return;
+    }
+    if (typeof m.ping === 'number') emit({ event: 'pong', id: m.ping, clockMs: Number(process.hrtime.bigint()) / 1e6 });
+    else if (m.start && !started) {
+      started = true;
+      release(m.start);
+    }
+  });
+  lines.on('close', () => {
+    if (!started) process.exit(3);
+  });
+  return {
+    ...a,
+    ready: (connections) => emit({ event: 'agent-ready', connections }),
+    start,
+    onInterval: (k, ops, latency) => emit({ event: 'interval', k, ops, latency }),
+  };
+}
+
+function parseTarget(raw: string, remote = false): { host: string; port: number } {
   const m = /^([^:]+):(\d+)$/.exec(raw);
   const port = m ? Number(m[2]) : NaN;
   if (!m || port < 1 || port > 65535) throw new PlanError(`--target: expected HOST:PORT such as 127.0.0.1:8080, got "${raw}"`);
   const host = m[1] === 'localhost' ? '127.0.0.1' : m[1]!;
   const quad = host.split('.').map(Number);
-  if (quad.length !== 4 || quad[0] !== 127 || quad.some((q) => !Number.isInteger(q) || q < 0 || q > 255)) {
-    throw new PlanError(`--target: load goes to loopback only (127.0.0.0/8 or localhost), got "${m[1]}"`);
+  const dotted = quad.length === 4 && quad.every((q) => Number.isInteger(q) && q >= 0 && q <= 255);
+  // An agent's target is the plan's server host, an address the harness resolved and names.
+  if (remote && dotted && host !== '0.0.0.0') return { host, port };
+  if (!dotted || quad[0] !== 127) {
+    throw new PlanError(`--target: load goes to loopback only (127.0.0.0/8 or localhost)${remote ? ', or as an agent to an IPv4 address' : ''}, got "${m[1]}"`);
   }
   return { host, port };
 }

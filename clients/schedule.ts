@@ -2,6 +2,10 @@
 // belongs to connection m mod C, so each connection's k-th operation is due at t0 + (k·C + g) / rate,
 // g being its global index. A thread walks the part of that sequence that is its own, in order of
 // due time: op k of each of its connections in turn, then op k + 1.
+//
+// Several agents on several hosts share one schedule by interleaving: agent i of N walks its own
+// operations m' = 0, 1, 2... as the global operations m' * N + i (stride N, phase i), so together
+// they send the one schedule a single client would, not N independent ones.
 
 export class OpenLoopSchedule {
   private t0 = Infinity;
@@ -20,6 +24,10 @@ export class OpenLoopSchedule {
     private readonly first: number,
     /** This thread's connections. */
     private readonly connections: number,
+    /** Agents sharing the schedule (N); 1 alone. */
+    private readonly stride = 1,
+    /** This agent's place among them (i). */
+    private readonly phase = 0,
   ) {}
 
   /** The schedule counts from t0 (ms): its first operation is due then. */
@@ -32,7 +40,7 @@ export class OpenLoopSchedule {
 
   /** When op k of local connection j is due, ms. */
   dueTime(j: number, k: number): number {
-    return this.t0 + ((k * this.totalConnections + this.first + j) * 1000) / this.rate;
+    return this.t0 + (((k * this.totalConnections + this.first + j) * this.stride + this.phase) * 1000) / this.rate;
   }
 
   /** The local connection of the next operation if it is due by `now` (and moves past it), else -1. */

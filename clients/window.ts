@@ -131,6 +131,29 @@ export class WindowRecorder {
     return true;
   }
 
+  /** Intervals of the timeline already handed out while the window runs (an agent streams them). */
+  private streamed = 0;
+
+  /** Whether an interval not yet handed out has closed by `now`: cheap enough for every turn of the loop. */
+  slotClosed(now: number): boolean {
+    return now >= this.start + (this.streamed + 1) * this.intervalMs && this.streamed < timelineSlots(this.durationS);
+  }
+
+  /**
+   * The intervals closed by `now` (all of them once the window has closed) and not handed out yet:
+   * no later answer can fall in them, since answers are timed on the loop's monotonic clock.
+   */
+  takeClosedSlots(now: number): { k: number; ops: number; latency: string }[] {
+    const slots = timelineSlots(this.durationS);
+    const upto = now >= this.end ? slots : Math.min(slots, Math.floor((now - this.start) / this.intervalMs));
+    const out: { k: number; ops: number; latency: string }[] = [];
+    for (; this.streamed < upto; this.streamed++) {
+      const k = this.streamed;
+      out.push({ k, ops: this.timelineOps[k] ?? 0, latency: encodeHistogram(this.timelineHist[k] ?? latencyHistogram()) });
+    }
+    return out;
+  }
+
   /** The timeline: correct operations per interval of the window and their latency histograms, encoded. */
   timeline(): { ops: number[]; latency: string[] } {
     const slots = timelineSlots(this.durationS);

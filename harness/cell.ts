@@ -15,6 +15,7 @@ import { missingRedis, needsRedis, redisUsageBetween, type Redis } from './redis
 import { TreeSampler } from './sampler.js';
 import { CoreSampler } from './cores.js';
 import { verifyExchange } from './verify.js';
+import type { ResolvedHosts } from './host-cell.js';
 
 export const SAMPLE_INTERVAL_MS = 100;
 const LISTEN_TIMEOUT_MS = 15_000;
@@ -22,7 +23,7 @@ const LISTEN_TIMEOUT_MS = 15_000;
  * Longest a client waits for every connection's first answer before warming up: a model that starts
  * a process per connection takes a while, and one that cannot answer them all by then is at a limit.
  */
-const CONNECT_CAP_MS = 20_000;
+export const CONNECT_CAP_MS = 20_000;
 const IDLE_TIMEOUT_MS = 60_000;
 /** A cell whose own client says so is `limit`; a model that prints a limit line is too. */
 class LimitReached extends Error {}
@@ -40,6 +41,8 @@ export interface CellContext {
   database?: Database | null;
   /** The run's Redis, started once per run when a model that needs it has a cell to run. */
   redis?: Redis | null;
+  /** A plan across machines: its hosts, checked, with the server host's address; null or absent on loopback. */
+  hosts?: ResolvedHosts | null;
 }
 
 /** How long the backend may take to start listening, ms. */
@@ -88,17 +91,8 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
     : ctx.pinning;
   const cpus = { server: pinning.server, client: pinning.client };
   const info = modelInfo(plan, spec.model);
-  if (info?.scenarios && !info.scenarios.includes(spec.scenario)) return { ...emptyCell(spec, 'limit', info.scenarioLimit ?? `${spec.model} does not serve ${spec.scenario}`), cpus };
-  if (info?.external && !declaredScenarios(info.external).includes(spec.scenario)) {
-    return { ...emptyCell(spec, 'limit', undeclaredReason(info.external, spec.scenario)), cpus };
-  }
-  const max = info?.maxConcurrency;
-  if (max !== undefined && spec.concurrency > max) {
-    return { ...emptyCell(spec, 'limit', `${spec.model} serves at most ${max} connections: ${info?.limits ?? ''}`.trim()), cpus };
-  }
-  // Known before running: the connections beyond the pool would only wait, and the chart stops there anyway.
-  const poolReason = poolLimit(spec, plan);
-  if (poolReason) return { ...emptyCell(spec, 'limit', poolReason), cpus, ideal: idealFor(spec, plan, info?.cpuLanes, pinning.server?.length ?? availableParallelism()) };
+  const known = knownLimit(spec, plan, pinning.server?.length ?? availableParallelism());
+  if (known) return { ...known, cpus };
   const missing = info?.external ? missingRequirement(info.external, spec.scenario) ?? missingRedis(info.external) : null;
   if (missing) return { ...emptyCell(spec, 'limit', missing), cpus };
   let backend: Waited | null = null;
@@ -164,6 +158,19 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
     if (server) await stopGroup(server);
     if (backend) await backend.stop();
   }
+}
+
+/** A cell known to be a limit before anything starts (what the model cannot serve), or null. */
+export function knownLimit(spec: CellSpec, plan: Plan, serverCpus: number): Cell | null {
+  const info = modelInfo(plan, spec.model);
+  if (info?.scenarios && !info.scenarios.includes(spec.scenario)) return emptyCell(spec, 'limit', info.scenarioLimit ?? `${spec.model} does not serve ${spec.scenario}`);
+  if (info?.external && !declaredScenarios(info.external).includes(spec.scenario)) return emptyCell(spec, 'limit', undeclaredReason(info.external, spec.scenario));
+  const max = info?.maxConcurrency;
+  if (max !== undefined && spec.concurrency > max) return emptyCell(spec, 'limit', `${spec.model} serves at most ${max} connections: ${info?.limits ?? ''}`.trim());
+  // Known before running: the connections beyond the pool would only wait, and the chart stops there anyway.
+  const poolReason = poolLimit(spec, plan);
+  if (poolReason) return { ...emptyCell(spec, 'limit', poolReason), ideal: idealFor(spec, plan, info?.cpuLanes, serverCpus) };
+  return null;
 }
 
 /** Why an external program's cell of a scenario it did not declare is a limit. */
@@ -401,7 +408,7 @@ async function holdIdle(spec: CellSpec, plan: Plan, port: number, pinning: Pinni
   }
 }
 
-function listeningPort(msg: EventMessage): number | undefined {
+export function listeningPort(msg: EventMessage): number | undefined {
   if (msg.event === 'error') throw new Error(`server could not start: ${msg.message}`);
   return msg.event === 'listening' ? msg.port : undefined;
 }
@@ -412,12 +419,16 @@ function requestTimeoutMs(plan: Plan): number {
 }
 
 function startClient(spec: CellSpec, plan: Plan, port: number, ctx: CellContext): Child {
+  return startGroup(process.execPath, [dist('clients/main.js'), ...clientArgs(spec, plan, `127.0.0.1:${port}`, spec.concurrency, ctx.clientThreads)], { cpus: ctx.pinning.client });
+}
+
+/** The load client's flags for a cell (an agent on a host gets these too, with its share of the connections). */
+export function clientArgs(spec: CellSpec, plan: Plan, target: string, connections: number, threads: number): string[] {
   const args = [
-    dist('clients/main.js'),
-    '--target', `127.0.0.1:${port}`,
+    '--target', target,
     '--protocol', spec.protocol,
-    '--connections', String(spec.concurrency),
-    '--threads', String(ctx.clientThreads),
+    '--connections', String(connections),
+    '--threads', String(threads),
     '--warmup', `${plan.warmupS}s`,
     '--duration', `${plan.durationS}s`,
     '--pipeline', String(plan.pipeline),
@@ -430,7 +441,7 @@ function startClient(spec: CellSpec, plan: Plan, port: number, ctx: CellContext)
   if (spec.protocol === 'http' && spec.payloadBytes !== undefined) args.push('--path', `/bytes/${spec.payloadBytes}`);
   if (spec.rate !== null) args.push('--rate', String(spec.rate));
   if (spec.scenario === 'churn') args.push('--churn');
-  return startGroup(process.execPath, args, { cpus: ctx.pinning.client });
+  return args;
 }
 
 /**
@@ -493,7 +504,7 @@ async function measure(client: Child, server: Child, samplers: [TreeSampler, Tre
 }
 
 /** A limit reached keeps the cell's measured figures: what the model did serve is part of the answer. */
-function toCell(spec: CellSpec, r: ClientResult, sampler: TreeSampler, limits: string[], workerPerConnection: boolean): Cell {
+export function toCell(spec: CellSpec, r: ClientResult, sampler: Pick<TreeSampler, 'usage' | 'memoryTimeline'>, limits: string[], workerPerConnection: boolean): Cell {
   const base = {
     ...spec,
     durationS: r.durationS,

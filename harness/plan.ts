@@ -13,6 +13,7 @@ import { SCENARIOS, type NoiseProbe, type Scenario } from '../schema/results.js'
 import { BACKEND_KINDS, type BackendKind } from '../schema/work.js';
 import { DatabaseError, parsePostgresUrl, POSTGRES_AUTHS, type PostgresAuth } from './database.js';
 import { available, checkCapacity, checkServerCpus, checkWritable } from './preflight.js';
+import { checkHostsPlan, parseHostsFlags, type HostsPlan } from './host-flags.js';
 import { BACKEND_MODES, buildSlices, SUITE_NAMES, SUITES, type BackendMode, type Slice, type SuiteName } from './suites.js';
 
 export interface Plan {
@@ -64,6 +65,8 @@ export interface Plan {
   external: ExternalModel[];
   /** The suite's noise probe when the plan runs its cell (its model, protocol and scenario), else null. */
   noise: NoiseProbe | null;
+  /** --server-host and --load-hosts (README: "Across machines"); null: everything on this machine's loopback. */
+  hosts?: HostsPlan | null;
 }
 
 /** What the harness needs to know of a model, built-in or external. */
@@ -136,6 +139,10 @@ const FLAGS = {
   'server-cmd': { type: 'string', multiple: true },
   'models-file': { type: 'string' },
   quick: { type: 'boolean' },
+  'server-host': { type: 'string' },
+  'load-hosts': { type: 'string' },
+  'ssh-config': { type: 'string' },
+  'remote-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -201,8 +208,10 @@ export function parsePlan(argv: string[]): Plan | null {
     rates: typeof values.rate === 'string' ? parseRates(values.rate) : null,
     external,
     noise: null,
+    hosts: parseHostsFlags({ serverHost: given('server-host'), loadHosts: given('load-hosts'), sshConfig: given('ssh-config'), remoteDir: given('remote-dir') }),
   };
   plan.noise = noiseProbe(plan);
+  checkHostsPlan(plan);
   checkServerCpus(plan);
   checkLoadClient({ http: plan.protocols.includes('http'), client: plan.httpClient, openLoop: plan.rates !== null, pipeline: plan.pipeline }, () => onPath('wrk'));
   checkScenarios(plan);
@@ -369,6 +378,12 @@ ${suites}
                        time); "sweep": after each closed-loop cell, ${SWEEP_FRACTIONS.join(', ')} of its throughput
   --pipeline N         requests in flight per connection (default: ${DEFAULTS.pipeline}; 1 in io-wait, cpu, churn)
   --out DIR            where run folders go (default: ${DEFAULTS.out})
+  --server-host [user@]host[:port]   run each cell's server on that host over ssh (README: "Across machines");
+                       steady, churn and payload, built-in models (default: this machine's loopback)
+  --load-hosts LIST    one load agent on each of these hosts, sharing one schedule and one window; needs
+                       --server-host (default: one agent on this machine)
+  --ssh-config FILE    ssh -F FILE for those hosts (default: your ~/.ssh/config)
+  --remote-dir DIR     where the project is on every host, the very build run here (default: this folder's path)
   -h, --help           this text
 `;
 }

@@ -48,6 +48,8 @@ export interface StartOptions {
   cwd?: string;
   /** Pass stderr through to ours (progress of a nested run) instead of keeping its tail. */
   inheritStderr?: boolean;
+  /** A pipe to the child's stdin (child.proc.stdin): an ssh session to a host, whose end ends the remote group. */
+  stdin?: boolean;
   /** Run as this user and group (PostgreSQL refuses to run as root). */
   uid?: number;
   gid?: number;
@@ -58,13 +60,14 @@ export function startGroup(command: string, args: string[], o: StartOptions): Ch
   // detached: setsid() in the child, so it leads a new process group that we can end as a whole.
   const proc = spawn(file, argv, {
     detached: true,
-    stdio: ['ignore', 'pipe', o.inheritStderr ? 'inherit' : 'pipe'],
+    stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', o.inheritStderr ? 'inherit' : 'pipe'],
     env: o.env ?? process.env,
     cwd: o.cwd,
     ...(o.uid !== undefined ? { uid: o.uid, gid: o.gid } : {}),
   });
   if (proc.pid === undefined) throw new Error(`could not start ${command}`);
   const pid = proc.pid;
+  proc.stdin?.on('error', () => {}); // EPIPE once the child is gone: its exit says what happened
   live.add(pid);
   // On disk too: if this process is SIGKILLed, the next run ends the group (guard.endOrphans).
   recordGroup(pid, [command, ...args]);

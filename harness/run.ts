@@ -12,6 +12,20 @@ import { SCHEMA_VERSION, type Cell, type Results } from '../schema/results.js';
 import { writeJsonAtomic } from '../schema/atomic-write.js';
 import { removeStaleTemps } from './guard.js';
 import { startRunRedis } from './redis.js';
+import { checkHosts, resolveAddress } from './hosts.js';
+import type { HostsPlan } from './host-flags.js';
+import { runHostCell, type ResolvedHosts } from './host-cell.js';
+
+/** The plan's hosts checked (each one line and exit 2 when it cannot run the plan), with the server host's address. */
+async function resolveHosts(hp: HostsPlan, log: (line: string) => void): Promise<ResolvedHosts> {
+  const serverAddress = await resolveAddress(hp.server!, hp);
+  const envs = await checkHosts(hp, log);
+  for (const e of envs) {
+    log(`host ${e.host} (${e.role}): Node ${e.node}, ${e.cpus} CPU(s) ${e.cpuModel}, kernel ${e.kernel}; clock ${e.clockOffsetMs >= 0 ? '+' : ''}${e.clockOffsetMs} ms ± ${e.clockUncertaintyMs} ms from here`);
+  }
+  if (hp.load.length === 0) log('load: one agent on this machine, to the server host');
+  return { plan: hp, serverAddress, envs };
+}
 
 /**
  * Repetitions are the outer loop, so repetition 2 of a cell runs after every cell's repetition 1:
@@ -128,13 +142,20 @@ const CELL_OVERHEAD_S = 0.5;
  */
 const WARMUP_SETTLE_S = 0.26;
 
+/**
+ * What a cell across hosts costs beyond a local one, s: ssh sessions for the server and each agent,
+ * the clock's round trips, the release lead and the sampler's answer, but no settling warm-up.
+ * Measured on the namespace test bed: four cells of 0.3 s + 1 s took 3.2 s each on average.
+ */
+const HOST_CELL_EXTRA_S = 1.4;
+
 export function estimatePlanS(plan: Plan): number {
   let total = 0;
   for (const c of planCells(plan)) {
     const info = modelInfo(plan, c.model)!;
     if (info.scenarios && !info.scenarios.includes(c.scenario)) continue;
     if (info.poolLimited && c.concurrency > plan.workers && c.scenario !== 'churn') continue;
-    let s = plan.warmupS + WARMUP_SETTLE_S + plan.durationS + CELL_OVERHEAD_S;
+    let s = plan.warmupS + (plan.hosts ? HOST_CELL_EXTRA_S : WARMUP_SETTLE_S) + plan.durationS + CELL_OVERHEAD_S;
     if (info.workerPerConnection && c.scenario !== 'churn' && !info.family.startsWith('native')) {
       s += Math.min(20, c.concurrency * (info.family === 'per-process' ? 0.08 : 0.06));
     }
@@ -161,10 +182,12 @@ export interface RunOutcome {
 }
 
 export async function runPlan(plan: Plan, command: string, log: (line: string) => void, onFile: (resultsFile: string) => void = () => {}): Promise<RunOutcome> {
+  // Every host is checked before anything starts: a plan one of them cannot run is refused (exit 2).
+  const hosts = plan.hosts ? await resolveHosts(plan.hosts, log) : null;
   const pinning = choosePinning(plan.pin, plan.serverCpus);
   // The CPU loop is timed once per run, here, so every model burns the same number of iterations.
   const work = plan.scenarios.includes('cpu') ? { us: plan.workUs, ...calibrate(plan.workUs) } : null;
-  const ctx: CellContext = { pinning, clientThreads: plan.clientThreads ?? defaultClientThreads(pinning), workIterations: work?.iterations ?? null, database: null };
+  const ctx: CellContext = { pinning, clientThreads: plan.clientThreads ?? defaultClientThreads(pinning), workIterations: work?.iterations ?? null, database: null, hosts };
   // A writer killed between writing and renaming (an earlier run's SIGKILL) left its temporary file.
   const stale = removeStaleTemps(resolve(plan.out));
   if (stale.length > 0) log(`removed ${stale.length} temporary file(s) that killed runs left in ${plan.out}`);
@@ -176,7 +199,7 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
     startedAt: new Date().toISOString(),
     finishedAt: null,
     command,
-    env: collectEnv(pinning),
+    env: { ...collectEnv(pinning), ...(hosts ? { hosts: hosts.envs } : {}) },
     settings: {
       durationS: plan.durationS,
       warmupS: plan.warmupS,
@@ -247,7 +270,7 @@ async function runCells(plan: Plan, ctx: CellContext, results: Results, file: st
     log(`[${i + 1}/${specs.length}] ${label(resolved)}${eta(started, i, specs.length)}`);
     const cell = resolved.rate === null && spec.sweepFraction !== undefined
       ? emptyCell(resolved, 'limit', `no closed-loop throughput to ${spec.sweepOf ? `take ${spec.sweepOf}'s rate from` : 'sweep from'}: ${sweepBase(spec, results.cells)?.reason ?? `${spec.sweepOf ? `${spec.sweepOf}'s` : 'its'} closed-loop cell did not run`}`)
-      : await runCell(resolved, plan, ctx).catch((e: Error) => emptyCell(resolved, 'failed', `harness: ${e.message}`));
+      : await (ctx.hosts ? runHostCell(resolved, plan, ctx, ctx.hosts) : runCell(resolved, plan, ctx)).catch((e: Error) => emptyCell(resolved, 'failed', `harness: ${e.message}`));
     results.cells.push(cell);
     writeJsonAtomic(file, results);
     log(`        ${summary(cell)}`);
@@ -312,10 +335,11 @@ function summary(c: Cell): string {
     `RSS ${Math.round(c.server.rssPeakBytes / 2 ** 20)} MiB`,
   ];
   if (c.errors.total > 0) parts.push(`${c.errors.total} errors ${JSON.stringify(c.errors.byCode)}`);
+  if (c.perHost) parts.push(`agents: ${c.perHost.map((a) => `${a.host} ${Math.round(a.opsPerSec).toLocaleString('en-US')} ops/s p99 ${a.latencyUs.p99} µs${a.client.saturated ? ' SATURATED' : ''}`).join(', ')}`);
   if (c.rateShortfall) parts.push(`RATE SHORTFALL (${Math.round(c.rateShortfall.achievedOpsPerSec)} of ${Math.round(c.rateShortfall.targetOpsPerSec)}/s)`);
   if (c.client.cpuUsPerOp !== null) parts.push(`client ${c.client.cpuUsPerOp.toFixed(1)} µs/op (${c.client.tool})`);
   if (c.client.saturated) parts.push('CLIENT SATURATED');
-  if (c.warmup && !c.warmup.settled) parts.push(`WARM-UP CAPPED at ${c.warmup.s} s: the load had not settled`);
+  if (c.warmup && !c.warmup.settled) parts.push(c.perHost ? `WARM-UP of ${c.warmup.s} s, common to the agents: the load had not settled` : `WARM-UP CAPPED at ${c.warmup.s} s: the load had not settled`);
   if (c.drift?.drifts) parts.push(`DRIFT: first fifth of the window at ${c.drift.ratio}× the last`);
   if (c.ideal) parts.push(`ideal ${Math.round(c.ideal.opsPerSec).toLocaleString('en-US')} ops/s`);
   if (c.idleCpu) parts.push(`server CPU before any load ${Math.round(c.idleCpu.percent)}%`);

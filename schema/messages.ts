@@ -2,7 +2,7 @@
 // server's (listening, error, limit, fault), the io-wait service's, the idle crowd's, an external
 // program's calibration and the load generator's (measuring, measured, result). Declared once here
 // for the printing side and the reading side, which parses each line into this union.
-import type { ClientUsage, LatencyUs } from './results.js';
+import type { ClientUsage, LatencyUs, ServerUsage } from './results.js';
 
 /** The one line a server prints on stdout when it accepts connections (the io-wait service adds its delay). */
 export interface ListeningMessage {
@@ -120,7 +120,47 @@ export interface ClientResult {
 
 export type ClientMessage = MeasuringMessage | MeasuredMessage | ClientResult;
 
-export type EventMessage = ServerMessage | BackendStatsMessage | IdleMessage | CalibrationMessage | ClientMessage;
+/**
+ * A load agent (`--agent I/N`, one of several sharing one schedule) has its connections answered
+ * and waits, paused, for the harness's start line: {"start":{"t0Ms","mStartMs","mEndMs"}} on its
+ * clock (CLOCK_MONOTONIC, ms). Until then and after, {"ping":N} lines on stdin get a `pong`.
+ */
+export interface AgentReadyMessage {
+  event: 'agent-ready';
+  /** Connections answered once. */
+  connections: number;
+}
+
+/** An agent's (or a host's clock probe's) answer to {"ping":id}: its CLOCK_MONOTONIC, ms. */
+export interface PongMessage {
+  event: 'pong';
+  id: number;
+  clockMs: number;
+}
+
+/** The usage the /proc sampler on a remote host read of the group it wraps (harness/remote-group.ts). */
+export interface RemoteUsageMessage {
+  event: 'remote-usage';
+  usage: ServerUsage;
+  /** The group's RSS and PSS at the end of each interval of the window, when asked for. */
+  memory?: { rssBytes: (number | null)[]; pssBytes: (number | null)[] };
+}
+
+/**
+ * An agent's interval k of the window (the timeline's), printed as soon as it has closed on every
+ * load thread: correct operations in it and their latency histogram (corrected), encoded. The
+ * harness adds the agents' intervals into the cell's timeline.
+ */
+export interface IntervalMessage {
+  event: 'interval';
+  k: number;
+  ops: number;
+  latency: string;
+}
+
+export type AgentMessage = AgentReadyMessage | PongMessage | RemoteUsageMessage | IntervalMessage;
+
+export type EventMessage = ServerMessage | BackendStatsMessage | IdleMessage | CalibrationMessage | ClientMessage | AgentMessage;
 
 const isNum = (v: unknown): v is number => typeof v === 'number';
 const isStr = (v: unknown): v is string => typeof v === 'string';
@@ -136,6 +176,10 @@ const SHAPES: Record<EventMessage['event'], (m: Record<string, unknown>) => bool
   calibration: () => true,
   measuring: () => true,
   measured: () => true,
+  'agent-ready': (m) => isNum(m.connections),
+  pong: (m) => isNum(m.id) && isNum(m.clockMs),
+  interval: (m) => isNum(m.k) && isNum(m.ops) && isStr(m.latency),
+  'remote-usage': (m) => typeof m.usage === 'object' && m.usage !== null,
   result: (m) => isStr(m.tool) && isNum(m.ops) && isNum(m.durationS) && typeof m.latencyUs === 'object' && m.latencyUs !== null && typeof m.client === 'object' && m.client !== null,
 };
 

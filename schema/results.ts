@@ -13,9 +13,9 @@
  * both optional, so a version 5 file is a version 6 file without them. Version 7 added, all
  * optional: each io-wait cell's own `backendDelayMs` (before, every cell waited
  * settings.backendDelayMs), the reference model of an equal-rate cell (`sweepOf`), the server's
- * CPU with nothing to do (`idleCpu`), both bounds of an ideal, and the run's noise probe
- * (`settings.noise`): a version 6 file is a version 7 file without them. Readers refuse any other
- * version.
+ * CPU with nothing to do (`idleCpu`), both bounds of an ideal, the run's noise probe
+ * (`settings.noise`), and plans across machines (`env.hosts`, `cells[].perHost`): a version 6
+ * file is a version 7 file without them. Readers refuse any other version.
  */
 export const SCHEMA_VERSION = 7;
 
@@ -277,6 +277,12 @@ export interface Cell extends CellKey {
   database?: DatabaseUsage | null;
   /** A model that needs Redis: Redis's CPU, memory, commands and connections (absent before version 6). */
   redis?: RedisUsage | null;
+  /**
+   * A cell measured across machines (schema 7 on): each load agent's own figures, whose sums are the
+   * cell's ops and errors and whose histograms added bucket by bucket are the cell's histograms.
+   * Absent on loopback.
+   */
+  perHost?: AgentFigures[] | null;
   /** The CPUs each side was pinned to for this cell (cpu gives the server every CPU); absent before version 3. */
   cpus?: { server: number[] | null; client: number[] | null };
   /** churn: TCP sockets in TIME_WAIT on the machine (from /proc/net/sockstat) before and after the cell. */
@@ -287,6 +293,48 @@ export interface Cell extends CellKey {
    * language: `settings.work` is ours). Absent elsewhere.
    */
   calibration?: { workUs: number; iterations: number; nsPerIteration: number } | null;
+}
+
+/** One load agent's part of a cell measured across machines. */
+export interface AgentFigures {
+  /** The load host as the plan names it (`[user@]host[:port]`), or `local` for the harness's own machine. */
+  host: string;
+  /** Agent i of N: closed loop holds its share of the connections, open loop sends operations k·N + i. */
+  agent: number;
+  agents: number;
+  /** Connections answered when the window opened. */
+  connections: number;
+  ops: number;
+  opsPerSec: number;
+  errors: { total: number; byCode: Record<string, number> };
+  latencyUs: LatencyUs;
+  /** Values in its latency histogram (what the cell's merged histogram adds up). */
+  latencyCount: number;
+  /** Its own latency histogram (corrected), HdrHistogram compressed base64: the cell's is these added bucket by bucket. */
+  histogram: string;
+  /** Open loop: its share of the rate, ops/s; null in closed loop. */
+  rate: number | null;
+  client: ClientUsage;
+  /** Its clock minus the harness's for this cell, ms, from the least-delay of several round trips, and half that round trip. */
+  clockOffsetMs: number;
+  clockUncertaintyMs: number;
+  /** Whether its warm-up had settled when the common window opened. */
+  warmupSettled: boolean | null;
+}
+
+/** A host of a plan across machines, as checked before the run (schema 7 on). */
+export interface HostEnv {
+  role: 'server' | 'load';
+  /** As the plan names it: `[user@]host[:port]`. */
+  host: string;
+  node: string;
+  kernel: string;
+  cpuModel: string;
+  cpus: number;
+  memoryBytes: number;
+  /** Its CLOCK_MONOTONIC minus the harness's, ms (the least-delay of several round trips), and half that round trip. */
+  clockOffsetMs: number;
+  clockUncertaintyMs: number;
 }
 
 export interface Pinning {
@@ -306,6 +354,8 @@ export interface Env {
   memoryBytes: number;
   gitCommit: string | null;
   pinning: Pinning;
+  /** The hosts of a plan across machines (schema 7 on); absent on loopback. */
+  hosts?: HostEnv[];
 }
 
 export interface Settings {

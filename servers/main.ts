@@ -44,7 +44,10 @@ function parse(): { model: string; protocol: Protocol; host: string; port: numbe
   if (!info.protocols.includes(protocol)) {
     throw new UsageError(`server: --protocol: model ${info.name} serves ${info.protocols.join(', ')}, not ${protocol}`);
   }
-  if (!values.host.startsWith('127.')) throw new UsageError(`server: --host must be a loopback address (127.x.x.x), got ${values.host}`);
+  // A server host of a plan across machines binds the one address the plan names for it, never all of them.
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(values.host) || values.host === '0.0.0.0') {
+    throw new UsageError(`server: --host must be an IPv4 address of this host (default 127.0.0.1; 0.0.0.0 is refused), got ${values.host}`);
+  }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`server: --port must be an integer 0..65535, got ${values.port}`);
   const workers = Number(values.workers);
@@ -68,7 +71,8 @@ SIGTERM stops it. The harness starts servers this way; it is here to try a model
 
   --model MODEL     one of: ${MODEL_NAMES.join(', ')}
   --protocol P      ${PROTOCOLS.join(' or ')} (default: echo)
-  --host 127.x.x.x  a loopback address (default: 127.0.0.1)
+  --host ADDRESS    an IPv4 address of this host to listen on (default: 127.0.0.1; a plan across
+                    machines passes the server host's address)
   --port N          0 for any free port (default: 0)
   --workers N       threads or processes for the models with a fixed number (default: ${DEFAULT_WORKERS})
   --work JSON       the scenario's work (io-wait, cpu), as the harness passes it`;

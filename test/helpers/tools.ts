@@ -11,7 +11,7 @@ import { describe, it } from 'vitest';
 import { choosePinning } from '../../harness/env.js';
 
 /** What a test can need: a fixed name, or `python3:<module>` for a module Debian's python3 must import. */
-export type Requirement = 'io_uring' | 'cc' | 'wrk' | 'chromium' | 'nginx' | 'redis-server' | 'root' | 'pinning' | 'python3' | `python3:${string}`;
+export type Requirement = 'io_uring' | 'cc' | 'wrk' | 'chromium' | 'nginx' | 'redis-server' | 'root' | 'pinning' | 'python3' | 'netns' | 'sshd' | `python3:${string}`;
 
 /** The python3 the examples run (examples/models.json). */
 export const PYTHON = '/usr/bin/python3';
@@ -38,6 +38,25 @@ export function ioUringAvailable(): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Whether this process may make a network namespace (and a veth pair into it): one made and removed now. */
+function netnsAvailable(): boolean {
+  if (process.getuid?.() !== 0 || !onPath('ip')) return false;
+  const ns = `cbprobe${process.pid}`;
+  try {
+    execFileSync('ip', ['netns', 'add', ns], { stdio: 'ignore' });
+    execFileSync('ip', ['link', 'add', `cbp${process.pid % 100000}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    try {
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); // takes its end of the pair, and so the pair, with it
+    } catch {
+      // never made
+    }
   }
 }
 
@@ -75,6 +94,10 @@ function check(r: Requirement): { present: () => boolean; how: string } {
       return { present: () => choosePinning(true).client !== null, how: 'two or more CPUs and taskset (util-linux), so the harness pins server and client apart' };
     case 'python3':
       return { present: () => existsSync(PYTHON), how: 'apt-get install python3' };
+    case 'netns':
+      return { present: netnsAvailable, how: 'root and iproute2 (ip netns), in a kernel and sandbox that allow network namespaces, bridges and veth pairs' };
+    case 'sshd':
+      return { present: () => existsSync('/usr/sbin/sshd') && onPath('ssh') && onPath('ssh-keygen'), how: 'apt-get install openssh-server openssh-client' };
     default:
       throw new Error(`tools: unknown requirement "${r as string}"`);
   }

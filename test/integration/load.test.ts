@@ -201,6 +201,9 @@ describe('npm run load, bad input and unreachable targets', () => {
     [['--target', '127.0.0.1:1', '--http-client', 'curl'], /^load: --http-client: unknown value "curl"; allowed: native, autocannon, wrk/],
     [['--target', '127.0.0.1:1', '--http-client', 'autocannon', '--rate', '100'], /^load: --rate: open loop needs --http-client native/],
     [['--target', '127.0.0.1:1', '--bogus'], /^load: --bogus: unknown flag/],
+    [['--target', '127.0.0.1:1', '--agent', '2/2'], /^load: --agent: expected I\/N with 0 <= I < N, such as 0\/2, got "2\/2"/],
+    [['--target', '127.0.0.1:1', '--agent', '0/2', '--http-client', 'autocannon'], /^load: --agent: needs --http-client native/],
+    [['--target', '0.0.0.0:80', '--agent', '0/2'], /^load: --target: load goes to loopback only \(127\.0\.0\.0\/8 or localhost\), or as an agent to an IPv4 address, got "0\.0\.0\.0"/],
     [['--target', '127.0.0.1:1', '--duration', '1s'], /^load: 127\.0\.0\.1:1: connection refused/],
   ];
   for (const [args, message] of cases) {

@@ -41,13 +41,15 @@ describe('readResults', () => {
     expect(back.cells[0]!.redis).toEqual({ cpuPercent: 31, pssPeakBytes: 8 << 20, threadsPeak: 5, commands: 12_000, connectionsOpened: 9 });
   });
 
-  it('reads a version 6 file (before cells had their own delay, equal-rate cells and the noise probe) as the current version without them', () => {
+  it('reads a version 6 file (before cells had their own delay, equal-rate cells, the noise probe and hosts) as the current version without them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'results-'));
     const old = buildResults([{ model: 'epoll', opsPerSec: [1000, 1100] }], { schemaVersion: 6 });
     writeFileSync(join(dir, 'v6.json'), JSON.stringify(old));
     const r = readResults(join(dir, 'v6.json'));
     expect(r.schemaVersion).toBe(SCHEMA_VERSION);
     expect(r.settings.noise).toBeUndefined();
+    expect(r.env.hosts).toBeUndefined();
+    expect(r.cells[0]!.perHost).toBeUndefined();
     expect(r.cells.map((c) => c.opsPerSec)).toEqual([1000, 1100]);
     writeFileSync(join(dir, 'v8.json'), JSON.stringify({ ...old, schemaVersion: 8 }));
     expect(() => readResults(join(dir, 'v8.json'))).toThrow(/schemaVersion 8; this version reads 1 to 7/);

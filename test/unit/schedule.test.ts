@@ -39,4 +39,20 @@ describe('open-loop schedule', () => {
     expect(s.nextDue).toBe(1002);
     expect(s.takeDue(1002)).toBe(0);
   });
+
+  it('agents interleave one schedule: agent i of N sends global operations k·N + i, together each due time once', () => {
+    // 1,000 ops/s over two agents of two connections each: alone, op m would be due at t0 + m ms.
+    const dues: number[] = [];
+    for (const i of [0, 1]) {
+      const s = new OpenLoopSchedule(1000, 2, 0, 2, 2, i);
+      s.start(0);
+      for (let n = 0; n < 5; n++) {
+        dues.push(s.nextDue);
+        s.takeDue(Infinity);
+      }
+    }
+    expect(dues.slice(0, 5)).toEqual([0, 2, 4, 6, 8]);
+    expect(dues.slice(5)).toEqual([1, 3, 5, 7, 9]);
+    expect([...dues].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
 });

@@ -75,4 +75,20 @@ describe('window recorder', () => {
     w.timedOut(3000, 1000);
     expect(w.latency.totalCount).toBe(3);
   });
+
+  it('hands out each interval once, as soon as it has closed, and the rest when the window closes (what an agent streams)', () => {
+    const w = recorder();
+    w.response(1100, null, 1099, 1099);
+    w.response(1250, null, 1249, 1249);
+    expect(w.slotClosed(1199.9)).toBe(false);
+    expect(w.slotClosed(1200)).toBe(true);
+    expect(w.takeClosedSlots(1250).map((s) => [s.k, s.ops])).toEqual([[0, 1]]);
+    expect(w.slotClosed(1250)).toBe(false);
+    expect(w.takeClosedSlots(1300)).toEqual([]);
+    w.response(2999, null, 2998, 2998);
+    const rest = w.takeClosedSlots(3000);
+    expect(rest.map((s) => [s.k, s.ops])).toEqual([[1, 1], [2, 0], [3, 0], [4, 0], [5, 0], [6, 0], [7, 0], [8, 0], [9, 1]]);
+    expect(rest.map((s) => decodeHistogram(s.latency).totalCount)).toEqual(w.timeline().latency.slice(1).map((e) => decodeHistogram(e).totalCount));
+    expect(w.slotClosed(5000)).toBe(false); // all ten handed out
+  });
 });

@@ -1,0 +1,69 @@
+// The plan's hosts as flags: --server-host, --load-hosts (each `[user@]host[:port]`), --ssh-config,
+// --remote-dir, parsed and checked against what a plan across machines can run, before anything
+// starts. Pure: the ssh side (reaching and checking each host) is hosts.ts.
+import { PlanError } from '../schema/flags.js';
+import { PROJECT_ROOT } from './paths.js';
+
+export type HostRole = 'server' | 'load';
+
+export interface HostSpec {
+  /** As given, `[user@]host[:port]`: how the host is named in every message and in the results. */
+  spec: string;
+  user: string | null;
+  host: string;
+  port: number | null;
+  role: HostRole;
+}
+
+/** Where the plan runs when it names hosts; null in Plan when it names none (everything on loopback). */
+export interface HostsPlan {
+  server: HostSpec | null;
+  load: HostSpec[];
+  /** ssh -F FILE, or null for the user's own configuration. */
+  sshConfig: string | null;
+  /** The project's folder on every host (holding dist/ and node_modules/). */
+  remoteDir: string;
+}
+
+/** The flag that names a host of each role, for messages. */
+export const FLAG: Record<HostRole, string> = { server: '--server-host', load: '--load-hosts' };
+
+export function parseHost(flag: string, raw: string, role: HostRole): HostSpec {
+  const m = /^(?:([A-Za-z0-9._-]+)@)?([A-Za-z0-9][A-Za-z0-9.-]*)(?::(\d+))?$/.exec(raw);
+  const port = m?.[3] !== undefined ? Number(m[3]) : null;
+  if (!m || (port !== null && (port < 1 || port > 65535))) throw new PlanError(`${flag}: expected [user@]host[:port] such as bench@10.0.0.2:22, got "${raw}"`);
+  return { spec: raw, user: m[1] ?? null, host: m[2]!, port, role };
+}
+
+/** The hosts flags into a HostsPlan, or null when none is given (nothing changes then). */
+export function parseHostsFlags(v: { serverHost?: string; loadHosts?: string; sshConfig?: string; remoteDir?: string }): HostsPlan | null {
+  if (v.serverHost === undefined && v.loadHosts === undefined) {
+    if (v.sshConfig !== undefined) throw new PlanError('--ssh-config: only with --server-host (and --load-hosts)');
+    if (v.remoteDir !== undefined) throw new PlanError('--remote-dir: only with --server-host (and --load-hosts)');
+    return null;
+  }
+  if (v.serverHost === undefined) throw new PlanError('--load-hosts: needs --server-host (agents load the server host, never this machine\'s loopback)');
+  const server = parseHost('--server-host', v.serverHost, 'server');
+  const items = v.loadHosts === undefined ? [] : v.loadHosts.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new PlanError(`--load-hosts: expected a comma-separated list of [user@]host[:port], got "${v.loadHosts}"`);
+  const load = items.map((s) => parseHost('--load-hosts', s, 'load'));
+  const dup = load.find((h, i) => load.findIndex((o) => o.spec === h.spec) !== i);
+  if (dup) throw new PlanError(`--load-hosts: "${dup.spec}" is named twice; one agent runs per host`);
+  if (v.remoteDir !== undefined && !v.remoteDir.startsWith('/')) throw new PlanError(`--remote-dir: must be an absolute path, got "${v.remoteDir}"`);
+  return { server, load, sshConfig: v.sshConfig ?? null, remoteDir: v.remoteDir ?? PROJECT_ROOT };
+}
+
+/** What a plan across hosts can run today, refused up front (exit 2) with what it cannot. */
+export function checkHostsPlan(p: { hosts?: HostsPlan | null; scenarios: readonly string[]; external: readonly { name: string }[]; models: readonly string[]; httpClient: string }): void {
+  if (!p.hosts) return;
+  const unsupported = p.scenarios.filter((s) => !HOST_SCENARIOS.includes(s));
+  if (unsupported.length > 0) {
+    throw new PlanError(`--server-host: runs the scenarios ${HOST_SCENARIOS.join(', ')} across machines; leave out ${unsupported.join(', ')} (--scenarios)`);
+  }
+  const ext = p.external.filter((m) => p.models.includes(m.name));
+  if (ext.length > 0) throw new PlanError(`--server-host: runs the built-in models only; leave out ${ext.map((m) => m.name).join(', ')} (--models)`);
+  if (p.httpClient !== 'native') throw new PlanError(`--server-host: agents share a schedule with --http-client native only, got ${p.httpClient}`);
+}
+
+/** Scenarios a plan across hosts runs: those whose server needs nothing but its port (io-wait's database and idle's crowd are local today). */
+export const HOST_SCENARIOS: readonly string[] = ['steady', 'churn', 'payload'];

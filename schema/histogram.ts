@@ -1,0 +1,57 @@
+// Latency histograms at microsecond resolution: recorded by the load generators, merged bucket by
+// bucket by them and by the harness (agents on several hosts), stored in cells.
+import * as hdr from 'hdr-histogram-js';
+import type { LatencyUs } from './results.js';
+
+/** An hour in µs: anything slower is clamped, not dropped, so max still says "very slow". */
+const HIGHEST_US = 3_600_000_000;
+
+export function latencyHistogram(): hdr.Histogram {
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_US,
+    numberOfSignificantValueDigits: 3,
+    // The JS implementation records faster than the WebAssembly one for single values (no boundary crossing).
+    useWebAssembly: false,
+  });
+}
+
+export function recordUs(h: hdr.Histogram, us: number): void {
+  h.recordValue(us < 1 ? 1 : us > HIGHEST_US ? HIGHEST_US : Math.round(us));
+}
+
+/**
+ * Percentiles of `h`. A histogram decoded from its encoded form knows its maximum only to its bucket
+ * (3 significant digits), so a merge passes the exact maximum of its parts as `exactMax`.
+ */
+export function summarizeUs(h: hdr.Histogram, exactMax = h.maxValue): LatencyUs {
+  if (h.totalCount === 0) return { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
+  // A percentile is reported as the top of its bucket (3 significant digits), which can exceed the
+  // exact maximum recorded; no percentile is above the maximum.
+  const max = Math.min(exactMax, h.maxValue);
+  const at = (p: number): number => Math.min(h.getValueAtPercentile(p), max);
+  return {
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    p999: at(99.9),
+    max,
+    mean: Math.round(h.mean * 10) / 10,
+  };
+}
+
+/** HdrHistogram's compressed base64 form: what a thread hands the coordinator and a cell may store. */
+export function encodeHistogram(h: hdr.Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}
+
+export function decodeHistogram(encoded: string): hdr.Histogram {
+  return hdr.decodeFromCompressedBase64(encoded, 32, false);
+}
+
+/** One histogram holding every value of the encoded ones: merging loses nothing (same buckets). */
+export function mergeEncoded(encoded: readonly string[]): hdr.Histogram {
+  const out = latencyHistogram();
+  for (const e of encoded) out.add(decodeHistogram(e));
+  return out;
+}

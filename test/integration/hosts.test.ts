@@ -1,0 +1,184 @@
+// A plan across machines on a test bed of network namespaces (test/helpers/netns.ts): the server on
+// one host, agents on others, all over ssh. What it proves: one schedule and one window across
+// agents, an exact merge, each host's figures in the results, a host lost mid-cell failing that
+// cell by name, Ctrl-C leaving nothing in any namespace, and a host without Node refused before
+// anything starts. Not speed: the namespaces share this machine's two cores.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { dist } from '../../harness/paths.js';
+import { decodeHistogram, latencyHistogram, summarizeUs } from '../../schema/histogram.js';
+import type { Results } from '../../schema/results.js';
+import { makeTestBed, type TestBed } from '../helpers/netns.js';
+import { tagged } from '../helpers/tagged.js';
+import { describeNeeds } from '../helpers/tools.js';
+
+const bench = dist('scripts/bench.js');
+
+interface Run {
+  child: ChildProcess;
+  stderr: () => string;
+  done: Promise<number | null>;
+}
+
+function startBench(args: string[], tag: string): Run {
+  const [k, v] = tag.split('=') as [string, string];
+  const child = spawn(process.execPath, [bench, ...args], { env: { ...process.env, [k]: v }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const done = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  return { child, stderr: () => err, done };
+}
+
+async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void> {
+  for (const end = Date.now() + ms; !ok(); await new Promise((r) => setTimeout(r, 50))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+  }
+}
+
+const cmdline = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+};
+
+const results = (out: string): Results => {
+  const run = readdirSync(out).find((d) => d !== 'latest')!;
+  return JSON.parse(readFileSync(join(out, run, 'results.json'), 'utf8')) as Results;
+};
+
+describeNeeds(['root', 'netns', 'sshd'])('across machines (network namespaces, sshd in each)', () => {
+  let bed: TestBed;
+  // h1 server, h2 and h3 load hosts, h4 a host without Node.
+  beforeAll(async () => {
+    bed = await makeTestBed(4, [4]);
+  }, 30_000);
+  afterAll(() => bed?.remove());
+  const host = (n: number): string => bed.hosts[n - 1]!.spec;
+  const common = (out: string): string[] => ['--models', 'epoll', '--scenarios', 'steady', '--protocols', 'http', '--warmup', '0.3s', '--ssh-config', bed.sshConfig, '--out', out];
+  const tag = (what: string): string => `CB_TEST_TAG=hosts-${what}-${process.pid}-${Date.now()}`;
+
+  it('refuses a load host without Node before anything starts, in one line naming it (exit 2)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'hosts-'));
+    const t = tag('nonode');
+    const run = startBench([...common(out), '--concurrency', '2', '--duration', '1s', '--server-host', host(1), '--load-hosts', `${host(2)},${host(4)}`], t);
+    expect(await run.done).toBe(2);
+    const lines = run.stderr().trim().split('\n');
+    expect(lines).toEqual([`bench: --load-hosts: ${host(4)}: node not found on PATH there; install Node 20.19 or later (README: "Across machines")`]);
+    expect(readdirSync(out)).toEqual([]); // no run folder: nothing started
+    for (const h of bed.hosts) expect(bed.strayPids(h)).toEqual([]);
+  }, 60_000);
+
+  it('runs a cell with its server on one host and its load on another: one results file with each host in it', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'hosts-'));
+    const run = startBench([...common(out), '--concurrency', '4', '--duration', '1s', '--server-host', host(1), '--load-hosts', host(2)], tag('one'));
+    expect(await run.done, run.stderr()).toBe(0);
+    const r = results(out);
+    expect(r.env.hosts!.map((h) => [h.role, h.host])).toEqual([['server', host(1)], ['load', host(2)]]);
+    for (const h of r.env.hosts!) {
+      expect(h.node).toBe(process.version);
+      expect(h.clockUncertaintyMs).toBeGreaterThan(0);
+    }
+    const cell = r.cells[0]!;
+    expect(cell.status, cell.reason).toBe('ok');
+    expect(cell.perHost!.map((p) => [p.host, p.connections])).toEqual([[host(2), 4]]);
+    expect(cell.ops).toBe(cell.perHost![0]!.ops);
+    // The server's figures come from the sampler on its host, not from the ssh client here.
+    expect(cell.server.cpuPercent).toBeGreaterThan(1);
+    expect(cell.server.threadsPeak).toBeGreaterThan(1);
+    expect(cell.timeline!.rssBytes!.filter((b) => b !== null && b > 0).length).toBeGreaterThan(5);
+    for (const h of bed.hosts) expect(bed.strayPids(h)).toEqual([]);
+  }, 120_000);
+
+  it('with a server host alone, loads it from one agent on this machine', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'hosts-'));
+    const run = startBench([...common(out), '--concurrency', '2', '--duration', '0.5s', '--server-host', host(1)], tag('local'));
+    expect(await run.done, run.stderr()).toBe(0);
+    expect(run.stderr()).toContain('load: one agent on this machine, to the server host');
+    const r = results(out);
+    expect(r.env.hosts!.map((h) => h.role)).toEqual(['server']);
+    expect(r.cells[0]!.perHost!.map((p) => [p.host, p.connections])).toEqual([['local', 2]]);
+    expect(r.cells[0]!.status).toBe('ok');
+  }, 60_000);
+
+  it('splits an open-loop schedule over two agents and merges them exactly: count and p99 are what the agents\' own histograms add up to', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'hosts-'));
+    const run = startBench([...common(out), '--concurrency', '4', '--duration', '2s', '--rate', '2000', '--server-host', host(1), '--load-hosts', `${host(2)},${host(3)}`], tag('two'));
+    expect(await run.done, run.stderr()).toBe(0);
+    const cell = results(out).cells[0]!;
+    expect(cell.status, cell.reason).toBe('ok');
+    const parts = cell.perHost!;
+    expect(parts.map((p) => [p.host, p.agent, p.agents, p.connections, p.rate])).toEqual([[host(2), 0, 2, 2, 1000], [host(3), 1, 2, 2, 1000]]);
+    expect(cell.ops).toBe(parts[0]!.ops + parts[1]!.ops);
+    expect(cell.errors.total).toBe(parts[0]!.errors.total + parts[1]!.errors.total);
+    // The timeline is the agents' streamed intervals added: every op of the window is in one.
+    expect(cell.timeline!.ops.reduce((a, b) => a + b, 0)).toBe(cell.ops);
+    // Added here, independently of the harness, from each agent's own histogram.
+    const sum = latencyHistogram();
+    for (const p of parts) sum.add(decodeHistogram(p.histogram));
+    const merged = decodeHistogram(cell.histograms!.latency);
+    expect(merged.totalCount).toBe(parts[0]!.latencyCount + parts[1]!.latencyCount);
+    expect(merged.totalCount).toBe(sum.totalCount);
+    expect(cell.latencyUs.p99).toBe(summarizeUs(sum, Math.max(...parts.map((p) => p.latencyUs.max))).p99);
+    // One schedule: each agent sent its half, so the two halves are alike (counts within 10%).
+    expect(Math.abs(parts[0]!.ops - parts[1]!.ops)).toBeLessThan(0.1 * cell.ops);
+    process.stderr.write(`hosts: 2 agents at 2000/s: achieved ${cell.opsPerSec.toFixed(0)}/s (${parts.map((p) => p.opsPerSec.toFixed(0)).join(' + ')}), p99 ${cell.latencyUs.p99} µs\n`);
+  }, 120_000);
+
+  it('on Ctrl-C ends every process it started, here and in every namespace', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'hosts-'));
+    const t = tag('int');
+    const run = startBench([...common(out), '--concurrency', '4', '--duration', '20s', '--server-host', host(1), '--load-hosts', `${host(2)},${host(3)}`], t);
+    // The agents are loading the server: the remote wrappers and what they run are up on all three hosts.
+    await until('the load to run on every host', () => bed.strayPids(bed.hosts[0]!).length > 0 && bed.strayPids(bed.hosts[1]!).length > 0 && bed.strayPids(bed.hosts[2]!).length > 0 && run.stderr().includes('[1/1]'));
+    await new Promise((r) => setTimeout(r, 1500));
+    run.child.kill('SIGINT');
+    expect(await run.done).toBe(130);
+    await until('every namespace to be empty of what the run started', () => bed.hosts.every((h) => bed.strayPids(h).length === 0), 15_000);
+    expect(tagged(t)).toEqual([]);
+  }, 120_000);
+
+  it('after a SIGKILLed harness, its ssh sessions close and every remote group ends; a group whose wrapper was SIGKILLed too is ended by the next run', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'hosts-'));
+    const t = tag('kill');
+    const run = startBench([...common(out), '--concurrency', '4', '--duration', '20s', '--server-host', host(1), '--load-hosts', host(2)], t);
+    await until('the load to run', () => bed.strayPids(bed.hosts[1]!).length > 0 && run.stderr().includes('[1/1]'));
+    await new Promise((r) => setTimeout(r, 1000));
+    // The server host's wrapper dies first, with nothing to end its group; then the harness.
+    const wrapper = bed.strayPids(bed.hosts[0]!).filter((pid) => cmdline(pid).includes('remote-group.js'));
+    expect(wrapper.length).toBe(1);
+    process.kill(wrapper[0]!, 'SIGKILL');
+    run.child.kill('SIGKILL');
+    await run.done;
+    // The load host's wrapper saw its ssh session close and ended its agent.
+    await until('the load host to be empty', () => bed.strayPids(bed.hosts[1]!).length === 0, 15_000);
+    await until('the harness\'s ssh clients to end', () => tagged(t).length === 0, 15_000);
+    const left = bed.strayPids(bed.hosts[0]!);
+    expect(left.length).toBeGreaterThan(0); // the server, orphaned on its host
+    const next = startBench([...common(mkdtempSync(join(tmpdir(), 'hosts-'))), '--concurrency', '1', '--duration', '0.2s', '--server-host', host(1), '--load-hosts', host(2)], tag('next'));
+    expect(await next.done, next.stderr()).toBe(0);
+    expect(next.stderr()).toContain(`host ${host(1)}: ended 1 process group(s) left running there by an earlier run`);
+    for (const pid of left) expect(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')).toBe(false);
+  }, 120_000);
+
+  it('fails the cell a host died in, naming that host, and ends the rest', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'hosts-'));
+    const run = startBench([...common(out), '--concurrency', '4', '--duration', '10s', '--server-host', host(1), '--load-hosts', `${host(2)},${host(3)}`], tag('dies'));
+    await until('the load to run on the host that will die', () => bed.strayPids(bed.hosts[2]!).length > 0 && run.stderr().includes('[1/1]'));
+    // Its agent starts, connects, is timed and released, warms up, and streams a 1 s interval or two.
+    await new Promise((r) => setTimeout(r, 4500));
+    bed.kill(bed.hosts[2]!); // sshd and everything else in that namespace
+    expect(await run.done, run.stderr()).toBe(1);
+    const cell = results(out).cells[0]!;
+    expect(cell.status).toBe('failed');
+    expect(cell.reason).toContain(`load host ${host(3)}`);
+    // Killed inside a 10 s window: its streamed intervals say how far it got.
+    expect(cell.reason).toMatch(/\(\d+ interval\(s\) of the window had arrived from it, \d+ ops\)/);
+    expect(existsSync(out)).toBe(true);
+    await until('the other hosts to be empty of what the run started', () => [0, 1].every((i) => bed.strayPids(bed.hosts[i]!).length === 0), 15_000);
+  }, 120_000);
+});
