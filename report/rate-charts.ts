@@ -4,7 +4,7 @@
 // where that happens is its usable capacity at that latency.
 import type { Chart, ChartConfiguration, ChartDataset, Plugin } from 'chart.js';
 import { groupCells, modelOrder, sections, summarize, type Point, inSection } from './aggregate.js';
-import { LIMIT_COLOR, modelColor, paintWhite } from './chart-style.js';
+import { FONT, LIMIT_COLOR, modelColor, paintWhite } from './chart-style.js';
 import type { Protocol, Results, Scenario } from '../schema/results.js';
 import { CHART_FILES } from './chart-files.js';
 
@@ -94,7 +94,7 @@ function ratePoint(p: Point): RatePoint[] {
   }];
 }
 
-const FONT = "'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif";
+
 type XY = { x: number; y: number };
 
 /** Chart.js configuration: a line per model through its points in order of achieved rate. */
