@@ -8,7 +8,7 @@ import { chartSpecs, type ChartSpec, type Series } from './charts.js';
 import { FAILED_COLOR, FONT, LIMIT_COLOR } from './chart-style.js';
 import { MARK_ROW_PX, markRows, overlay } from './chart-overlay.js';
 import { rateChartConfig, rateChartSpecs } from './rate-charts.js';
-import { panelsOf, sharedRange } from './panels.js';
+import { panelsOf, panelYTitle, sharedRange } from './panels.js';
 
 const WIDTH = 1200;
 const HEIGHT = 600;
@@ -131,6 +131,8 @@ export function panelGrid(n: number): { cols: number; rows: number; width: numbe
 function renderPanelsPng(spec: ChartSpec): Buffer {
   const panels = panelsOf(spec);
   const grid = panelGrid(panels.length);
+  const y = panelYTitle(spec.yTitle);
+  spec = { ...spec, yTitle: y.title, subtitle: y.note ? [...spec.subtitle, y.note] : spec.subtitle };
   const header = 24 + 30 + 20 * spec.subtitle.length + 8;
   const canvas = createCanvas(grid.width, header + grid.rows * grid.panelHeight);
   const ctx = canvas.getContext('2d');

@@ -8,7 +8,7 @@ import type { Results } from '../schema/results.js';
 import { chartSpecs, type ChartSpec } from './charts.js';
 import { rateChartSpecs, type RateChartSpec } from './rate-charts.js';
 import { scenarioChartSpecs } from './scenario-charts.js';
-import { panelsOf, sharedRange } from './panels.js';
+import { panelsOf, panelYTitle, sharedRange } from './panels.js';
 
 /** One chart as the page draws it. */
 export interface PageChart {
@@ -55,14 +55,15 @@ const sectionOf = (protocol: string, scenario: string): string => (scenario === 
 
 function fromSpec(s: ChartSpec, i: number): PageChart {
   const panels = s.kind === 'bar' ? [] : panelsOf(s);
+  const y = panels.length > 0 ? panelYTitle(s.yTitle.replace(/, log scale$/, '')) : { title: s.yTitle.replace(/, log scale$/, ''), note: null };
   return {
     id: `chart-${i}`,
     ...(s.kind ? { kind: s.kind } : {}),
     section: sectionOf(s.protocol, s.scenario),
     title: s.title,
-    subtitle: s.subtitle,
+    subtitle: y.note ? [...s.subtitle, y.note] : s.subtitle,
     xTitle: s.xTitle,
-    yTitle: s.yTitle.replace(/, log scale$/, ''),
+    yTitle: y.title,
     yLog: s.yLog,
     labels: s.labels,
     series: s.series.map((x) => ({

@@ -86,3 +86,13 @@ export function sharedRange(spec: ChartSpec): { min: number; max: number } | nul
   const all = spec.series.flatMap((s) => [...s.values, ...s.ci.flatMap((c) => (c ? [c.lo, c.hi] : []))]).filter((v): v is number => v !== null && Number.isFinite(v));
   return all.length > 0 ? { min: Math.min(...all), max: Math.max(...all) } : null;
 }
+
+/** Longer y titles than this do not fit up a panel's side: the panel shows the short form, the chart's notes the whole. */
+const PANEL_Y_TITLE_CHARS = 40;
+
+/** A y title as a panel shows it, and the note that carries the rest when it had to be shortened. */
+export function panelYTitle(yTitle: string): { title: string; note: string | null } {
+  if (yTitle.length <= PANEL_Y_TITLE_CHARS) return { title: yTitle, note: null };
+  const log = /, log scale$/.test(yTitle);
+  return { title: `${yTitle.split(' (')[0]}${log ? ', log scale' : ''}`, note: `y axis: ${yTitle}` };
+}

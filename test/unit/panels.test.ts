@@ -100,5 +100,9 @@ describe('panelsOf on thirty models', () => {
     expect(echo.marks).toEqual([expect.objectContaining({ model: 'thread-pool', status: 'limit', label: '64' })]);
     const threads = echo.panels!.find((p) => p.title === 'threads')!;
     expect(threads.series.map((i) => echo.series[i]!.model)).toContain('thread-pool');
+    // A y title too long for a panel's side: the short form there, the whole in the notes.
+    const tp = page.find((c) => c.title.startsWith('echo: peak threads'))!;
+    expect(tp.yTitle).toBe('Peak count');
+    expect(tp.subtitle.at(-1)).toBe('y axis: Peak count (threads ● solid, processes ▲ dotted)');
   });
 });
