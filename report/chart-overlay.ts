@@ -107,3 +107,20 @@ function drawIdealTicks(chart: Chart<'line'>, spec: ChartSpec): void {
   });
 }
 
+
+/** Stretches the legend's box to `px`, so panels with fewer legend rows keep their plots level with the rest. */
+export function legendAtLeast<T extends 'line' | 'scatter'>(px: number): Plugin<T> {
+  return {
+    id: 'legendAtLeast',
+    beforeInit(chart) {
+      const legend = chart.legend as unknown as { fit: () => void; height: number } | undefined;
+      if (!legend) return;
+      const fit = legend.fit.bind(legend);
+      legend.fit = () => { fit(); legend.height = Math.max(legend.height, px); };
+    },
+  };
+}
+
+
+/** A panel's y axis, px: every panel's as wide as the others', so the plot areas line up across a row. */
+export const PANEL_Y_AXIS_PX = 104;

@@ -1,14 +1,15 @@
 // Charts drawn: ChartSpec -> Chart.js on @napi-rs/canvas -> PNG (charts.ts makes the specs).
 import { join } from 'node:path';
-import { createCanvas, type Canvas } from '@napi-rs/canvas';
-import { Chart, Ticks, registerables, type ChartConfiguration, type ChartDataset, type Plugin } from 'chart.js';
+import { createCanvas } from '@napi-rs/canvas';
+import { Chart, Ticks, registerables, type ChartConfiguration, type ChartDataset } from 'chart.js';
 import { writeFileAtomic } from '../schema/atomic-write.js';
 import type { Results } from '../schema/results.js';
 import { chartSpecs, type ChartSpec, type Series } from './charts.js';
 import { FAILED_COLOR, FONT, LIMIT_COLOR } from './chart-style.js';
-import { MARK_ROW_PX, markRows, overlay } from './chart-overlay.js';
-import { rateChartConfig, rateChartSpecs } from './rate-charts.js';
-import { panelsOf, panelYTitle, sharedRange } from './panels.js';
+import { legendAtLeast, MARK_ROW_PX, markRows, overlay, PANEL_Y_AXIS_PX } from './chart-overlay.js';
+import { rateAxes, rateChartConfig, rateChartSpecs, type RateChartSpec } from './rate-charts.js';
+import { panelLines, PANELS_TITLE, panelsOf, panelYTitle, sharedRange } from './panels.js';
+import { composePanels } from './panel-render.js';
 
 const WIDTH = 1200;
 const HEIGHT = 600;
@@ -86,19 +87,6 @@ export function chartConfig(spec: ChartSpec, panel?: PanelOptions): ChartConfigu
   };
 }
 
-/** Stretches the legend's box to `px`, so panels with fewer legend rows keep their plots level with the rest. */
-function legendAtLeast(px: number): Plugin<'line'> {
-  return {
-    id: 'legendAtLeast',
-    beforeInit(chart) {
-      const legend = chart.legend as unknown as { fit: () => void; height: number } | undefined;
-      if (!legend) return;
-      const fit = legend.fit.bind(legend);
-      legend.fit = () => { fit(); legend.height = Math.max(legend.height, px); };
-    },
-  };
-}
-
 /** A bar series as bars in its models' colours; an ideal series as black ticks over them. */
 function barDataset(s: Series): ChartDataset<'line', (number | null)[]> {
   if (s.ideal) {
@@ -119,59 +107,24 @@ function renderPng(spec: ChartSpec): Buffer {
   return spec.kind === 'bar' ? renderConfigPng(chartConfig(spec) as ChartConfiguration) : renderPanelsPng(spec);
 }
 
-const PANEL_Y_AXIS_PX = 104;
-/** Where each panel goes: up to 3 a row, 2 when there are 4 or fewer, one alone at full width. */
-export function panelGrid(n: number): { cols: number; rows: number; width: number; panelWidth: number; panelHeight: number } {
-  const cols = n <= 1 ? 1 : n <= 4 ? 2 : 3;
-  const width = cols === 1 ? WIDTH : 1500;
-  return { cols, rows: Math.max(1, Math.ceil(n / cols)), width, panelWidth: Math.floor(width / cols), panelHeight: cols === 1 ? 520 : 430 };
-}
-
 /** The panels of a line chart side by side on one canvas, with the chart's title and notes above them. */
 function renderPanelsPng(spec: ChartSpec): Buffer {
   const panels = panelsOf(spec);
-  const grid = panelGrid(panels.length);
   const y = panelYTitle(spec.yTitle);
-  spec = { ...spec, yTitle: y.title, subtitle: y.note ? [...spec.subtitle, y.note] : spec.subtitle };
-  const header = 24 + 30 + 20 * spec.subtitle.length + 8;
-  const canvas = createCanvas(grid.width, header + grid.rows * grid.panelHeight);
-  const ctx = canvas.getContext('2d');
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, canvas.width, canvas.height);
-  ctx.textAlign = 'center';
-  ctx.textBaseline = 'top';
-  ctx.fillStyle = '#111';
-  ctx.font = `bold 22px ${FONT}`;
-  ctx.fillText(`${spec.title}, one panel per family (native-epoll dashed in each; shared axes)`, grid.width / 2, 14);
-  ctx.font = `14px ${FONT}`;
-  ctx.fillStyle = '#333';
-  spec.subtitle.forEach((line, i) => ctx.fillText(line, grid.width / 2, 48 + 20 * i));
+  const whole: ChartSpec = { ...spec, yTitle: y.title, subtitle: y.note ? [...spec.subtitle, y.note] : spec.subtitle };
   const range = sharedRange(spec);
   const rows = Math.max(...panels.map((p) => markRows({ ...spec, series: p.series })));
-  const parts = panels.map((panel): ChartSpec => ({ ...spec, title: panel.title, subtitle: [], series: panel.series }));
-  const draw = (part: ChartSpec, legendHeight?: number): { chart: Chart; sub: Canvas } => {
-    const sub = createCanvas(grid.panelWidth, grid.panelHeight);
-    const options: PanelOptions = { range, xTitle: true, yTitle: true, markRows: rows, ...(legendHeight ? { legendHeight } : {}) };
-    return { chart: new Chart(sub.getContext('2d') as any, chartConfig(part, options) as ChartConfiguration), sub };
-  };
-  // Drawn once to learn the tallest legend, then again with every legend that tall.
-  const legendHeight = Math.max(...parts.map((part) => {
-    const { chart } = draw(part);
-    try { return chart.legend?.height ?? 0; } finally { chart.destroy(); }
+  return composePanels(PANELS_TITLE(spec.title), whole.subtitle, panels.map((panel) => (legendHeight?: number) => {
+    const part: ChartSpec = { ...whole, title: panel.title, subtitle: [], series: panel.series };
+    return chartConfig(part, { range, xTitle: true, yTitle: true, markRows: rows, ...(legendHeight ? { legendHeight } : {}) }) as ChartConfiguration;
   }));
-  parts.forEach((part, i) => {
-    const [col, row] = [i % grid.cols, Math.floor(i / grid.cols)];
-    const { chart, sub } = draw(part, legendHeight);
-    try {
-      ctx.drawImage(sub, col * grid.panelWidth, header + row * grid.panelHeight);
-    } finally {
-      chart.destroy();
-    }
-    ctx.strokeStyle = '#dddddd';
-    ctx.lineWidth = 1;
-    ctx.strokeRect(col * grid.panelWidth + 0.5, header + row * grid.panelHeight + 0.5, grid.panelWidth - 1, grid.panelHeight - 1);
-  });
-  return canvas.toBuffer('image/png');
+}
+
+/** An open-loop chart's panels: the same families, both axes shared. */
+function renderRatePanelsPng(spec: RateChartSpec): Buffer {
+  const axes = rateAxes(spec);
+  return composePanels(PANELS_TITLE(spec.title), spec.subtitle, panelLines(spec.series).map((panel) => (legendHeight?: number) =>
+    rateChartConfig({ ...spec, title: panel.title, subtitle: [], series: panel.series }, { ...axes, ...(legendHeight ? { legendHeight } : {}) }) as unknown as ChartConfiguration));
 }
 
 export function renderConfigPng(config: ChartConfiguration): Buffer {
@@ -196,7 +149,7 @@ export async function renderCharts(results: Results, outDir: string, extra: read
   }
   for (const spec of rateChartSpecs(results)) {
     const path = join(outDir, spec.file);
-    writeFileAtomic(path, renderConfigPng(rateChartConfig(spec) as unknown as ChartConfiguration));
+    writeFileAtomic(path, renderRatePanelsPng(spec));
     written.push(path);
   }
   return written;

@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Results } from '../schema/results.js';
 import { chartSpecs, type ChartSpec } from './charts.js';
-import { rateChartSpecs, type RateChartSpec } from './rate-charts.js';
+import { rateAxes, rateChartSpecs, type RateChartSpec } from './rate-charts.js';
+import { REFERENCE_MODEL } from './aggregate.js';
 import { scenarioChartSpecs } from './scenario-charts.js';
-import { panelsOf, panelYTitle, sharedRange } from './panels.js';
+import { panelLines, panelsOf, panelYTitle, sharedRange } from './panels.js';
 
 /** One chart as the page draws it. */
 export interface PageChart {
@@ -49,6 +50,8 @@ export interface PageChart {
   panels?: { id: string; title: string; series: number[] }[];
   /** The range every panel's y axis takes in. */
   range?: { min: number; max: number } | null;
+  /** Open loop: the x axis every panel takes in, ops/s. */
+  xMax?: number;
 }
 
 const sectionOf = (protocol: string, scenario: string): string => (scenario === 'steady' ? protocol : `${protocol}, ${scenario}`);
@@ -79,22 +82,27 @@ function fromSpec(s: ChartSpec, i: number): PageChart {
 }
 
 function fromRateSpec(s: RateChartSpec, i: number): PageChart {
+  const id = `rate-chart-${i}`;
+  const axes = rateAxes(s);
   return {
-    id: `rate-chart-${i}`,
+    id,
     section: `${sectionOf(s.protocol, s.scenario)} (open loop)`,
     title: s.title,
     subtitle: s.subtitle,
     xTitle: 'Achieved throughput (ops/s)',
     yTitle: `p99 latency, corrected (${s.yUnit})`,
-    yLog: false,
+    yLog: axes.yLog,
     labels: [],
     series: s.series.map((x) => ({
-      label: x.label, color: x.color, dash: [],
+      label: x.label, model: x.model, color: x.color, dash: x.model === REFERENCE_MODEL ? [12, 6] : [],
       data: x.points.map((p) => ({ x: p.x, y: p.y })),
       hollow: x.points.map((p) => p.saturated),
       triangle: x.points.map((p) => p.shortfall),
     })),
     marks: [],
+    panels: panelLines(s.series).map((p, k) => ({ id: `${id}-p${k}`, title: p.title, series: p.series.map((x) => s.series.indexOf(x)) })),
+    range: { min: axes.yMin, max: axes.yMax },
+    xMax: axes.xMax,
   };
 }
 

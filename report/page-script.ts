@@ -1,7 +1,7 @@
 // report.html's own script: builds every chart from the embedded data (html-charts.ts). A line chart
 // is a set of panels (panels.ts) sharing one y range and one axis button; their limit and failed
-// points are crosses in a band under the plot, whose reason shows on hover. Bar charts keep their
-// crosses at the foot of the bars, the open-loop charts have none.
+// points are crosses in a band under the plot, whose reason shows on hover (the open-loop charts,
+// panels on a numeric x axis, have none). Bar charts keep their crosses at the foot of the bars.
 import { FAILED_COLOR, LIMIT_COLOR } from './chart-style.js';
 
 /** Height of one row of crosses under a panel's plot, px. */
@@ -82,19 +82,22 @@ export const PAGE_SCRIPT = `
       var color = status === 'limit' ? LIMIT : FAILED;
       datasets.push({ label: status, legendOnly: status, data: [], borderColor: color, backgroundColor: color, pointStyle: 'crossRot', pointRadius: 7, pointBorderWidth: 3, showLine: false });
     });
-    var r = c.range || {};
+    var r = c.range || {}, numericX = c.labels.length === 0;
     return new Chart(document.getElementById(p.id), {
-      type: 'line', plugins: [crosses(marks, c.labels)],
-      data: { labels: c.labels, datasets: datasets },
+      type: numericX ? 'scatter' : 'line', plugins: [crosses(marks, c.labels)],
+      data: numericX ? { datasets: datasets } : { labels: c.labels, datasets: datasets },
       options: {
         animation: false, responsive: true, maintainAspectRatio: false, interaction: { mode: 'nearest', intersect: true },
         plugins: {
           title: { display: true, text: p.title, font: { size: 14 } },
           legend: { labels: { boxWidth: 10, font: { size: 11 }, filter: function (item) { var s = series[item.datasetIndex]; return !s || s.inLegend !== false; } } },
-          tooltip: { callbacks: { label: function (ctx) { var v = ctx.parsed.y; return ctx.dataset.label + ': ' + (v === null ? 'n/a' : v.toLocaleString('en-US', { maximumFractionDigits: 2 })); } } }
+          tooltip: { callbacks: { label: function (ctx) {
+            var v = ctx.parsed.y;
+            return ctx.dataset.label + ': ' + (v === null ? 'n/a' : v.toLocaleString('en-US', { maximumFractionDigits: 2 })) + (numericX ? ' at ' + ctx.parsed.x.toLocaleString('en-US', { maximumFractionDigits: 0 }) + ' ops/s' : '');
+          } } }
         },
         scales: {
-          x: { type: 'category', offset: true, title: { display: true, text: c.xTitle }, ticks: { padding: 4 + rows * ROW } },
+          x: numericX ? { type: 'linear', beginAtZero: true, suggestedMax: c.xMax, title: { display: true, text: c.xTitle } } : { type: 'category', offset: true, title: { display: true, text: c.xTitle }, ticks: { padding: 4 + rows * ROW } },
           y: { type: c.yLog ? 'logarithmic' : 'linear', beginAtZero: !c.yLog, suggestedMin: r.min, suggestedMax: r.max, title: { display: true, text: c.yTitle }, afterFit: function (axis) { axis.width = 78; } }
         }
       }

@@ -39,24 +39,35 @@ export function panelOf(results: Results, model: string, family: Family | undefi
   return PANEL_FAMILIES.find((p) => family !== undefined && p.families.includes(family))?.title ?? 'external';
 }
 
-export interface Panel {
+/** What a line needs to be put in a panel: its model, and the panel panelOf gave it. */
+export interface PanelLine {
+  model: string;
+  /** null: the reference, drawn in every panel; undefined: no family known (one panel of "models"). */
+  panel?: string | null;
+}
+
+export interface Panel<T extends PanelLine = Series> {
   /** `threads`, or `Python (2 of 2)` when a family had to be split. */
   title: string;
   /** This panel's lines, the reference's last. */
-  series: Series[];
+  series: T[];
 }
 
 const ORDER = [...PANEL_FAMILIES.map((p) => p.title), OTHER_NATIVE];
 
 /**
- * The panels of a line chart: its series grouped by `Series.panel` in the panels' order, each with
- * the reference's series appended, a family over the line budget split into consecutive panels (a
+ * The panels of a line chart: its series grouped by `panel` in the panels' order, each with the
+ * reference's series appended, a family over the line budget split into consecutive panels (a
  * model's lines kept together). A chart whose only lines are the reference's gets one panel.
  */
 export function panelsOf(spec: ChartSpec): Panel[] {
-  const reference = spec.series.filter((s) => s.panel === null);
-  const byPanel = new Map<string, Series[][]>();
-  for (const s of spec.series) {
+  return panelLines(spec.series);
+}
+
+export function panelLines<T extends PanelLine>(series: readonly T[]): Panel<T>[] {
+  const reference = series.filter((s) => s.panel === null);
+  const byPanel = new Map<string, T[][]>();
+  for (const s of series) {
     if (s.panel === null) continue;
     const key = s.panel ?? 'models';
     const models = byPanel.get(key) ?? [];
@@ -68,9 +79,9 @@ export function panelsOf(spec: ChartSpec): Panel[] {
   if (byPanel.size === 0) return reference.length > 0 ? [{ title: 'reference', series: reference }] : [];
   const budget = Math.max(1, MAX_LINES_PER_PANEL - reference.length);
   const rank = (t: string): number => (ORDER.includes(t) ? ORDER.indexOf(t) : ORDER.length);
-  const panels: Panel[] = [];
+  const panels: Panel<T>[] = [];
   for (const title of [...byPanel.keys()].sort((a, b) => rank(a) - rank(b))) {
-    const chunks: Series[][] = [];
+    const chunks: T[][] = [];
     for (const model of byPanel.get(title)!) {
       const last = chunks[chunks.length - 1];
       if (last && last.length + model.length <= budget) last.push(...model);
@@ -96,3 +107,6 @@ export function panelYTitle(yTitle: string): { title: string; note: string | nul
   const log = /, log scale$/.test(yTitle);
   return { title: `${yTitle.split(' (')[0]}${log ? ', log scale' : ''}`, note: `y axis: ${yTitle}` };
 }
+
+/** A panelled chart's title says how to read it. */
+export const PANELS_TITLE = (title: string): string => `${title}, one panel per family (${REFERENCE_MODEL} dashed in each; shared axes)`;

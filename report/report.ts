@@ -17,6 +17,7 @@ import { memoryTrends } from './memory.js';
 import { timelineConfig, timelineFile } from './timeline-chart.js';
 import { renderConfigPng } from './chart-render.js';
 import { SCORECARD_CSS, scorecardHtml, scorecardMarkdown } from './scorecard-render.js';
+import { PANELS_TITLE } from './panels.js';
 
 export interface ReportOptions {
   /** The primitives of `npm run micro`, which findings use to say what a cost is made of. */
@@ -393,7 +394,7 @@ ${body.join('\n')}
 function figureHtml(c: PageChart): string {
   const button = `<button id="${c.id}-scale" type="button">${c.yLog ? 'linear y axis' : 'log y axis'}</button>`;
   if (!c.panels) return `<figure><div class="chart"><canvas id="${c.id}" role="img" aria-label="${escapeHtml(c.title)}"></canvas></div>${button}</figure>`;
-  const caption = `<figcaption><b>${escapeHtml(c.title)}</b>, one panel per family (native-epoll dashed in each; shared axes)${c.subtitle.map((l) => `<br><small>${escapeHtml(l)}</small>`).join('')}</figcaption>`;
+  const caption = `<figcaption><b>${escapeHtml(PANELS_TITLE(c.title))}</b>${c.subtitle.map((l) => `<br><small>${escapeHtml(l)}</small>`).join('')}</figcaption>`;
   const panels = c.panels.map((p) => `<div class="panel"><canvas id="${p.id}" role="img" aria-label="${escapeHtml(`${c.title}: ${p.title}`)}"></canvas></div>`).join('');
   return `<figure id="${c.id}">${caption}<div class="panels">${panels}</div>${button}</figure>`;
 }
