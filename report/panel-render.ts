@@ -21,7 +21,10 @@ export type PanelConfig = (legendHeight?: number) => ChartConfiguration;
 
 export function composePanels(title: string, subtitle: readonly string[], panels: readonly PanelConfig[]): Buffer {
   const grid = panelGrid(panels.length);
-  const header = 24 + 30 + 20 * subtitle.length + 8;
+  const titleFont = `bold 22px ${FONT}`;
+  const titleLines = wrap(title, titleFont, grid.width - 40);
+  const top = 14 + 30 * titleLines.length;
+  const header = top + 20 * subtitle.length + 18;
   const canvas = createCanvas(grid.width, header + grid.rows * grid.panelHeight);
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#ffffff';
@@ -29,11 +32,11 @@ export function composePanels(title: string, subtitle: readonly string[], panels
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
   ctx.fillStyle = '#111';
-  ctx.font = `bold 22px ${FONT}`;
-  ctx.fillText(title, grid.width / 2, 14);
+  ctx.font = titleFont;
+  titleLines.forEach((line, i) => ctx.fillText(line, grid.width / 2, 14 + 30 * i));
   ctx.font = `14px ${FONT}`;
   ctx.fillStyle = '#333';
-  subtitle.forEach((line, i) => ctx.fillText(line, grid.width / 2, 48 + 20 * i));
+  subtitle.forEach((line, i) => ctx.fillText(line, grid.width / 2, top + 4 + 20 * i));
   const draw = (config: PanelConfig, legendHeight?: number) => {
     const sub = createCanvas(grid.panelWidth, grid.panelHeight);
     // Chart.js takes a DOM canvas context; @napi-rs/canvas implements the same drawing API.
@@ -56,4 +59,17 @@ export function composePanels(title: string, subtitle: readonly string[], panels
     ctx.strokeRect(x + 0.5, y + 0.5, grid.panelWidth - 1, grid.panelHeight - 1);
   });
   return canvas.toBuffer('image/png');
+}
+
+/** A title in as many lines as it needs at this width, broken between words. */
+function wrap(text: string, font: string, width: number): string[] {
+  const ctx = createCanvas(1, 1).getContext('2d');
+  ctx.font = font;
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines[lines.length - 1];
+    if (last !== undefined && ctx.measureText(`${last} ${word}`).width <= width) lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines;
 }
