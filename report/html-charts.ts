@@ -1,7 +1,7 @@
-// The charts of report.html, drawn in the page by Chart.js from data embedded as JSON: hover for
-// exact values, a legend click hides a model, a button switches the y axis between linear and log,
-// and limits and failures are marked points whose reason shows on hover. The same chart specs as
-// the PNGs, so the page and the Markdown report never disagree.
+// The charts of report.html, as data embedded in the page as JSON, which page-script.ts draws with
+// Chart.js: hover for exact values, a legend click hides a model, a button switches the y axis
+// between linear and log, and limits and failures are marked points whose reason shows on hover.
+// The same chart specs and the same panels as the PNGs, so the page and the Markdown report never disagree.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Results } from '../schema/results.js';
@@ -122,4 +122,3 @@ export function embedJson(data: unknown): string {
   return JSON.stringify(data).replace(/</g, '\\u003c');
 }
 
-export { PAGE_SCRIPT } from './page-script.js';
