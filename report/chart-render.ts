@@ -1,20 +1,33 @@
 // Charts drawn: ChartSpec -> Chart.js on @napi-rs/canvas -> PNG (charts.ts makes the specs).
 import { join } from 'node:path';
 import { createCanvas } from '@napi-rs/canvas';
-import { Chart, Ticks, registerables, type ChartConfiguration, type ChartDataset, type Plugin } from 'chart.js';
+import { Chart, Ticks, registerables, type ChartConfiguration, type ChartDataset } from 'chart.js';
 import { writeFileAtomic } from '../schema/atomic-write.js';
 import type { Results } from '../schema/results.js';
 import { chartSpecs, type ChartSpec, type Series } from './charts.js';
-import { FAILED_COLOR, LIMIT_COLOR, paintWhite } from './chart-style.js';
-import { rateChartConfig, rateChartSpecs } from './rate-charts.js';
+import { FAILED_COLOR, FONT, LIMIT_COLOR } from './chart-style.js';
+import { legendAtLeast, MARK_ROW_PX, markRows, overlay, PANEL_Y_AXIS_PX } from './chart-overlay.js';
+import { rateAxes, rateChartConfig, rateChartSpecs, type RateChartSpec } from './rate-charts.js';
+import { panelLines, PANELS_TITLE, panelsOf, panelYTitle, sharedRange } from './panels.js';
+import { composePanels } from './panel-render.js';
 
 const WIDTH = 1200;
 const HEIGHT = 600;
-const FONT = "'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif";
 Chart.register(...registerables);
 
-/** The Chart.js configuration for a spec: pure, so tests can inspect it without a canvas. */
-export function chartConfig(spec: ChartSpec): ChartConfiguration<'line', (number | null)[], string> {
+/** How a spec is drawn as one panel of several (panels.ts): the shared range, and which axis titles it shows. */
+export interface PanelOptions {
+  range: { min: number; max: number } | null;
+  xTitle: boolean;
+  yTitle: boolean;
+  /** Rows of crosses to keep free under the plot: the most any panel of the chart needs, so their plots line up. */
+  markRows: number;
+  /** The legend's height, px: the tallest panel's, for the same reason. */
+  legendHeight?: number;
+}
+
+/** The Chart.js configuration for a spec (or one panel of it): pure, so tests can inspect it without a canvas. */
+export function chartConfig(spec: ChartSpec, panel?: PanelOptions): ChartConfiguration<'line', (number | null)[], string> {
   const bar = spec.kind === 'bar';
   const datasets = spec.series.map((s) => bar ? barDataset(s) : ({
     label: s.label, data: s.values, borderColor: s.color, backgroundColor: s.color, borderWidth: 3,
@@ -32,7 +45,11 @@ export function chartConfig(spec: ChartSpec): ChartConfiguration<'line', (number
   const font = (size: number, weight: 'bold' | 'normal' = 'normal') => ({ family: FONT, size, weight });
   // Let the axis take in the CI bars too, not only the medians.
   const all = spec.series.flatMap((s) => [...s.values, ...s.ci.flatMap((c) => (c ? [c.lo, c.hi] : []))]).filter((v): v is number => v !== null);
-  const range = all.length > 0 ? { suggestedMin: Math.min(...all), suggestedMax: Math.max(...all) } : {};
+  const own = all.length > 0 ? { min: Math.min(...all), max: Math.max(...all) } : null;
+  // Panels share one range, so a line's height means the same in every panel.
+  const shared = panel ? panel.range : own;
+  const range = shared ? { suggestedMin: shared.min, suggestedMax: shared.max } : {};
+  const small = panel !== undefined;
   return {
     type: bar ? ('bar' as 'line') : 'line',
     data: { labels: spec.labels, datasets },
@@ -40,12 +57,12 @@ export function chartConfig(spec: ChartSpec): ChartConfiguration<'line', (number
       animation: false, responsive: false, maintainAspectRatio: false, devicePixelRatio: 1,
       layout: { padding: { left: 12, right: 24, top: 8, bottom: 8 } },
       plugins: {
-        title: { display: true, text: spec.title, color: '#111', font: font(22, 'bold') },
+        title: { display: true, text: spec.title, color: '#111', font: font(small ? 17 : 22, 'bold'), padding: small ? 4 : 10 },
         subtitle: { display: spec.subtitle.length > 0, text: spec.subtitle, color: '#333', font: font(14), padding: { bottom: 8 } },
         legend: {
           position: 'top',
           labels: {
-            color: '#111', font: font(15), usePointStyle: true, boxWidth: 12, boxHeight: 12, padding: 14,
+            color: '#111', font: font(small ? 13 : 15), usePointStyle: true, boxWidth: 12, boxHeight: 12, padding: small ? 8 : 14,
             filter: (item) => spec.series[item.datasetIndex ?? -1]?.inLegend ?? true,
             // A bar series has a colour per model: its legend swatch is its group's grey instead.
             ...(bar ? { generateLabels: (chart: Chart) => Chart.defaults.plugins.legend.labels.generateLabels(chart).map((l) => {
@@ -56,15 +73,17 @@ export function chartConfig(spec: ChartSpec): ChartConfiguration<'line', (number
         },
       },
       scales: {
-        x: { type: 'category', offset: true, title: { display: true, text: spec.xTitle, color: '#111', font: font(16) }, ticks: { color: '#222', font: font(14) } },
+        x: { type: 'category', offset: true, title: { display: panel?.xTitle ?? true, text: spec.xTitle, color: '#111', font: font(small ? 14 : 16) }, ticks: { color: '#222', font: font(14), ...(bar ? {} : { padding: 4 + (panel?.markRows ?? markRows(spec)) * MARK_ROW_PX }) } },
         y: {
           type: spec.yLog ? 'logarithmic' : 'linear', beginAtZero: !spec.yLog, ...range,
-          title: { display: true, text: spec.yTitle, color: '#111', font: font(16) },
+          title: { display: panel?.yTitle ?? true, text: spec.yTitle, color: '#111', font: font(small ? 14 : 16) },
+          // Every panel's axis as wide as the others', so the plot areas line up across a row.
+          ...(small ? { afterFit: (axis: { width: number }) => { axis.width = PANEL_Y_AXIS_PX; } } : {}),
           ticks: { color: '#222', font: font(14), ...(spec.yLog ? { callback: logTick } : {}) },
         },
       },
     },
-    plugins: [overlay(spec)],
+    plugins: [overlay(spec), ...(panel?.legendHeight ? [legendAtLeast(panel.legendHeight)] : [])],
   };
 }
 
@@ -83,101 +102,29 @@ function logTick(this: unknown, value: number | string, index: number, ticks: { 
   return shown === '' ? '' : Number(value).toLocaleString('en-US', { maximumSignificantDigits: 3 });
 }
 
-/** White background, CI bars, and a cross with a label for every limit/failed point. */
-function overlay(spec: ChartSpec): Plugin<'line'> {
-  return {
-    id: 'benchOverlay',
-    beforeDraw: paintWhite,
-    afterDatasetsDraw(chart) {
-      const { ctx, chartArea: area, scales } = chart;
-      const x = scales.x!;
-      const y = scales.y!;
-      ctx.save();
-      ctx.beginPath();
-      ctx.rect(area.left, area.top, area.right - area.left, area.bottom - area.top);
-      ctx.clip();
-      spec.series.forEach((s, si) => s.ci.forEach((ci, j) => {
-        if (!ci) return;
-        // A bar sits beside its group's other bars: its own x, not the category's centre.
-        const px = spec.kind === 'bar' ? (chart.getDatasetMeta(si).data[j]?.x ?? x.getPixelForValue(j)) : x.getPixelForValue(j);
-        const [top, bottom] = [y.getPixelForValue(ci.hi), y.getPixelForValue(ci.lo)];
-        ctx.strokeStyle = s.color;
-        ctx.lineWidth = 2;
-        ctx.setLineDash([]);
-        ctx.beginPath();
-        ctx.moveTo(px, top); ctx.lineTo(px, bottom);
-        ctx.moveTo(px - 6, top); ctx.lineTo(px + 6, top);
-        ctx.moveTo(px - 6, bottom); ctx.lineTo(px + 6, bottom);
-        ctx.stroke();
-      }));
-      if (spec.kind === 'bar') drawIdealTicks(chart, spec);
-      ctx.font = `bold 14px ${FONT}`;
-      ctx.textBaseline = 'middle';
-      // One row per cross, counted over the whole chart, so no two labels can overlap. A bar chart
-      // instead puts a small cross, unlabelled, at the foot of the missing bar: its model is on the axis.
-      let row = 0;
-      spec.labels.forEach((_, j) => {
-        spec.series.forEach((s, si) => {
-          const mark = s.marks[j];
-          if (!mark) return;
-          if (spec.kind === 'bar') {
-            const bx = chart.getDatasetMeta(si).data[j]?.x ?? x.getPixelForValue(j);
-            ctx.strokeStyle = mark.status === 'failed' ? FAILED_COLOR : LIMIT_COLOR;
-            ctx.lineWidth = 3;
-            ctx.setLineDash([]);
-            ctx.beginPath();
-            ctx.moveTo(bx - 5, area.bottom - 15); ctx.lineTo(bx + 5, area.bottom - 5);
-            ctx.moveTo(bx + 5, area.bottom - 15); ctx.lineTo(bx - 5, area.bottom - 5);
-            ctx.stroke();
-            return;
-          }
-          const px = x.getPixelForValue(j);
-          const py = area.bottom - 16 - row++ * 22;
-          const color = mark.status === 'failed' ? FAILED_COLOR : LIMIT_COLOR;
-          ctx.strokeStyle = color;
-          ctx.lineWidth = 4;
-          ctx.setLineDash([]);
-          ctx.beginPath();
-          ctx.moveTo(px - 8, py - 8); ctx.lineTo(px + 8, py + 8);
-          ctx.moveTo(px + 8, py - 8); ctx.lineTo(px - 8, py + 8);
-          ctx.stroke();
-          const text = `${s.model} ${mark.status}`;
-          const left = px + 14 + ctx.measureText(text).width > area.right;
-          ctx.textAlign = left ? 'right' : 'left';
-          ctx.fillStyle = color;
-          ctx.fillText(text, left ? px - 14 : px + 14, py);
-        });
-      });
-      ctx.restore();
-    },
-  };
-}
-
-/** Each ideal value as a black tick across the bar just before it in the series (its measured bar). */
-function drawIdealTicks(chart: Chart<'line'>, spec: ChartSpec): void {
-  const { ctx } = chart;
-  const y = chart.scales.y!;
-  spec.series.forEach((s, si) => {
-    if (!s.ideal || si === 0) return;
-    const bars = chart.getDatasetMeta(si - 1).data as unknown as { x: number; width?: number }[];
-    s.values.forEach((v, j) => {
-      const b = bars[j];
-      if (v === null || !b) return;
-      const half = Math.max(8, (b.width ?? 16) / 2 + 4);
-      const py = y.getPixelForValue(v);
-      ctx.strokeStyle = '#111';
-      ctx.lineWidth = 4;
-      ctx.setLineDash([]);
-      ctx.beginPath();
-      ctx.moveTo(b.x - half, py); ctx.lineTo(b.x + half, py);
-      ctx.stroke();
-    });
-  });
-}
-
-/** Render one spec to PNG bytes at 1200×600. */
+/** A bar chart: one chart at 1200×600. A line chart: its panels (panels.ts) under one title. */
 function renderPng(spec: ChartSpec): Buffer {
-  return renderConfigPng(chartConfig(spec) as ChartConfiguration);
+  return spec.kind === 'bar' ? renderConfigPng(chartConfig(spec) as ChartConfiguration) : renderPanelsPng(spec);
+}
+
+/** The panels of a line chart side by side on one canvas, with the chart's title and notes above them. */
+function renderPanelsPng(spec: ChartSpec): Buffer {
+  const panels = panelsOf(spec);
+  const y = panelYTitle(spec.yTitle);
+  const whole: ChartSpec = { ...spec, yTitle: y.title, subtitle: y.note ? [...spec.subtitle, y.note] : spec.subtitle };
+  const range = sharedRange(spec);
+  const rows = Math.max(...panels.map((p) => markRows({ ...spec, series: p.series })));
+  return composePanels(PANELS_TITLE(spec.title), whole.subtitle, panels.map((panel) => (legendHeight?: number) => {
+    const part: ChartSpec = { ...whole, title: panel.title, subtitle: [], series: panel.series };
+    return chartConfig(part, { range, xTitle: true, yTitle: true, markRows: rows, ...(legendHeight ? { legendHeight } : {}) }) as ChartConfiguration;
+  }));
+}
+
+/** An open-loop chart's panels: the same families, both axes shared. */
+function renderRatePanelsPng(spec: RateChartSpec): Buffer {
+  const axes = rateAxes(spec);
+  return composePanels(PANELS_TITLE(spec.title), spec.subtitle, panelLines(spec.series).map((panel) => (legendHeight?: number) =>
+    rateChartConfig({ ...spec, title: panel.title, subtitle: [], series: panel.series }, { ...axes, ...(legendHeight ? { legendHeight } : {}) }) as unknown as ChartConfiguration));
 }
 
 export function renderConfigPng(config: ChartConfiguration): Buffer {
@@ -202,7 +149,7 @@ export async function renderCharts(results: Results, outDir: string, extra: read
   }
   for (const spec of rateChartSpecs(results)) {
     const path = join(outDir, spec.file);
-    writeFileAtomic(path, renderConfigPng(rateChartConfig(spec) as unknown as ChartConfiguration));
+    writeFileAtomic(path, renderRatePanelsPng(spec));
     written.push(path);
   }
   return written;

@@ -15,6 +15,8 @@ const KNOWN_COLORS: Record<string, string> = {
   'thread-per-connection': '#8c8c1a', 'thread-pool': '#c2b33d',
   [REFERENCE_MODEL]: '#111111',
 };
+/** Every chart's font: DejaVu is what Debian's canvas finds. */
+export const FONT = "'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif";
 export const LIMIT_COLOR = '#ff7f0e';
 export const FAILED_COLOR = '#d62728';
 

@@ -5,6 +5,7 @@ import type { Cell, Protocol, Results, Scenario } from '../schema/results.js';
 import type { Interval } from './stats.js';
 import { FAILED_COLOR, LIMIT_COLOR, modelColor } from './chart-style.js';
 import { CHART_FILES, type MetricId } from './chart-files.js';
+import { panelOf } from './panels.js';
 
 export { FAILED_COLOR, LIMIT_COLOR, modelColor };
 
@@ -36,6 +37,8 @@ export interface Series {
   colors?: string[];
   /** Bar charts: drawn as a short black tick per bar group (the ideal beside the measured bars), not as bars. */
   ideal?: boolean;
+  /** Line charts: the small-multiples panel of the model's family (panels.ts); null for the reference, drawn in every panel. */
+  panel?: string | null;
 }
 
 export interface ChartSpec {
@@ -113,13 +116,14 @@ function buildSpec(
   const series: Series[] = [];
   for (const model of models) {
     const row = concurrencies.map((n) => here.find((p) => p.model === model && p.concurrency === n));
+    const panel = panelOf(results, model, here.find((p) => p.model === model)?.family);
     metric.parts.forEach((part, i) => {
       const sums = row.map((p) => (p ? summarize(p, part.value) : null));
       series.push({
         label: model + part.suffix + (model === REFERENCE_MODEL && i === 0 ? ' (reference, dashed)' : '') + (isExternal(results, model) && i === 0 ? ' (external)' : ''), model, color: modelColor(model, here.find((p) => p.model === model)?.family),
         dash: model === REFERENCE_MODEL ? [12, 6] : i > 0 ? [3, 4] : [],
         pointStyle: part.pointStyle ?? 'circle',
-        inLegend: i === 0,
+        inLegend: i === 0, panel,
         values: sums.map((s) => s?.median ?? null),
         ci: sums.map((s) => s?.ci ?? null),
         marks: row.map((p) => (i === 0 && p && p.status !== 'ok' ? { status: p.status, reason: firstReason(p) } : null)),

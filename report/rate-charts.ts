@@ -3,10 +3,12 @@
 // curve stays flat while it keeps up and turns upward where its queue starts to grow; the x value
 // where that happens is its usable capacity at that latency.
 import type { Chart, ChartConfiguration, ChartDataset, Plugin } from 'chart.js';
-import { groupCells, modelOrder, sections, summarize, type Point, inSection } from './aggregate.js';
-import { LIMIT_COLOR, modelColor, paintWhite } from './chart-style.js';
+import { groupCells, modelOrder, REFERENCE_MODEL, sections, summarize, type Point, inSection } from './aggregate.js';
+import { FONT, LIMIT_COLOR, modelColor, paintWhite } from './chart-style.js';
 import type { Protocol, Results, Scenario } from '../schema/results.js';
 import { CHART_FILES } from './chart-files.js';
+import { panelOf } from './panels.js';
+import { legendAtLeast, PANEL_Y_AXIS_PX } from './chart-overlay.js';
 
 export interface RatePoint {
   /** Achieved operations per second (median over repetitions). */
@@ -27,6 +29,8 @@ export interface RateSeries {
   label: string;
   color: string;
   points: RatePoint[];
+  /** The small-multiples panel of the model's family (panels.ts); null for the reference, drawn in every panel. */
+  panel?: string | null;
 }
 
 export interface RateChartSpec {
@@ -55,7 +59,8 @@ export function rateChartSpecs(results: Results): RateChartSpec[] {
       const series = models.flatMap((model) => {
         const pts = at.filter((p) => p.model === model).flatMap((p) => ratePoint(p));
         const external = (results.settings.externalModels ?? []).some((m) => m.name === model);
-        return pts.length > 0 ? [{ model, label: external ? `${model} (external)` : model, color: modelColor(model, at.find((p) => p.model === model)?.family), points: pts.sort((a, b) => a.x - b.x) }] : [];
+        const family = at.find((p) => p.model === model)?.family;
+        return pts.length > 0 ? [{ model, label: external ? `${model} (external)` : model, color: modelColor(model, family), points: pts.sort((a, b) => a.x - b.x), panel: panelOf(results, model, family) }] : [];
       });
       const ms = series.some((s) => s.points.some((p) => p.y >= 10_000));
       if (ms) for (const s of series) for (const p of s.points) p.y /= 1000;
@@ -94,16 +99,33 @@ function ratePoint(p: Point): RatePoint[] {
   }];
 }
 
-const FONT = "'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif";
+
 type XY = { x: number; y: number };
 
+/** One panel of several: the axes every panel of the chart shares, and the legend height they all take. */
+export interface RatePanelOptions {
+  xMax: number;
+  yMin: number;
+  yMax: number;
+  yLog: boolean;
+  legendHeight?: number;
+}
+
+/** The axes of a whole chart, for its panels to share. */
+export function rateAxes(spec: RateChartSpec): Omit<RatePanelOptions, 'legendHeight'> {
+  const xs = spec.series.flatMap((s) => s.points.map((p) => p.x));
+  const ys = spec.series.flatMap((s) => s.points.map((p) => p.y)).filter((v) => v > 0);
+  return { xMax: Math.max(0, ...xs), yMin: ys.length ? Math.min(...ys) : 0, yMax: ys.length ? Math.max(...ys) : 1, yLog: ys.length > 1 && Math.max(...ys) / Math.min(...ys) > 20 };
+}
+
 /** Chart.js configuration: a line per model through its points in order of achieved rate. */
-export function rateChartConfig(spec: RateChartSpec): ChartConfiguration<'scatter', XY[]> {
+export function rateChartConfig(spec: RateChartSpec, panel?: RatePanelOptions): ChartConfiguration<'scatter', XY[]> {
   const datasets: ChartDataset<'scatter', XY[]>[] = spec.series.map((s) => ({
     label: s.label,
     data: s.points.map((p) => ({ x: p.x, y: p.y })),
     showLine: true,
     borderColor: s.color,
+    borderDash: s.model === REFERENCE_MODEL ? [12, 6] : [],
     backgroundColor: s.points.map((p) => (p.saturated ? '#ffffff' : s.color)),
     borderWidth: 3,
     pointStyle: s.points.map((p) => (p.shortfall ? 'triangle' : 'circle')),
@@ -111,8 +133,11 @@ export function rateChartConfig(spec: RateChartSpec): ChartConfiguration<'scatte
     pointBorderColor: s.points.map((p) => (p.shortfall ? LIMIT_COLOR : s.color)),
     pointBorderWidth: s.points.map((p) => (p.saturated || p.shortfall ? 3 : 1)),
   }));
-  const ys = spec.series.flatMap((s) => s.points.map((p) => p.y)).filter((v) => v > 0);
-  const yLog = ys.length > 1 && Math.max(...ys) / Math.min(...ys) > 20;
+  const axes = panel ?? rateAxes(spec);
+  const yLog = axes.yLog;
+  const small = panel !== undefined;
+  // Panels share both axes, so a point's place means the same in every panel.
+  const shared = small ? { x: { suggestedMax: axes.xMax }, y: { suggestedMin: axes.yMin, suggestedMax: axes.yMax } } : { x: {}, y: {} };
   const font = (size: number, weight: 'bold' | 'normal' = 'normal') => ({ family: FONT, size, weight });
   return {
     type: 'scatter',
@@ -121,20 +146,21 @@ export function rateChartConfig(spec: RateChartSpec): ChartConfiguration<'scatte
       animation: false, responsive: false, maintainAspectRatio: false, devicePixelRatio: 1,
       layout: { padding: { left: 12, right: 24, top: 8, bottom: 8 } },
       plugins: {
-        title: { display: true, text: spec.title, color: '#111', font: font(20, 'bold') },
-        subtitle: { display: true, text: spec.subtitle, color: '#333', font: font(13), padding: { bottom: 8 } },
-        legend: { position: 'top', labels: { color: '#111', font: font(15), usePointStyle: true, boxWidth: 12, boxHeight: 12, padding: 14 } },
+        title: { display: true, text: spec.title, color: '#111', font: font(small ? 17 : 20, 'bold') },
+        subtitle: { display: spec.subtitle.length > 0, text: spec.subtitle, color: '#333', font: font(13), padding: { bottom: 8 } },
+        legend: { position: 'top', labels: { color: '#111', font: font(small ? 13 : 15), usePointStyle: true, boxWidth: 12, boxHeight: 12, padding: small ? 8 : 14 } },
       },
       scales: {
-        x: { type: 'linear', beginAtZero: true, title: { display: true, text: 'Achieved throughput (ops/s)', color: '#111', font: font(16) }, ticks: { color: '#222', font: font(14) } },
+        x: { type: 'linear', beginAtZero: true, ...shared.x, title: { display: true, text: 'Achieved throughput (ops/s)', color: '#111', font: font(16) }, ticks: { color: '#222', font: font(14) } },
         y: {
-          type: yLog ? 'logarithmic' : 'linear', beginAtZero: !yLog,
+          type: yLog ? 'logarithmic' : 'linear', beginAtZero: !yLog, ...shared.y,
+          ...(small ? { afterFit: (axis: { width: number }) => { axis.width = PANEL_Y_AXIS_PX; } } : {}),
           title: { display: true, text: `p99 latency, corrected (${spec.yUnit})${yLog ? ', log scale' : ''}`, color: '#111', font: font(16) },
           ticks: { color: '#222', font: font(14) },
         },
       },
     },
-    plugins: [whiteBackground],
+    plugins: [whiteBackground, ...(panel?.legendHeight ? [legendAtLeast<'scatter'>(panel.legendHeight)] : [])],
   };
 }
 

@@ -8,7 +8,8 @@ import { renderCharts } from './chart-render.js';
 import { chartSpecs } from './charts.js';
 import { rateChartSpecs } from './rate-charts.js';
 import { scenarioChartSpecs } from './scenario-charts.js';
-import { chartJsSource, embedJson, PAGE_SCRIPT, pageCharts, type PageChart } from './html-charts.js';
+import { chartJsSource, embedJson, pageCharts, type PageChart } from './html-charts.js';
+import { PAGE_SCRIPT } from './page-script.js';
 import { findings, type FindingVerdict } from './findings.js';
 import type { Cell, MicroResults, Protocol, Results, Scenario } from '../schema/results.js';
 import { windowDrift } from '../schema/results.js';
@@ -16,6 +17,8 @@ import { readMicroNear, readResults } from '../schema/read-results.js';
 import { memoryTrends } from './memory.js';
 import { timelineConfig, timelineFile } from './timeline-chart.js';
 import { renderConfigPng } from './chart-render.js';
+import { SCORECARD_CSS, scorecardHtml, scorecardMarkdown } from './scorecard-render.js';
+import { PANELS_TITLE } from './panels.js';
 
 export interface ReportOptions {
   /** The primitives of `npm run micro`, which findings use to say what a cost is made of. */
@@ -257,7 +260,7 @@ export function memoryLines(results: Results): { cell: string; sentence: string;
 /** report.md; chart files are embedded as `charts/<file name>`, relative to the run folder. */
 export function renderMarkdown(results: Results, chartFiles: readonly string[], options: ReportOptions = {}): string {
   const titles = chartTitles(results);
-  const out = [`# concurrency-bench run ${md(results.runId)}`, ''];
+  const out = [`# concurrency-bench run ${md(results.runId)}`, '', ...scorecardMarkdown(results, md)];
   out.push('## Findings', '', FINDINGS_NOTE, '', ...findings(results, options.micro ?? null).map((f) => {
     const chart = f.chart && chartFiles.some((c) => basename(c) === f.chart) ? ` ([chart](charts/${encodeURI(f.chart)}))` : '';
     return `- **${md(f.question)}** ${verdictMark(f.verdict)}: ${md(f.sentence)}${chart}${f.margin ? `\n  - Margin: ${md(f.margin)}.` : ''}${f.caveat ? `\n  - Caveat: ${md(f.caveat)}.` : ''}`;
@@ -329,7 +332,9 @@ th{background:#f2f2f2}td:first-child,td:last-child{text-align:left}.scroll{overf
 td.bad{background:#fde0dc;color:#a01010;font-weight:bold}td.good{background:#dff3e0;color:#106010}.warning{color:#a05000}
 dt{font-weight:bold}dd{margin:0}pre{background:#f6f6f6;padding:.6em;overflow-x:auto}img{max-width:100%;border:1px solid #ddd}
 figure{margin:1em 0}li{margin:.2em 0}.chart{position:relative;height:420px}figure button{font-size:12px;margin-top:4px}
-details{margin:.3em 0 1.2em}summary{cursor:pointer;color:#333}.verdict{font-weight:bold}.margin{color:#555;font-size:.92em}`;
+details{margin:.3em 0 1.2em}summary{cursor:pointer;color:#333}.verdict{font-weight:bold}.margin{color:#555;font-size:.92em}
+.panels{display:grid;grid-template-columns:repeat(auto-fill,minmax(400px,1fr));gap:6px}.panel{position:relative;height:340px;border:1px solid #eee}
+figcaption{text-align:center;margin-bottom:4px}figcaption small{color:#444}`;
 
 /**
  * report.html: one file that works from file:// with nothing fetched. Findings first, then each
@@ -338,7 +343,7 @@ details{margin:.3em 0 1.2em}summary{cursor:pointer;color:#333}.verdict{font-weig
  */
 export function renderHtml(results: Results, options: ReportOptions = {}): string {
   const charts = pageCharts(results);
-  const body: string[] = [`<h1>concurrency-bench run ${escapeHtml(results.runId)}</h1>`];
+  const body: string[] = [`<h1>concurrency-bench run ${escapeHtml(results.runId)}</h1>`, scorecardHtml(results, escapeHtml)];
   body.push('<h2>Findings</h2>', `<p>${escapeHtml(FINDINGS_NOTE)}</p>`, `<ul>${findings(results, options.micro ?? null).map((f) => {
     const chart = charts.find((c) => f.chart && chartFileOf(results, c) === f.chart);
     const link = chart ? ` <a href="#${chart.id}">chart</a>` : '';
@@ -357,7 +362,7 @@ export function renderHtml(results: Results, options: ReportOptions = {}): strin
     // A scenario's own chart covers all its variants (io-wait pooled and per-request): it goes above the first.
     for (const c of charts.filter((x) => !placed.has(x.id) && (x.section === section || section.startsWith(`${x.section}, `)))) {
       placed.add(c.id);
-      body.push(`<figure><div class="chart"><canvas id="${c.id}" role="img" aria-label="${escapeHtml(c.title)}"></canvas></div><button id="${c.id}-scale" type="button">${c.yLog ? 'linear y axis' : 'log y axis'}</button></figure>`);
+      body.push(figureHtml(c));
     }
     body.push(`<details><summary>table</summary><div class="scroll">${htmlTable(s.columns, s.rows)}</div></details>`);
   }
@@ -373,7 +378,8 @@ export function renderHtml(results: Results, options: ReportOptions = {}): strin
   }
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>concurrency-bench ${escapeHtml(results.runId)}</title>
-<style>${CSS}</style></head>
+<style>${CSS}
+${SCORECARD_CSS}</style></head>
 <body>
 ${body.join('\n')}
 <script type="application/json" id="bench-data">${embedJson({ charts })}</script>
@@ -381,6 +387,15 @@ ${body.join('\n')}
 <script>${PAGE_SCRIPT}</script>
 </body></html>
 `;
+}
+
+/** A chart's figure: one canvas, or a line chart's panels under its title and notes; one axis button for all. */
+function figureHtml(c: PageChart): string {
+  const button = `<button id="${c.id}-scale" type="button">${c.yLog ? 'linear y axis' : 'log y axis'}</button>`;
+  if (!c.panels) return `<figure><div class="chart"><canvas id="${c.id}" role="img" aria-label="${escapeHtml(c.title)}"></canvas></div>${button}</figure>`;
+  const caption = `<figcaption><b>${escapeHtml(PANELS_TITLE(c.title))}</b>${c.subtitle.map((l) => `<br><small>${escapeHtml(l)}</small>`).join('')}</figcaption>`;
+  const panels = c.panels.map((p) => `<div class="panel"><canvas id="${p.id}" role="img" aria-label="${escapeHtml(`${c.title}: ${p.title}`)}"></canvas></div>`).join('');
+  return `<figure id="${c.id}">${caption}<div class="panels">${panels}</div>${button}</figure>`;
 }
 
 /** The PNG file name of a page chart, to link findings (which name PNGs) to it. */

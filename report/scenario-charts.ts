@@ -6,10 +6,11 @@
 // Bars are in each model's own colour, so a family looks alike here as on every other chart; a
 // second bar of the same model (another concurrency or backend mode) is a lighter shade of it.
 import type { Cell, Protocol, Results, Scenario } from '../schema/results.js';
-import { groupCells, isClosedLoop, MiB, modelOrder, summarize, type Point } from './aggregate.js';
+import { groupCells, isClosedLoop, MiB, modelOrder, REFERENCE_MODEL, summarize, type Point } from './aggregate.js';
 import { chartNotes, isExternal, type ChartSpec, type Series } from './charts.js';
 import { modelColor, shade } from './chart-style.js';
 import { CHART_FILES } from './chart-files.js';
+import { panelOf } from './panels.js';
 
 interface Group {
   /** `pooled, 64 connections`. */
@@ -175,7 +176,7 @@ function poolSweeps(results: Results, protocol: Protocol, io: Point[]): ChartSpe
       const row = sizes.map((size) => best.ps.find((p) => p.model === model && p.cells[0]!.dbPool === size));
       const sums = row.map((p) => (p ? summarize(p, value) : null));
       return {
-        label: model, model, color: modelColor(model, row.find((p) => p)?.family), dash: [], pointStyle: 'circle', inLegend: true,
+        label: model, model, color: modelColor(model, row.find((p) => p)?.family), dash: [], pointStyle: 'circle', inLegend: true, panel: panelOf(results, model, row.find((p) => p)?.family),
         values: sums.map((x) => x?.median ?? null), ci: sums.map((x) => x?.ci ?? null),
         marks: row.map((p) => (p && p.status !== 'ok' ? { status: p.status, reason: p.cells.find((c) => c.reason)?.reason ?? '' } : null)),
         saturated: row.map((p) => p?.cells.some((c) => c.client?.saturated) ?? false),
@@ -198,7 +199,8 @@ function payloadLines(results: Results, protocol: Protocol, here: Point[]): Char
     const row = sizes.map((size) => at.find((p) => p.model === model && p.payloadBytes === size));
     const sums = row.map((p) => (p ? summarize(p, (c) => c.bytesPerSec / MiB) : null));
     return {
-      label: model, model, color: modelColor(model, at.find((p) => p.model === model)?.family), dash: [], pointStyle: 'circle', inLegend: true,
+      label: model, model, color: modelColor(model, at.find((p) => p.model === model)?.family), dash: model === REFERENCE_MODEL ? [12, 6] : [], pointStyle: 'circle', inLegend: true,
+      panel: panelOf(results, model, at.find((p) => p.model === model)?.family),
       values: sums.map((s) => s?.median ?? null), ci: sums.map((s) => s?.ci ?? null),
       marks: row.map((p) => (p && p.status !== 'ok' ? { status: p.status, reason: p.cells.find((c) => c.reason)?.reason ?? '' } : null)),
       saturated: row.map((p) => p?.cells.some((c) => c.client?.saturated) ?? false),

@@ -75,7 +75,9 @@ describe('npm run bench', () => {
     expect(charts).toEqual(expect.arrayContaining(['echo-throughput.png', 'http-throughput.png', 'echo-latency-p99.png', 'http-rss.png']));
     for (const f of charts) {
       const img = await loadImage(readFileSync(join(runDir, 'charts', f)));
-      expect([img.width, img.height]).toEqual([1200, 600]);
+      // async and node-http are both event loops: one panel at the bar charts' width, under its title and notes.
+      expect(img.width).toBe(1200);
+      expect(img.height).toBeGreaterThanOrEqual(600);
     }
     const md = readFileSync(join(runDir, 'report.md'), 'utf8');
     expect(md).toContain('![');

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { rateChartConfig, rateChartSpecs } from '../../report/rate-charts.js';
+import { rateAxes, rateChartConfig, rateChartSpecs } from '../../report/rate-charts.js';
+import { panelLines } from '../../report/panels.js';
+import { pageCharts } from '../../report/html-charts.js';
 import { openLoopSections, renderMarkdown } from '../../report/report.js';
 import { chartSpecs } from '../../report/charts.js';
 import type { Cell, Results } from '../../schema/results.js';
@@ -49,6 +51,25 @@ describe('latency vs achieved rate', () => {
     expect(md).toMatch(/\| epoll \| 16 \| 100% of closed loop \(100,000\/s\) \| 80,000 \| .* RATE SHORTFALL: 80,000 of 100,000\/s \|/);
     expect(md).toContain('echo at concurrency 16 at 100,000 ops/s, repetition 1: rate shortfall: achieved 80,000 of the 100,000 ops/s asked for');
     expect(openLoopSections(r)[0]!.rows).toHaveLength(4);
+  });
+
+  it('splits by family like every line chart: epoll among the selectors, async among the event loops, both axes shared', () => {
+    const r = sweepRun();
+    for (const c of r.cells) if (c.model === 'epoll') c.family = 'selector';
+    const [spec] = rateChartSpecs(r);
+    const panels = panelLines(spec!.series);
+    expect(panels.map((p) => [p.title, p.series.map((s) => s.model)])).toEqual([['event loops', ['async']], ['selectors', ['epoll']]]);
+    const axes = rateAxes(spec!);
+    expect(axes).toEqual({ xMax: 80_000, yMin: 0.3, yMax: 40, yLog: true });
+    for (const p of panels) {
+      const scales = rateChartConfig({ ...spec!, series: p.series }, axes).options!.scales!;
+      expect(scales.x).toMatchObject({ suggestedMax: 80_000 });
+      expect(scales.y).toMatchObject({ type: 'logarithmic', suggestedMin: 0.3, suggestedMax: 40 });
+    }
+    // The page draws the same panels.
+    const page = pageCharts(r).find((c) => c.id.startsWith('rate-chart-'))!;
+    expect(page.panels!.map((p) => p.title)).toEqual(['event loops', 'selectors']);
+    expect(page.xMax).toBe(80_000);
   });
 
   it('draws nothing for a closed-loop run', () => {

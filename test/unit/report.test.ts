@@ -110,9 +110,10 @@ describe('renderHtml', () => {
     expect(html).not.toMatch(/<img/);
     expect(html).toContain('<style>');
     const json = /<script type="application\/json" id="bench-data">(.*?)<\/script>/s.exec(html)![1]!;
-    const data = JSON.parse(json) as { charts: { id: string; series: unknown[] }[] };
+    const data = JSON.parse(json) as { charts: { id: string; series: unknown[]; panels?: { id: string }[] }[] };
     expect(data.charts).toHaveLength(12);
-    for (const c of data.charts) expect(html).toContain(`<canvas id="${c.id}"`);
+    // A line chart is a figure of panels, a canvas each; the others one canvas.
+    for (const c of data.charts) for (const id of c.panels?.map((p) => p.id) ?? [c.id]) expect(html).toContain(`<canvas id="${id}"`);
     expect(html.length).toBeLessThan(1.5 * 2 ** 20);
   });
 
@@ -147,7 +148,8 @@ describe('writeReport', () => {
     expect(md).toContain('](charts/echo-threads-processes.png)');
     expect(md).toContain('COMPARE-MD');
     const html = readFileSync(files.html, 'utf8');
-    expect(html.match(/<canvas id="chart-\d+"/g)).toHaveLength(12);
+    expect(html.match(/<figure id="chart-\d+"/g)).toHaveLength(12);
+    expect(html.match(/<canvas id="chart-\d+-p\d+"/g)!.length).toBeGreaterThanOrEqual(12);
   });
 });
 
