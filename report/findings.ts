@@ -193,7 +193,9 @@ function poolCaps(d: Data): Finding {
 
 /** One pool's part of pool-caps: what it served beyond its workers, and where the rest waited. */
 function poolCapPart(d: Data, p: Point, got: Summary, cap: number, workers: number): string {
-  const served = `${p.model} served ${ops(got)}${ci(got)} at ${p.concurrency} ${p.protocol} connections (${fmt((got.median / cap) * 100)}%)`;
+  // Hundreds a second: the shared interval format, in thousands, would print [0.3–0.3k].
+  const interval = got.ci ? ` [${fmt(got.ci.lo)}–${fmt(got.ci.hi)}]` : '';
+  const served = `${p.model} served ${ops(got)}${interval} at ${p.concurrency} ${p.protocol} connections (${fmt((got.median / cap) * 100)}%)`;
   const within = d.point(p.model, p.protocol, 'io-wait', workers, p.variant);
   const atWorkers = within?.status === 'ok' ? `, ${ops(summarize(within, (c) => c.opsPerSec)!)} at ${workers}` : '';
   if (p.cells.every((c) => c.status === 'ok')) {

@@ -178,7 +178,9 @@ describe('findings of the scenarios', () => {
       expect(make([500]).verdict).toBe('no clear difference');
       expect(make([120]).verdict).toBe('no clear difference'); // something else set the pace
       expect(make([300, 420, 520, 380, 460]).verdict).toBe('no clear difference');
-      expect(make([380, 390, 400, 395, 385]).verdict).toBe('holds');
+      const steady = make([380, 390, 400, 395, 385]);
+      expect(steady.verdict).toBe('holds');
+      expect(steady.sentence).toMatch(/: thread-pool served 390 ops\/s \[\d{3}–\d{3}\] at 64 http connections \(98%\), 392 ops\/s at 4, /);
     });
 
     it('not measured from cells that were not run, whatever their computed ideal, nor from cells at the workers alone', () => {
