@@ -141,7 +141,7 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
     await stopGroup(server);
     if (backend) Object.assign(extra, await backend.finish(usage));
     if (redis && redisBefore) extra.redis = redisUsageBetween(redisBefore, await redis.counters(), redisUsage?.cpuPercent ?? null, redisUsage?.pssPeakBytes ?? null, redisUsage?.threadsPeak ?? 0);
-    const measured = { ...toCell(spec, result, sampler, limits, info?.workerPerConnection === true), ...extra };
+    const measured = { ...toCell(spec, result, sampler, limits, { workerPerConnection: info?.workerPerConnection === true, backlogBeyond: info?.holdsConnections ? plan.workers : null }), ...extra };
     measured.ideal = withCpuBound(measured.ideal, measured, pinning.server?.length ?? availableParallelism());
     const cell = withWindowChecks(measured, cores);
     // Something outside the model went wrong (a wrong backend answer, a backend gone): never a normal row.
@@ -167,9 +167,6 @@ export function knownLimit(spec: CellSpec, plan: Plan, serverCpus: number): Cell
   if (info?.external && !declaredScenarios(info.external).includes(spec.scenario)) return emptyCell(spec, 'limit', undeclaredReason(info.external, spec.scenario));
   const max = info?.maxConcurrency;
   if (max !== undefined && spec.concurrency > max) return emptyCell(spec, 'limit', `${spec.model} serves at most ${max} connections: ${info?.limits ?? ''}`.trim());
-  // Known before running: the connections beyond the pool would only wait, and the chart stops there anyway.
-  const poolReason = poolLimit(spec, plan);
-  if (poolReason) return { ...emptyCell(spec, 'limit', poolReason), ideal: idealFor(spec, plan, info?.cpuLanes, serverCpus) };
   return null;
 }
 
@@ -384,14 +381,6 @@ function externalIdeal(m: ExternalModel, spec: CellSpec, plan: Plan, serverCpus:
   return idealFor({ ...spec, model: like }, { ...plan, external: [] }, m.cpuLanes, serverCpus);
 }
 
-/** A fixed pool holding one connection per worker cannot serve more connections than workers at once. */
-function poolLimit(spec: CellSpec, plan: Plan): string | null {
-  const workers = plan.workers;
-  // In churn every connection ends after one request, so a queued one is served soon: that wait is the measurement.
-  if (!modelInfo(plan, spec.model)?.poolLimited || spec.concurrency <= workers || spec.scenario === 'churn') return null;
-  return `${spec.model} serves at most ${workers} connections at once (--workers ${workers}): ${spec.concurrency - workers} of ${spec.concurrency} would only wait; not run`;
-}
-
 /** Starts the idle-connection holder and waits until every idle connection has been answered once. */
 async function holdIdle(spec: CellSpec, plan: Plan, port: number, pinning: Pinning): Promise<Child> {
   const idle = startGroup(
@@ -503,8 +492,15 @@ async function measure(client: Child, server: Child, samplers: [TreeSampler, Tre
   }
 }
 
+/** What a model's unanswered connections mean: it could not start workers fast enough, or they wait in its backlog. */
+export interface Shortfall {
+  workerPerConnection: boolean;
+  /** A model whose --workers each hold a connection (prefork): the workers; else null. */
+  backlogBeyond: number | null;
+}
+
 /** A limit reached keeps the cell's measured figures: what the model did serve is part of the answer. */
-export function toCell(spec: CellSpec, r: ClientResult, sampler: Pick<TreeSampler, 'usage' | 'memoryTimeline'>, limits: string[], workerPerConnection: boolean): Cell {
+export function toCell(spec: CellSpec, r: ClientResult, sampler: Pick<TreeSampler, 'usage' | 'memoryTimeline'>, limits: string[], shortfall: Shortfall): Cell {
   const base = {
     ...spec,
     durationS: r.durationS,
@@ -527,15 +523,30 @@ export function toCell(spec: CellSpec, r: ClientResult, sampler: Pick<TreeSample
   };
   if (limits.length > 0) return { ...base, status: 'limit', reason: limits.join('; ') };
   if (r.ops === 0) return { ...base, status: 'failed', reason: `no operation completed in the window; errors: ${JSON.stringify(r.errors.byCode)}` };
-  const tooMany = errorReason(r.ops, r.errors);
-  if (tooMany) return { ...base, status: 'failed', reason: tooMany };
   // In churn connections open and close all the time: how many were open at the window's start says nothing.
-  if (r.connections < spec.concurrency && spec.scenario !== 'churn') {
-    const short = `only ${r.connections} of ${spec.concurrency} connections were answered within the ${CONNECT_CAP_MS / 1000} s connect cap`;
-    if (workerPerConnection) return { ...base, status: 'limit', reason: `${short}: starting a worker per connection could not keep up` };
-    return { ...base, status: 'failed', reason: short };
+  const short = r.connections < spec.concurrency && spec.scenario !== 'churn';
+  const workers = shortfall.backlogBeyond;
+  const backlog = short && workers !== null && spec.concurrency > workers;
+  // A request on a connection left in the backlog times out at the connect cap: the model's nature, not a wrong answer.
+  const tooMany = errorReason(r.ops, backlog ? withoutTimeouts(r.errors) : r.errors);
+  if (tooMany) return { ...base, status: 'failed', reason: tooMany };
+  if (short) {
+    const answered = `only ${r.connections} of ${spec.concurrency} connections were answered within the ${CONNECT_CAP_MS / 1000} s connect cap`;
+    if (shortfall.workerPerConnection) return { ...base, status: 'limit', reason: `${answered}: starting a worker per connection could not keep up` };
+    // The client stops waiting for first answers once none has come for a while (or at the cap).
+    if (backlog) {
+      const waiting = spec.concurrency - r.connections;
+      return { ...base, status: 'limit', reason: `only ${r.connections} of ${spec.concurrency} connections had been answered when the window opened: ${spec.model} serves ${workers} at once (--workers ${workers}); the other ${waiting} waited in the accept backlog, unanswered` };
+    }
+    return { ...base, status: 'failed', reason: answered };
   }
   return { ...base, status: 'ok' };
+}
+
+/** The errors that are not a request left unanswered at the connect cap or the request timeout. */
+function withoutTimeouts(errors: { total: number; byCode: Record<string, number> }): { total: number; byCode: Record<string, number> } {
+  const byCode = Object.fromEntries(Object.entries(errors.byCode).filter(([k]) => k !== 'timeout' && k !== 'connect-timeout'));
+  return { total: Object.values(byCode).reduce((a, b) => a + b, 0), byCode };
 }
 
 /** Wrong answers are never throughput: a cell whose errors pass ERROR_THRESHOLD of its attempts fails. */

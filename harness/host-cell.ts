@@ -67,7 +67,7 @@ export async function runHostCell(spec: CellSpec, plan: Plan, ctx: CellContext, 
       usage: (): ServerUsage => remote.usage,
       memoryTimeline: (_: number, slots: number) => remote.memory ?? { rssBytes: new Array<null>(slots).fill(null), pssBytes: new Array<null>(slots).fill(null) },
     };
-    const cell: Cell = { ...toCell(spec, result.result, sampled, limits, info?.workerPerConnection === true), perHost: result.perHost, cpus: { server: null, client: null }, cores: null };
+    const cell: Cell = { ...toCell(spec, result.result, sampled, limits, { workerPerConnection: info?.workerPerConnection === true, backlogBeyond: info?.holdsConnections ? plan.workers : null }), perHost: result.perHost, cpus: { server: null, client: null }, cores: null };
     cell.drift = windowDrift(cell.timeline);
     if (faults.length > 0) return { ...cell, status: 'failed', reason: `the server reported: ${faults.join('; ')}` };
     return cell;

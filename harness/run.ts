@@ -132,15 +132,15 @@ export function databaseNeed(plan: Plan): { maxConnections: number } | null {
 const CELL_OVERHEAD_S = 0.5;
 
 /**
- * What the plan will take, seconds, from the windows, the overhead per cell and what is known to
- * be slow: a model that starts a worker per connection pays its start-up per connection (at most
- * the connect cap), the io-wait backend its own start. Cells recorded as limit without running cost nothing.
- */
-/**
  * Warm-up beyond --warmup while the load settles (clients/load.ts), on average: a default run here
  * took 0.56 s of warm-up per cell for --warmup 0.3s (median 0.55 s; 180 of 181 cells settled).
  */
 const WARMUP_SETTLE_S = 0.26;
+/**
+ * How long the load client waits, once no new connection has been answered, before it gives up on
+ * the rest and opens the window (CONNECT_STALL_MS in clients/main.ts, which the harness cannot import).
+ */
+const CONNECT_STALL_S = 3;
 
 /**
  * What a cell across hosts costs beyond a local one, s: ssh sessions for the server and each agent,
@@ -149,13 +149,20 @@ const WARMUP_SETTLE_S = 0.26;
  */
 const HOST_CELL_EXTRA_S = 1.4;
 
+/**
+ * What the plan will take, seconds, from the windows, the overhead per cell and what is known to
+ * be slow: a model that starts a worker per connection pays its start-up per connection (at most
+ * the connect cap), a pool whose workers hold their connections (prefork) above --workers the
+ * client's wait for the connections that are never answered, the io-wait backend its own start.
+ * Cells recorded as limit without running (a scenario the model does not serve) cost nothing.
+ */
 export function estimatePlanS(plan: Plan): number {
   let total = 0;
   for (const c of planCells(plan)) {
     const info = modelInfo(plan, c.model)!;
     if (info.scenarios && !info.scenarios.includes(c.scenario)) continue;
-    if (info.poolLimited && c.concurrency > plan.workers && c.scenario !== 'churn') continue;
     let s = plan.warmupS + (plan.hosts ? HOST_CELL_EXTRA_S : WARMUP_SETTLE_S) + plan.durationS + CELL_OVERHEAD_S;
+    if (info.holdsConnections && c.concurrency > plan.workers && c.scenario !== 'churn') s += CONNECT_STALL_S;
     if (info.workerPerConnection && c.scenario !== 'churn' && !info.family.startsWith('native')) {
       s += Math.min(20, c.concurrency * (info.family === 'per-process' ? 0.08 : 0.06));
     }

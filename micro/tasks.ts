@@ -66,7 +66,7 @@ function runtimeTasks(): MicroTask[] {
     {
       name: 'piscina round trip',
       async: true,
-      what: 'a task to a piscina pool of 1 thread and its result back (thread-pool pays it per connection)',
+      what: 'a task to a piscina pool of 1 thread and its result back (thread-pool pays it per request, thread-offload per request with CPU work)',
       fn: () => pool!.run(1),
       beforeAll: () => { pool = new Piscina({ filename: here('piscina-task.js').href, minThreads: 1, maxThreads: 1 }); },
       afterAll: async () => { await pool?.destroy(); },

@@ -28,10 +28,17 @@ export interface ModelInfo {
    */
   maxConcurrency?: number;
   /**
-   * Serves at most --workers connections at once (a fixed pool of threads or processes, each
-   * holding one connection): a cell above that is run and measured, and recorded as `limit`.
+   * A fixed pool of --workers threads or processes, so at most --workers requests are in their
+   * work (a backend wait, the CPU) at once: io-wait's ideal is workers / delay above that. A cell
+   * with more connections than workers is run and measured like any other.
    */
   poolLimited?: boolean;
+  /**
+   * With poolLimited: each worker holds its connection until the client closes it, so connections
+   * beyond --workers wait in the accept backlog, unanswered. Such a cell is measured, and recorded
+   * as `limit` with how many connections were not answered when the window opened.
+   */
+  holdsConnections?: boolean;
   /**
    * Starts a process or thread for each new connection, so how many connections it can take on in
    * a bounded time is part of its nature: a cell whose connections were not all answered within
@@ -183,7 +190,8 @@ export const MODELS: readonly ModelInfo[] = [
     description: 'N processes started up front, each blocking in accept() on the shared listening socket, then serving that connection with blocking I/O',
     protocols: ['echo', 'http'],
     poolLimited: true,
-    limits: 'serves at most N (--workers) connections at once; the rest wait in the accept backlog',
+    holdsConnections: true,
+    limits: 'serves at most N (--workers) connections at once; the rest wait in the accept backlog, unanswered until a child is free (with persistent connections, never): such a cell is measured and recorded as limit, with the unanswered connections counted',
   },
   {
     name: 'cluster',
@@ -205,10 +213,10 @@ export const MODELS: readonly ModelInfo[] = [
     name: 'thread-pool',
     cpuLanes: 'workers',
     family: 'worker-thread',
-    description: 'a piscina pool of N threads; each connection is a task served with blocking I/O; connections beyond N wait in the queue',
+    description: 'the main thread accepts and reads every connection on the event loop and queues each request to a piscina pool of N threads, each blocking in the request\'s work (the backend query, the CPU) while the main thread holds its reply: a ThreadPoolExecutor behind a listener',
     protocols: ['echo', 'http'],
     poolLimited: true,
-    limits: 'serves at most N (--workers) connections at once; the rest wait in the queue, and that wait counts as latency',
+    limits: 'at most N (--workers) requests in their work at once; the rest wait in the queue, and that wait counts as latency; every request pays a round trip to a pool thread, work or none',
   },
 ];
 

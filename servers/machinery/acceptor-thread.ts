@@ -1,7 +1,7 @@
-// The acceptor thread of process-per-connection, thread-per-connection and thread-pool: blocks in
+// The acceptor thread of process-per-connection and thread-per-connection: blocks in
 // accept() and posts each new descriptor to the main thread. Accepting here rather than on the main
-// thread keeps the main thread's event loop free to start children and threads, reap them, dispatch
-// the pool's queue and handle SIGTERM, without spinning and without a poll() that delays all of it.
+// thread keeps the main thread's event loop free to start children and threads, reap them and
+// handle SIGTERM, without spinning and without a poll() that delays all of it.
 import { parentPort, workerData } from 'node:worker_threads';
 import { setIoTimeout } from '../../sys/socket.js';
 import { acceptNext, IO_TIMEOUT_MS, StopFlag } from './blocking-conn.js';

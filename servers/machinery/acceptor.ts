@@ -1,5 +1,5 @@
 // Main-thread side of the acceptor thread (acceptor-thread.ts): start it, receive its connections,
-// stop it. Used by the models that hand each connection to a new child, a new thread or a pool.
+// stop it. Used by the models that hand each connection to a new child or a new thread.
 import { Worker } from 'node:worker_threads';
 import { close, listenTcp } from '../../sys/socket.js';
 import type { ModelOptions, RunningServer } from '../types.js';

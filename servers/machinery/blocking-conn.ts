@@ -1,6 +1,7 @@
-// Blocking I/O on one connection, shared by process-per-connection, prefork, thread-per-connection
-// and thread-pool: recv, feed the shared protocol session, send everything back, until the peer
-// closes or the server stops. Also the blocking accept those models' acceptors wait in.
+// Blocking I/O on one connection, shared by process-per-connection, prefork and thread-per-connection:
+// recv, feed the shared protocol session, send everything back, until the peer closes or the server
+// stops. Also the blocking accept those models' acceptors wait in, and the work before a reply that
+// thread-pool's threads block in.
 //
 // Stopping: a thread blocked in recv() cannot see a flag, so threads pass a StopFlag and the socket
 // gets SO_RCVTIMEO/SO_SNDTIMEO; a call that times out returns -EAGAIN, and the loop looks at the

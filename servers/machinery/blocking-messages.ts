@@ -30,11 +30,12 @@ export interface ConnectionThreadData {
 
 /**
  * A thread-pool task (pool-task.ts). `warm` holds its thread at a barrier until `threads` warm tasks
- * run at once, which proves every pool thread is up; `serve` serves one connection and closes it.
+ * run at once, which proves every pool thread is up; `request` runs one request's work (the query
+ * it blocks in, the CPU it burns, or nothing) while the main thread holds its reply.
  */
 export type PoolTask =
   | { kind: 'warm'; barrier: SharedArrayBuffer; threads: number }
-  | { kind: 'serve'; fd: number; protocol: Protocol; stop: SharedArrayBuffer; work: Work };
+  | { kind: 'request'; work: Work; stop: SharedArrayBuffer };
 
 /** What each request does besides the protocol: a child entry's second argument (argv[3], JSON). */
 export function workArgOf(argv: readonly string[] = process.argv): Work {

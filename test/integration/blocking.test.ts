@@ -68,8 +68,8 @@ async function terminateLeader(server: TestServer): Promise<{ code: number | str
 }
 
 /**
- * A pool of `size` serves `size` connections; `extra` more wait (in the pool's queue or the accept
- * backlog) and get their echo only after as many of the first ones close.
+ * A pool of `size` serves `size` connections; `extra` more wait in the accept backlog and get their
+ * echo only after as many of the first ones close.
  */
 async function expectQueuedBeyond(port: number, size: number, extra: number): Promise<void> {
   const sockets: net.Socket[] = [];
@@ -92,12 +92,21 @@ async function expectQueuedBeyond(port: number, size: number, extra: number): Pr
 }
 
 describe('thread-pool', () => {
-  it('with --workers 2 serves 4 connections: the last two wait in the queue until the first two close', async () => {
+  it('with --workers 2 answers 8 connections at once: the queue holds requests, and a connection holds no thread', async () => {
     const server = await startServer('thread-pool', 'echo', ['--workers', '2']);
+    const sockets: net.Socket[] = [];
     try {
-      await expectQueuedBeyond(server.port, 2, 2);
+      const threads = threadsOf(server.child.pid);
+      for (let i = 0; i < 8; i++) sockets.push(await connect(server.port));
+      await Promise.all(sockets.map((s, i) => echoOnce(s, `connection ${i}\n`)));
+      await Promise.all(sockets.map((s, i) => echoOnce(s, `again ${i}\n`)));
+      expect(threadsOf(server.child.pid)).toBe(threads);
       expect(server.limits).toEqual([]);
+      const { code, ms } = await terminateLeader(server);
+      expect(code).toBe(0);
+      expect(ms).toBeLessThan(CLOSE_WITHIN_MS);
     } finally {
+      for (const s of sockets) s.destroy();
       await server.stop();
     }
   });

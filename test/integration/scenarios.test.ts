@@ -61,11 +61,21 @@ describe('io-wait: each request waits 10 ms on the backend', () => {
     expect(loop.service!.cpuPercent).toBeLessThan(80);
   });
 
-  it('a pool cannot hold more connections than workers: 64 on 4 threads is a limit, with the ideal kept', async () => {
-    const c = await runCell(spec('thread-pool', 'io-wait', 64, { backendConnections: 'pooled' }), p, ctx);
-    expect(c.status).toBe('limit');
-    expect(c.reason).toMatch(/serves at most 4 connections at once/);
-    expect(c.ideal?.opsPerSec).toBe(400);
+  it('64 connections on a pool of 4 are measured: thread-pool queues their requests, prefork leaves 60 in the backlog', async () => {
+    const pool = ok(await runCell(spec('thread-pool', 'io-wait', 64, { backendConnections: 'pooled' }), p, ctx));
+    expect(pool.ideal?.opsPerSec).toBe(400);
+    expect(pool.opsPerSec).toBeGreaterThan(0);
+    expect(pool.opsPerSec).toBeLessThanOrEqual(1.02 * 400); // 4 waits of 10 ms at a time, however many connections
+    expect(pool.service!.waitingPeak).toBeLessThanOrEqual(4);
+    // Little's law: 64 requests in flight through at most 400/s spend at least 160 ms each, mostly queued.
+    expect(pool.latencyUs.p50).toBeGreaterThanOrEqual(100_000);
+    const fork = await runCell(spec('prefork', 'io-wait', 64, { backendConnections: 'pooled' }), p, ctx);
+    expect(fork.status, fork.reason).toBe('limit');
+    expect(fork.reason).toBe('only 4 of 64 connections had been answered when the window opened: prefork serves 4 at once (--workers 4); the other 60 waited in the accept backlog, unanswered');
+    expect(fork.durationS).toBeGreaterThan(0); // run, not refused
+    expect(fork.ops).toBeGreaterThan(0);
+    expect(fork.opsPerSec).toBeLessThanOrEqual(1.02 * 400);
+    expect(fork.outstanding).toBeGreaterThanOrEqual(60); // the backlog's requests, unanswered when the window closed
   });
 
   it('per-request: a connection per query, every one answered (blocking and loop models alike)', async () => {

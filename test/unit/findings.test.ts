@@ -98,12 +98,6 @@ describe('findings', () => {
     expect(f.sentence).toBe('Beside 1,000 idle connections, server CPU per operation at 64 active echo connections changed by +40% for poll and +2% for epoll.');
   });
 
-  it('pool caps: holds when a pool was asked for more connections than workers', () => {
-    const r = run([{ model: 'thread-pool', concurrency: 16, opsPerSec: [0], status: 'limit' }]);
-    r.cells[0]!.reason = 'thread-pool serves at most 2 connections at once (--workers 2): 14 of 16 would only wait; not run';
-    expect(find(r, 'pool-caps').verdict).toBe('holds');
-  });
-
   it('says what a cost is made of when micro.json is there', () => {
     const pss = (perConn: number) => (c: Cell) => void (c.server.pssPeakBytes = 20 * MiB + c.concurrency * perConn);
     const r = run([
@@ -187,6 +181,64 @@ describe('findings of the scenarios', () => {
     expect(back.sentence).not.toMatch(/1,000 connections/);
     Object.assign(t1000, { reason: 'only 38 of 1000 connections were answered within the 20 s connect cap' });
     expect(find(notServed, 'io-wait').verdict).toBe('holds');
+  });
+
+  describe('pool caps: measured throughput beyond the workers against workers / delay', () => {
+    const latency = (p50: number, p99 = p50 * 2) => (c: Cell) => { c.latencyUs = { ...c.latencyUs, p50, p99 }; };
+    const backlog = (c: Cell) => {
+      c.reason = 'only 4 of 64 connections had been answered when the window opened: prefork serves 4 at once (--workers 4); the other 60 waited in the accept backlog, unanswered';
+      c.outstanding = 62;
+      latency(10_500, 4_200_000)(c);
+    };
+    const make = (pool: number[], fork: number[] = [390]) => {
+      const r = run([
+        { model: 'thread-pool', concurrency: 4, opsPerSec: [392], tweak: io('pooled', 400) },
+        { model: 'thread-pool', concurrency: 64, opsPerSec: pool, tweak: io('pooled', 400, latency(165_000)) },
+        { model: 'prefork', concurrency: 64, opsPerSec: fork, status: 'limit', tweak: io('pooled', 400, backlog) },
+      ]);
+      r.settings = { ...r.settings, ...settings };
+      return find(r, 'pool-caps');
+    };
+
+    it('holds when each pool served about workers / delay beyond its workers, with the queue in thread-pool\'s latency and the backlog in prefork\'s', () => {
+      const f = make([385]);
+      expect(f.verdict).toBe('holds');
+      expect(f.sentence).toBe('With every query held 10 ms on the service stand-in, workers / delay = 400 ops/s for 4 workers: ' +
+        'thread-pool served 385 ops/s at 64 http connections (96%), 392 ops/s at 4, with a p50 latency of 165 ms where 64 connections queueing for 4 workers make 166 ms; ' +
+        'prefork served 390 ops/s at 64 http connections (98%) on the connections it had answered; 62 requests were still unanswered when the window closed, and its p99 latency was 4,200 ms ' +
+        '(limit: only 4 of 64 connections had been answered when the window opened: prefork serves 4 at once (--workers 4); the other 60 waited in the accept backlog, unanswered).');
+      expect(f.chart).toBe('http-io-wait-vs-ideal.png');
+    });
+
+    it('does not hold when a pool served far more than workers / delay', () => {
+      expect(make([2000]).verdict).toBe('does not hold');
+      expect(make([385], [1200]).verdict).toBe('does not hold'); // the limit cell's measured figures count
+    });
+
+    it('no clear difference between the cap and 1.5× it, far below it, or when the repetitions straddle it', () => {
+      expect(make([500]).verdict).toBe('no clear difference');
+      expect(make([120]).verdict).toBe('no clear difference'); // something else set the pace
+      expect(make([300, 420, 520, 380, 460]).verdict).toBe('no clear difference');
+      const steady = make([380, 390, 400, 395, 385]);
+      expect(steady.verdict).toBe('holds');
+      expect(steady.sentence).toMatch(/: thread-pool served 390 ops\/s \[\d{3}–\d{3}\] at 64 http connections \(98%\), 392 ops\/s at 4, /);
+    });
+
+    it('not measured from cells that were not run, whatever their computed ideal, nor from cells at the workers alone', () => {
+      const refused = run([{ model: 'thread-pool', concurrency: 64, opsPerSec: [0], status: 'limit', tweak: io('pooled', 400) }]);
+      refused.cells[0]!.reason = 'thread-pool serves at most 4 connections at once (--workers 4): 60 of 64 would only wait; not run';
+      refused.cells[0]!.durationS = 0;
+      refused.settings = { ...refused.settings, ...settings };
+      const f = find(refused, 'pool-caps');
+      expect(f.verdict).toBe('not measured');
+      expect(f.sentence).toBe('Not measured in this run: needs thread-pool or prefork run in io-wait, pooled, at more connections than their 4 workers (--models thread-pool,prefork --scenarios io-wait --concurrency 4,64).');
+      const within = run([{ model: 'thread-pool', concurrency: 4, opsPerSec: [392], tweak: io('pooled', 400) }]);
+      within.settings = { ...within.settings, ...settings };
+      expect(find(within, 'pool-caps').verdict).toBe('not measured');
+      const failed = run([{ model: 'prefork', concurrency: 64, opsPerSec: [390], status: 'failed', tweak: io('pooled', 400) }]);
+      failed.settings = { ...failed.settings, ...settings };
+      expect(find(failed, 'pool-caps').verdict).toBe('not measured');
+    });
   });
 
   it('backend per request: CPU per request against pooled, for the same model and concurrency', () => {
