@@ -69,6 +69,9 @@ export interface EngineResult {
   /** Exact maxima of the two histograms (the encoded form keeps them only to 3 significant digits), µs. */
   latencyMaxUs: number;
   latencyUncorrectedMaxUs: number;
+  /** Open loop: the send lag histogram (window.ts) and its exact maximum, µs; null in closed loop. */
+  sendLag: string | null;
+  sendLagMaxUs: number;
   connect: string;
   connectCount: number;
   /** Connections open and answered at least once when the window opened. */
@@ -111,7 +114,7 @@ function loop(thread: number, io: Exchanges, control: Control, ep: Epoll, table:
   for (let j = 0; j < table.count; j++) io.open(j);
   let nextScan = io.now + 100;
   for (;;) {
-    const ready = schedule !== null && schedule.nextDue !== Infinity ? ep.waitUs(Math.min(5000, (schedule.nextDue - io.now) * 1000)) : ep.wait(5);
+    const ready = schedule !== null && io.phase === Phase.Run ? ep.waitUs(schedule.sleepUs(io.now)) : ep.wait(5);
     io.now = control.now();
     if (ready < 0 && ready !== -EINTR) throw new Error(`epoll_wait: ${errnoName(-ready)}`);
     for (let k = 0; k < ready; k++) {
@@ -185,6 +188,8 @@ function result(o: EngineOptions, w: WindowRecorder, cpuS: number, connectionsAt
     latencyUncorrected: encodeHistogram(uncorrected),
     latencyMaxUs: w.latency.maxValue,
     latencyUncorrectedMaxUs: uncorrected.maxValue,
+    sendLag: o.rate !== null ? encodeHistogram(w.sendLag) : null,
+    sendLagMaxUs: w.sendLag.maxValue,
     connect: encodeHistogram(w.connect),
     connectCount: w.connect.totalCount,
     connectionsAtWindow,

@@ -104,7 +104,9 @@ export class Exchanges {
     const at = this.now;
     const schedule = this.phase !== Phase.Connect ? this.schedule : null;
     for (let q = 0; q < m; q++) {
-      const idx = t.claim(j, at, schedule !== null ? schedule.dueTime(j, t.sent[j]!) : at);
+      const dueAt = schedule !== null ? schedule.dueTime(j, t.sent[j]!) : at;
+      if (schedule !== null) this.window.sent(at, dueAt);
+      const idx = t.claim(j, at, dueAt);
       if (!this.isHttp) {
         const msg = this.messages[idx]!;
         if (this.S >= 4) msg.writeUInt32LE(this.seq++ >>> 0, 0);

@@ -269,6 +269,8 @@ function merge(o: LoadOptions, threads: number, control: Control, parts: EngineR
   const ops = sum(parts.map((p) => p.ops));
   const byCode = mergeCounts(parts.map((p) => p.errors));
   const cpuS = sum(parts.map((p) => p.cpuS));
+  const lagParts = parts.flatMap((p) => (p.sendLag === null ? [] : [p.sendLag]));
+  const sendLag = lagParts.length > 0 ? mergeEncoded(lagParts) : null;
   const achieved = ops / durationS;
   // An agent's target is its share of the schedule.
   const target = o.rate === null ? null : o.rate / (o.agent?.count ?? 1);
@@ -290,8 +292,11 @@ function merge(o: LoadOptions, threads: number, control: Control, parts: EngineR
     outstanding: sum(parts.map((p) => p.outstanding)),
     window: { startMs: mStart, endMs: mEnd },
     warmup,
-    client: clientUsage('native', threads, cpuS, durationS, ops, Math.max(...parts.map((p) => p.cpuS))),
-    histograms: { latency: encodeHistogram(latency), latencyUncorrected: encodeHistogram(uncorrected) },
+    client: {
+      ...clientUsage('native', threads, cpuS, durationS, ops, Math.max(...parts.map((p) => p.cpuS))),
+      sendLagUs: sendLag === null ? null : pick(summarizeUs(sendLag, Math.max(...parts.map((p) => p.sendLagMaxUs)))),
+    },
+    histograms: { latency: encodeHistogram(latency), latencyUncorrected: encodeHistogram(uncorrected), ...(sendLag !== null ? { sendLag: encodeHistogram(sendLag) } : {}) },
     perThread: parts.map((p) => ({ ops: p.ops, errors: sum(Object.values(p.errors)), latencyCount: countOf(p.latency) })),
     timeline: {
       intervalS: timelineIntervalS(o.durationS),

@@ -236,6 +236,8 @@ function summaryText(cmd: LoadCommand, r: ClientResult): string {
     row(o.rate === null ? 'per request' : 'corrected', r.latencyUs),
   ];
   if (o.rate !== null && r.latencyUncorrectedUs) lines.push(row('uncorrected', r.latencyUncorrectedUs));
+  const lag = r.client.sendLagUs;
+  if (lag) lines.push(`  send lag µs  p50 ${fmt(lag.p50)}, p99 ${fmt(lag.p99)}, max ${fmt(lag.max)} (how late the client sent against the schedule: its share of the corrected latency)`);
   const errs = Object.entries(r.errors.byCode).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
   lines.push(`  errors       ${r.errors.total === 0 ? 'none' : `${fmt(r.errors.total)} (${errs})`}`);
   if (o.churn) lines.push(`  connections  ${fmt(r.reconnects)} opened in the window, one per request; connect to first byte p50 ${fmt(r.connectUs?.p50 ?? 0)} µs, p99 ${fmt(r.connectUs?.p99 ?? 0)} µs`);

@@ -1,9 +1,10 @@
 // What one load thread counts inside the measured window [start, end): correct operations and
 // their latency (corrected, from when each was due, and uncorrected, from when it was sent), the
 // timeline (a count and a histogram per interval of the window), connect times, bytes, reconnects
-// and errors by kind. Everything outside the window is ignored here, so the loop can report every
+// and errors by kind, and in open loop the client's own send lag (how late each request left
+// against its intended time). Everything outside the window is ignored here, so the loop can report every
 // event and leave the counting rule to one place.
-import { encodeHistogram, latencyHistogram, recordUs } from './latency.js';
+import { encodeHistogram, latencyHistogram, recordLagUs, recordUs } from './latency.js';
 
 /** Seconds per point of a window's timeline: one second from 5 s windows up, else a tenth of the window. */
 export function timelineIntervalS(durationS: number): number {
@@ -31,6 +32,8 @@ export class WindowRecorder {
   readonly latency = latencyHistogram();
   readonly uncorrected = latencyHistogram();
   readonly connect = latencyHistogram();
+  /** Open loop: how late each request sent in the window left against its due time, µs (0: on time). */
+  readonly sendLag = latencyHistogram();
   private readonly intervalMs: number;
   private readonly timelineOps: number[] = [];
   private readonly timelineHist: Histogram[] = [];
@@ -96,6 +99,16 @@ export class WindowRecorder {
   private readonly scratchSlot = latencyHistogram();
   private readonly scratchOps: number[] = [];
 
+  /**
+   * Open loop: a request due at dueAt left at t. Its lateness is the client's share of the corrected
+   * latency: a wake-up that came late, a batch that waited, a connection still busy with the answer before.
+   */
+  sent(t: number, dueAt: number): void {
+    if (!this.openLoop) return;
+    if (this.contains(t)) recordLagUs(this.sendLag, (t - dueAt) * 1000);
+    else if (t < this.start) recordLagUs(this.scratch, (t - dueAt) * 1000); // warm-up compiles this path too (rehearse)
+  }
+
   /** A connection opened at connectAt was first answered at t; `always` counts it outside the window too. */
   connected(t: number, connectAt: number, always: boolean): void {
     if (always || this.contains(t)) recordUs(this.connect, (t - connectAt) * 1000);
@@ -128,6 +141,8 @@ export class WindowRecorder {
     if (dueAt >= this.end) return false;
     this.outstanding++;
     recordUs(this.latency, (this.end - dueAt) * 1000);
+    // Still unsent: at least this late, as a stalled client's lag must show.
+    if (this.openLoop) recordLagUs(this.sendLag, (this.end - dueAt) * 1000);
     return true;
   }
 

@@ -20,6 +20,11 @@ export function recordUs(h: hdr.Histogram, us: number): void {
   h.recordValue(us < 1 ? 1 : us > HIGHEST_US ? HIGHEST_US : Math.round(us));
 }
 
+/** A delay that may be nil (a send that left on time): recorded as 0, not clamped to 1 µs. */
+export function recordLagUs(h: hdr.Histogram, us: number): void {
+  h.recordValue(us < 0.5 ? 0 : us > HIGHEST_US ? HIGHEST_US : Math.round(us));
+}
+
 /**
  * Percentiles of `h`. A histogram decoded from its encoded form knows its maximum only to its bucket
  * (3 significant digits), so a merge passes the exact maximum of its parts as `exactMax`.

@@ -111,7 +111,7 @@ export interface ClientResult {
   warmup?: { s: number; settled: boolean } | null;
   client: ClientUsage;
   /** HdrHistogram compressed base64 of the latency histograms; null where the tool keeps none. */
-  histograms: { latency: string; latencyUncorrected: string } | null;
+  histograms: { latency: string; latencyUncorrected: string; sendLag?: string } | null;
   /** Per load thread, so a merge can be checked against its parts. */
   perThread: { ops: number; errors: number; latencyCount: number }[];
   /** Correct operations and p99 latency (corrected, µs) per interval of the window; null where the tool keeps none. */

@@ -14,7 +14,8 @@
  * optional: each io-wait cell's own `backendDelayMs` (before, every cell waited
  * settings.backendDelayMs), the reference model of an equal-rate cell (`sweepOf`), the server's
  * CPU with nothing to do (`idleCpu`), both bounds of an ideal, the run's noise probe
- * (`settings.noise`), and plans across machines (`env.hosts`, `cells[].perHost`): a version 6
+ * (`settings.noise`), the open-loop client's send lag (`client.sendLagUs`, `histograms.sendLag`),
+ * and plans across machines (`env.hosts`, `cells[].perHost`): a version 6
  * file is a version 7 file without them. Readers refuse any other version.
  */
 export const SCHEMA_VERSION = 7;
@@ -82,6 +83,13 @@ export interface ClientUsage {
    * or more whoever filled them (cores.full): the figures may be the load side's limit, not the server's.
    */
   saturated: boolean;
+  /**
+   * Open loop, native client only: how late the client sent each request against its intended time,
+   * µs, over the requests sent in the window (and those due and still unsent when it closed, at their
+   * age then), from an HdrHistogram. It is the client's own share of latencyUs, which counts from the
+   * intended time. Null in closed loop and for autocannon and wrk; absent in files written before it.
+   */
+  sendLagUs?: { p50: number; p99: number; max: number } | null;
 }
 
 export interface CellKey {
@@ -244,8 +252,11 @@ export interface Cell extends CellKey {
   outstanding: number;
   /** The measured window on CLOCK_MONOTONIC, ms, as the client timed it; null when the tool does not say. */
   window: { startMs: number; endMs: number } | null;
-  /** The latency histograms in HdrHistogram's compressed base64 form, to pool repetitions or redraw any percentile. */
-  histograms: { latency: string; latencyUncorrected: string } | null;
+  /**
+   * The latency histograms in HdrHistogram's compressed base64 form, to pool repetitions or redraw
+   * any percentile; `sendLag` (open loop, native client) is the client's send lag (client.sendLagUs).
+   */
+  histograms: { latency: string; latencyUncorrected: string; sendLag?: string } | null;
   /**
    * The window in intervals (1 s from 5 s windows up, else a tenth of it): correct operations and
    * p99 (corrected, µs) in each, and the server tree's RSS and PSS at the end of each (the last

@@ -2,7 +2,10 @@
 // ceiling, and epoll) is pinned as the harness pins it and driven in turn by every client that
 // speaks its protocol, repetitions interleaved; the table gives medians and each client's
 // throughput as a ratio of the reference's on the same server in the same run: wrk for HTTP, our
-// C echo client (native/echo-client.c, the same closed loop without Node) for echo.
+// C echo client (native/echo-client.c, the same closed loop without Node) for echo. Then our client
+// in open loop at fractions of its own closed-loop throughput: what a request costs it there, as a
+// ratio of what it cost in the closed loop, and how late it sent (the target is within 1.3× from half
+// of a core's rate up, so that a --rate sweep measures the server up to 90% and not the client).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -14,11 +17,12 @@ import { onPath } from '../sys/path.js';
 import { killAllGroups, startGroup, stopGroup, waitForLine, waitForMessage } from '../harness/processes.js';
 import { beginMeasuring } from '../harness/entry.js';
 import { LockError } from '../harness/guard.js';
-import { median } from '../report/stats.js';
+import { openTable, table, type OpenRow, type Row } from '../report/client-bench.js';
 
-const DEFAULTS = { servers: 'native-epoll,epoll', connections: '64', duration: '3s', warmup: '1s', repetitions: '3' } as const;
+const DEFAULTS = { servers: 'native-epoll,epoll', connections: '64', duration: '3s', warmup: '1s', repetitions: '3', 'open-loop': '0.5,0.75,0.9' } as const;
 const FLAGS = {
   servers: { type: 'string' },
+  'open-loop': { type: 'string' },
   connections: { type: 'string' },
   duration: { type: 'string' },
   warmup: { type: 'string' },
@@ -38,18 +42,10 @@ wrk for HTTP (when installed), the C echo client in native/ for echo (when cc is
   --duration TIME      measured window per run (default: ${DEFAULTS.duration})
   --warmup TIME        unmeasured load before it (default: ${DEFAULTS.warmup})
   --repetitions N      runs per (server, client), interleaved; the table shows medians (default: ${DEFAULTS.repetitions})
+  --open-loop LIST     then our client in open loop at these fractions of its closed-loop throughput
+                       (each in (0, 1]), or none (default: ${DEFAULTS['open-loop']})
   -h, --help           this text
 `;
-}
-
-interface Row {
-  server: string;
-  protocol: 'echo' | 'http';
-  tool: string;
-  opsPerSec: number[];
-  cpuUsPerOp: number[];
-  saturated: number;
-  errors: number;
 }
 
 async function main(): Promise<number> {
@@ -64,6 +60,7 @@ async function main(): Promise<number> {
   const repetitions = Number(get('repetitions'));
   if (!Number.isInteger(connections) || connections < 1) throw new PlanError(`--connections: must be a positive integer, got "${get('connections')}"`);
   if (!Number.isInteger(repetitions) || repetitions < 1) throw new PlanError(`--repetitions: must be a positive integer, got "${get('repetitions')}"`);
+  const fractions = parseFractions(get('open-loop'));
   const durationS = parseSeconds('--duration', get('duration'), false);
   const warmupS = parseSeconds('--warmup', get('warmup'), true);
   beginMeasuring({ name: 'bench:clients', say: (line) => void process.stderr.write(line + '\n') });
@@ -76,6 +73,7 @@ async function main(): Promise<number> {
   process.stderr.write(`server on CPU ${pinning.server?.join(',') ?? 'any'}, clients on CPU ${pinning.client?.join(',') ?? 'any'} with ${threads} thread(s)` +
     `${wrk ? '' : '; wrk not on PATH, so no HTTP reference (apt-get install wrk)'}${cEcho ? '' : '; no C compiler, so no echo reference'}\n`);
   const rows = new Map<string, Row>();
+  const openRows = new Map<string, OpenRow>();
   for (let rep = 1; rep <= repetitions; rep++) {
     for (const server of servers) {
       for (const protocol of ['echo', 'http'] as const) {
@@ -83,6 +81,7 @@ async function main(): Promise<number> {
         try {
           const port = await waitForMessage(child, (m) => (m.event === 'listening' ? m.port : m.event === 'error' ? -1 : undefined), 30_000, `${server} start`);
           if (port < 0) throw new PlanError(`--servers: ${server} could not start: ${child.stderrTail()}`);
+          let closedNative = 0;
           for (const tool of protocol === 'echo' ? echo : http) {
             const r = tool === 'c-echo'
               ? await driveC(cEcho!, port, connections, warmupS, durationS, pinning.client)
@@ -95,6 +94,21 @@ async function main(): Promise<number> {
             row.errors += r.errors.total;
             rows.set(key, row);
             process.stderr.write(`[${rep}/${repetitions}] ${server} ${protocol} ${tool}: ${Math.round(r.opsPerSec).toLocaleString('en-US')} ops/s, ${r.client.cpuUsPerOp?.toFixed(1) ?? '–'} µs client CPU per op\n`);
+            if (tool === 'native') closedNative = r.opsPerSec;
+          }
+          for (const fraction of closedNative > 0 ? fractions : []) {
+            const rate = Math.round(closedNative * fraction);
+            const r = await drive(port, protocol, 'native', connections, threads, warmupS, durationS, pinning.client, rate);
+            const key = `${server}\0${protocol}\0${fraction}`;
+            const row = openRows.get(key) ?? { server, protocol, fraction, rate: [], opsPerSec: [], cpuUsPerOp: [], sendLagP99Us: [], saturated: 0 };
+            row.rate.push(rate);
+            row.opsPerSec.push(r.opsPerSec);
+            if (r.client.cpuUsPerOp !== null) row.cpuUsPerOp.push(r.client.cpuUsPerOp);
+            if (r.client.sendLagUs) row.sendLagP99Us.push(r.client.sendLagUs.p99);
+            row.saturated += r.client.saturated ? 1 : 0;
+            openRows.set(key, row);
+            process.stderr.write(`[${rep}/${repetitions}] ${server} ${protocol} native open loop at ${Math.round(fraction * 100)}% (${rate.toLocaleString('en-US')}/s): ` +
+              `${Math.round(r.opsPerSec).toLocaleString('en-US')} ops/s, ${r.client.cpuUsPerOp?.toFixed(1) ?? '–'} µs client CPU per op, send lag p99 ${r.client.sendLagUs?.p99 ?? '–'} µs${r.client.saturated ? ', CLIENT SATURATED' : ''}\n`);
           }
         } finally {
           await stopGroup(child);
@@ -103,13 +117,15 @@ async function main(): Promise<number> {
     }
   }
   process.stdout.write(table([...rows.values()], repetitions));
+  if (openRows.size > 0) process.stdout.write('\n' + openTable([...openRows.values()], [...rows.values()], repetitions));
   return 0;
 }
 
-function drive(port: number, protocol: string, tool: string, connections: number, threads: number, warmupS: number, durationS: number, cpus: number[] | null): Promise<ClientResult> {
+function drive(port: number, protocol: string, tool: string, connections: number, threads: number, warmupS: number, durationS: number, cpus: number[] | null, rate: number | null = null): Promise<ClientResult> {
   const args = [dist('clients/main.js'), '--target', `127.0.0.1:${port}`, '--protocol', protocol, '--connections', String(connections),
     '--threads', String(threads), '--warmup', `${warmupS}s`, '--duration', `${durationS}s`, '--json'];
   if (protocol === 'http') args.push('--http-client', tool);
+  if (rate !== null) args.push('--rate', String(rate));
   const child = startGroup(process.execPath, args, { cpus });
   const timeout = (Math.ceil(warmupS) + Math.ceil(durationS)) * 1000 + 60_000;
   return waitForMessage(child, (m) => (m.event === 'result' ? m : undefined), timeout, `${tool} client`).finally(() => stopGroup(child, 1000));
@@ -155,22 +171,13 @@ async function driveC(binary: string, port: number, connections: number, warmupS
   }
 }
 
-const REFERENCE: Record<string, string> = { http: 'wrk', echo: 'c-echo' };
-
-/** Markdown: one row per (server, protocol, client), with its ratio to the reference's median. */
-export function table(rows: Row[], repetitions: number): string {
-  const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
-  const out = [
-    `| server | protocol | client | ops/s (median of ${repetitions}) | client CPU µs/op | vs reference | saturated runs | errors |`,
-    '|---|---|---|--:|--:|--:|--:|--:|',
-  ];
-  for (const r of rows) {
-    const ref = rows.find((w) => w.server === r.server && w.protocol === r.protocol && w.tool === REFERENCE[r.protocol]);
-    const ratio = ref ? (median(r.opsPerSec) / median(ref.opsPerSec)).toFixed(2) : '–';
-    const cpu = r.cpuUsPerOp.length > 0 ? median(r.cpuUsPerOp).toFixed(1) : '–';
-    out.push(`| ${r.server} | ${r.protocol} | ${r.tool} | ${fmt(median(r.opsPerSec))} | ${cpu} | ${ratio} | ${r.saturated} of ${r.opsPerSec.length} | ${r.errors} |`);
-  }
-  return out.join('\n') + '\n';
+/** `--open-loop`: fractions in (0, 1], or `none`. */
+export function parseFractions(raw: string): number[] {
+  if (raw === 'none') return [];
+  const xs = raw.split(',').map((x) => x.trim());
+  const bad = xs.find((x) => !/^\d*\.?\d+$/.test(x) || Number(x) <= 0 || Number(x) > 1);
+  if (bad !== undefined || xs.length === 0) throw new PlanError(`--open-loop: fractions of the closed-loop throughput in (0, 1], comma-separated, or none; got "${raw}"`);
+  return xs.map(Number);
 }
 
 main().then(

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import { choosePinning } from '../../harness/env.js';
 import { dist, PROJECT_ROOT } from '../../harness/paths.js';
+import { decodeHistogram } from '../../clients/latency.js';
 import { readResults } from '../../schema/read-results.js';
 import { runWhenUnlocked } from '../helpers/locked-run.js';
 import { itNeeds } from '../helpers/tools.js';
@@ -29,6 +30,12 @@ describe('cores', () => {
       expect(cell!.cores!.full).toContain('client');
       expect(cell!.client.saturated).toBe(true);
       expect(r.stderr).toContain('CLIENT SATURATED');
+      // The open-loop client's send lag reaches the cell and its progress line.
+      const lag = cell!.client.sendLagUs!;
+      expect(lag.p50).toBeLessThanOrEqual(lag.p99);
+      expect(lag.p99).toBeLessThanOrEqual(lag.max);
+      expect(decodeHistogram(cell!.histograms!.sendLag!).totalCount).toBeGreaterThan(0);
+      expect(r.stderr).toMatch(/send lag p50 \d+ µs, p99 \d+ µs/);
     } finally {
       for (const h of hogs) h.kill('SIGKILL');
     }

@@ -62,6 +62,13 @@ describe('npm run load, open loop', () => {
       // Only the four requests in flight when the stall began waited after being sent.
       expect(r.latencyUncorrectedUs!.p99).toBeLessThan(100_000);
       expect(r.latencyUs.max).toBeGreaterThanOrEqual(900_000);
+      // The requests due during the stall left late (their connections were waiting): the client's
+      // send lag shows it, and the rest left on time.
+      const lag = r.client.sendLagUs!;
+      expect(lag.p99).toBeGreaterThanOrEqual(400_000);
+      expect(lag.p50).toBeLessThan(100_000);
+      expect(lag.max).toBeGreaterThanOrEqual(lag.p99);
+      expect(decodeHistogram(r.histograms!.sendLag!).totalCount).toBeGreaterThanOrEqual(r.ops - 8);
     } finally {
       server.close();
       sockets.forEach((s) => s.destroy());
@@ -81,10 +88,14 @@ describe('npm run load, open loop', () => {
     });
 
     it('keeps a rate far below capacity within 5% and says no shortfall', async () => {
-      const r = await loadJson(['--target', `127.0.0.1:${echo.port}`, '--protocol', 'echo', '--connections', '16', '--rate', '2000', '--warmup', '0.3s', '--duration', '2s']);
+      const r = await loadJson(['--target', `127.0.0.1:${echo.port}`, '--protocol', 'echo', '--connections', '16', '--threads', '2', '--rate', '2000', '--warmup', '0.3s', '--duration', '2s']);
       expect(Math.abs(r.opsPerSec - 2000) / 2000).toBeLessThan(0.05);
       expect(r.rateShortfall).toBeNull();
       expect(r.rate).toBe(2000);
+      // Both threads' send lags are merged: one value per request sent in the window (about the ops).
+      const lag = decodeHistogram(r.histograms!.sendLag!);
+      expect(Math.abs(lag.totalCount - r.ops)).toBeLessThanOrEqual(32);
+      expect(r.client.sendLagUs!.max).toBeGreaterThanOrEqual(r.client.sendLagUs!.p99);
     });
 
     it('reports a shortfall when the rate is beyond what one connection at a time can reach', async () => {
@@ -100,6 +111,8 @@ describe('npm run load, open loop', () => {
       for (const [server, protocol] of [[echo, 'echo'], [httpServer, 'http']] as const) {
         const r = await loadJson(['--target', `127.0.0.1:${server.port}`, '--protocol', protocol, '--connections', '9', '--threads', '2', '--warmup', '0.2s', '--duration', '1s']);
         expect(r.client.threads).toBe(2);
+        expect(r.client.sendLagUs).toBeNull(); // closed loop keeps no schedule to be late against
+        expect(r.histograms!.sendLag).toBeUndefined();
         expect(r.perThread).toHaveLength(2);
         expect(r.perThread.every((t) => t.ops > 0)).toBe(true);
         expect(r.perThread.reduce((a, t) => a + t.ops, 0)).toBe(r.ops);

@@ -20,6 +20,7 @@ function sweepRun(): Results {
       ...base, rate: target, sweepFraction: fraction, opsPerSec: achieved, ops: achieved * base.durationS,
       latencyUs: { ...base.latencyUs, p99 }, latencyUncorrectedUs: { ...base.latencyUs, p99: p99 / 10 },
       rateShortfall: shortfall ? { targetOpsPerSec: target, achievedOpsPerSec: achieved } : null,
+      client: { ...base.client, sendLagUs: { p50: 3, p99: Math.round(p99 / 7), max: p99 } },
     };
   };
   r.cells.push(open('epoll', 1, 80_000, 40_000, true), open('epoll', 0.5, 50_000, 300, false), open('async', 0.5, 25_000, 500, false), open('async', 1, 49_800, 2_000, false));
@@ -70,6 +71,17 @@ describe('latency vs achieved rate', () => {
     const page = pageCharts(r).find((c) => c.id.startsWith('rate-chart-'))!;
     expect(page.panels!.map((p) => p.title)).toEqual(['event loops', 'selectors']);
     expect(page.xMax).toBe(80_000);
+  });
+
+  it("shows the client's send lag p99 beside the corrected and uncorrected latency, and a dash for a file without it", () => {
+    const r = sweepRun();
+    const [section] = openLoopSections(r);
+    const col = section!.columns.indexOf('client send lag p99 (µs)');
+    expect(col).toBeGreaterThan(section!.columns.indexOf('p99 uncorrected (µs)'));
+    const epoll50 = section!.rows.find((row) => row[0] === 'epoll' && row[2]!.startsWith('50%'))!;
+    expect(epoll50[col]).toBe('43'); // 300 / 7
+    for (const c of r.cells) delete c.client.sendLagUs; // a file from before the field
+    expect(openLoopSections(r)[0]!.rows.every((row) => row[col] === '–')).toBe(true);
   });
 
   it('draws nothing for a closed-loop run', () => {

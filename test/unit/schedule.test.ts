@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { OpenLoopSchedule } from '../../clients/schedule.js';
+import { ConnectionTable } from '../../clients/connections.js';
+import { Control, Phase } from '../../clients/control.js';
+import { Exchanges } from '../../clients/exchange.js';
+import { OpenLoopSchedule, SEND_BATCH_US } from '../../clients/schedule.js';
+import { WindowRecorder } from '../../clients/window.js';
+import type { Epoll } from '../../sys/readiness.js';
 
 // 1,000 ops/s over 4 connections: op m of the run is due at t0 + m ms and belongs to connection
 // m mod 4. This thread holds global connections 2 and 3 (local 0 and 1), so its ops are due at
@@ -56,3 +61,37 @@ describe('open-loop schedule', () => {
     expect([...dues].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 });
+
+describe('open-loop wake-ups', () => {
+  it('sleeps until the next operation is due, but never less than SEND_BATCH_US, nor more than 5 ms', () => {
+    const s = thread();
+    expect(s.sleepUs(0)).toBe(5000); // not started: nothing to wake for but the loop's own checks
+    s.start(100);
+    expect(s.sleepUs(101)).toBe(1000); // op due at 102: 1 ms away
+    expect(s.sleepUs(101.99)).toBe(SEND_BATCH_US); // 10 µs away: wait for the batch instead of waking for one send
+    expect(s.sleepUs(50)).toBe(5000);
+    expect(SEND_BATCH_US).toBeGreaterThan(0);
+  });
+
+  it('makes every operation due by the wake-up due on its connection, across connections, in one pass', () => {
+    // 100,000 ops/s over 4 local connections: one due every 10 µs. A wake-up 95 µs after the start
+    // finds ten of them due, three on connections 0 and 1, two on 2 and 3.
+    const schedule = new OpenLoopSchedule(100_000, 4, 0, 4);
+    const table = new ConnectionTable(4, 1);
+    const io = exchangesFor(schedule, table);
+    schedule.start(0);
+    io.now = 0.095;
+    io.advanceSchedule();
+    expect([...table.due]).toEqual([3, 3, 2, 2]);
+    expect(schedule.nextDue).toBeCloseTo(0.1, 9);
+  });
+});
+
+/** The exchanges of one thread with no sockets: enough to see what the schedule makes due (every connection is closed, so nothing is sent). */
+function exchangesFor(schedule: OpenLoopSchedule, table: ConnectionTable): Exchanges {
+  const o = { protocol: 'echo', host: '127.0.0.1', port: 1, first: 0, connections: table.count, totalConnections: table.count, payloadBytes: 16, request: null, expected: null,
+    pipeline: 1, durationS: 1, rate: 100_000, timeoutMs: 1000, connectCapMs: 1000, churn: false, thread: 0 } as const;
+  const io = new Exchanges(o, Control.create(1), null as unknown as Epoll, table, new WindowRecorder(1, true), schedule);
+  io.phase = Phase.Run;
+  return io;
+}

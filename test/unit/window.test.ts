@@ -92,3 +92,33 @@ describe('window recorder', () => {
     expect(w.slotClosed(5000)).toBe(false); // all ten handed out
   });
 });
+
+describe('send lag (open loop)', () => {
+  it('records how late each request sent inside the window left, 0 µs when on time, nothing outside it', () => {
+    const w = recorder();
+    w.sent(999, 900); // warm-up: not the window's
+    w.sent(1000, 1000); // on time
+    w.sent(1500, 1499.95); // 50 µs late
+    w.sent(2000, 1990); // 10 ms late
+    w.sent(3000, 2000); // after the window
+    expect(w.sendLag.totalCount).toBe(3);
+    expect(w.sendLag.minNonZeroValue).toBe(50);
+    expect(w.sendLag.getValueAtPercentile(30)).toBe(0);
+    expect(w.sendLag.maxValue).toBe(10_000);
+  });
+
+  it('counts a request due and still unsent when the window closed at its age then', () => {
+    const w = recorder();
+    expect(w.unsent(2500)).toBe(true);
+    expect(w.unsent(3000)).toBe(false); // due after the window
+    expect(w.sendLag.totalCount).toBe(1);
+    expect(w.sendLag.maxValue).toBe(500_000);
+  });
+
+  it('keeps none in closed loop, which has no schedule to be late against', () => {
+    const w = recorder(false);
+    w.sent(1500, 1400);
+    w.unsent(2500);
+    expect(w.sendLag.totalCount).toBe(0);
+  });
+});
