@@ -17,26 +17,47 @@ export function timelineSlots(durationS: number): number {
 
 type Histogram = ReturnType<typeof latencyHistogram>;
 
+/**
+ * What response() records into: the window's own, or warm-up's copy that is thrown away, by the
+ * very same code. Warm-up once recorded into other objects through another branch: V8 then
+ * optimised response() for that branch, and when the window opened the first answers deoptimised
+ * it, so every window's first tenth ran at about 0.84 of the rest (with or without the harness,
+ * whatever the warm-up). One path for both, on objects of one shape, keeps the compiled code.
+ */
+class Tally {
+  ops = 0;
+  readonly errors: Record<string, number> = {};
+  readonly timelineOps: number[] = [];
+  readonly timelineHist: Histogram[] = [];
+  readonly latency = latencyHistogram();
+  readonly uncorrected = latencyHistogram();
+  constructor(
+    /** Where slot 0 begins, ms. */
+    public base: number,
+    /** The last slot: the window's last interval, or warm-up's one scratch slot. */
+    readonly lastSlot: number,
+  ) {}
+}
+
 export class WindowRecorder {
   /** The window, ms; [Infinity, Infinity) until open(). */
   start = Infinity;
   end = Infinity;
-  ops = 0;
   /** Correct operations at any time, warm-up included: what the coordinator watches to see the load settle. */
   completed = 0;
   bytes = 0;
   reconnects = 0;
   /** Requests unanswered (or due and unsent) when the window closed. */
   outstanding = 0;
-  readonly errors: Record<string, number> = {};
-  readonly latency = latencyHistogram();
-  readonly uncorrected = latencyHistogram();
+  private readonly live: Tally;
+  private readonly rehearsal = new Tally(0, 0);
+  readonly errors: Record<string, number>;
+  readonly latency: Histogram;
+  readonly uncorrected: Histogram;
   readonly connect = latencyHistogram();
   /** Open loop: how late each request sent in the window left against its due time, µs (0: on time). */
   readonly sendLag = latencyHistogram();
   private readonly intervalMs: number;
-  private readonly timelineOps: number[] = [];
-  private readonly timelineHist: Histogram[] = [];
 
   constructor(
     /** The window's length, seconds: sets the timeline's interval. */
@@ -45,11 +66,19 @@ export class WindowRecorder {
     private readonly openLoop: boolean,
   ) {
     this.intervalMs = timelineIntervalS(durationS) * 1000;
+    this.live = new Tally(Infinity, timelineSlots(durationS) - 1);
+    ({ errors: this.errors, latency: this.latency, uncorrected: this.uncorrected } = this.live);
+  }
+
+  /** Correct operations inside the window. */
+  get ops(): number {
+    return this.live.ops;
   }
 
   open(start: number, end: number): void {
     this.start = start;
     this.end = end;
+    this.live.base = start;
   }
 
   contains(t: number): boolean {
@@ -64,40 +93,20 @@ export class WindowRecorder {
   /** A response at t to a request due at dueAt and sent at sentAt (ms): an operation, or an error of kind `err`. */
   response(t: number, err: string | null, dueAt: number, sentAt: number): void {
     if (err === null) this.completed++;
-    if (!this.contains(t)) {
-      if (err === null && t < this.start) this.rehearse(t, dueAt, sentAt);
-      return;
-    }
+    const tally = t < this.start ? this.rehearsal : t < this.end ? this.live : null;
+    if (tally === null) return;
     if (err !== null) {
-      this.errors[err] = (this.errors[err] ?? 0) + 1;
+      tally.errors[err] = (tally.errors[err] ?? 0) + 1;
       return;
     }
-    this.ops++;
+    tally.ops++;
     const us = (t - dueAt) * 1000;
-    recordUs(this.latency, us);
-    const slot = Math.floor((t - this.start) / this.intervalMs);
-    this.timelineOps[slot] = (this.timelineOps[slot] ?? 0) + 1;
-    recordUs((this.timelineHist[slot] ??= latencyHistogram()), us);
-    if (this.openLoop) recordUs(this.uncorrected, (t - sentAt) * 1000);
+    recordUs(tally.latency, us);
+    const slot = Math.min(tally.lastSlot, Math.floor((t - tally.base) / this.intervalMs));
+    tally.timelineOps[slot] = (tally.timelineOps[slot] ?? 0) + 1;
+    recordUs((tally.timelineHist[slot] ??= latencyHistogram()), us);
+    if (this.openLoop) recordUs(tally.uncorrected, (t - sentAt) * 1000);
   }
-
-  /**
-   * Warm-up does the window's work into histograms that are thrown away. Without it the recording
-   * path runs for the first time when the window opens, and V8 compiles it then: the window's
-   * first tenth ran at half the rate of the rest, a ramp of the client's own, after any warm-up.
-   */
-  private rehearse(t: number, dueAt: number, sentAt: number): void {
-    const us = (t - dueAt) * 1000;
-    recordUs(this.scratch, us);
-    recordUs(this.scratchSlot, us);
-    const slot = Math.floor(t / this.intervalMs) & 7;
-    this.scratchOps[slot] = (this.scratchOps[slot] ?? 0) + 1;
-    if (this.openLoop) recordUs(this.scratch, (t - sentAt) * 1000);
-  }
-
-  private readonly scratch = latencyHistogram();
-  private readonly scratchSlot = latencyHistogram();
-  private readonly scratchOps: number[] = [];
 
   /**
    * Open loop: a request due at dueAt left at t. Its lateness is the client's share of the corrected
@@ -105,8 +114,9 @@ export class WindowRecorder {
    */
   sent(t: number, dueAt: number): void {
     if (!this.openLoop) return;
-    if (this.contains(t)) recordLagUs(this.sendLag, (t - dueAt) * 1000);
-    else if (t < this.start) recordLagUs(this.scratch, (t - dueAt) * 1000); // warm-up compiles this path too (rehearse)
+    // Warm-up records into a histogram thrown away, by the same path (see Tally).
+    const h = t < this.start ? this.rehearsal.uncorrected : t < this.end ? this.sendLag : null;
+    if (h !== null) recordLagUs(h, (t - dueAt) * 1000);
   }
 
   /** A connection opened at connectAt was first answered at t; `always` counts it outside the window too. */
@@ -115,7 +125,8 @@ export class WindowRecorder {
   }
 
   received(t: number, bytes: number): void {
-    if (this.contains(t)) this.bytes += bytes;
+    // Always the same addition, so that the window's first bytes run compiled code (see Tally).
+    this.bytes += this.contains(t) ? bytes : 0;
   }
 
   reconnected(t: number): void {
@@ -164,7 +175,7 @@ export class WindowRecorder {
     const out: { k: number; ops: number; latency: string }[] = [];
     for (; this.streamed < upto; this.streamed++) {
       const k = this.streamed;
-      out.push({ k, ops: this.timelineOps[k] ?? 0, latency: encodeHistogram(this.timelineHist[k] ?? latencyHistogram()) });
+      out.push({ k, ops: this.live.timelineOps[k] ?? 0, latency: encodeHistogram(this.live.timelineHist[k] ?? latencyHistogram()) });
     }
     return out;
   }
@@ -173,8 +184,8 @@ export class WindowRecorder {
   timeline(): { ops: number[]; latency: string[] } {
     const slots = timelineSlots(this.durationS);
     return {
-      ops: Array.from({ length: slots }, (_, k) => this.timelineOps[k] ?? 0),
-      latency: Array.from({ length: slots }, (_, k) => encodeHistogram(this.timelineHist[k] ?? latencyHistogram())),
+      ops: Array.from({ length: slots }, (_, k) => this.live.timelineOps[k] ?? 0),
+      latency: Array.from({ length: slots }, (_, k) => encodeHistogram(this.live.timelineHist[k] ?? latencyHistogram())),
     };
   }
 }
