@@ -275,7 +275,10 @@ function poolCaps(d: Data): Finding {
   const verdict: FindingVerdict = verdicts.includes('does not hold') ? 'does not hold' : verdicts.every((v) => v === 'holds') ? 'holds' : 'no clear difference';
   const where = variant.startsWith('postgres') ? 'PostgreSQL' : 'the service stand-in';
   const sentence = `With every query held ${delay} ms on ${where}, workers / delay = ${fmt(cap)} ops/s for ${workers} workers: ${judged.map((j) => j.sentence).join('; ')}.`;
-  return { id, question, verdict, sentence, chart: CHART_FILES.ioWaitVsIdeal(beyond[0]!.protocol) };
+  // Against a bound, not a rival: the band is the margin (its repetitions' interval when it has them).
+  const margin = judged.map((j) => `${j.p.model} served ${fmt(j.got.median / cap, 2)}× workers / delay${j.got.ci ? ` (interval ${fmt((j.got.ci.lo / cap), 2)}–${fmt(j.got.ci.hi / cap, 2)}×)` : ''}`).join('; ') +
+    '; "holds" asks 0.5× to 1.1×, "does not hold" 1.5× or more';
+  return { id, question, verdict, sentence, margin, chart: CHART_FILES.ioWaitVsIdeal(beyond[0]!.protocol) };
 }
 
 /** One pool's part of pool-caps: what it served beyond its workers, and where the rest waited. */
