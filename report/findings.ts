@@ -51,7 +51,15 @@ const pointName = (p: Point): string => `${p.model} ${p.protocol}${p.scenario ==
 /** The caveat of a finding that rests on flagged cells: which, and why, the first three of them. */
 function caveatOf(points: Iterable<Point>): string | undefined {
   const flagged = [...points].flatMap((p) => {
-    const why = [...new Set(p.ok.flatMap(cellFlags))];
+    // One entry per kind of flag: "drift 0.87×" for one repetition, "drift in 3 of 5 repetitions" for several.
+    const byKind = new Map<string, string[]>();
+    for (const c of p.ok) {
+      for (const f of cellFlags(c)) {
+        const kind = f.replace(/ [\d(].*$/, '');
+        byKind.set(kind, [...(byKind.get(kind) ?? []), f]);
+      }
+    }
+    const why = [...byKind.entries()].map(([kind, all]) => (all.length === 1 ? all[0]! : `${kind} in ${all.length} of ${p.ok.length} repetitions`));
     return why.length > 0 ? [`${pointName(p)} (${why.join(', ')})`] : [];
   });
   if (flagged.length === 0) return undefined;

@@ -133,6 +133,15 @@ describe('findings', () => {
     expect(find(crowded, 'few-connections').caveat).toBeUndefined();
     epoll.server.cpuPercent = 55;
     expect(find(crowded, 'few-connections').caveat).toBe("it rests on cells the run flagged: epoll echo at 1 (server's CPUs filled by others)");
+    // One entry per kind: a drift in several repetitions is counted, not listed.
+    const drifting = run([
+      { model: 'thread-per-connection', concurrency: 1, opsPerSec: [29_000, 29_500, 29_200] },
+      { model: 'epoll', concurrency: 1, opsPerSec: [30_000, 30_100, 30_200] },
+    ]);
+    drifting.cells.filter((c) => c.model === 'epoll').slice(0, 2).forEach((c, i) => { c.drift = { firstOpsPerSec: 8, lastOpsPerSec: 10, ratio: 0.8 + i / 100, drifts: true }; });
+    expect(find(drifting, 'few-connections').caveat).toBe('it rests on cells the run flagged: epoll echo at 1 (drift in 2 of 3 repetitions)');
+    drifting.cells.find((c) => c.model === 'epoll' && c.repetition === 2)!.drift!.drifts = false;
+    expect(find(drifting, 'few-connections').caveat).toBe('it rests on cells the run flagged: epoll echo at 1 (drift 0.8×)');
   });
 
   it('opens report.md, before the machine and the tables', () => {
