@@ -230,10 +230,10 @@ export function withCpuBound(ideal: Ideal | null | undefined, cell: Pick<Cell, '
   if (!ideal?.bounds || cell.scenario !== 'io-wait') return ideal ?? null;
   const cpuS = cell.server.cpuUserS + cell.server.cpuSysS;
   if (cell.ops <= 0 || cpuS <= 0) return ideal;
-  const cpu = serverCpus / (cpuS / cell.ops);
+  const cpu = Math.round(serverCpus / (cpuS / cell.ops));
   const waits = ideal.bounds.waits;
   const basis = `${ideal.basis.replace(/^min\(/, 'waits: min(')}; CPU: ${serverCpus} CPU${serverCpus === 1 ? '' : 's'} / ${Math.round((cpuS / cell.ops) * 1e7) / 10} µs per request`;
-  return { opsPerSec: Math.min(waits, cpu), basis, bounds: { waits, cpu: Math.round(cpu) } };
+  return { opsPerSec: Math.min(waits, cpu), basis, bounds: { waits, cpu } };
 }
 
 /** TCP sockets in TIME_WAIT on the machine, from /proc/net/sockstat; null where unreadable. */

@@ -210,7 +210,8 @@ export function parsePlan(argv: string[]): Plan | null {
     noise: null,
     hosts: parseHostsFlags({ serverHost: given('server-host'), loadHosts: given('load-hosts'), sshConfig: given('ssh-config'), remoteDir: given('remote-dir') }),
   };
-  plan.noise = noiseProbe(plan);
+  // An explicit --concurrency is a precise plan: no probe cells are added to it.
+  plan.noise = given('concurrency') === undefined ? noiseProbe(plan) : null;
   checkHostsPlan(plan);
   checkServerCpus(plan);
   checkLoadClient({ http: plan.protocols.includes('http'), client: plan.httpClient, openLoop: plan.rates !== null, pipeline: plan.pipeline }, () => onPath('wrk'));

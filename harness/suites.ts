@@ -241,7 +241,8 @@ export function buildSlices(suite: SuiteName, o: SliceOverrides): Slice[] {
         // A slice's own delay goes with its own connections (1,000 waits at 100 ms): --concurrency or --backend-delay drops it.
         if (t.backendDelayMs !== undefined && !o.backendDelayGiven && !o.concurrency) slice.backendDelayMs = t.backendDelayMs;
       }
-      if (t.equalRate) slice.equalRate = t.equalRate;
+      // Equal rates, like a slice's own delay, go with the slice's own connections: --concurrency drops them.
+      if (t.equalRate && !o.concurrency) slice.equalRate = t.equalRate;
       if (scenario === 'payload') slice.payloadSizes = o.payloadSizes ?? t.payloadSizes ?? PAYLOAD_SIZES;
       out.push(slice);
     }

@@ -216,11 +216,11 @@ describe('suites and scenarios', () => {
   it('estimates a plan from its windows, and counts nothing for cells known to be limits', () => {
     const one = parse('--models', 'epoll', '--scenarios', 'steady', '--protocols', 'echo', '--concurrency', '1', '--duration', '2s', '--warmup', '1s')!;
     const cell = 3 + 0.26 + 0.5; // windows, the settling warm-up on average, start and stop
-    // The default suite's equal-rate cells (10% and 50% of epoll's rate at one connection) also
-    // watch the idle server for IDLE_PROBE_S.
-    expect(estimatePlanS(one)).toBeCloseTo(3 * cell + 2 * IDLE_PROBE_S, 5);
-    const closedOnly = parse('--models', 'epoll', '--scenarios', 'steady', '--protocols', 'echo', '--concurrency', '1', '--duration', '2s', '--warmup', '1s', '--suite', 'full')!;
-    expect(estimatePlanS(closedOnly)).toBeCloseTo(cell, 5);
+    // --concurrency replaces the default suite's choice of connections, and its equal-rate cells go with it.
+    expect(estimatePlanS(one)).toBeCloseTo(cell, 5);
+    // Without it, the equal-rate cells (10% and 50% of epoll's rate at one connection) also watch the idle server for IDLE_PROBE_S.
+    const equal = planCells(parse('--models', 'epoll', '--scenarios', 'steady', '--protocols', 'echo')!).filter((c) => c.sweepOf !== undefined);
+    expect(equal).toHaveLength(2);
     // Pools asked for more connections than workers are run: thread-pool queues their requests;
     // prefork's client also waits 3 s for the connections left in the backlog before its window.
     const pool = (model: string) => parse('--models', model, '--scenarios', 'steady', '--protocols', 'echo', '--concurrency', '4,64', '--workers', '4', '--duration', '2s', '--warmup', '1s', '--suite', 'full')!;
@@ -279,6 +279,9 @@ describe('the default suite: equal rates, the noise probe, a slice\'s own delay'
     expect(equal.map((c) => `${c.model}@${c.sweepFraction}`)).toEqual(['busy-poll@0.1', 'busy-poll@0.5', 'epoll@0.1', 'epoll@0.5']);
     expect(equal.every((c) => c.sweepOf === 'epoll' && c.concurrency === 1)).toBe(true);
     expect(cells.indexOf(equal[0]!)).toBeGreaterThan(epollClosed);
+    // --concurrency replaces the slice's connections, and the equal rates that go with them.
+    expect(planCells(parse('--models', 'busy-poll,epoll', ...steadyAt1, '--concurrency', '1')!).some((c) => c.sweepOf !== undefined)).toBe(false);
+    expect(parse('--models', 'epoll', '--concurrency', '64')!.noise).toBeNull();
     // Without the reference model there is no rate to meet: no equal-rate cells.
     expect(planCells(parse('--models', 'busy-poll', ...steadyAt1)!).some((c) => c.sweepOf !== undefined)).toBe(false);
   });
