@@ -165,26 +165,18 @@ export interface Warmup {
  * settled (or at the cap); null when no connection was answered by the connect cap.
  */
 async function decideStart(o: LoadOptions, control: Control): Promise<Warmup | null> {
-  const t0 = control.now();
-  for (;;) {
-    await sleep(20);
-    const now = control.now();
-    const served = control.servedTotal();
-    const stalled = served > 0 && now - control.lastServedAt() > o.connectStallMs;
-    if (served === o.connections || stalled || now - t0 > o.connectCapMs) {
-      if (served === 0) {
-        control.abort();
-        return null;
-      }
-      control.startLoad(now);
-      const settled = await settleWarmup(o, control, now);
-      // A little ahead, so that every thread has seen the window's times before it opens: one that
-      // noticed late would count its first answers as warm-up.
-      const mStart = control.now() + WINDOW_LEAD_MS;
-      control.openWindow(mStart, mStart + o.durationS * 1000);
-      return { s: Math.round(mStart - now) / 1000, settled };
-    }
+  if ((await connectPhase(o, control)) === 0) {
+    control.abort();
+    return null;
   }
+  const now = control.now();
+  control.startLoad(now);
+  const settled = await settleWarmup(o, control, now);
+  // A little ahead, so that every thread has seen the window's times before it opens: one that
+  // noticed late would count its first answers as warm-up.
+  const mStart = control.now() + WINDOW_LEAD_MS;
+  control.openWindow(mStart, mStart + o.durationS * 1000);
+  return { s: Math.round(mStart - now) / 1000, settled };
 }
 
 /** The connect phase is over when every connection was answered, none was for a while, or at the cap. */
