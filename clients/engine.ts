@@ -65,7 +65,10 @@ export interface EngineResult {
   /** Requests still unanswered (or due and unsent) when the window closed, recorded at their age then. */
   outstanding: number;
   latency: string;
-  latencyUncorrected: string;
+  /** Values in the latency histogram (answers, time-outs and requests left unanswered in the window). */
+  latencyCount: number;
+  /** Open loop's uncorrected latency (from when each request left); null in closed loop, where it is the corrected one. */
+  latencyUncorrected: string | null;
   /** Exact maxima of the two histograms (the encoded form keeps them only to 3 significant digits), µs. */
   latencyMaxUs: number;
   latencyUncorrectedMaxUs: number;
@@ -185,7 +188,8 @@ function result(o: EngineOptions, w: WindowRecorder, cpuS: number, connectionsAt
     reconnects: w.reconnects,
     outstanding: w.outstanding,
     latency: encodeHistogram(w.latency),
-    latencyUncorrected: encodeHistogram(uncorrected),
+    latencyCount: w.latency.totalCount,
+    latencyUncorrected: o.rate !== null ? encodeHistogram(uncorrected) : null,
     latencyMaxUs: w.latency.maxValue,
     latencyUncorrectedMaxUs: uncorrected.maxValue,
     sendLag: o.rate !== null ? encodeHistogram(w.sendLag) : null,

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { Control, Phase } from './control.js';
 import type { EngineOptions, EngineResult, IntervalPart } from './engine.js';
 import { ResponseParser, type Expected } from '../protocols/http-response.js';
-import { decodeHistogram, encodeHistogram, mergeEncoded, summarizeUs } from './latency.js';
+import { encodeHistogram, mergeEncoded, percentileOfEncoded, summarizeUs } from './latency.js';
 import type { ClientResult } from '../schema/messages.js';
 import { clientUsage, NO_EVENTS, type WindowEvents } from './result.js';
 import { timelineIntervalS } from './window.js';
@@ -256,7 +256,11 @@ function merge(o: LoadOptions, threads: number, control: Control, parts: EngineR
   const { mStart, mEnd } = control.times();
   const durationS = (mEnd - mStart) / 1000;
   const latency = mergeEncoded(parts.map((p) => p.latency));
-  const uncorrected = mergeEncoded(parts.map((p) => p.latencyUncorrected));
+  // Closed loop's uncorrected histogram is the corrected one: decoded and summarised once.
+  const closed = o.rate === null;
+  const uncorrected = closed ? latency : mergeEncoded(parts.map((p) => p.latencyUncorrected!));
+  const latencyB64 = encodeHistogram(latency);
+  const latencyUs = summarizeUs(latency, Math.max(...parts.map((p) => p.latencyMaxUs)));
   const connect = mergeEncoded(parts.map((p) => p.connect));
   const ops = sum(parts.map((p) => p.ops));
   const byCode = mergeCounts(parts.map((p) => p.errors));
@@ -274,8 +278,8 @@ function merge(o: LoadOptions, threads: number, control: Control, parts: EngineR
     opsPerSec: achieved,
     bytesPerSec: sum(parts.map((p) => p.bytes)) / durationS,
     errors: { total: sum(Object.values(byCode)), byCode },
-    latencyUs: summarizeUs(latency, Math.max(...parts.map((p) => p.latencyMaxUs))),
-    latencyUncorrectedUs: summarizeUs(uncorrected, Math.max(...parts.map((p) => p.latencyUncorrectedMaxUs))),
+    latencyUs,
+    latencyUncorrectedUs: closed ? latencyUs : summarizeUs(uncorrected, Math.max(...parts.map((p) => p.latencyUncorrectedMaxUs))),
     connectUs: connect.totalCount > 0 ? pick(summarizeUs(connect)) : null,
     connections: sum(parts.map((p) => p.connectionsAtWindow)),
     rate: target,
@@ -288,17 +292,16 @@ function merge(o: LoadOptions, threads: number, control: Control, parts: EngineR
       ...clientUsage('native', threads, cpuS, durationS, ops, Math.max(...parts.map((p) => p.cpuS))),
       sendLagUs: sendLag === null ? null : pick(summarizeUs(sendLag, Math.max(...parts.map((p) => p.sendLagMaxUs)))),
     },
-    histograms: { latency: encodeHistogram(latency), latencyUncorrected: encodeHistogram(uncorrected), ...(sendLag !== null ? { sendLag: encodeHistogram(sendLag) } : {}) },
-    perThread: parts.map((p) => ({ ops: p.ops, errors: sum(Object.values(p.errors)), latencyCount: countOf(p.latency) })),
+    histograms: { latency: latencyB64, latencyUncorrected: closed ? latencyB64 : encodeHistogram(uncorrected), ...(sendLag !== null ? { sendLag: encodeHistogram(sendLag) } : {}) },
+    perThread: parts.map((p) => ({ ops: p.ops, errors: sum(Object.values(p.errors)), latencyCount: p.latencyCount })),
     timeline: {
       intervalS: timelineIntervalS(o.durationS),
       ops: parts[0]!.timeline.ops.map((_, k) => sum(parts.map((p) => p.timeline.ops[k] ?? 0))),
-      p99Us: parts[0]!.timeline.latency.map((_, k) => summarizeUs(mergeEncoded(parts.map((p) => p.timeline.latency[k]!))).p99),
+      p99Us: parts[0]!.timeline.latency.map((_, k) => percentileOfEncoded(parts.map((p) => p.timeline.latency[k]!), 99)),
     },
   };
 }
 
-const countOf = (encoded: string): number => decodeHistogram(encoded).totalCount;
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 const pick = (s: { p50: number; p99: number; max: number }): { p50: number; p99: number; max: number } => ({ p50: s.p50, p99: s.p99, max: s.max });
 

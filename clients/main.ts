@@ -2,7 +2,6 @@
 // Prints a wrk-like summary, or with --json one object whose fields are named as in a results cell.
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { runAutocannon } from './autocannon.js';
 import { createInterface } from 'node:readline';
 import { probeTarget, runLoad, TargetError, type AgentHooks, type AgentStart, type LoadOptions } from './load.js';
 import type { ClientResult, ClientTool } from '../schema/messages.js';
@@ -218,6 +217,8 @@ export function drive(cmd: LoadCommand, events: WindowEvents): Promise<ClientRes
 /** autocannon needs the expected body up front: it comes from the same probe the native client makes. */
 async function runAutocannonChecked(o: LoadOptions, events: WindowEvents): Promise<ClientResult> {
   const expected = await probeTarget(o);
+  // Imported only when asked for: loading autocannon costs every other client ~0.1 s of its start.
+  const { runAutocannon } = await import('./autocannon.js');
   return runAutocannon(o, expected!.body.toString('latin1'), events);
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeHistogram, latencyHistogram, mergeEncoded, recordUs, summarizeUs } from '../../clients/latency.js';
+import { encodeHistogram, latencyHistogram, meanOf, mergeEncoded, percentileOfEncoded, recordUs, summarizeUs } from '../../clients/latency.js';
 
 describe('latency summary', () => {
   it('gives percentiles within 0.1% of the exact values and never above the maximum', () => {
@@ -24,6 +24,26 @@ describe('latency summary', () => {
     const s = summarizeUs(h);
     expect(s.p50).toBe(1);
     expect(s.max).toBe(3_600_000_000);
+  });
+
+  it('computes the mean exactly as hdr-histogram-js does, by its own loop', () => {
+    const h = latencyHistogram();
+    let seed = 7;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 20_000; i++) recordUs(h, 1 + rnd() ** 3 * 2_000_000);
+    recordUs(h, 3_000_000_000);
+    expect(meanOf(h)).toBe(h.mean);
+    expect(meanOf(latencyHistogram())).toBe(0);
+  });
+
+  it('reads one percentile of encoded parts as the merged summary does', () => {
+    const a = latencyHistogram();
+    const b = latencyHistogram();
+    for (let us = 1; us <= 1000; us++) recordUs(us % 3 === 0 ? a : b, us * 7);
+    const parts = [encodeHistogram(a), encodeHistogram(b)];
+    expect(percentileOfEncoded(parts, 99)).toBe(summarizeUs(mergeEncoded(parts)).p99);
+    expect(percentileOfEncoded(parts.slice(0, 1), 50)).toBe(summarizeUs(a).p50);
+    expect(percentileOfEncoded([], 99)).toBe(0);
   });
 
   it('reports zeros for an empty histogram', () => {
