@@ -131,16 +131,19 @@ function loop(thread: number, io: Exchanges, control: Control, ep: Epoll, table:
     }
     if (io.phase === Phase.Connect && control.phase() === Phase.Run) startRun(io, control, table, window, schedule);
     // Warm-up: the coordinator watches the progress and opens the window once the load has
-    // settled (clients/load.ts); the window's own loop does neither.
+    // settled (clients/load.ts); the window's own loop does neither. Every turn of warm-up runs the
+    // window's opening code too (its times still Infinity): code first run as the window opened had
+    // no type feedback, and V8 deoptimised the loop right there, which cost the window's first
+    // ~100 ms up to half its rate (--trace-deopt: "insufficient type feedback"; window.ts likewise).
     if (io.phase === Phase.Run && window.start === Infinity) {
       control.progress(thread, window.completed);
-      if (control.windowSet()) {
-        const { mStart, mEnd } = control.times();
-        window.open(mStart, mEnd);
-      }
+      const set = control.windowSet();
+      const { mStart, mEnd } = control.times();
+      window.open(set ? mStart : Infinity, set ? mEnd : Infinity);
     }
     if (schedule !== null && io.phase === Phase.Run) io.advanceSchedule();
-    if (io.phase === Phase.Run && Number.isNaN(cpuAtStart) && io.now >= window.start) {
+    // Read on every turn before the window, so the last is its opening's (see above).
+    if (io.phase === Phase.Run && io.now < window.start) {
       cpuAtStart = threadCpuS();
       connectionsAtWindow = table.answeredOpen();
     }

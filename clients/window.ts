@@ -27,22 +27,33 @@ type Histogram = ReturnType<typeof latencyHistogram>;
 class Tally {
   ops = 0;
   readonly errors: Record<string, number> = {};
-  readonly timelineOps: number[] = [];
-  readonly timelineHist: Histogram[] = [];
+  /** Made whole up front: the window's first read of a slot not yet there deoptimised response() ("out of bounds"). */
+  readonly timelineOps: number[];
+  readonly timelineHist: Histogram[];
   readonly latency = latencyHistogram();
   readonly uncorrected = latencyHistogram();
   constructor(
-    /** Where slot 0 begins, ms. */
-    public base: number,
     /** The last slot: the window's last interval, or warm-up's one scratch slot. */
     readonly lastSlot: number,
-  ) {}
+  ) {
+    this.timelineOps = new Array<number>(lastSlot + 1).fill(0);
+    this.timelineHist = Array.from({ length: lastSlot + 1 }, () => latencyHistogram());
+  }
 }
 
 export class WindowRecorder {
-  /** The window, ms; [Infinity, Infinity) until open(). */
-  start = Infinity;
-  end = Infinity;
+  /**
+   * The window [start, end), ms; Infinity until open(). In a typed array, not fields: V8 takes a
+   * field written once for a constant, and the write at the window's opening then deoptimised
+   * every function that read it, in the window's first tenth.
+   */
+  private readonly times = new Float64Array([Infinity, Infinity]);
+  get start(): number {
+    return this.times[0]!;
+  }
+  get end(): number {
+    return this.times[1]!;
+  }
   /** Correct operations at any time, warm-up included: what the coordinator watches to see the load settle. */
   completed = 0;
   bytes = 0;
@@ -50,7 +61,7 @@ export class WindowRecorder {
   /** Requests unanswered (or due and unsent) when the window closed. */
   outstanding = 0;
   private readonly live: Tally;
-  private readonly rehearsal = new Tally(0, 0);
+  private readonly rehearsal = new Tally(0);
   readonly errors: Record<string, number>;
   readonly latency: Histogram;
   readonly uncorrected: Histogram;
@@ -66,7 +77,7 @@ export class WindowRecorder {
     private readonly openLoop: boolean,
   ) {
     this.intervalMs = timelineIntervalS(durationS) * 1000;
-    this.live = new Tally(Infinity, timelineSlots(durationS) - 1);
+    this.live = new Tally(timelineSlots(durationS) - 1);
     ({ errors: this.errors, latency: this.latency, uncorrected: this.uncorrected } = this.live);
   }
 
@@ -76,13 +87,18 @@ export class WindowRecorder {
   }
 
   open(start: number, end: number): void {
-    this.start = start;
-    this.end = end;
-    this.live.base = start;
+    this.times[0] = start;
+    this.times[1] = end;
   }
 
+  // Every load and comparison these make runs before any branch on it, in warm-up as in the
+  // window: one first reached only once the window had opened (the `t < end` of `t >= start &&
+  // t < end`) had no type feedback, and deoptimised the hot functions right there
+  // (--trace-deopt-verbose named window.js's `this.end`, then its `<`).
   contains(t: number): boolean {
-    return t >= this.start && t < this.end;
+    const started = t >= this.times[0]!;
+    const before = t < this.times[1]!;
+    return started && before;
   }
 
   /** An error of kind `code` at t. */
@@ -93,7 +109,12 @@ export class WindowRecorder {
   /** A response at t to a request due at dueAt and sent at sentAt (ms): an operation, or an error of kind `err`. */
   response(t: number, err: string | null, dueAt: number, sentAt: number): void {
     if (err === null) this.completed++;
-    const tally = t < this.start ? this.rehearsal : t < this.end ? this.live : null;
+    const start = this.times[0]!;
+    const early = t < start;
+    const late = t >= this.times[1]!;
+    const rehearsal = this.rehearsal;
+    const live = this.live;
+    const tally = early ? rehearsal : late ? null : live;
     if (tally === null) return;
     if (err !== null) {
       tally.errors[err] = (tally.errors[err] ?? 0) + 1;
@@ -102,9 +123,10 @@ export class WindowRecorder {
     tally.ops++;
     const us = (t - dueAt) * 1000;
     recordUs(tally.latency, us);
-    const slot = Math.min(tally.lastSlot, Math.floor((t - tally.base) / this.intervalMs));
-    tally.timelineOps[slot] = (tally.timelineOps[slot] ?? 0) + 1;
-    recordUs((tally.timelineHist[slot] ??= latencyHistogram()), us);
+    // Warm-up's times are before the window (negative slots): its one scratch slot is 0.
+    const slot = Math.max(0, Math.min(tally.lastSlot, Math.floor((t - start) / this.intervalMs)));
+    tally.timelineOps[slot]! += 1;
+    recordUs(tally.timelineHist[slot]!, us);
     if (this.openLoop) recordUs(tally.uncorrected, (t - sentAt) * 1000);
   }
 
@@ -115,7 +137,11 @@ export class WindowRecorder {
   sent(t: number, dueAt: number): void {
     if (!this.openLoop) return;
     // Warm-up records into a histogram thrown away, by the same path (see Tally).
-    const h = t < this.start ? this.rehearsal.uncorrected : t < this.end ? this.sendLag : null;
+    const early = t < this.times[0]!;
+    const late = t >= this.times[1]!;
+    const scratch = this.rehearsal.uncorrected;
+    const lag = this.sendLag;
+    const h = early ? scratch : late ? null : lag;
     if (h !== null) recordLagUs(h, (t - dueAt) * 1000);
   }
 
