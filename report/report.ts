@@ -19,6 +19,7 @@ import { timelineConfig, timelineFile } from './timeline-chart.js';
 import { renderConfigPng } from './chart-render.js';
 import { SCORECARD_CSS, scorecardHtml, scorecardMarkdown } from './scorecard-render.js';
 import { PANELS_TITLE } from './panels.js';
+import { PER_HOST_NOTE, perHostTables } from './per-host.js';
 
 export interface ReportOptions {
   /** The primitives of `npm run micro`, which findings use to say what a cost is made of. */
@@ -276,6 +277,11 @@ export function renderMarkdown(results: Results, chartFiles: readonly string[], 
   out.push('## Settings', '', ...settings(results).map(([k, v]) => `- **${k}**: ${md(v)}`), '- **Command**:', '', fence(results.command), '');
   out.push('## Results', '', AGGREGATION_NOTE, '');
   for (const s of [...tableSections(results), ...openLoopSections(results)]) out.push(`### ${md(s.heading)}`, '', ...mdTable(s.columns, s.rows), '');
+  const hosts = perHostTables(results);
+  if (hosts.length > 0) {
+    out.push('## Each host\'s part', '', PER_HOST_NOTE, '');
+    for (const t of hosts) out.push(`### ${md(t.heading)}`, '', ...mdTable(t.columns, t.rows), '');
+  }
   if (chartFiles.length > 0) {
     out.push('## Charts', '');
     for (const f of chartFiles) out.push(`![${md(titles.get(basename(f)) ?? basename(f))}](charts/${encodeURI(basename(f))})`, '');
@@ -365,6 +371,11 @@ export function renderHtml(results: Results, options: ReportOptions = {}): strin
       body.push(figureHtml(c));
     }
     body.push(`<details><summary>table</summary><div class="scroll">${htmlTable(s.columns, s.rows)}</div></details>`);
+  }
+  const hosts = perHostTables(results);
+  if (hosts.length > 0) {
+    body.push('<h2>Each host\'s part</h2>', `<p>${escapeHtml(PER_HOST_NOTE)}</p>`);
+    for (const t of hosts) body.push(`<h3>${escapeHtml(t.heading)}</h3>`, `<div class="scroll">${htmlTable(t.columns, t.rows)}</div>`);
   }
   if (options.comparisonHtml) body.push('<h2>Comparison with baseline</h2>', options.comparisonHtml);
   const n = notes(results);

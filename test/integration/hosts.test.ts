@@ -4,11 +4,12 @@
 // cell by name, Ctrl-C leaving nothing in any namespace, and a host without Node refused before
 // anything starts. Not speed: the namespaces share this machine's two cores.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dist } from '../../harness/paths.js';
+import { formatNumber } from '../../report/format.js';
 import { decodeHistogram, latencyHistogram, summarizeUs } from '../../schema/histogram.js';
 import type { Results } from '../../schema/results.js';
 import { makeTestBed, type TestBed } from '../helpers/netns.js';
@@ -46,6 +47,15 @@ const cmdline = (pid: number): string => {
   }
 };
 
+// Every run folder a test made, removed once the file is done.
+const outs: string[] = [];
+const outDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'hosts-'));
+  outs.push(d);
+  return d;
+};
+afterAll(() => { for (const d of outs) rmSync(d, { recursive: true, force: true }); });
+
 const results = (out: string): Results => {
   const run = readdirSync(out).find((d) => d !== 'latest')!;
   return JSON.parse(readFileSync(join(out, run, 'results.json'), 'utf8')) as Results;
@@ -63,7 +73,7 @@ describeNeeds(['root', 'netns', 'sshd'])('across machines (network namespaces, s
   const tag = (what: string): string => `CB_TEST_TAG=hosts-${what}-${process.pid}-${Date.now()}`;
 
   it('refuses a load host without Node before anything starts, in one line naming it (exit 2)', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'hosts-'));
+    const out = outDir();
     const t = tag('nonode');
     const run = startBench([...common(out), '--concurrency', '2', '--duration', '1s', '--server-host', host(1), '--load-hosts', `${host(2)},${host(4)}`], t);
     expect(await run.done).toBe(2);
@@ -74,7 +84,7 @@ describeNeeds(['root', 'netns', 'sshd'])('across machines (network namespaces, s
   }, 60_000);
 
   it('runs a cell with its server on one host and its load on another: one results file with each host in it', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'hosts-'));
+    const out = outDir();
     const run = startBench([...common(out), '--concurrency', '4', '--duration', '1s', '--server-host', host(1), '--load-hosts', host(2)], tag('one'));
     expect(await run.done, run.stderr()).toBe(0);
     const r = results(out);
@@ -95,7 +105,7 @@ describeNeeds(['root', 'netns', 'sshd'])('across machines (network namespaces, s
   }, 120_000);
 
   it('with a server host alone, loads it from one agent on this machine', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'hosts-'));
+    const out = outDir();
     const run = startBench([...common(out), '--concurrency', '2', '--duration', '0.5s', '--server-host', host(1)], tag('local'));
     expect(await run.done, run.stderr()).toBe(0);
     expect(run.stderr()).toContain('load: one agent on this machine, to the server host');
@@ -106,7 +116,7 @@ describeNeeds(['root', 'netns', 'sshd'])('across machines (network namespaces, s
   }, 60_000);
 
   it('splits an open-loop schedule over two agents and merges them exactly: count and p99 are what the agents\' own histograms add up to', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'hosts-'));
+    const out = outDir();
     const run = startBench([...common(out), '--concurrency', '4', '--duration', '2s', '--rate', '2000', '--server-host', host(1), '--load-hosts', `${host(2)},${host(3)}`], tag('two'));
     expect(await run.done, run.stderr()).toBe(0);
     const cell = results(out).cells[0]!;
@@ -126,11 +136,16 @@ describeNeeds(['root', 'netns', 'sshd'])('across machines (network namespaces, s
     expect(cell.latencyUs.p99).toBe(summarizeUs(sum, Math.max(...parts.map((p) => p.latencyUs.max))).p99);
     // One schedule: each agent sent its half, so the two halves are alike (counts within 10%).
     expect(Math.abs(parts[0]!.ops - parts[1]!.ops)).toBeLessThan(0.1 * cell.ops);
+    // report.md shows each agent's part beside the merged cell.
+    const report = readFileSync(join(out, readdirSync(out).find((d) => d !== 'latest')!, 'report.md'), 'utf8');
+    expect(report).toContain('## Each host\'s part');
+    expect(report).toContain(`| ${host(2)} | 1 of 2 | 2 | 1,000 | ${formatNumber(parts[0]!.opsPerSec, 0)} | ${parts[0]!.latencyUs.p99} |`);
+    expect(report).toContain(`| ${host(3)} | 2 of 2 | 2 | 1,000 |`);
     process.stderr.write(`hosts: 2 agents at 2000/s: achieved ${cell.opsPerSec.toFixed(0)}/s (${parts.map((p) => p.opsPerSec.toFixed(0)).join(' + ')}), p99 ${cell.latencyUs.p99} µs\n`);
   }, 120_000);
 
   it('on Ctrl-C ends every process it started, here and in every namespace', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'hosts-'));
+    const out = outDir();
     const t = tag('int');
     const run = startBench([...common(out), '--concurrency', '4', '--duration', '20s', '--server-host', host(1), '--load-hosts', `${host(2)},${host(3)}`], t);
     // The agents are loading the server: the remote wrappers and what they run are up on all three hosts.
@@ -143,7 +158,7 @@ describeNeeds(['root', 'netns', 'sshd'])('across machines (network namespaces, s
   }, 120_000);
 
   it('after a SIGKILLed harness, its ssh sessions close and every remote group ends; a group whose wrapper was SIGKILLed too is ended by the next run', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'hosts-'));
+    const out = outDir();
     const t = tag('kill');
     const run = startBench([...common(out), '--concurrency', '4', '--duration', '20s', '--server-host', host(1), '--load-hosts', host(2)], t);
     await until('the load to run', () => bed.strayPids(bed.hosts[1]!).length > 0 && run.stderr().includes('[1/1]'));
@@ -159,14 +174,14 @@ describeNeeds(['root', 'netns', 'sshd'])('across machines (network namespaces, s
     await until('the harness\'s ssh clients to end', () => tagged(t).length === 0, 15_000);
     const left = bed.strayPids(bed.hosts[0]!);
     expect(left.length).toBeGreaterThan(0); // the server, orphaned on its host
-    const next = startBench([...common(mkdtempSync(join(tmpdir(), 'hosts-'))), '--concurrency', '1', '--duration', '0.2s', '--server-host', host(1), '--load-hosts', host(2)], tag('next'));
+    const next = startBench([...common(outDir()), '--concurrency', '1', '--duration', '0.2s', '--server-host', host(1), '--load-hosts', host(2)], tag('next'));
     expect(await next.done, next.stderr()).toBe(0);
     expect(next.stderr()).toContain(`host ${host(1)}: ended 1 process group(s) left running there by an earlier run`);
     for (const pid of left) expect(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')).toBe(false);
   }, 120_000);
 
   it('fails the cell a host died in, naming that host, and ends the rest', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'hosts-'));
+    const out = outDir();
     const run = startBench([...common(out), '--concurrency', '4', '--duration', '10s', '--server-host', host(1), '--load-hosts', `${host(2)},${host(3)}`], tag('dies'));
     await until('the load to run on the host that will die', () => bed.strayPids(bed.hosts[2]!).length > 0 && run.stderr().includes('[1/1]'));
     // Its agent starts, connects, is timed and released, warms up, and streams a 1 s interval or two.

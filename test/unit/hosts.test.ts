@@ -43,7 +43,7 @@ describe('host flags', () => {
   });
 
   it('refuses what a plan across hosts cannot run yet, naming it', () => {
-    expect(message('--server-host', 's', '--scenarios', 'steady,io-wait')).toBe('--server-host: runs the scenarios steady, churn, payload across machines; leave out io-wait (--scenarios)');
+    expect(message('--server-host', 's', '--scenarios', 'steady,io-wait')).toBe('--server-host: runs the scenarios steady, churn, payload across machines; leave out io-wait (--scenarios): its database and service stand-in start on this machine, out of the server host\'s reach (there is no --db-host yet)');
     expect(message('--server-host', 's', '--http-client', 'autocannon', '--scenarios', 'steady')).toBe('--server-host: agents share a schedule with --http-client native only, got autocannon');
     expect(message('--server-host', 's', '--scenarios', 'steady', '--server-cmd', 'mine=node x.js {port}')).toBe('--server-host: runs the built-in models only; leave out mine (--models)');
   });
