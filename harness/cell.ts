@@ -103,7 +103,6 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
   const faults: string[] = [];
   const extra: Partial<Cell> = { cpus, ideal: idealFor(spec, plan, info?.cpuLanes, pinning.server?.length ?? availableParallelism()) };
   const redis = needsRedis(info?.external) ? ctx.redis ?? null : null;
-  const T0=performance.now(); const T=(w:string)=>process.stderr.write(`T ${w} ${(performance.now()-T0).toFixed(0)}\n`);
   try {
     const redisBefore = needsRedis(info?.external) ? await readyRedis(redis) : null;
     let work: Work = { kind: 'none' };
@@ -126,7 +125,7 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
     const backendSampler = backend?.child ? new TreeSampler(backend.child.pid, 5, backend.work.backend === 'postgres' ? 'descendants' : 'group') : null;
     const redisSampler = redis ? new TreeSampler(redis.child.pid) : null;
     const twBefore = spec.scenario === 'churn' ? timeWaitSockets() : null;
-    client = startClient(spec, plan, port, ctx); T('client start'); client.onLine((m)=>T('client:'+m?.event));
+    client = startClient(spec, plan, port, ctx);
     // In cpu the client's CPUs are the server's too, by design: the union is judged as the server's.
     const shared = pinning.client !== null && pinning.server !== null && pinning.client.every((c) => pinning.server!.includes(c));
     const cores = new CoreSampler({ server: pinning.server, client: shared ? null : pinning.client });
@@ -158,7 +157,6 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
     if (idle) await stopGroup(idle, 1000);
     if (server) await stopGroup(server);
     if (backend) await backend.stop();
-    T('finally '+client?.stderrTail());
   }
 }
 
