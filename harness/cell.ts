@@ -257,7 +257,7 @@ interface Waited {
   stop(): Promise<void>;
 }
 
-function pooling(spec: CellSpec): Pick<IoWaitWork, 'connections' | 'pool'> {
+export function pooling(spec: CellSpec): Pick<IoWaitWork, 'connections' | 'pool'> {
   const connections = spec.backendConnections ?? 'pooled';
   return { connections, pool: connections === 'pooled' ? spec.dbPool ?? spec.concurrency : 0 };
 }
@@ -278,7 +278,7 @@ async function useDatabase(db: Database | null, spec: CellSpec, plan: Plan): Pro
   }
   const before = await db.counters();
   const work: IoWaitWork = {
-    kind: 'io-wait', backend: 'postgres', backendPort: db.port, ...pooling(spec),
+    kind: 'io-wait', backend: 'postgres', backendHost: '127.0.0.1', backendPort: db.port, ...pooling(spec),
     postgres: { user: db.user, database: db.database, passwordFile: db.passwordFile, delayMs: delayOf(spec, plan) },
   };
   return {
@@ -302,7 +302,7 @@ async function startService(plan: Plan, pinning: Pinning, spec: CellSpec): Promi
   try {
     const port = await waitForMessage(child, listeningPort, BACKEND_START_MS, 'backend start');
     return {
-      work: { kind: 'io-wait', backend: 'service', backendPort: port, ...pooling(spec) },
+      work: { kind: 'io-wait', backend: 'service', backendHost: '127.0.0.1', backendPort: port, ...pooling(spec) },
       child,
       finish: async (usage) => {
         await stopGroup(child, 1000);

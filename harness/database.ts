@@ -9,7 +9,7 @@
 // the class installs exit hooks of its own and creates a system user when run as root; we run it
 // as `nobody` instead and create nothing outside our scratch folder.
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -59,6 +59,11 @@ export interface StartOptions {
   cpus: number[] | null;
   /** A database the user runs instead of the embedded one (loopback only), or null. */
   url: string | null;
+  /**
+   * The embedded cluster on a --db-host: the host's own address it listens on besides loopback, and
+   * the server host's address that pg_hba lets in (with the same authentication). Absent: loopback only.
+   */
+  across?: { listen: string; admit: string };
 }
 
 export interface Database {
@@ -151,8 +156,15 @@ async function startEmbedded(o: StartOptions): Promise<Database> {
     throw new DatabaseError(`embedded PostgreSQL: initdb failed: ${String((e as { stderr?: string }).stderr ?? (e as Error).message).trim().split('\n').at(-1)}`);
   }
   chmodSync(passwordFile, 0o600);
+  if (o.across) {
+    // initdb's pg_hba admits loopback only; the server host is let in by its one address.
+    appendFileSync(join(dir, 'data', 'pg_hba.conf'), `host all all ${o.across.admit}/32 ${o.auth === 'scram' ? 'scram-sha-256' : 'trust'}\n`);
+  }
   const port = await freePort();
-  const settings = { ...EMBEDDED_SETTINGS, max_connections: String(o.maxConnections), port: String(port) };
+  const settings = {
+    ...EMBEDDED_SETTINGS, max_connections: String(o.maxConnections), port: String(port),
+    ...(o.across ? { listen_addresses: `127.0.0.1,${o.across.listen}` } : {}),
+  };
   const args = ['-D', join(dir, 'data'), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
   const child = startGroup(postgres, args, { cpus: o.cpus, cwd: dir, ...as });
   const login = { host: '127.0.0.1', port, user: USER, password: password ?? undefined };
@@ -164,7 +176,7 @@ async function startEmbedded(o: StartOptions): Promise<Database> {
     const version = await loadWorld({ ...login, database: DATABASE });
     await admin.end();
     const info: DatabaseInfo = {
-      source: 'embedded', version, url: `postgres://${USER}@127.0.0.1:${port}/${DATABASE}`, auth: o.auth,
+      source: 'embedded', version, url: `postgres://${USER}@${o.across?.listen ?? '127.0.0.1'}:${port}/${DATABASE}`, auth: o.auth,
       settings, table: 'world', rows: ROWS, createdTable: true,
     };
     return connected({ port, user: USER, database: DATABASE, passwordFile: password ? passwordFile : null, password, child, info }, async () => {

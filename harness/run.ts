@@ -8,23 +8,26 @@ import { ERROR_THRESHOLD, modelInfo, SWEEP_FRACTIONS, type Plan } from './plan.j
 import type { Slice } from './suites.js';
 import { startPostgres } from './database.js';
 import { versionLine } from './external.js';
-import { SCHEMA_VERSION, type Cell, type Results } from '../schema/results.js';
+import { SCHEMA_VERSION, type Cell, type DatabaseInfo, type Results } from '../schema/results.js';
 import { writeJsonAtomic } from '../schema/atomic-write.js';
 import { removeStaleTemps } from './guard.js';
 import { startRunRedis } from './redis.js';
 import { checkHosts, resolveAddress } from './hosts.js';
 import type { HostsPlan } from './host-flags.js';
 import { runHostCell, type ResolvedHosts } from './host-cell.js';
+import { startRemoteDatabase } from './remote-backend.js';
 
 /** The plan's hosts checked (each one line and exit 2 when it cannot run the plan), with the server host's address. */
 async function resolveHosts(hp: HostsPlan, log: (line: string) => void): Promise<ResolvedHosts> {
   const serverAddress = await resolveAddress(hp.server!, hp);
+  const dbAddress = hp.db ? await resolveAddress(hp.db, hp) : null;
   const envs = await checkHosts(hp, log);
   for (const e of envs) {
     log(`host ${e.host} (${e.role}): Node ${e.node}, ${e.cpus} CPU(s) ${e.cpuModel}, kernel ${e.kernel}; clock ${e.clockOffsetMs >= 0 ? '+' : ''}${e.clockOffsetMs} ms ± ${e.clockUncertaintyMs} ms from here`);
   }
   if (hp.load.length === 0) log('load: one agent on this machine, to the server host');
-  return { plan: hp, serverAddress, envs };
+  if (hp.db && hp.db.spec === hp.server!.spec) log(`note: the database and the server share ${hp.db.spec} (--db-host is --server-host): the database takes the server's cores`);
+  return { plan: hp, serverAddress, dbAddress, envs, database: null };
 }
 
 /**
@@ -249,11 +252,17 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
   const need = databaseNeed(plan);
   if (need) {
     const t0 = Date.now();
-    ctx.database = await startPostgres({ auth: plan.postgresAuth, maxConnections: need.maxConnections, cpus: pinning.client, url: plan.postgresUrl });
-    results.settings.database = ctx.database.info;
+    let d: DatabaseInfo;
+    if (hosts?.dbAddress) {
+      hosts.database = await startRemoteDatabase(hosts.plan, hosts.dbAddress, hosts.serverAddress, { auth: plan.postgresAuth, maxConnections: need.maxConnections });
+      d = hosts.database.info;
+    } else {
+      ctx.database = await startPostgres({ auth: plan.postgresAuth, maxConnections: need.maxConnections, cpus: pinning.client, url: plan.postgresUrl });
+      d = ctx.database.info;
+    }
+    results.settings.database = d;
     writeJsonAtomic(file, results);
-    const d = ctx.database.info;
-    log(`database: ${d.source === 'embedded' ? 'embedded' : 'your'} ${d.version.split(' on ')[0]} at ${d.url}, ${d.auth === 'scram' ? 'SCRAM-SHA-256' : 'trust'} authentication, ` +
+    log(`database: ${d.source === 'embedded' ? 'embedded' : 'your'} ${d.version.split(' on ')[0]} at ${d.url}${d.host ? ` on db host ${d.host}` : ''}, ${d.auth === 'scram' ? 'SCRAM-SHA-256' : 'trust'} authentication, ` +
       `${d.source === 'embedded' ? `max_connections ${need.maxConnections}, fsync off, ` : ''}table ${d.table} (${d.rows.toLocaleString('en-US')} rows), ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   try {
@@ -263,6 +272,7 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
   } finally {
     await ctx.redis?.stop();
     await ctx.database?.stop();
+    await hosts?.database?.stop();
   }
   results.finishedAt = new Date().toISOString();
   writeJsonAtomic(file, results);

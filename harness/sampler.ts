@@ -223,7 +223,17 @@ export class TreeSampler {
     private readonly tree: 'group' | 'descendants' = 'group',
   ) {}
 
+  /** Opens a window; a sampler that lives across cells (a --db-host's database) starts each one afresh. */
   begin(): void {
+    this.ctxVol.clear();
+    this.ctxInv.clear();
+    this.rssPeak = 0;
+    this.rssSum = 0;
+    this.samples = 0;
+    this.pssPeak = null;
+    this.threadsPeak = 0;
+    this.processesPeak = 0;
+    this.memory = [];
     this.measuring = true;
     this.windowStart = performance.now();
     // No PSS here: reading smaps_rollup walks every mapping of every process while holding its

@@ -2,7 +2,7 @@
 // server's (listening, error, limit, fault), the io-wait service's, the idle crowd's, an external
 // program's calibration and the load generator's (measuring, measured, result). Declared once here
 // for the printing side and the reading side, which parses each line into this union.
-import type { ClientUsage, LatencyUs, ServerUsage } from './results.js';
+import type { ClientUsage, DatabaseInfo, LatencyUs, ServerUsage } from './results.js';
 
 /** The one line a server prints on stdout when it accepts connections (the io-wait service adds its delay). */
 export interface ListeningMessage {
@@ -160,7 +160,32 @@ export interface IntervalMessage {
 
 export type AgentMessage = AgentReadyMessage | PongMessage | RemoteUsageMessage | IntervalMessage;
 
-export type EventMessage = ServerMessage | BackendStatsMessage | IdleMessage | CalibrationMessage | ClientMessage | AgentMessage;
+/**
+ * A --db-host's database accepts connections (harness/db-host.ts): where, as whom, and the
+ * throwaway password the server host needs (it travels in the ssh session only, never to a file here).
+ */
+export interface DatabaseReadyMessage {
+  event: 'database';
+  port: number;
+  user: string;
+  database: string;
+  password: string | null;
+  info: DatabaseInfo;
+}
+
+/** db-host.ts's answer to the request with this id: its figures, or what went wrong. */
+export interface DatabaseAnswerMessage {
+  event: 'db-answer';
+  id: number;
+  error?: string;
+  counters?: { sessions: number; commits: number; backends: number };
+  usage?: ServerUsage;
+  memory?: RemoteUsageMessage['memory'];
+}
+
+export type DbHostMessage = DatabaseReadyMessage | DatabaseAnswerMessage;
+
+export type EventMessage = ServerMessage | BackendStatsMessage | IdleMessage | CalibrationMessage | ClientMessage | AgentMessage | DbHostMessage;
 
 const isNum = (v: unknown): v is number => typeof v === 'number';
 const isStr = (v: unknown): v is string => typeof v === 'string';
@@ -180,6 +205,8 @@ const SHAPES: Record<EventMessage['event'], (m: Record<string, unknown>) => bool
   pong: (m) => isNum(m.id) && isNum(m.clockMs),
   interval: (m) => isNum(m.k) && isNum(m.ops) && isStr(m.latency),
   'remote-usage': (m) => typeof m.usage === 'object' && m.usage !== null,
+  database: (m) => isNum(m.port) && isStr(m.user) && isStr(m.database) && typeof m.info === 'object' && m.info !== null,
+  'db-answer': (m) => isNum(m.id),
   result: (m) => isStr(m.tool) && isNum(m.ops) && isNum(m.durationS) && typeof m.latencyUs === 'object' && m.latencyUs !== null && typeof m.client === 'object' && m.client !== null,
 };
 

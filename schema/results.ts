@@ -212,6 +212,8 @@ export interface DatabaseInfo {
   rows: number;
   /** False when the user's database already held the table (it is then left there). */
   createdTable: boolean;
+  /** The --db-host it ran on, as the plan names it (schema 7 on); absent: this machine. */
+  host?: string;
 }
 
 export interface Cell extends CellKey {
@@ -335,7 +337,7 @@ export interface AgentFigures {
 
 /** A host of a plan across machines, as checked before the run (schema 7 on). */
 export interface HostEnv {
-  role: 'server' | 'load';
+  role: 'server' | 'load' | 'db';
   /** As the plan names it: `[user@]host[:port]`. */
   host: string;
   node: string;

@@ -11,6 +11,8 @@ export interface IoWaitWork {
   kind: 'io-wait';
   /** postgres: a real database (embedded by default); service: the remote-service stand-in (servers/backend.ts). */
   backend: BackendKind;
+  /** The backend's IPv4 address: loopback on one machine, the --db-host's address across machines. */
+  backendHost: string;
   backendPort: number;
   /** pooled: connections opened once and reused; per-request: connect (and authenticate), query, close every time. */
   connections: 'pooled' | 'per-request';
@@ -41,7 +43,7 @@ export type Work = { kind: 'none' } | IoWaitWork | { kind: 'cpu'; iterations: nu
 export const NO_WORK: Work = { kind: 'none' };
 
 const WORK_SHAPES =
-  '{"kind":"none"}, {"kind":"io-wait","backend":"postgres"|"service","backendPort":N,"connections":"pooled"|"per-request","pool":N,"postgres":{...}} or {"kind":"cpu","iterations":N}';
+  '{"kind":"none"}, {"kind":"io-wait","backend":"postgres"|"service","backendHost":"A.B.C.D","backendPort":N,"connections":"pooled"|"per-request","pool":N,"postgres":{...}} or {"kind":"cpu","iterations":N}';
 
 /** The --work argument (JSON) of a server, a child or a thread; absent means none. */
 export function parseWork(raw: string | undefined): Work {
@@ -64,9 +66,12 @@ export function parseWork(raw: string | undefined): Work {
 function parseIoWait(w: Partial<Record<string, unknown>>): IoWaitWork | null {
   const backend = (w.backend ?? 'service') as BackendKind;
   const pool = w.pool ?? 0;
+  // Absent in a spec written before --db-host: the backend was on this machine's loopback.
+  const backendHost = w.backendHost ?? '127.0.0.1';
+  if (typeof backendHost !== 'string' || !/^\d{1,3}(\.\d{1,3}){3}$/.test(backendHost)) return null;
   if (!BACKEND_KINDS.includes(backend) || !Number.isInteger(w.backendPort) || !Number.isInteger(pool) || (pool as number) < 0) return null;
   if (w.connections !== 'pooled' && w.connections !== 'per-request') return null;
-  const io: IoWaitWork = { kind: 'io-wait', backend, backendPort: w.backendPort as number, connections: w.connections, pool: pool as number };
+  const io: IoWaitWork = { kind: 'io-wait', backend, backendHost, backendPort: w.backendPort as number, connections: w.connections, pool: pool as number };
   if (backend === 'service') return io;
   const pg = w.postgres as Partial<PostgresTarget> | undefined;
   if (!pg || typeof pg.user !== 'string' || typeof pg.database !== 'string' || !(pg.passwordFile === null || typeof pg.passwordFile === 'string')) return null;

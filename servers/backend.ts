@@ -1,9 +1,9 @@
 // The backend service of the io-wait scenario: a stand-in for a database. A query line in, a
 // fixed-size answer out after --delay, kept by a timer, so thousands of queries wait at once for
-// almost no CPU. Loopback only; started and stopped by the harness like any server, in its own
+// almost no CPU. On loopback, or on the --db-host's own address across machines; started and stopped by the harness like any server, in its own
 // process, and it prints what it did when stopped so a cell can show it was never the bottleneck.
 //
-//   node dist/servers/backend.js --delay 10ms [--port 0] [--misbehave wrong-answer|exit-after=N]
+//   node dist/servers/backend.js --delay 10ms [--port 0] [--host 127.0.0.1] [--misbehave wrong-answer|exit-after=N]
 //
 // --misbehave exists for the tests that prove a bad backend fails a cell instead of passing as data.
 import net from 'node:net';
@@ -16,19 +16,20 @@ function say(m: ListeningMessage | ServerErrorMessage | BackendStatsMessage): vo
   writeSync(1, JSON.stringify(m) + '\n');
 }
 
-function parse(): { port: number; delayMs: number; misbehave: { wrong: boolean; exitAfter: number } } {
+function parse(): { host: string; port: number; delayMs: number; misbehave: { wrong: boolean; exitAfter: number } } {
   const { values } = parseArgs({
-    options: { port: { type: 'string', default: '0' }, delay: { type: 'string', default: '10ms' }, misbehave: { type: 'string' } },
+    options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '0' }, delay: { type: 'string', default: '10ms' }, misbehave: { type: 'string' } },
   });
   const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(values.delay);
   const delayMs = m ? Number(m[1]) * (m[2] === 's' ? 1000 : 1) : NaN;
   if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > 60_000) throw new Error(`backend: --delay must be 0..60s like 10ms, got ${values.delay}`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`backend: --port must be 0..65535, got ${values.port}`);
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(values.host) || values.host === '0.0.0.0') throw new Error(`backend: --host must be an IPv4 address of this host (0.0.0.0 is refused), got ${values.host}`);
   const bad = values.misbehave ?? '';
   const exitAfter = /^exit-after=(\d+)$/.exec(bad);
   if (bad !== '' && bad !== 'wrong-answer' && !exitAfter) throw new Error(`backend: --misbehave must be wrong-answer or exit-after=N, got ${bad}`);
-  return { port, delayMs, misbehave: { wrong: bad === 'wrong-answer', exitAfter: exitAfter ? Number(exitAfter[1]) : Infinity } };
+  return { host: values.host, port, delayMs, misbehave: { wrong: bad === 'wrong-answer', exitAfter: exitAfter ? Number(exitAfter[1]) : Infinity } };
 }
 
 const o = parse();
@@ -82,7 +83,7 @@ server.on('error', (e) => {
   say({ event: 'error', code: (e as NodeJS.ErrnoException).code ?? 'ERROR', message: e.message });
   process.exit(1);
 });
-server.listen({ host: '127.0.0.1', port: o.port, backlog: 4096 }, () => {
+server.listen({ host: o.host, port: o.port, backlog: 4096 }, () => {
   const address = server.address() as net.AddressInfo;
-  say({ event: 'listening', host: '127.0.0.1', port: address.port, pid: process.pid, delayMs: o.delayMs });
+  say({ event: 'listening', host: o.host, port: address.port, pid: process.pid, delayMs: o.delayMs });
 });

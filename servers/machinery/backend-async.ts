@@ -23,12 +23,14 @@ export class AsyncBackend {
   private readonly pool: BackendPool<Conn, Waiter>;
   private readonly all = new Set<Conn>();
   private readonly newSession: () => BackendSession;
+  private readonly address: string;
   private readonly port: number;
   private readonly perRequest: boolean;
   private queries = 0;
   private closed = false;
 
   constructor(work: IoWaitWork) {
+    this.address = work.backendHost;
     this.port = work.backendPort;
     this.perRequest = work.connections === 'per-request';
     this.newSession = backendSessions(work);
@@ -67,7 +69,7 @@ export class AsyncBackend {
   }
 
   private open(): Conn {
-    const socket = net.connect({ host: '127.0.0.1', port: this.port, noDelay: true });
+    const socket = net.connect({ host: this.address, port: this.port, noDelay: true });
     const conn: Conn = { socket, session: this.newSession(), settle: null };
     this.all.add(conn);
     socket.on('data', (chunk: Buffer) => {

@@ -23,13 +23,14 @@ export class BlockingBackend {
   private readonly buf = Buffer.alloc(RECV_BYTES);
 
   constructor(
+    private readonly address: string,
     private readonly port: number,
     private readonly perRequest: boolean,
     private readonly newSession: () => BackendSession,
   ) {}
 
   static from(work: Work): BlockingBackend | null {
-    return work.kind === 'io-wait' ? new BlockingBackend(work.backendPort, work.connections === 'per-request', backendSessions(work)) : null;
+    return work.kind === 'io-wait' ? new BlockingBackend(work.backendHost, work.backendPort, work.connections === 'per-request', backendSessions(work)) : null;
   }
 
   /**
@@ -39,7 +40,7 @@ export class BlockingBackend {
   query(stopped: () => boolean = () => false): string | null {
     try {
       if (this.fd < 0) {
-        this.fd = connectTcp('127.0.0.1', this.port, { nonBlocking: false });
+        this.fd = connectTcp(this.address, this.port, { nonBlocking: false });
         setIoTimeout(this.fd, POLL_MS);
         this.session = this.newSession();
       }

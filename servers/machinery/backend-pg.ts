@@ -32,7 +32,7 @@ export class PgBackend {
     this.password = readPassword(target);
     this.sql = worldQuerySql(target.delayMs);
     this.config = {
-      host: '127.0.0.1',
+      host: work.backendHost,
       port: work.backendPort,
       user: target.user,
       database: target.database,

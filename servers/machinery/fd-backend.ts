@@ -55,6 +55,7 @@ export class LoopBackend {
   constructor(
     private readonly readiness: Readiness,
     private readonly host: BackendHost,
+    private readonly address: string,
     private readonly port: number,
     private readonly pooled: boolean,
     private readonly newSession: () => BackendSession,
@@ -84,7 +85,7 @@ export class LoopBackend {
     for (let c: number | undefined = client; c !== undefined; c = this.pool.closed()) {
       let b: number;
       try {
-        b = connectTcp('127.0.0.1', this.port, { nonBlocking: true });
+        b = connectTcp(this.address, this.port, { nonBlocking: true });
       } catch (e) {
         this.host.failed(c, `cannot connect to the backend: ${e instanceof SysError ? e.message : String(e)}`);
         continue;

@@ -103,7 +103,7 @@ export class Connections {
         printLimit({ event: 'limit', reason: `cannot watch the backend socket (descriptor ${descriptor})${readiness.refusedReason ? `: ${readiness.refusedReason(1)}` : ''}` });
         this.dropClient(client);
       },
-    }, work.backendPort, work.connections === 'pooled', backendSessions(work), poolCap(work));
+    }, work.backendHost, work.backendPort, work.connections === 'pooled', backendSessions(work), poolCap(work));
   }
 
   /** Dispatches a ready descriptor to the accept, read, write or drain handler. */

@@ -171,7 +171,7 @@ function beforeOf(work: Work): Before {
  * One backend query as a coroutine: the caller's coroutine waits in it (yield*) for a connection
  * (an idle one, a new one, or its turn when the pool is at its cap), then for the answer.
  */
-function* backendQuery(s: Scheduler, b: Before, port: number, pooled: boolean): Generator<Wait, string | null, void> {
+function* backendQuery(s: Scheduler, b: Before, address: string, port: number, pooled: boolean): Generator<Wait, string | null, void> {
   const pool = b.pool!;
   const turn: Turn = { task: null, link: null };
   let got = pool.acquire(turn);
@@ -183,7 +183,7 @@ function* backendQuery(s: Scheduler, b: Before, port: number, pooled: boolean): 
   if (got === NEW_CONNECTION) {
     let fd: number;
     try {
-      fd = connectTcp('127.0.0.1', port, { nonBlocking: true });
+      fd = connectTcp(address, port, { nonBlocking: true });
     } catch (e) {
       handOn(s, pool.closed());
       return `cannot connect to the backend: ${e instanceof SysError ? e.message : String(e)}`;
@@ -272,7 +272,7 @@ function* connection(s: Scheduler, fd: number, protocol: Protocol, buf: Buffer, 
       if (out !== null && work.kind === 'cpu') burn(work.iterations);
       if (out !== null && work.kind === 'io-wait') {
         if (out.buffer === buf.buffer) out = Buffer.from(out); // other coroutines read into buf meanwhile
-        const fault = yield* backendQuery(s, before, work.backendPort, work.connections === 'pooled');
+        const fault = yield* backendQuery(s, before, work.backendHost, work.backendPort, work.connections === 'pooled');
         if (fault !== null) {
           reportFault(fault);
           return;

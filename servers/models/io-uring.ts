@@ -134,7 +134,7 @@ class Server {
       this.ring.close();
       throw e;
     }
-    this.backendAddr = work.kind === 'io-wait' ? sockaddrIn('127.0.0.1', work.backendPort) : null;
+    this.backendAddr = work.kind === 'io-wait' ? sockaddrIn(work.backendHost, work.backendPort) : null;
     this.newSession = work.kind === 'io-wait' ? backendSessions(work) : null;
     this.pool = new BackendPool(work.kind === 'io-wait' ? poolCap(work) : 0, (w) => this.state[w.client] !== FREE && this.gens[w.client] === w.gen);
     this.armAccept();

