@@ -8,11 +8,12 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { STATE_DIR } from '../../harness/guard.js';
 import { dist, PROJECT_ROOT } from '../../harness/paths.js';
 import { formatNumber } from '../../report/format.js';
 import { decodeHistogram, latencyHistogram, summarizeUs } from '../../schema/histogram.js';
 import type { Results } from '../../schema/results.js';
-import { makeTestBed, type TestBed } from '../helpers/netns.js';
+import { makeTestBed, type BedHost, type TestBed } from '../helpers/netns.js';
 import { tagged } from '../helpers/tagged.js';
 import { describeNeeds } from '../helpers/tools.js';
 
@@ -212,6 +213,27 @@ describeNeeds(['root', 'netns', 'sshd'])('across machines (network namespaces, s
     expect(await run.done).toBe(130);
     await until('every namespace to be empty of what the run started', () => bed.hosts.every((h) => bed.strayPids(h).length === 0), 15_000);
     expect(tagged(t)).toEqual([]);
+  }, 120_000);
+
+  it('on Ctrl-C in an io-wait cell ends the database on the db host too, and removes its cluster there', async () => {
+    const clusters = (): string[] => readdirSync(STATE_DIR).filter((n) => n.startsWith('scratch-'))
+      .flatMap((n) => readdirSync(join(STATE_DIR, n)).filter((d) => d.startsWith('postgres-')).map((d) => `${n}/${d}`));
+    const before = clusters();
+    const out = outDir();
+    const t = tag('dbint');
+    const run = startBench([...common(out), '--scenarios', 'io-wait', '--backend', 'postgres', '--backend-connections', 'pooled', '--concurrency', '4', '--duration', '20s',
+      '--server-host', host(1), '--db-host', host(3), '--load-hosts', host(2)], t);
+    const postgresIn = (h: BedHost): number[] => bed.strayPids(h).filter((pid) => /\/postgres\b/.test(cmdline(pid)));
+    await until('the database and the load to run', () => postgresIn(bed.hosts[2]!).length > 0 && bed.strayPids(bed.hosts[1]!).length > 0 && run.stderr().includes('[1/'));
+    const cluster = /database: embedded PostgreSQL/.test(run.stderr());
+    expect(cluster, run.stderr()).toBe(true);
+    await new Promise((r) => setTimeout(r, 1500));
+    run.child.kill('SIGINT');
+    expect(await run.done).toBe(130);
+    await until('every namespace to be empty of what the run started', () => bed.hosts.every((h) => bed.strayPids(h).length === 0), 15_000);
+    expect(tagged(t)).toEqual([]);
+    // Its data folder went with it (the namespaces share this file system: the db host's temp folder is ours).
+    expect(clusters().filter((c) => !before.includes(c))).toEqual([]);
   }, 120_000);
 
   it('after a SIGKILLed harness, its ssh sessions close and every remote group ends; a group whose wrapper was SIGKILLed too is ended by the next run', async () => {
