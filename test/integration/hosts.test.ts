@@ -135,6 +135,8 @@ describeNeeds(['root', 'netns', 'sshd'])('across machines (network namespaces, s
     expect(merged.totalCount).toBe(parts[0]!.latencyCount + parts[1]!.latencyCount);
     expect(merged.totalCount).toBe(sum.totalCount);
     expect(cell.latencyUs.p99).toBe(summarizeUs(sum, Math.max(...parts.map((p) => p.latencyUs.max))).p99);
+    // The offered rate is achieved, within 5% (2,000/s is far below what the bed can serve).
+    expect(Math.abs(cell.opsPerSec - 2000)).toBeLessThan(0.05 * 2000);
     // One schedule: each agent sent its half, so the two halves are alike (counts within 10%).
     expect(Math.abs(parts[0]!.ops - parts[1]!.ops)).toBeLessThan(0.1 * cell.ops);
     // report.md shows each agent's part beside the merged cell.
