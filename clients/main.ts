@@ -250,8 +250,34 @@ function summaryText(cmd: LoadCommand, r: ClientResult): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * `--target stdin`: the harness starts the client while the server starts, so that Node's start
+ * and this program's imports (about 0.1 s a cell, 171 cells in the default suite) overlap it;
+ * the target comes as the first stdin line, {"target":"127.0.0.1:PORT"}, once the server is verified.
+ */
+async function targetFromStdin(argv: string[]): Promise<string[]> {
+  const at = argv.indexOf('--target');
+  if (at < 0 || argv[at + 1] !== 'stdin') return argv;
+  const lines = createInterface({ input: process.stdin });
+  const line = await new Promise<string | null>((resolve) => {
+    lines.once('line', resolve);
+    lines.once('close', () => resolve(null));
+  });
+  lines.close();
+  process.stdin.destroy(); // nothing more comes; a stdin left open would keep the process alive
+  if (line === null) throw new PlanError('--target stdin: stdin closed before a {"target":"HOST:PORT"} line');
+  let target: unknown;
+  try {
+    target = (JSON.parse(line) as { target?: unknown }).target;
+  } catch {
+    target = undefined;
+  }
+  if (typeof target !== 'string') throw new PlanError(`--target stdin: expected a first line {"target":"HOST:PORT"}, got ${line.slice(0, 80)}`);
+  return argv.map((a, i) => (i === at + 1 ? target : a));
+}
+
 async function main(): Promise<number> {
-  const cmd = parseLoad(process.argv.slice(2));
+  const cmd = parseLoad(await targetFromStdin(process.argv.slice(2)));
   if (cmd === null) {
     process.stdout.write(usage());
     return 0;

@@ -104,6 +104,8 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
   const extra: Partial<Cell> = { cpus, ideal: idealFor(spec, plan, info?.cpuLanes, pinning.server?.length ?? availableParallelism()) };
   const redis = needsRedis(info?.external) ? ctx.redis ?? null : null;
   try {
+    // Started now, it loads while the server starts; it is told the port once the server is verified.
+    client = startClient(spec, plan, ctx);
     const redisBefore = needsRedis(info?.external) ? await readyRedis(redis) : null;
     let work: Work = { kind: 'none' };
     if (spec.scenario === 'io-wait') {
@@ -125,7 +127,7 @@ export async function runCell(spec: CellSpec, plan: Plan, ctx: CellContext): Pro
     const backendSampler = backend?.child ? new TreeSampler(backend.child.pid, 5, backend.work.backend === 'postgres' ? 'descendants' : 'group') : null;
     const redisSampler = redis ? new TreeSampler(redis.child.pid) : null;
     const twBefore = spec.scenario === 'churn' ? timeWaitSockets() : null;
-    client = startClient(spec, plan, port, ctx);
+    targetClient(client, port);
     // In cpu the client's CPUs are the server's too, by design: the union is judged as the server's.
     const shared = pinning.client !== null && pinning.server !== null && pinning.client.every((c) => pinning.server!.includes(c));
     const cores = new CoreSampler({ server: pinning.server, client: shared ? null : pinning.client });
@@ -306,6 +308,8 @@ async function startService(plan: Plan, pinning: Pinning, spec: CellSpec): Promi
       child,
       finish: async (usage) => {
         await stopGroup(child, 1000);
+        // Its figures are the line it prints as it stops: 'exit' can come before that line is read.
+        await streamClosed(child, 1000);
         const s: BackendStatsMessage | null = stats;
         const service: BackendUsage = { cpuPercent: usage?.cpuPercent ?? 0, queries: s?.queries ?? 0, waitingPeak: s?.waitingPeak ?? 0, connectionsPeak: s?.connectionsPeak ?? 0, connectionsOpened: s?.connectionsOpened ?? 0 };
         return { service };
@@ -316,6 +320,19 @@ async function startService(plan: Plan, pinning: Pinning, spec: CellSpec): Promi
     await stopGroup(child, 1000);
     throw new Error(`the io-wait service did not start: ${(e as Error).message}`);
   }
+}
+
+/** Resolves once the child's stdout has been read to its end, or after `ms`. */
+function streamClosed(child: Child, ms: number): Promise<void> {
+  const out = child.proc.stdout;
+  if (!out || out.closed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    out.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** Tests make the backend misbehave through the environment (never set by a user-facing flag). */
@@ -407,8 +424,13 @@ function requestTimeoutMs(plan: Plan): number {
   return Math.min(CONNECT_CAP_MS, Math.max(2000, (plan.warmupS + plan.durationS) * 1000));
 }
 
-function startClient(spec: CellSpec, plan: Plan, port: number, ctx: CellContext): Child {
-  return startGroup(process.execPath, [dist('clients/main.js'), ...clientArgs(spec, plan, `127.0.0.1:${port}`, spec.concurrency, ctx.clientThreads)], { cpus: ctx.pinning.client });
+function startClient(spec: CellSpec, plan: Plan, ctx: CellContext): Child {
+  return startGroup(process.execPath, [dist('clients/main.js'), ...clientArgs(spec, plan, 'stdin', spec.concurrency, ctx.clientThreads)], { cpus: ctx.pinning.client, stdin: true });
+}
+
+/** The port of the verified server, to a client started with `--target stdin`. */
+function targetClient(client: Child, port: number): void {
+  client.proc.stdin?.end(JSON.stringify({ target: `127.0.0.1:${port}` }) + '\n');
 }
 
 /** The load client's flags for a cell (an agent on a host gets these too, with its share of the connections). */

@@ -228,6 +228,22 @@ describe('npm run load, bad input and unreachable targets', () => {
     });
   }
 
+  // The harness's way in: the target as the first stdin line, checked as --target is.
+  const viaStdin: [string, RegExp][] = [
+    ['', /^load: --target stdin: stdin closed before a \{"target":"HOST:PORT"\} line$/],
+    ['127.0.0.1:1\n', /^load: --target stdin: expected a first line \{"target":"HOST:PORT"\}, got 127\.0\.0\.1:1$/],
+    ['{"target":"10.0.0.1:80"}\n', /^load: --target: load goes to loopback only/],
+    ['{"target":"127.0.0.1:1"}\n', /^load: 127\.0\.0\.1:1: connection refused/],
+  ];
+  for (const [input, message] of viaStdin) {
+    it(`--target stdin, given ${JSON.stringify(input)}: one line, exit 2`, () => {
+      const out = spawnSync(process.execPath, [dist('clients/main.js'), '--target', 'stdin', '--duration', '1s'], { encoding: 'utf8', timeout: 20_000, input });
+      expect(out.stderr.trim()).toMatch(message);
+      expect(out.stderr.trim().split('\n')).toHaveLength(1);
+      expect(out.status).toBe(2);
+    });
+  }
+
   it('refuses more connections than the descriptor limit allows, with the numbers', () => {
     const out = spawnSync('sh', ['-c', `ulimit -n 256 && exec "${process.execPath}" "${dist('clients/main.js')}" --target 127.0.0.1:1 --connections 1000`], { encoding: 'utf8' });
     expect(out.stderr).toMatch(/^load: --connections: 1000 connections need about 1064 descriptors but the limit is 256/);
