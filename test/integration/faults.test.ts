@@ -82,7 +82,9 @@ describe('faults', () => {
   it('ends, at the next start, the server and client that a SIGKILLed harness left running', async () => {
     const a = startBench([...LONG, '--out', mkdtempSync(join(tmpdir(), 'faults-orphans-'))]);
     await until(() => a.stderr().includes('[2/3]'), 'the second cell');
-    await until(() => tagged(a.tag).some((p) => p.cmd.includes('clients/main.js')), 'the second cell to load');
+    // The client starts beside the server (it loads while the server starts): both must be up.
+    await until(() => tagged(a.tag).some((p) => p.cmd.includes('clients/main.js')) && tagged(a.tag).some((p) => p.cmd.includes('servers/main.js')), 'the second cell to load');
+    await new Promise((r) => setTimeout(r, 300)); // its groups recorded by the harness, its members noted by the sampler
     a.child.kill('SIGKILL');
     await a.exited;
     const left = tagged(a.tag);
@@ -96,8 +98,8 @@ describe('faults', () => {
   it('records a server killed mid-cell as a failed cell with the signal, and goes on', async () => {
     const out = mkdtempSync(join(tmpdir(), 'faults-kill-'));
     const a = startBench(['--scenarios', 'steady', '--models', 'epoll', '--protocols', 'echo', '--concurrency', '1,2', '--duration', '2s', '--warmup', '0s', '--out', out]);
-    await until(() => tagged(a.tag).some((p) => p.cmd.includes('clients/main.js')), 'the first cell to load');
-    await new Promise((r) => setTimeout(r, 300)); // inside the window
+    await until(() => tagged(a.tag).some((p) => p.cmd.includes('clients/main.js')) && tagged(a.tag).some((p) => p.cmd.includes('servers/main.js')), 'the first cell to load');
+    await new Promise((r) => setTimeout(r, 600)); // inside the window: the server started, was verified, and the client connected
     const server = tagged(a.tag).find((p) => p.cmd.includes('servers/main.js'))!;
     process.kill(server.pid, 'SIGKILL');
     expect(await a.exited).toBe(1);
