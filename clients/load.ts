@@ -154,10 +154,13 @@ const WINDOW_LEAD_MS = 50;
 /** The interval over which warm-up's throughput is sampled, ms. */
 const SETTLE_STEP_MS = 100;
 
-/** How warm-up went: how long it took, and whether the load had settled when the window opened. */
+/** How warm-up went: how long it took, whether the load had settled when the window opened, and its 100 ms steps. */
 export interface Warmup {
   s: number;
   settled: boolean;
+  /** Correct operations in each step of warm-up, and the step's length (100 ms alone; shorter for an agent with a short warm-up). */
+  steps: number[];
+  stepMs: number;
 }
 
 /**
@@ -171,12 +174,13 @@ async function decideStart(o: LoadOptions, control: Control): Promise<Warmup | n
   }
   const now = control.now();
   control.startLoad(now);
-  const settled = await settleWarmup(o, control, now);
+  const steps: number[] = [];
+  const settled = await settleWarmup(o, control, now, steps);
   // A little ahead, so that every thread has seen the window's times before it opens: one that
   // noticed late would count its first answers as warm-up.
   const mStart = control.now() + WINDOW_LEAD_MS;
   control.openWindow(mStart, mStart + o.durationS * 1000);
-  return { s: Math.round(mStart - now) / 1000, settled };
+  return { s: Math.round(mStart - now) / 1000, settled, steps, stepMs: SETTLE_STEP_MS };
 }
 
 /** The connect phase is over when every connection was answered, none was for a while, or at the cap. */
@@ -210,7 +214,7 @@ async function agentStart(o: LoadOptions, agent: AgentHooks, control: Control): 
   control.openWindow(s.mStartMs, s.mEndMs);
   const counts: number[] = [];
   let last = control.completedTotal();
-  // Steps short enough that a short warm-up still holds the three the judgement needs.
+  // Steps short enough that a short warm-up still holds the ones the judgement needs.
   const step = Math.min(SETTLE_STEP_MS, (s.mStartMs - s.t0Ms) / 4);
   while (control.now() + step <= s.mStartMs) {
     await sleep(step);
@@ -218,16 +222,16 @@ async function agentStart(o: LoadOptions, agent: AgentHooks, control: Control): 
     counts.push(total - last);
     last = total;
   }
-  return { s: Math.round(s.mStartMs - s.t0Ms) / 1000, settled: steady(counts.slice(-3)) };
+  return { s: Math.round(s.mStartMs - s.t0Ms) / 1000, settled: steady(counts), steps: counts, stepMs: Math.round(step * 10) / 10 };
 }
 
 /**
  * Warm-up: at least o.warmupS, then until the last three 100 ms steps served alike and were not
  * rising (within 10%, or 3 standard deviations of counting noise where the counts are small), at
  * most WARMUP_EXTRA_S more. A window opened on a ramp would count the ramp as the model's rate.
+ * The steps are kept in the cell (`counts`), so that the judgement can be checked afterwards.
  */
-async function settleWarmup(o: LoadOptions, control: Control, start: number): Promise<boolean> {
-  const counts: number[] = [];
+async function settleWarmup(o: LoadOptions, control: Control, start: number, counts: number[]): Promise<boolean> {
   let last = control.completedTotal();
   const cap = start + (o.warmupS + WARMUP_EXTRA_S) * 1000;
   for (;;) {
@@ -236,14 +240,22 @@ async function settleWarmup(o: LoadOptions, control: Control, start: number): Pr
     const total = control.completedTotal();
     counts.push(total - last);
     last = total;
-    if (now - start >= o.warmupS * 1000 && steady(counts.slice(-3))) return true;
+    if (now - start >= o.warmupS * 1000 && steady(counts)) return true;
     if (now >= cap || control.phase() === Phase.Abort) return false;
   }
 }
 
-/** Three steps' counts that differ by no more than chance or 10%, the last not above the first by more. */
-export function steady(c: number[]): boolean {
-  if (c.length < 3) return false;
+/**
+ * The last three steps' counts differ by no more than chance or 10%, the last not above the first
+ * by more. Longer or stricter rules were tried on a default run's recorded steps and windows: four
+ * steps with half the rise cost 20 s more of warm-up and left as many windows drifting (14 against
+ * 13), since what drifts there is a Node server whose JIT starts compiling after a plateau (0.5 s
+ * into node-http's churn at ~330 a step) or the machine changing speed, neither of which the last
+ * few steps foretell. The window's drift flag reports them.
+ */
+export function steady(counts: number[]): boolean {
+  if (counts.length < 3) return false;
+  const c = counts.slice(-3);
   const mean = (c[0]! + c[1]! + c[2]!) / 3;
   if (mean <= 0) return false;
   const band = Math.max(0.1 * mean, 3 * Math.sqrt(mean));

@@ -358,7 +358,7 @@ function summary(c: Cell): string {
   if (c.client.sendLagUs) parts.push(`send lag p50 ${c.client.sendLagUs.p50} µs, p99 ${c.client.sendLagUs.p99} µs`);
   if (c.client.saturated) parts.push('CLIENT SATURATED');
   if (c.warmup && !c.warmup.settled) parts.push(c.perHost ? `WARM-UP of ${c.warmup.s} s, common to the agents: the load had not settled` : `WARM-UP CAPPED at ${c.warmup.s} s: the load had not settled`);
-  if (c.drift?.drifts) parts.push(`DRIFT: first fifth of the window at ${c.drift.ratio}× the last`);
+  if (c.drift?.drifts) parts.push(`DRIFT: first fifth of the window at ${c.drift.ratio}× the last${c.drift.noisePercent !== undefined ? ` (its intervals' noise ±${c.drift.noisePercent}%)` : ''}`);
   if (c.ideal) parts.push(`ideal ${Math.round(c.ideal.opsPerSec).toLocaleString('en-US')} ops/s`);
   if (c.idleCpu) parts.push(`server CPU before any load ${Math.round(c.idleCpu.percent)}%`);
   if (c.service) parts.push(`service CPU ${Math.round(c.service.cpuPercent)}%`);

@@ -168,7 +168,7 @@ export function notes(results: Results): string[] {
     }
     // windowDrift is recomputed, so that files from before the field are judged too.
     const drift = c.status === 'ok' ? c.drift ?? windowDrift(c.timeline) : null;
-    if (drift?.drifts) out.push(`${where}: the window drifted: ${formatNumber(drift.firstOpsPerSec, 0)} ops/s in its first fifth against ${formatNumber(drift.lastOpsPerSec, 0)} in its last (${drift.ratio}×)${drift.ratio < 1 ? ': the load had not settled when the window opened' : ''}`);
+    if (drift?.drifts) out.push(`${where}: the window drifted: ${formatNumber(drift.firstOpsPerSec, 0)} ops/s in its first fifth against ${formatNumber(drift.lastOpsPerSec, 0)} in its last (${drift.ratio}×${drift.noisePercent !== undefined ? `, beyond its intervals' noise of ±${formatNumber(drift.noisePercent, 1)}%` : ''})${drift.ratio < 1 ? ': the load had not settled when the window opened' : ''}`);
     if ((c.reconnects ?? 0) > 0) out.push(`${where}: the server closed keep-alive connections after a response ${c.reconnects} times; the client reconnected`);
   }
   return out;

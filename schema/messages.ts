@@ -2,7 +2,7 @@
 // server's (listening, error, limit, fault), the io-wait service's, the idle crowd's, an external
 // program's calibration and the load generator's (measuring, measured, result). Declared once here
 // for the printing side and the reading side, which parses each line into this union.
-import type { ClientUsage, DatabaseInfo, LatencyUs, ServerUsage } from './results.js';
+import type { ClientUsage, DatabaseInfo, LatencyUs, ServerUsage, WarmupRecord } from './results.js';
 
 /** The one line a server prints on stdout when it accepts connections (the io-wait service adds its delay). */
 export interface ListeningMessage {
@@ -107,8 +107,8 @@ export interface ClientResult {
   outstanding: number;
   /** The window on CLOCK_MONOTONIC, ms; null where the tool does not say. */
   window: { startMs: number; endMs: number } | null;
-  /** How long warm-up took, s, and whether the load had settled when the window opened; null where the tool warms up for a fixed time. */
-  warmup?: { s: number; settled: boolean } | null;
+  /** How warm-up went (schema/results.ts WarmupRecord); null where the tool warms up for a fixed time. */
+  warmup?: WarmupRecord | null;
   client: ClientUsage;
   /** HdrHistogram compressed base64 of the latency histograms; null where the tool keeps none. */
   histograms: { latency: string; latencyUncorrected: string; sendLag?: string } | null;

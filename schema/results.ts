@@ -18,7 +18,7 @@
  * and plans across machines (`env.hosts`, `cells[].perHost`): a version 6
  * file is a version 7 file without them. Readers refuse any other version.
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 import type { Family, Protocol, Scenario } from './catalog.js';
 export { SCENARIOS } from './catalog.js';
@@ -277,7 +277,7 @@ export interface Cell extends CellKey {
    * How long warm-up took, s (at least settings.warmupS, at most 1 s more), and whether the load
    * had settled when the window opened (schema 6 on; null for autocannon and wrk, which warm up for a fixed time).
    */
-  warmup?: { s: number; settled: boolean } | null;
+  warmup?: WarmupRecord | null;
   /** The window's first fifth against its last, from the timeline (schema 6 on; null without one). */
   drift?: WindowDrift | null;
   /** Microseconds from connect() to the first byte served, over the connections opened in the cell (churn: every request's, in the window). */
@@ -444,6 +444,17 @@ export interface Timeline {
   pssBytes?: (number | null)[];
 }
 
+/** How a cell's warm-up went. */
+export interface WarmupRecord {
+  /** How long it took, s. */
+  s: number;
+  /** Whether the load had settled when the window opened (false: it ran to its cap). */
+  settled: boolean;
+  /** Correct operations in each step of warm-up, and the step's length, ms (schema 8 on): what the settling was judged on. */
+  steps?: number[];
+  stepMs?: number;
+}
+
 /** The window's first fifth against its last: a ramp-up left inside the window, or a slowdown. */
 export interface WindowDrift {
   /** Correct operations per second in the first and the last fifth of the window. */
@@ -451,21 +462,43 @@ export interface WindowDrift {
   lastOpsPerSec: number;
   /** first / last. */
   ratio: number;
-  /** More than 10% apart, and further apart than counting noise (3 standard deviations) explains. */
+  /** The window's own interval-to-interval noise, as a share of its mean interval, %; from schema 8. */
+  noisePercent?: number;
+  /** More than 10% apart, and further apart than the window's own noise explains (3 standard deviations). */
   drifts: boolean;
 }
 
-/** Drift of a timeline, or null when it has fewer than 5 intervals or no operations. */
+/**
+ * Drift of a timeline, or null when it has fewer than 5 intervals or no operations.
+ *
+ * The noise a drift must beat is the window's own, from the differences between neighbouring
+ * intervals (their median, so that one step or stall does not count as noise, and a slow ramp adds
+ * little), and never less than counting noise. Judged by counting noise alone, three in ten cells
+ * of a default run were flagged: on this machine neighbouring 100 ms intervals differ by 2–10% at
+ * random, and a first fifth 10% off the last was a coin toss, not a ramp.
+ */
 export function windowDrift(t: Pick<Timeline, 'intervalS' | 'ops'> | null | undefined): WindowDrift | null {
   if (!t || t.ops.length < 5) return null;
-  const k = Math.max(1, Math.floor(t.ops.length / 5));
-  const first = t.ops.slice(0, k).reduce((a, b) => a + b, 0);
-  const last = t.ops.slice(-k).reduce((a, b) => a + b, 0);
+  const ops = t.ops;
+  const n = ops.length;
+  const k = Math.max(1, Math.floor(n / 5));
+  const first = ops.slice(0, k).reduce((a, b) => a + b, 0);
+  const last = ops.slice(-k).reduce((a, b) => a + b, 0);
   if (first + last === 0) return null;
   const ratio = last > 0 ? first / last : Infinity;
-  const drifts = Math.abs(ratio - 1) > 0.1 && Math.abs(first - last) > 3 * Math.sqrt(first + last);
-  const perSec = (n: number): number => Math.round(n / (k * t.intervalS));
-  return { firstOpsPerSec: perSec(first), lastOpsPerSec: perSec(last), ratio: Math.round(ratio * 1000) / 1000, drifts };
+  const mean = ops.reduce((a, b) => a + b, 0) / n;
+  const steps = ops.slice(1).map((x, i) => Math.abs(x - ops[i]!)).sort((a, b) => a - b);
+  // |a − b| of two intervals with standard deviation σ has median 0.6745·√2·σ.
+  const sigma = Math.max(median(steps) / (0.6745 * Math.SQRT2), Math.sqrt(mean));
+  const drifts = Math.abs(ratio - 1) > 0.1 && Math.abs(first - last) > 3 * sigma * Math.sqrt(2 * k);
+  const perSec = (x: number): number => Math.round(x / (k * t.intervalS));
+  const noisePercent = mean > 0 ? Math.round((1000 * sigma) / mean) / 10 : 0;
+  return { firstOpsPerSec: perSec(first), lastOpsPerSec: perSec(last), ratio: Math.round(ratio * 1000) / 1000, noisePercent, drifts };
+}
+
+function median(sorted: number[]): number {
+  const m = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
 }
 
 export interface Results {

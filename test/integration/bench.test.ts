@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadImage } from '@napi-rs/canvas';
+import { steady } from '../../clients/load.js';
 import { describe, expect, it } from 'vitest';
 import { dist } from '../../harness/paths.js';
 import { tagged } from '../helpers/tagged.js';
@@ -70,6 +71,13 @@ describe('npm run bench', () => {
     const keys = results.cells.map((c) => `${c.model}/${c.protocol}/${c.concurrency}`).sort();
     expect(keys).toEqual(['async/echo/1', 'async/echo/4', 'async/http/1', 'async/http/4', 'node-http/http/1', 'node-http/http/4']);
     for (const c of results.cells) expectCellShape(c);
+    // Warm-up keeps the 100 ms steps it was judged on: at least --warmup's worth, ending on three steady ones.
+    for (const c of results.cells) {
+      const w = c.warmup!;
+      expect({ stepMs: w.stepMs, enough: w.steps!.length >= 2 }).toEqual({ stepMs: 100, enough: true });
+      expect(w.steps!.length * w.stepMs!).toBeLessThanOrEqual(w.s * 1000);
+      if (w.settled) expect(steady(w.steps!)).toBe(true);
+    }
 
     const charts = readdirSync(join(runDir, 'charts')).filter((f) => f.endsWith('.png'));
     expect(charts).toEqual(expect.arrayContaining(['echo-throughput.png', 'http-throughput.png', 'echo-latency-p99.png', 'http-rss.png']));

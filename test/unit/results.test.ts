@@ -29,7 +29,7 @@ describe('readResults', () => {
     const old = buildResults([{ model: 'epoll', opsPerSec: [1000] }], { schemaVersion: 5 });
     writeFileSync(join(dir, 'old.json'), JSON.stringify(old));
     const r = readResults(join(dir, 'old.json'));
-    expect(SCHEMA_VERSION).toBe(7);
+    expect(SCHEMA_VERSION).toBe(8);
     expect(r.schemaVersion).toBe(SCHEMA_VERSION);
     expect(r.settings.redis).toBeUndefined();
     expect(r.cells[0]!.redis).toBeUndefined();
@@ -51,7 +51,17 @@ describe('readResults', () => {
     expect(r.env.hosts).toBeUndefined();
     expect(r.cells[0]!.perHost).toBeUndefined();
     expect(r.cells.map((c) => c.opsPerSec)).toEqual([1000, 1100]);
-    writeFileSync(join(dir, 'v8.json'), JSON.stringify({ ...old, schemaVersion: 8 }));
-    expect(() => readResults(join(dir, 'v8.json'))).toThrow(/schemaVersion 8; this version reads 1 to 7/);
+    writeFileSync(join(dir, 'v9.json'), JSON.stringify({ ...old, schemaVersion: 9 }));
+    expect(() => readResults(join(dir, 'v9.json'))).toThrow(/schemaVersion 9; this version reads 1 to 8/);
+  });
+
+  it('reads a version 7 file (drift judged by counting noise, no noisePercent) and keeps its drift as stored', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'results-'));
+    const old = buildResults([{ model: 'epoll', opsPerSec: [1000] }], { schemaVersion: 7 });
+    old.cells[0]!.drift = { firstOpsPerSec: 900, lastOpsPerSec: 1000, ratio: 0.9, drifts: true };
+    writeFileSync(join(dir, 'v7.json'), JSON.stringify(old));
+    const r = readResults(join(dir, 'v7.json'));
+    expect(r.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(r.cells[0]!.drift).toEqual({ firstOpsPerSec: 900, lastOpsPerSec: 1000, ratio: 0.9, drifts: true });
   });
 });

@@ -10,6 +10,9 @@ describe('warm-up until the load settles', () => {
     expect(steady([20, 26, 23])).toBe(true); // 3 standard deviations of ~23 counts is ±14
     expect(steady([0, 0, 0])).toBe(false);
     expect(steady([1000, 1000])).toBe(false);
+    // A longer warm-up is judged on its last three steps.
+    expect(steady([100, 400, 1000, 1020, 990])).toBe(true);
+    expect(steady([1000, 1020, 990, 700])).toBe(false);
   });
 
   it('counts warm-up answers as progress, never as operations of the window', () => {

@@ -23,8 +23,9 @@ function statusesAfterOpening(openLoop: boolean): Record<string, number> {
   writeFileSync(script, `
     const { WindowRecorder } = await import(${JSON.stringify(pathToFileURL(dist('clients/window.js')).href)});
     const w = new WindowRecorder(1, ${openLoop});
-    const hot = ['response', 'received', 'sent'];
-    const turn = (t) => { w.received(t, 64); w.sent(t, t - 0.01); w.response(t, null, t - 0.2, t - 0.1); };
+    const hot = ['response', 'received', 'sent', 'connected', 'reconnected'];
+    // As churn goes: every answer closes its connection, and the next one's first answer times its connect.
+    const turn = (t, bytes = 64) => { w.received(t, bytes); w.sent(t, t - 0.01); w.connected(t, t - 0.3, false); w.response(t, null, t - 0.2, t - 0.1); w.reconnected(t); };
     for (const m of hot) %PrepareFunctionForOptimization(WindowRecorder.prototype[m]);
     let t = 0;
     for (let i = 0; i < 2000; i++) turn(t += 0.01);
@@ -33,10 +34,13 @@ function statusesAfterOpening(openLoop: boolean): Record<string, number> {
     t += 0.01;
     w.received(t, 64);
     w.sent(t, t - 0.01);
+    w.connected(t, t - 0.3, false);
     w.response(t, null, t - 0.2, t - 0.1);
+    w.reconnected(t);
     const before = Object.fromEntries(hot.map((m) => [m, %GetOptimizationStatus(WindowRecorder.prototype[m])]));
     w.open(t + 1, t + 1001);
-    for (let i = 0; i < 2000; i++) turn(t += 0.01);
+    // 4 MiB reads: the window's byte count passes 2^31, past a small integer's range.
+    for (let i = 0; i < 2000; i++) turn(t += 0.01, 1 << 22);
     const after = Object.fromEntries(hot.map((m) => [m, %GetOptimizationStatus(WindowRecorder.prototype[m])]));
     console.log(JSON.stringify({ before, after, ops: w.ops }));
   `);
