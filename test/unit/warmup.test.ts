@@ -15,6 +15,15 @@ describe('warm-up until the load settles', () => {
     expect(steady([1000, 1020, 990, 700])).toBe(false);
   });
 
+  it('in open loop, waits while answers run above the offered rate: a backlog still being caught up', () => {
+    // An equal-rate cell at 32,970/s (3,297 a step) from a default run: its window opened on this.
+    expect(steady([3437, 3746, 3746])).toBe(true);
+    expect(steady([3437, 3746, 3746], 3297)).toBe(false);
+    expect(steady([3290, 3300, 3297], 3297)).toBe(true);
+    // Below the rate is a server that cannot keep up: steady, and the rate shortfall says so.
+    expect(steady([2000, 2010, 1990], 3297)).toBe(true);
+  });
+
   it('counts warm-up answers as progress, never as operations of the window', () => {
     const w = new WindowRecorder(1, false);
     w.response(10, null, 9, 9);
