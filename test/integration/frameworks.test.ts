@@ -251,7 +251,7 @@ describeNeeds(['python3:rq', 'python3:redis', 'redis-server'])("py-rq's Redis af
  */
 const DIFFERS: Record<string, number[]> = {
   'py-tornado': [8, 10, 11, 13, 14, 15, 16, 17, 18, 20, 21, 24, 25, 26, 27],
-  'py-aiohttp': [10, 11, 13, 15, 16, 17, 24, 25, 27],
+  'py-aiohttp': [10, 11, 13, 15, 16, 17, 20, 24, 25, 27],
   'py-twisted': [7, 10, 11, 13, 15, 16, 17, 18, 20, 24, 25, 27],
 };
 
