@@ -261,9 +261,9 @@ export function steady(counts: number[], offered = Infinity): boolean {
   const band = Math.max(0.1 * mean, 3 * Math.sqrt(mean));
   // Open loop: answers above the offered rate are a backlog from a slow start being caught up, and
   // a window opened then measures the catching up (equal-rate cells at 32,970/s opened at 3,746 a
-  // step against 3,297 offered, and their first two tenths ran 13% over the rate).
-  // The schedule is fixed, so a settled open loop serves what it offers give or take the answers in
-  // flight at a step's edges: 3% or 3 standard deviations of counting noise.
+  // step against 3,297 offered, and their first fifth ran 12–17% over the rate). The schedule is
+  // fixed, so a settled open loop serves what it offers give or take the answers in flight at a
+  // step's edges: 3%, or 3 standard deviations of counting noise.
   const backlog = mean > offered + Math.max(0.03 * offered, 3 * Math.sqrt(offered));
   return c.every((x) => Math.abs(x - mean) <= band) && c[2]! - c[0]! <= band && !backlog;
 }
