@@ -18,7 +18,7 @@ import { ConnectionTable } from './connections.js';
 import { Control, Phase } from './control.js';
 import { Exchanges } from './exchange.js';
 import { encodeHistogram } from './latency.js';
-import { OpenLoopSchedule } from './schedule.js';
+import { ADAPT_MS, OpenLoopSchedule } from './schedule.js';
 import { WindowRecorder } from './window.js';
 
 export interface EngineOptions {
@@ -42,6 +42,8 @@ export interface EngineOptions {
   durationS: number;
   /** Operations per second over all threads (over all agents when agentCount > 1); null for closed loop. */
   rate: number | null;
+  /** Open loop: a fixed gap between batches of sends, µs; null: warm-up chooses it by how busy the thread is. */
+  sendBatchUs: number | null;
   /** Agents sharing the open-loop schedule, and this one's index (schedule.ts); absent alone. */
   agentCount?: number;
   agentIndex?: number;
@@ -75,6 +77,8 @@ export interface EngineResult {
   /** Open loop: the send lag histogram (window.ts) and its exact maximum, µs; null in closed loop. */
   sendLag: string | null;
   sendLagMaxUs: number;
+  /** Open loop: the gap this thread left between batches of sends in the window, µs (schedule.ts); null in closed loop. */
+  sendBatchUs: number | null;
   connect: string;
   connectCount: number;
   /** Connections open and answered at least once when the window opened. */
@@ -96,7 +100,7 @@ export interface IntervalPart {
 export function runEngine(o: EngineOptions, control: Control, onInterval: ((p: IntervalPart) => void) | null = null): EngineResult {
   const table = new ConnectionTable(o.connections, o.pipeline);
   const window = new WindowRecorder(o.durationS, o.rate !== null);
-  const schedule = o.rate !== null ? new OpenLoopSchedule(o.rate, o.totalConnections, o.first, o.connections, o.agentCount ?? 1, o.agentIndex ?? 0) : null;
+  const schedule = o.rate !== null ? new OpenLoopSchedule(o.rate, o.totalConnections, o.first, o.connections, o.agentCount ?? 1, o.agentIndex ?? 0, o.sendBatchUs) : null;
   const ep = new Epoll(Math.min(o.connections, 4096));
   const io = new Exchanges(o, control, ep, table, window, schedule);
   if (schedule !== null) setTimerSlackNs(1000); // a send 50 µs late would count as 50 µs of server latency
@@ -108,12 +112,13 @@ export function runEngine(o: EngineOptions, control: Control, onInterval: ((p: I
   recordOutstanding(table, window, schedule);
   io.closeAll();
   ep.close();
-  return result(o, window, cpuS, connectionsAtWindow);
+  return result(o, window, schedule, cpuS, connectionsAtWindow);
 }
 
 /** Waits, dispatches and moves through the phases until the window closes or the run is aborted. */
 function loop(thread: number, io: Exchanges, control: Control, ep: Epoll, table: ConnectionTable, window: WindowRecorder, schedule: OpenLoopSchedule | null, stream: ((now: number) => void) | null): { cpuS: number; connectionsAtWindow: number } {
   let cpuAtStart = NaN, connectionsAtWindow = 0;
+  let adaptAt = Infinity, adaptCpu = 0;
   for (let j = 0; j < table.count; j++) io.open(j);
   let nextScan = io.now + 100;
   for (;;) {
@@ -146,6 +151,15 @@ function loop(thread: number, io: Exchanges, control: Control, ep: Epoll, table:
     if (io.phase === Phase.Run && io.now < window.start) {
       cpuAtStart = threadCpuS();
       connectionsAtWindow = table.answeredOpen();
+      // Warm-up chooses the gap between batches of sends by how busy the thread is (schedule.ts).
+      if (schedule !== null && io.now >= adaptAt + ADAPT_MS) {
+        schedule.adapt((cpuAtStart - adaptCpu) * 1000 / (io.now - adaptAt));
+        adaptAt = Infinity;
+      }
+      if (adaptAt === Infinity) {
+        adaptAt = io.now;
+        adaptCpu = cpuAtStart;
+      }
     }
     if (stream !== null && window.slotClosed(io.now)) stream(io.now);
     if (io.now >= window.end || control.phase() === Phase.Abort) break;
@@ -181,7 +195,7 @@ function recordOutstanding(table: ConnectionTable, window: WindowRecorder, sched
   }
 }
 
-function result(o: EngineOptions, w: WindowRecorder, cpuS: number, connectionsAtWindow: number): EngineResult {
+function result(o: EngineOptions, w: WindowRecorder, schedule: OpenLoopSchedule | null, cpuS: number, connectionsAtWindow: number): EngineResult {
   const uncorrected = o.rate !== null ? w.uncorrected : w.latency;
   return {
     thread: o.thread,
@@ -197,6 +211,7 @@ function result(o: EngineOptions, w: WindowRecorder, cpuS: number, connectionsAt
     latencyUncorrectedMaxUs: uncorrected.maxValue,
     sendLag: o.rate !== null ? encodeHistogram(w.sendLag) : null,
     sendLagMaxUs: w.sendLag.maxValue,
+    sendBatchUs: schedule === null ? null : schedule.batchUs,
     connect: encodeHistogram(w.connect),
     connectCount: w.connect.totalCount,
     connectionsAtWindow,

@@ -219,10 +219,13 @@ export class Exchanges {
   /** Open loop: makes every operation due by `now` due on its connection, and sends it if it can. */
   advanceSchedule(): void {
     const schedule = this.schedule!;
-    for (let j = schedule.takeDue(this.now); j >= 0; j = schedule.takeDue(this.now)) {
+    let j = schedule.takeDue(this.now);
+    if (j < 0) return;
+    for (; j >= 0; j = schedule.takeDue(this.now)) {
       this.table.due[j]!++;
       this.trySend(j);
     }
+    schedule.batchSent(this.now);
   }
 
   // A first exchange may wait for a process or thread to start, so it gets the connect cap, not the

@@ -31,6 +31,8 @@ export interface LoadOptions {
   durationS: number;
   /** Open loop: operations per second over all connections; null for closed loop. */
   rate: number | null;
+  /** Open loop: a fixed gap between a thread's batches of sends, µs; null or absent: warm-up chooses it (clients/schedule.ts). */
+  sendBatchUs?: number | null;
   timeoutMs: number;
   /** Warm-up starts when every connection was answered once, or none was for this long... */
   connectStallMs: number;
@@ -109,6 +111,7 @@ export async function runLoad(o: LoadOptions, events: WindowEvents = NO_EVENTS):
       pipeline: o.pipeline,
       durationS: o.durationS,
       rate: o.rate,
+      sendBatchUs: o.sendBatchUs ?? null,
       ...(o.agent ? { agentCount: o.agent.count, agentIndex: o.agent.index } : {}),
       timeoutMs: o.timeoutMs,
       connectCapMs: o.connectCapMs,
@@ -314,6 +317,7 @@ function merge(o: LoadOptions, threads: number, control: Control, parts: EngineR
     client: {
       ...clientUsage('native', threads, cpuS, durationS, ops, Math.max(...parts.map((p) => p.cpuS))),
       sendLagUs: sendLag === null ? null : pick(summarizeUs(sendLag, Math.max(...parts.map((p) => p.sendLagMaxUs)))),
+      sendBatchUs: closed ? null : Math.max(...parts.map((p) => p.sendBatchUs ?? 0)),
     },
     histograms: { latency: latencyB64, latencyUncorrected: closed ? latencyB64 : encodeHistogram(uncorrected), ...(sendLag !== null ? { sendLag: encodeHistogram(sendLag) } : {}) },
     perThread: parts.map((p) => ({ ops: p.ops, errors: sum(Object.values(p.errors)), latencyCount: p.latencyCount })),

@@ -7,7 +7,7 @@ import { probeTarget, runLoad, TargetError, type AgentHooks, type AgentStart, ty
 import type { ClientResult, ClientTool } from '../schema/messages.js';
 import { emit, type WindowEvents } from './result.js';
 import { runWrk } from './wrk.js';
-import { attachValues, checkDescriptors, checkLoadClient, parsePositiveInt, parseSeconds, PlanError } from '../schema/flags.js';
+import { attachValues, checkDescriptors, checkLoadClient, parsePositiveInt, parseSeconds, parseSendBatch, PlanError } from '../schema/flags.js';
 import { CLIENT_TOOLS } from '../schema/messages.js';
 import { openFilesLimit } from '../sys/limits.js';
 import { onPath } from '../sys/path.js';
@@ -25,6 +25,7 @@ const LOAD_DEFAULTS = {
   timeout: '5s',
   'connect-timeout': '20s',
   'http-client': 'native',
+  'send-batch': 'auto',
 } as const;
 
 const FLAGS = {
@@ -36,6 +37,7 @@ const FLAGS = {
   duration: { type: 'string' },
   warmup: { type: 'string' },
   rate: { type: 'string' },
+  'send-batch': { type: 'string' },
   pipeline: { type: 'string' },
   payload: { type: 'string' },
   timeout: { type: 'string' },
@@ -72,6 +74,8 @@ Drives one server on this machine and prints throughput, latency and errors.
   --warmup TIME          load before the window that is not measured (default: ${LOAD_DEFAULTS.warmup})
   --rate R               open loop: R operations per second in all, on a fixed schedule, latency counted
                          from when each was due (default: closed loop, each connection sends on each answer)
+  --send-batch auto|US   open loop: the least gap between batches of sends, µs (0 to 1000); auto starts at 0
+                         and widens it in warm-up while a load thread is over 80% busy (default: ${LOAD_DEFAULTS['send-batch']})
   --pipeline N           requests in flight per connection (default: ${LOAD_DEFAULTS.pipeline})
   --payload BYTES        echo message size (default: ${LOAD_DEFAULTS.payload})
   --timeout TIME         a request unanswered this long is a timeout error (default: ${LOAD_DEFAULTS.timeout})
@@ -108,6 +112,7 @@ function parseLoad(argv: string[]): LoadCommand | null {
   const protocol = oneOf('--protocol', get('protocol'), ['http', 'echo'] as const);
   const httpClient = oneOf('--http-client', get('http-client'), CLIENT_TOOLS);
   const rate = typeof values.rate === 'string' ? positiveNumber('--rate', values.rate) : null;
+  const sendBatchUs = parseSendBatch(get('send-batch'));
   const path = get('path');
   if (!path.startsWith('/') || /[\s\x00-\x1f\x7f]/.test(path)) throw new PlanError(`--path: must start with / and hold no spaces or control characters, got "${path}"`);
   const options: LoadOptions = {
@@ -122,6 +127,7 @@ function parseLoad(argv: string[]): LoadCommand | null {
     durationS: parseSeconds('--duration', get('duration'), false),
     warmupS: parseSeconds('--warmup', get('warmup'), true),
     rate,
+    sendBatchUs,
     timeoutMs: parseSeconds('--timeout', get('timeout'), false) * 1000,
     connectStallMs: CONNECT_STALL_MS,
     connectCapMs: parseSeconds('--connect-timeout', get('connect-timeout'), false) * 1000,
@@ -239,6 +245,7 @@ function summaryText(cmd: LoadCommand, r: ClientResult): string {
   if (o.rate !== null && r.latencyUncorrectedUs) lines.push(row('uncorrected', r.latencyUncorrectedUs));
   const lag = r.client.sendLagUs;
   if (lag) lines.push(`  send lag µs  p50 ${fmt(lag.p50)}, p99 ${fmt(lag.p99)}, max ${fmt(lag.max)} (how late the client sent against the schedule: its share of the corrected latency)`);
+  if (r.client.sendBatchUs) lines.push(`  send batch   every ${fmt(r.client.sendBatchUs)} µs at most (the client was busy in warm-up, so it gathers its sends; the wait is in the send lag)`);
   const errs = Object.entries(r.errors.byCode).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
   lines.push(`  errors       ${r.errors.total === 0 ? 'none' : `${fmt(r.errors.total)} (${errs})`}`);
   if (o.churn) lines.push(`  connections  ${fmt(r.reconnects)} opened in the window, one per request; connect to first byte p50 ${fmt(r.connectUs?.p50 ?? 0)} µs, p99 ${fmt(r.connectUs?.p99 ?? 0)} µs`);

@@ -450,7 +450,13 @@ export function clientArgs(spec: CellSpec, plan: Plan, target: string, connectio
   ];
   if (spec.protocol === 'http') args.push('--http-client', plan.httpClient);
   if (spec.protocol === 'http' && spec.payloadBytes !== undefined) args.push('--path', `/bytes/${spec.payloadBytes}`);
-  if (spec.rate !== null) args.push('--rate', String(spec.rate));
+  if (spec.rate !== null) {
+    args.push('--rate', String(spec.rate));
+    // An equal-rate cell compares models at one offered load: each gets the same arrivals, not a
+    // batching its own client chose by how busy it happened to be.
+    const batch = plan.sendBatchUs ?? (spec.sweepOf !== undefined ? 0 : null);
+    if (batch !== null) args.push('--send-batch', String(batch));
+  }
   if (spec.scenario === 'churn') args.push('--churn');
   return args;
 }

@@ -65,6 +65,7 @@ export function mergeAgents(parts: readonly AgentPart[], window: { startMs: numb
       cpuUsPerOp: ops > 0 ? (cpuS * 1e6) / ops : null,
       threadCpuPercentMax: busiest,
       saturated: rs.some((r) => r.client.saturated),
+      ...(rs.some((r) => typeof r.client.sendBatchUs === 'number') ? { sendBatchUs: Math.max(...rs.map((r) => r.client.sendBatchUs ?? 0)) } : {}),
     },
     histograms: { latency: encodeHistogram(latency), latencyUncorrected: encodeHistogram(uncorrected) },
     perThread: rs.flatMap((r) => r.perThread),

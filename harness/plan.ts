@@ -4,7 +4,7 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { MAX_BYTES_ROUTE } from '../protocols/http.js';
-import { attachValues, checkLoadClient, defaultWorkers, parsePositiveInt, parseSeconds, PlanError } from '../schema/flags.js';
+import { attachValues, checkLoadClient, defaultWorkers, parsePositiveInt, parseSeconds, parseSendBatch, PlanError } from '../schema/flags.js';
 import { CLIENT_TOOLS, type ClientTool } from '../schema/messages.js';
 import { onPath } from '../sys/path.js';
 import { findModel, MODEL_NAMES, PROTOCOLS, type ModelInfo, type Protocol } from '../schema/catalog.js';
@@ -61,6 +61,8 @@ export interface Plan {
   pipeline: number;
   /** Open-loop rates (ops/s), `sweep`, or null for closed loop only. */
   rates: number[] | 'sweep' | null;
+  /** --send-batch: the open-loop client's gap between batches of sends, µs; null (auto): each load thread chooses in warm-up, and equal-rate cells send without batches. */
+  sendBatchUs: number | null;
   /** Programs from --models-file and --server-cmd, measured like the built-in models. */
   external: ExternalModel[];
   /** The suite's noise probe when the plan runs its cell (its model, protocol and scenario), else null. */
@@ -103,6 +105,7 @@ export const DEFAULTS = {
   'memory-budget': `${Math.floor(totalmem() / 2 / 2 ** 20)}MiB`,
   'http-client': 'native',
   pipeline: '1',
+  'send-batch': 'auto',
 } as const;
 
 /** What --quick changes (it is --suite quick): a smoke plan that finishes in about a minute. */
@@ -136,6 +139,7 @@ const FLAGS = {
   'server-cpus': { type: 'string' },
   pipeline: { type: 'string' },
   rate: { type: 'string' },
+  'send-batch': { type: 'string' },
   'server-cmd': { type: 'string', multiple: true },
   'models-file': { type: 'string' },
   quick: { type: 'boolean' },
@@ -207,6 +211,7 @@ export function parsePlan(argv: string[]): Plan | null {
     serverCpus: typeof values['server-cpus'] === 'string' ? parsePositiveInt('--server-cpus', values['server-cpus']) : null,
     pipeline: parsePositiveInt('--pipeline', get('pipeline')),
     rates: typeof values.rate === 'string' ? parseRates(values.rate) : null,
+    sendBatchUs: parseSendBatch(get('send-batch')),
     external,
     noise: null,
     hosts: parseHostsFlags({ serverHost: given('server-host'), dbHost: given('db-host'), loadHosts: given('load-hosts'), sshConfig: given('ssh-config'), remoteDir: given('remote-dir') }),
@@ -378,6 +383,9 @@ ${suites}
   --http-client native|autocannon|wrk   HTTP load generator (default: ${DEFAULTS['http-client']}; wrk must be on PATH)
   --rate LIST|sweep    open loop at these operations per second (latency from each request's intended send
                        time); "sweep": after each closed-loop cell, ${SWEEP_FRACTIONS.join(', ')} of its throughput
+  --send-batch auto|US open loop: the least gap between a load thread's batches of sends, µs (0 to 1000);
+                       auto: 0, widened in warm-up while the thread is over 80% busy, and 0 in equal-rate
+                       cells so every model there gets the same arrivals (default: ${DEFAULTS['send-batch']})
   --pipeline N         requests in flight per connection (default: ${DEFAULTS.pipeline}; 1 in io-wait, cpu, churn)
   --out DIR            where run folders go (default: ${DEFAULTS.out})
   --server-host [user@]host[:port]   run each cell's server on that host over ssh (README: "Across machines");

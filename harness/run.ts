@@ -229,6 +229,7 @@ export async function runPlan(plan: Plan, command: string, log: (line: string) =
       pipeline: plan.pipeline,
       rates: plan.rates,
       sweepFractions: plan.rates === 'sweep' ? [...SWEEP_FRACTIONS] : [],
+      sendBatchUs: plan.sendBatchUs,
       errorThreshold: ERROR_THRESHOLD,
       suite: plan.suite,
       slices: plan.slices,
@@ -355,7 +356,7 @@ function summary(c: Cell): string {
   if (c.perHost) parts.push(`agents: ${c.perHost.map((a) => `${a.host} ${Math.round(a.opsPerSec).toLocaleString('en-US')} ops/s p99 ${a.latencyUs.p99} µs${a.client.saturated ? ' SATURATED' : ''}`).join(', ')}`);
   if (c.rateShortfall) parts.push(`RATE SHORTFALL (${Math.round(c.rateShortfall.achievedOpsPerSec)} of ${Math.round(c.rateShortfall.targetOpsPerSec)}/s)`);
   if (c.client.cpuUsPerOp !== null) parts.push(`client ${c.client.cpuUsPerOp.toFixed(1)} µs/op (${c.client.tool})`);
-  if (c.client.sendLagUs) parts.push(`send lag p50 ${c.client.sendLagUs.p50} µs, p99 ${c.client.sendLagUs.p99} µs`);
+  if (c.client.sendLagUs) parts.push(`send lag p50 ${c.client.sendLagUs.p50} µs, p99 ${c.client.sendLagUs.p99} µs${c.client.sendBatchUs ? ` (batches ${c.client.sendBatchUs} µs apart)` : ''}`);
   if (c.client.saturated) parts.push('CLIENT SATURATED');
   if (c.warmup && !c.warmup.settled) parts.push(c.perHost ? `WARM-UP of ${c.warmup.s} s, common to the agents: the load had not settled` : `WARM-UP CAPPED at ${c.warmup.s} s: the load had not settled`);
   if (c.drift?.drifts) parts.push(`DRIFT: first fifth of the window at ${c.drift.ratio}× the last${c.drift.noisePercent !== undefined ? ` (its intervals' noise ±${c.drift.noisePercent}%)` : ''}`);

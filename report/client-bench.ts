@@ -19,10 +19,17 @@ export interface OpenRow {
   server: string;
   protocol: 'echo' | 'http';
   fraction: number;
+  /** --send-batch as given: `auto` or a gap in µs. */
+  batch: string;
   rate: number[];
   opsPerSec: number[];
   cpuUsPerOp: number[];
+  /** The gap the client kept between batches of sends, µs (client.sendBatchUs), per run. */
+  sendBatchUs: number[];
+  sendLagP50Us: number[];
   sendLagP99Us: number[];
+  /** Corrected latency p50, µs: the send lag is part of it. */
+  latencyP50Us: number[];
   saturated: number;
 }
 
@@ -50,16 +57,18 @@ export function table(rows: Row[], repetitions: number): string {
  */
 export function openTable(rows: OpenRow[], closed: Row[], repetitions: number): string {
   const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+  const med = (xs: number[]): string => (xs.length > 0 ? fmt(median(xs)) : '–');
   const out = [
-    `| server | protocol | rate (of closed loop) | achieved ops/s (median of ${repetitions}) | client CPU µs/op | vs closed loop | send lag p99 µs | saturated runs |`,
-    '|---|---|--:|--:|--:|--:|--:|--:|',
+    `| server | protocol | rate (of closed loop) | --send-batch | achieved ops/s (median of ${repetitions}) | client CPU µs/op | vs closed loop | batches µs apart | send lag p50 / p99 µs | latency p50 µs | saturated runs |`,
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const r of rows) {
     const base = closed.find((c) => c.server === r.server && c.protocol === r.protocol && c.tool === 'native');
     const cpu = r.cpuUsPerOp.length > 0 ? median(r.cpuUsPerOp) : null;
     const ratio = cpu !== null && base && base.cpuUsPerOp.length > 0 ? `${(cpu / median(base.cpuUsPerOp)).toFixed(2)}×` : '–';
-    const lag = r.sendLagP99Us.length > 0 ? fmt(median(r.sendLagP99Us)) : '–';
-    out.push(`| ${r.server} | ${r.protocol} | ${Math.round(r.fraction * 100)}% (${fmt(median(r.rate))}/s) | ${fmt(median(r.opsPerSec))} | ${cpu?.toFixed(1) ?? '–'} | ${ratio} | ${lag} | ${r.saturated} of ${r.opsPerSec.length} |`);
+    // A gap the runs did not agree on is shown as its range: auto may choose differently each time.
+    const gaps = r.sendBatchUs.length === 0 ? '–' : Math.min(...r.sendBatchUs) === Math.max(...r.sendBatchUs) ? String(r.sendBatchUs[0]) : `${Math.min(...r.sendBatchUs)}–${Math.max(...r.sendBatchUs)}`;
+    out.push(`| ${r.server} | ${r.protocol} | ${Math.round(r.fraction * 100)}% (${fmt(median(r.rate))}/s) | ${r.batch} | ${fmt(median(r.opsPerSec))} | ${cpu?.toFixed(1) ?? '–'} | ${ratio} | ${gaps} | ${med(r.sendLagP50Us)} / ${med(r.sendLagP99Us)} | ${med(r.latencyP50Us)} | ${r.saturated} of ${r.opsPerSec.length} |`);
   }
   return out.join('\n') + '\n';
 }

@@ -39,6 +39,17 @@ export function parsePositiveInt(flag: string, raw: string): number {
   return n;
 }
 
+/** The longest gap --send-batch may ask for between an open-loop thread's batches of sends, µs. */
+export const MAX_SEND_BATCH_US = 1000;
+
+/** --send-batch: `auto` (null: the load thread chooses in warm-up) or a fixed gap in µs. */
+export function parseSendBatch(raw: string, flag = '--send-batch'): number | null {
+  if (raw === 'auto') return null;
+  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || n > MAX_SEND_BATCH_US) throw new PlanError(`${flag}: must be auto or a gap in µs from 0 to ${MAX_SEND_BATCH_US}, got "${raw}"`);
+  return n;
+}
+
 /** "3s", "500ms", "1.5" (seconds). */
 export function parseSeconds(flag: string, raw: string, zeroAllowed: boolean): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(raw);

@@ -40,6 +40,7 @@ export function readResults(pathOrDir: string): Results {
   if (major === 6) return { ...(r as Results), schemaVersion: SCHEMA_VERSION };
   // Version 8 only added cells[].drift.noisePercent (and judges drift against it) and cells[].warmup.steps, stepMs.
   if (major === 7) return { ...(r as Results), schemaVersion: SCHEMA_VERSION };
+  if (major === 8) return { ...(r as Results), schemaVersion: SCHEMA_VERSION };
   if (major !== SCHEMA_VERSION) {
     throw new ResultsError(`${path} has schemaVersion ${r.schemaVersion}; this version reads 1 to ${SCHEMA_VERSION}`);
   }

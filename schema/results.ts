@@ -18,9 +18,10 @@
  * and plans across machines (`env.hosts`, `cells[].perHost`): a version 6
  * file is a version 7 file without them. Version 8 judges a cell's drift against the window's own
  * noise (`drift.noisePercent`) and keeps warm-up's steps (`warmup.steps`, `stepMs`), both optional:
- * a version 7 file is read with its drift as stored. Readers refuse any other version.
+ * a version 7 file is read with its drift as stored. Version 9 adds the open-loop client's gap
+ * between batches of sends (`client.sendBatchUs`, `settings.sendBatchUs`, both optional). Readers refuse any other version.
  */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 import type { Family, Protocol, Scenario } from './catalog.js';
 export { SCENARIOS } from './catalog.js';
@@ -92,6 +93,13 @@ export interface ClientUsage {
    * intended time. Null in closed loop and for autocannon and wrk; absent in files written before it.
    */
   sendLagUs?: { p50: number; p99: number; max: number } | null;
+  /**
+   * Open loop, native client only: the gap its threads left between batches of sends in the window,
+   * µs (the longest of any thread): 0 sends each request as it comes due; a thread that warm-up found
+   * busy gathers them (clients/schedule.ts), and the wait is part of sendLagUs. Null in closed loop
+   * and for autocannon and wrk; absent in files written before schema version 9.
+   */
+  sendBatchUs?: number | null;
 }
 
 export interface CellKey {
@@ -405,6 +413,11 @@ export interface Settings {
   rates: number[] | 'sweep' | null;
   /** With `sweep`: the fractions of the closed-loop maximum run. */
   sweepFractions: number[];
+  /**
+   * --send-batch: the open-loop client's gap between batches of sends, µs, or null for auto (each
+   * cell's own is `client.sendBatchUs`). Absent before schema version 9.
+   */
+  sendBatchUs?: number | null;
   /** A cell whose errors exceed this share of its attempts (ops + errors) is `failed`. */
   errorThreshold: number;
   /** The suite the plan came from (absent before version 3). */

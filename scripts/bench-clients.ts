@@ -12,17 +12,18 @@ import { parseArgs } from 'node:util';
 import type { ClientResult } from '../schema/messages.js';
 import { choosePinning, defaultClientThreads } from '../harness/env.js';
 import { dist, PROJECT_ROOT } from '../harness/paths.js';
-import { attachValues, parseSeconds, PlanError } from '../schema/flags.js';
+import { attachValues, parseSeconds, parseSendBatch, PlanError } from '../schema/flags.js';
 import { onPath } from '../sys/path.js';
 import { killAllGroups, startGroup, stopGroup, waitForLine, waitForMessage } from '../harness/processes.js';
 import { beginMeasuring } from '../harness/entry.js';
 import { LockError } from '../harness/guard.js';
 import { openTable, table, type OpenRow, type Row } from '../report/client-bench.js';
 
-const DEFAULTS = { servers: 'native-epoll,epoll', connections: '64', duration: '3s', warmup: '1s', repetitions: '3', 'open-loop': '0.5,0.75,0.9' } as const;
+const DEFAULTS = { servers: 'native-epoll,epoll', connections: '64', duration: '3s', warmup: '1s', repetitions: '3', 'open-loop': '0.5,0.75,0.9', 'send-batch': 'auto' } as const;
 const FLAGS = {
   servers: { type: 'string' },
   'open-loop': { type: 'string' },
+  'send-batch': { type: 'string' },
   connections: { type: 'string' },
   duration: { type: 'string' },
   warmup: { type: 'string' },
@@ -44,6 +45,8 @@ wrk for HTTP (when installed), the C echo client in native/ for echo (when cc is
   --repetitions N      runs per (server, client), interleaved; the table shows medians (default: ${DEFAULTS.repetitions})
   --open-loop LIST     then our client in open loop at these fractions of its closed-loop throughput
                        (each in (0, 1]), or none (default: ${DEFAULTS['open-loop']})
+  --send-batch LIST    the open loop's gap between batches of sends at each fraction: auto or µs (0 to
+                       1000), several to compare them in the same run, e.g. auto,0 (default: ${DEFAULTS['send-batch']})
   -h, --help           this text
 `;
 }
@@ -61,6 +64,8 @@ async function main(): Promise<number> {
   if (!Number.isInteger(connections) || connections < 1) throw new PlanError(`--connections: must be a positive integer, got "${get('connections')}"`);
   if (!Number.isInteger(repetitions) || repetitions < 1) throw new PlanError(`--repetitions: must be a positive integer, got "${get('repetitions')}"`);
   const fractions = parseFractions(get('open-loop'));
+  const batches = [...new Set(get('send-batch').split(',').map((b) => b.trim()))];
+  for (const b of batches) parseSendBatch(b);
   const durationS = parseSeconds('--duration', get('duration'), false);
   const warmupS = parseSeconds('--warmup', get('warmup'), true);
   beginMeasuring({ name: 'bench:clients', say: (line) => void process.stderr.write(line + '\n') });
@@ -97,18 +102,26 @@ async function main(): Promise<number> {
             if (tool === 'native') closedNative = r.opsPerSec;
           }
           for (const fraction of closedNative > 0 ? fractions : []) {
-            const rate = Math.round(closedNative * fraction);
-            const r = await drive(port, protocol, 'native', connections, threads, warmupS, durationS, pinning.client, rate);
-            const key = `${server}\0${protocol}\0${fraction}`;
-            const row = openRows.get(key) ?? { server, protocol, fraction, rate: [], opsPerSec: [], cpuUsPerOp: [], sendLagP99Us: [], saturated: 0 };
-            row.rate.push(rate);
-            row.opsPerSec.push(r.opsPerSec);
-            if (r.client.cpuUsPerOp !== null) row.cpuUsPerOp.push(r.client.cpuUsPerOp);
-            if (r.client.sendLagUs) row.sendLagP99Us.push(r.client.sendLagUs.p99);
-            row.saturated += r.client.saturated ? 1 : 0;
-            openRows.set(key, row);
-            process.stderr.write(`[${rep}/${repetitions}] ${server} ${protocol} native open loop at ${Math.round(fraction * 100)}% (${rate.toLocaleString('en-US')}/s): ` +
-              `${Math.round(r.opsPerSec).toLocaleString('en-US')} ops/s, ${r.client.cpuUsPerOp?.toFixed(1) ?? '–'} µs client CPU per op, send lag p99 ${r.client.sendLagUs?.p99 ?? '–'} µs${r.client.saturated ? ', CLIENT SATURATED' : ''}\n`);
+            for (const batch of batches) {
+              const rate = Math.round(closedNative * fraction);
+              const r = await drive(port, protocol, 'native', connections, threads, warmupS, durationS, pinning.client, rate, batch);
+              const key = `${server}\0${protocol}\0${fraction}\0${batch}`;
+              const row = openRows.get(key) ?? { server, protocol, fraction, batch, rate: [], opsPerSec: [], cpuUsPerOp: [], sendBatchUs: [], sendLagP50Us: [], sendLagP99Us: [], latencyP50Us: [], saturated: 0 };
+              row.rate.push(rate);
+              row.opsPerSec.push(r.opsPerSec);
+              if (r.client.cpuUsPerOp !== null) row.cpuUsPerOp.push(r.client.cpuUsPerOp);
+              if (typeof r.client.sendBatchUs === 'number') row.sendBatchUs.push(r.client.sendBatchUs);
+              if (r.client.sendLagUs) {
+                row.sendLagP50Us.push(r.client.sendLagUs.p50);
+                row.sendLagP99Us.push(r.client.sendLagUs.p99);
+              }
+              row.latencyP50Us.push(r.latencyUs.p50);
+              row.saturated += r.client.saturated ? 1 : 0;
+              openRows.set(key, row);
+              process.stderr.write(`[${rep}/${repetitions}] ${server} ${protocol} native open loop at ${Math.round(fraction * 100)}% (${rate.toLocaleString('en-US')}/s, --send-batch ${batch}): ` +
+                `${Math.round(r.opsPerSec).toLocaleString('en-US')} ops/s, ${r.client.cpuUsPerOp?.toFixed(1) ?? '–'} µs client CPU per op, batches ${r.client.sendBatchUs ?? '–'} µs apart, ` +
+                `send lag p99 ${r.client.sendLagUs?.p99 ?? '–'} µs${r.client.saturated ? ', CLIENT SATURATED' : ''}\n`);
+            }
           }
         } finally {
           await stopGroup(child);
@@ -121,11 +134,11 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function drive(port: number, protocol: string, tool: string, connections: number, threads: number, warmupS: number, durationS: number, cpus: number[] | null, rate: number | null = null): Promise<ClientResult> {
+function drive(port: number, protocol: string, tool: string, connections: number, threads: number, warmupS: number, durationS: number, cpus: number[] | null, rate: number | null = null, batch = 'auto'): Promise<ClientResult> {
   const args = [dist('clients/main.js'), '--target', `127.0.0.1:${port}`, '--protocol', protocol, '--connections', String(connections),
     '--threads', String(threads), '--warmup', `${warmupS}s`, '--duration', `${durationS}s`, '--json'];
   if (protocol === 'http') args.push('--http-client', tool);
-  if (rate !== null) args.push('--rate', String(rate));
+  if (rate !== null) args.push('--rate', String(rate), '--send-batch', batch);
   const child = startGroup(process.execPath, args, { cpus });
   const timeout = (Math.ceil(warmupS) + Math.ceil(durationS)) * 1000 + 60_000;
   return waitForMessage(child, (m) => (m.event === 'result' ? m : undefined), timeout, `${tool} client`).finally(() => stopGroup(child, 1000));

@@ -96,6 +96,21 @@ describe('npm run load, open loop', () => {
       const lag = decodeHistogram(r.histograms!.sendLag!);
       expect(Math.abs(lag.totalCount - r.ops)).toBeLessThanOrEqual(32);
       expect(r.client.sendLagUs!.max).toBeGreaterThanOrEqual(r.client.sendLagUs!.p99);
+      expect(r.client.sendBatchUs).toBe(0); // a thread this idle sends each request as it comes due
+    });
+
+    it('widens the gap between batches in warm-up when the thread is busy', async () => {
+      // Far more than 16 connections can be answered: the thread never idles, so warm-up steps up.
+      const r = await loadJson(['--target', `127.0.0.1:${echo.port}`, '--protocol', 'echo', '--connections', '16', '--threads', '1', '--rate', '10000000', '--warmup', '0.5s', '--duration', '0.5s']);
+      expect(r.client.sendBatchUs).toBeGreaterThan(0);
+    });
+
+    it('holds each batch of sends --send-batch µs after the last, and says so', async () => {
+      // 40,000/s: one due every 25 µs, so a 200 µs gap holds about eight, the oldest 200 µs late.
+      const r = await loadJson(['--target', `127.0.0.1:${echo.port}`, '--protocol', 'echo', '--connections', '16', '--threads', '1', '--rate', '40000', '--send-batch', '200', '--warmup', '0.3s', '--duration', '1s']);
+      expect(r.client.sendBatchUs).toBe(200);
+      expect(r.client.sendLagUs!.p50).toBeGreaterThanOrEqual(60);
+      expect(r.client.sendLagUs!.max).toBeGreaterThanOrEqual(190);
     });
 
     it('reports a shortfall when the rate is beyond what one connection at a time can reach', async () => {
@@ -210,6 +225,8 @@ describe('npm run load, bad input and unreachable targets', () => {
     [['--target', '127.0.0.1'], /^load: --target: expected HOST:PORT/],
     [['--target', '127.0.0.1:1', '--rate', 'abc'], /^load: --rate: must be a positive number/],
     [['--target', '127.0.0.1:1', '--connections', '0'], /^load: --connections: must be a positive integer/],
+    [['--target', '127.0.0.1:1', '--rate', '100', '--send-batch', 'fast'], /^load: --send-batch: must be auto or a gap in µs from 0 to 1000, got "fast"\n/],
+    [['--target', '127.0.0.1:1', '--rate', '100', '--send-batch', '5000'], /^load: --send-batch: must be auto or a gap in µs from 0 to 1000, got "5000"\n/],
     [['--target', '127.0.0.1:1', '--duration', '-1'], /^load: --duration: must be a positive duration/],
     [['--target', '127.0.0.1:1', '--http-client', 'curl'], /^load: --http-client: unknown value "curl"; allowed: native, autocannon, wrk/],
     [['--target', '127.0.0.1:1', '--http-client', 'autocannon', '--rate', '100'], /^load: --rate: open loop needs --http-client native/],

@@ -11,10 +11,13 @@ describe('bench:clients tables', () => {
   });
 
   it("gives our open loop's CPU per request as a ratio of our closed loop's on the same server, with its send lag", () => {
-    const open: OpenRow = { server: 'epoll', protocol: 'http', fraction: 0.5, rate: [50, 60, 55], opsPerSec: [50, 60, 55], cpuUsPerOp: [9.1, 10.5, 9.8], sendLagP99Us: [400, 90, 120], saturated: 1 };
+    const open: OpenRow = { server: 'epoll', protocol: 'http', fraction: 0.5, batch: 'auto', rate: [50, 60, 55], opsPerSec: [50, 60, 55], cpuUsPerOp: [9.1, 10.5, 9.8],
+      sendBatchUs: [50, 25, 50], sendLagP50Us: [30, 20, 40], sendLagP99Us: [400, 90, 120], latencyP50Us: [80, 70, 90], saturated: 1 };
     const md = openTable([open], [closed('native', [7, 6, 8], [110, 100, 120]), closed('wrk', [1, 1, 1], [1, 1, 1])], 3);
-    expect(md).toContain('| epoll | http | 50% (55/s) | 55 | 9.8 | 1.40× | 120 | 1 of 3 |'); // 9.8 / 7, against native, not wrk
+    expect(md).toContain('| epoll | http | 50% (55/s) | auto | 55 | 9.8 | 1.40× | 25–50 | 30 / 120 | 80 | 1 of 3 |'); // 9.8 / 7, against native, not wrk
+    const fixed = openTable([{ ...open, batch: '0', sendBatchUs: [0, 0, 0] }], [closed('native', [7], [1])], 1);
+    expect(fixed).toContain('| epoll | http | 50% (55/s) | 0 | 55 | 9.8 | 1.40× | 0 | 30 / 120 | 80 | 1 of 3 |');
     const orphan = openTable([{ ...open, server: 'other' }], [closed('native', [7], [1])], 1);
-    expect(orphan).toContain('| other | http | 50% (55/s) | 55 | 9.8 | – | 120 | 1 of 3 |');
+    expect(orphan).toContain('| other | http | 50% (55/s) | auto | 55 | 9.8 | – | 25–50 | 30 / 120 | 80 | 1 of 3 |');
   });
 });

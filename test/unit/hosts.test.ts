@@ -169,6 +169,10 @@ describe('merging agents', () => {
     expect(result.rateShortfall).toEqual({ targetOpsPerSec: 1000, achievedOpsPerSec: 200 });
     expect(result.window).toEqual({ startMs: 5000, endMs: 6000 });
     expect(result.client.cpuPercent).toBe(100);
+    expect(result.client.sendBatchUs).toBeUndefined(); // neither agent said (closed loop, or a file from before)
+    const gaps = mergeAgents([{ ...parts[0]!, result: { ...parts[0]!.result, client: { ...parts[0]!.result.client, sendBatchUs: 0 } } },
+      { ...parts[1]!, result: { ...parts[1]!.result, client: { ...parts[1]!.result.client, sendBatchUs: 25 } } }], { startMs: 5000, endMs: 6000 }, 1000);
+    expect(gaps.result.client.sendBatchUs).toBe(25); // the longest any agent kept
     expect(perHost.map((p) => [p.host, p.agent, p.agents, p.ops, p.latencyCount, p.clockOffsetMs])).toEqual([['a', 0, 2, 100, 100, 0.01], ['b', 1, 2, 100, 100, -3.2]]);
     expect(perHost[1]!.histogram).toBe(parts[1]!.result.histograms!.latency);
   });

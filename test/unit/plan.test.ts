@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Cell } from '../../schema/results.js';
-import { parseBytes, parsePlan, QUICK } from '../../harness/plan.js';
+import { parseBytes, parsePlan, QUICK, type Plan } from '../../harness/plan.js';
 import { checkPorts } from '../../harness/preflight.js';
 import { parseSeconds, PlanError } from '../../schema/flags.js';
 import { estimatePlanS, planCells, resolveSweep } from '../../harness/run.js';
-import { emptyCell, errorReason, IDLE_PROBE_S, idealFor, withCpuBound } from '../../harness/cell.js';
+import { clientArgs, emptyCell, errorReason, IDLE_PROBE_S, idealFor, withCpuBound, type CellSpec } from '../../harness/cell.js';
 
 const out = mkdtempSync(join(tmpdir(), 'plan-test-'));
 const parse = (...args: string[]) => parsePlan([...args, '--out', out]);
@@ -29,6 +29,7 @@ describe('parsePlan: load generator flags', () => {
     expect(p.pipeline).toBe(1);
     expect(p.clientThreads).toBeNull();
     expect(p.serverCpus).toBeNull();
+    expect(p.sendBatchUs).toBeNull(); // auto
   });
 
   it('parses --rate lists and sweep, --pipeline, --client-threads', () => {
@@ -47,6 +48,26 @@ describe('parsePlan: load generator flags', () => {
     expect(message('--server-cpus', '64')).toMatch(/^--server-cpus: at most \d+ on this machine \(\d+ CPUs; the client needs at least one\), got 64$/);
     expect(message('--pipeline', '0')).toBe('--pipeline: must be a positive integer, got "0"');
     expect(message('--client-threads', 'x')).toBe('--client-threads: must be a positive integer, got "x"');
+    expect(message('--send-batch', '-5')).toBe('--send-batch: must be auto or a gap in µs from 0 to 1000, got "-5"');
+    expect(message('--send-batch', '1001')).toBe('--send-batch: must be auto or a gap in µs from 0 to 1000, got "1001"');
+  });
+
+  it("passes --send-batch to open-loop clients, and 0 to equal-rate cells unless the plan fixes one", () => {
+    const key = { model: 'epoll', protocol: 'http', scenario: 'steady', concurrency: 64, variant: '', repetition: 1 } as const;
+    const batchOf = (plan: Plan, spec: object): string | null => {
+      const args = clientArgs({ ...key, family: 'event-loop', rate: null, ...spec } as unknown as CellSpec, plan, 'stdin', 64, 1);
+      const i = args.indexOf('--send-batch');
+      return i < 0 ? null : args[i + 1]!;
+    };
+    const auto = parse('--rate', 'sweep')!;
+    expect(batchOf(auto, { rate: 1000 })).toBeNull(); // the client chooses
+    expect(batchOf(auto, { rate: 1000, sweepFraction: 0.5 })).toBeNull(); // a sweep point is one model's own curve
+    expect(batchOf(auto, { rate: 1000, sweepFraction: 0.5, sweepOf: 'epoll' })).toBe('0'); // models compared at one load
+    expect(batchOf(auto, {})).toBeNull(); // closed loop
+    const fixed = parse('--rate', 'sweep', '--send-batch', '25')!;
+    expect(fixed.sendBatchUs).toBe(25);
+    expect(batchOf(fixed, { rate: 1000 })).toBe('25');
+    expect(batchOf(fixed, { rate: 1000, sweepFraction: 0.5, sweepOf: 'epoll' })).toBe('25');
   });
 
   it('puts each sweep cell right after the closed-loop cell it takes its rate from', () => {

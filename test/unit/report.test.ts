@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatSummary } from '../../report/format.js';
 import { renderHtml, renderMarkdown, writeReport } from '../../report/report.js';
-import { type Results } from '../../schema/results.js';
+import { SCHEMA_VERSION, type Results } from '../../schema/results.js';
 import { readResults, ResultsError } from '../../schema/read-results.js';
 import { main, UsageError } from '../../scripts/report.js';
 
@@ -159,7 +159,7 @@ describe('report CLI', () => {
     await expect(main([])).rejects.toThrow(/^missing argument/);
     await expect(main([FIXTURE, 'extra'])).rejects.toBeInstanceOf(UsageError);
     const dir = runDir();
-    writeFileSync(join(dir, 'results.json'), '{"schemaVersion": 9, "cells": []}');
+    writeFileSync(join(dir, 'results.json'), JSON.stringify({ schemaVersion: SCHEMA_VERSION + 1, cells: [] })); // a version this build cannot read
     await expect(main([dir])).rejects.toThrow(ResultsError);
     await expect(main([join(dir, 'missing.json')])).rejects.toThrow(/cannot read results file/);
   });

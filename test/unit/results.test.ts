@@ -29,7 +29,7 @@ describe('readResults', () => {
     const old = buildResults([{ model: 'epoll', opsPerSec: [1000] }], { schemaVersion: 5 });
     writeFileSync(join(dir, 'old.json'), JSON.stringify(old));
     const r = readResults(join(dir, 'old.json'));
-    expect(SCHEMA_VERSION).toBe(8);
+    expect(SCHEMA_VERSION).toBe(9);
     expect(r.schemaVersion).toBe(SCHEMA_VERSION);
     expect(r.settings.redis).toBeUndefined();
     expect(r.cells[0]!.redis).toBeUndefined();
@@ -51,8 +51,8 @@ describe('readResults', () => {
     expect(r.env.hosts).toBeUndefined();
     expect(r.cells[0]!.perHost).toBeUndefined();
     expect(r.cells.map((c) => c.opsPerSec)).toEqual([1000, 1100]);
-    writeFileSync(join(dir, 'v9.json'), JSON.stringify({ ...old, schemaVersion: 9 }));
-    expect(() => readResults(join(dir, 'v9.json'))).toThrow(/schemaVersion 9; this version reads 1 to 8/);
+    writeFileSync(join(dir, 'v10.json'), JSON.stringify({ ...old, schemaVersion: 10 }));
+    expect(() => readResults(join(dir, 'v10.json'))).toThrow(/schemaVersion 10; this version reads 1 to 9/);
   });
 
   it('reads a version 7 file (drift judged by counting noise, no noisePercent) and keeps its drift as stored', () => {
@@ -63,5 +63,16 @@ describe('readResults', () => {
     const r = readResults(join(dir, 'v7.json'));
     expect(r.schemaVersion).toBe(SCHEMA_VERSION);
     expect(r.cells[0]!.drift).toEqual({ firstOpsPerSec: 900, lastOpsPerSec: 1000, ratio: 0.9, drifts: true });
+  });
+
+  it('reads a version 8 file (before the open-loop send batch) as the current version without it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'results-'));
+    const old = buildResults([{ model: 'epoll', opsPerSec: [1000] }], { schemaVersion: 8 });
+    old.cells[0]!.client.sendLagUs = { p50: 3, p99: 48, max: 90 };
+    writeFileSync(join(dir, 'v8.json'), JSON.stringify(old));
+    const r = readResults(join(dir, 'v8.json'));
+    expect(r.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(r.cells[0]!.client.sendLagUs).toEqual({ p50: 3, p99: 48, max: 90 });
+    expect(r.cells[0]!.client.sendBatchUs).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConnectionTable } from '../../clients/connections.js';
 import { Control, Phase } from '../../clients/control.js';
 import { Exchanges } from '../../clients/exchange.js';
-import { OpenLoopSchedule, SEND_BATCH_US } from '../../clients/schedule.js';
+import { BATCH_STEPS_US, BUSY_HIGH, BUSY_LOW, OpenLoopSchedule, SEND_BATCH_US } from '../../clients/schedule.js';
 import { WindowRecorder } from '../../clients/window.js';
 import type { Epoll } from '../../sys/readiness.js';
 
@@ -87,10 +87,79 @@ describe('open-loop wake-ups', () => {
   });
 });
 
+describe('open-loop batches of sends', () => {
+  it('sends each operation as it comes due until warm-up finds the thread busy', () => {
+    const schedule = new OpenLoopSchedule(100_000, 4, 0, 4); // one due every 10 µs
+    const table = new ConnectionTable(4, 1);
+    const io = exchangesFor(schedule, table);
+    schedule.start(0);
+    expect(schedule.batchUs).toBe(0);
+    for (const now of [0, 0.01, 0.02, 0.03]) {
+      io.now = now;
+      io.advanceSchedule();
+    }
+    expect([...table.due]).toEqual([1, 1, 1, 1]); // one on each wake-up: no gap between batches
+  });
+
+  it('holds the next batch for batchUs after one left, however often answers wake the thread, and sleeps until then', () => {
+    const schedule = new OpenLoopSchedule(100_000, 4, 0, 4);
+    const table = new ConnectionTable(4, 1);
+    const io = exchangesFor(schedule, table);
+    schedule.adapt(0.95);
+    schedule.adapt(0.95);
+    expect(schedule.batchUs).toBe(50);
+    schedule.start(0);
+    io.now = 0;
+    io.advanceSchedule(); // op 0 leaves; the next batch not before 50 µs
+    expect([...table.due]).toEqual([1, 0, 0, 0]);
+    for (const now of [0.01, 0.02, 0.03, 0.049]) {
+      io.now = now; // answers woke it: due operations wait for the batch
+      io.advanceSchedule();
+    }
+    expect([...table.due]).toEqual([1, 0, 0, 0]);
+    expect(schedule.sleepUs(0.03)).toBeCloseTo(SEND_BATCH_US, 6); // 20 µs to the gate, but never below the shortest sleep
+    expect(schedule.sleepUs(0.0)).toBeCloseTo(50, 6);
+    io.now = 0.05;
+    io.advanceSchedule(); // ops 1 to 5 (due at 10 to 50 µs) leave together
+    expect([...table.due]).toEqual([2, 2, 1, 1]);
+    io.now = 0.07;
+    io.advanceSchedule();
+    expect([...table.due]).toEqual([2, 2, 1, 1]); // due at 60 and 70 µs, held to 100 µs
+  });
+
+  it('moves the gap a step up while the thread is busier than BUSY_HIGH, down below BUSY_LOW, within BATCH_STEPS_US', () => {
+    const s = thread();
+    const last = BATCH_STEPS_US[BATCH_STEPS_US.length - 1]!;
+    s.adapt(BUSY_HIGH); // at the threshold: no step
+    expect(s.batchUs).toBe(0);
+    s.adapt(BUSY_LOW - 0.01);
+    expect(s.batchUs).toBe(0);
+    for (let i = 0; i < BATCH_STEPS_US.length + 3; i++) s.adapt(0.99);
+    expect(s.batchUs).toBe(last);
+    s.adapt((BUSY_LOW + BUSY_HIGH) / 2); // between the two: it stays
+    expect(s.batchUs).toBe(last);
+    s.adapt(0.1);
+    expect(s.batchUs).toBe(BATCH_STEPS_US[BATCH_STEPS_US.length - 2]);
+    for (let i = 0; i < BATCH_STEPS_US.length + 3; i++) s.adapt(0.1);
+    expect(s.batchUs).toBe(0);
+    expect(BATCH_STEPS_US[0]).toBe(0);
+    expect(last).toBeLessThanOrEqual(SEND_BATCH_US); // a batch waits no longer than the shortest sleep
+  });
+
+  it('starts each run without a gate: a batch held before start() does not hold the new schedule', () => {
+    const s = new OpenLoopSchedule(100_000, 4, 0, 4);
+    for (let i = 0; i < 4; i++) s.adapt(0.99);
+    s.start(0);
+    s.batchSent(0); // gate at 0.1 ms
+    s.start(10);
+    expect(s.takeDue(10)).toBe(0);
+  });
+});
+
 /** The exchanges of one thread with no sockets: enough to see what the schedule makes due (every connection is closed, so nothing is sent). */
 function exchangesFor(schedule: OpenLoopSchedule, table: ConnectionTable): Exchanges {
   const o = { protocol: 'echo', host: '127.0.0.1', port: 1, first: 0, connections: table.count, totalConnections: table.count, payloadBytes: 16, request: null, expected: null,
-    pipeline: 1, durationS: 1, rate: 100_000, timeoutMs: 1000, connectCapMs: 1000, churn: false, thread: 0 } as const;
+    pipeline: 1, durationS: 1, rate: 100_000, sendBatchUs: null, timeoutMs: 1000, connectCapMs: 1000, churn: false, thread: 0 } as const;
   const io = new Exchanges(o, Control.create(1), null as unknown as Epoll, table, new WindowRecorder(1, true), schedule);
   io.phase = Phase.Run;
   return io;
