@@ -36,6 +36,7 @@ describe('cores', () => {
       expect(lag.p99).toBeLessThanOrEqual(lag.max);
       expect(decodeHistogram(cell!.histograms!.sendLag!).totalCount).toBeGreaterThan(0);
       expect(r.stderr).toMatch(/send lag p50 \d+ µs, p99 \d+ µs/);
+      expect(cell!.client.sendBatchUs).toBe(0); // 200 a second keeps no thread busy: no gap between sends
     } finally {
       for (const h of hogs) h.kill('SIGKILL');
     }
