@@ -39,7 +39,7 @@ export interface ReportFiles {
 // Plain rows, shared by both formats
 
 const COLUMNS = ['model', 'concurrency', 'ops/s', 'p50 (µs)', 'p90 (µs)', 'p99 (µs)', 'p99.9 (µs)', 'server CPU (%)', 'peak RSS (MiB)', 'client µs/op', 'status'];
-const OPEN_COLUMNS = ['model', 'concurrency', 'target', 'achieved ops/s', 'p50 (µs)', 'p99 (µs)', 'p99.9 (µs)', 'p99 uncorrected (µs)', 'client send lag p99 (µs)', 'server CPU (%)', 'client µs/op', 'status'];
+const OPEN_COLUMNS = ['model', 'concurrency', 'target', 'achieved ops/s', 'p50 (µs)', 'p99 (µs)', 'p99.9 (µs)', 'p99 uncorrected (µs)', 'client send lag p99 (µs)', 'client send gap (µs)', 'server CPU (%)', 'client µs/op', 'status'];
 /** io-wait on PostgreSQL adds the database's side: its CPU, and the sessions it opened per query (1: one per request). */
 const DB_COLUMNS = ['database CPU (%)', 'database sessions / query'];
 const withDb = (columns: string[]): string[] => [...columns.slice(0, -1), ...DB_COLUMNS, columns.at(-1)!];
@@ -97,7 +97,7 @@ function openRow(p: Point): string[] {
   return [
     p.model, String(p.concurrency), target, s((c) => c.opsPerSec, 0),
     s((c) => c.latencyUs?.p50, 0), s((c) => c.latencyUs?.p99, 0), s((c) => c.latencyUs?.p999, 0), s((c) => c.latencyUncorrectedUs?.p99, 0),
-    s((c) => c.client?.sendLagUs?.p99, 0), s((c) => c.server?.cpuPercent, 1), s((c) => c.client?.cpuUsPerOp, 1), pointStatus(p),
+    s((c) => c.client?.sendLagUs?.p99, 0), s((c) => c.client?.sendBatchUs, 0), s((c) => c.server?.cpuPercent, 1), s((c) => c.client?.cpuUsPerOp, 1), pointStatus(p),
   ];
 }
 

@@ -20,7 +20,7 @@ function sweepRun(): Results {
       ...base, rate: target, sweepFraction: fraction, opsPerSec: achieved, ops: achieved * base.durationS,
       latencyUs: { ...base.latencyUs, p99 }, latencyUncorrectedUs: { ...base.latencyUs, p99: p99 / 10 },
       rateShortfall: shortfall ? { targetOpsPerSec: target, achievedOpsPerSec: achieved } : null,
-      client: { ...base.client, sendLagUs: { p50: 3, p99: Math.round(p99 / 7), max: p99 } },
+      client: { ...base.client, sendLagUs: { p50: 3, p99: Math.round(p99 / 7), max: p99 }, sendBatchUs: fraction >= 1 ? 50 : 0 },
     };
   };
   r.cells.push(open('epoll', 1, 80_000, 40_000, true), open('epoll', 0.5, 50_000, 300, false), open('async', 0.5, 25_000, 500, false), open('async', 1, 49_800, 2_000, false));
@@ -82,6 +82,18 @@ describe('latency vs achieved rate', () => {
     expect(epoll50[col]).toBe('43'); // 300 / 7
     for (const c of r.cells) delete c.client.sendLagUs; // a file from before the field
     expect(openLoopSections(r)[0]!.rows.every((row) => row[col] === '–')).toBe(true);
+  });
+
+  it('shows the gap the client kept between batches of sends beside its send lag, and a dash for a file without it', () => {
+    const r = sweepRun();
+    const [section] = openLoopSections(r);
+    const col = section!.columns.indexOf('client send gap (µs)');
+    expect(col).toBe(section!.columns.indexOf('client send lag p99 (µs)') + 1);
+    const row = (fraction: string) => section!.rows.find((x) => x[0] === 'epoll' && x[2]!.startsWith(fraction))!;
+    expect(row('50%')[col]).toBe('0');
+    expect(row('100%')[col]).toBe('50');
+    for (const c of r.cells) delete c.client.sendBatchUs; // schema 8
+    expect(openLoopSections(r)[0]!.rows.every((x) => x[col] === '–')).toBe(true);
   });
 
   it('draws nothing for a closed-loop run', () => {
