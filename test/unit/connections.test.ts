@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CLOSED, ConnectionTable, OPEN } from '../../clients/connections.js';
+import { exchangesFor } from '../helpers/exchanges.js';
 
 describe('connection table', () => {
   it('keeps each connection’s requests in flight as a ring, answered oldest first', () => {
@@ -26,5 +27,31 @@ describe('connection table', () => {
     t.state.set([OPEN, OPEN, CLOSED]);
     t.served.set([1, 0, 1]);
     expect(t.answeredOpen()).toBe(1);
+  });
+});
+
+describe('timeouts', () => {
+  // timeout 2 s, connect cap 20 s; one request sent at 0 on connection 0, scanned at `now`.
+  const scanAt = (now: number, fresh: 0 | 1, served: 0 | 1): number => {
+    const t = new ConnectionTable(1, 1);
+    t.state[0] = OPEN;
+    t.fresh[0] = fresh;
+    t.served[0] = served;
+    t.claim(0, 0, 0);
+    const io = exchangesFor(null, t, { timeoutMs: 2000, connectCapMs: 20_000, churn: true });
+    io.now = now;
+    io.scanTimeouts();
+    return t.state[0]!;
+  };
+
+  it('gives a new connection\'s first exchange the connect cap, the first on its slot or a reopened one (churn)', () => {
+    expect(scanAt(5000, 1, 0)).toBe(OPEN); // the slot's first connection, its worker still starting
+    expect(scanAt(5000, 1, 1)).toBe(OPEN); // a churned connection: a new worker too
+    expect(scanAt(25_000, 1, 1)).toBe(CLOSED); // past the cap it is a timeout
+  });
+
+  it('gives a request on a connection already answered the per-request timeout', () => {
+    expect(scanAt(1500, 0, 1)).toBe(OPEN);
+    expect(scanAt(5000, 0, 1)).toBe(CLOSED);
   });
 });

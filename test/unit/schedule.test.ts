@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectionTable } from '../../clients/connections.js';
-import { Control, Phase } from '../../clients/control.js';
-import { Exchanges } from '../../clients/exchange.js';
 import { BATCH_STEPS_US, BUSY_HIGH, BUSY_LOW, OpenLoopSchedule, SEND_BATCH_US } from '../../clients/schedule.js';
-import { WindowRecorder } from '../../clients/window.js';
-import type { Epoll } from '../../sys/readiness.js';
+import { exchangesFor } from '../helpers/exchanges.js';
 
 // 1,000 ops/s over 4 connections: op m of the run is due at t0 + m ms and belongs to connection
 // m mod 4. This thread holds global connections 2 and 3 (local 0 and 1), so its ops are due at
@@ -155,12 +152,3 @@ describe('open-loop batches of sends', () => {
     expect(s.takeDue(10)).toBe(0);
   });
 });
-
-/** The exchanges of one thread with no sockets: enough to see what the schedule makes due (every connection is closed, so nothing is sent). */
-function exchangesFor(schedule: OpenLoopSchedule, table: ConnectionTable): Exchanges {
-  const o = { protocol: 'echo', host: '127.0.0.1', port: 1, first: 0, connections: table.count, totalConnections: table.count, payloadBytes: 16, request: null, expected: null,
-    pipeline: 1, durationS: 1, rate: 100_000, sendBatchUs: null, timeoutMs: 1000, connectCapMs: 1000, churn: false, thread: 0 } as const;
-  const io = new Exchanges(o, Control.create(1), null as unknown as Epoll, table, new WindowRecorder(1, true), schedule);
-  io.phase = Phase.Run;
-  return io;
-}
