@@ -245,7 +245,8 @@ function summaryText(cmd: LoadCommand, r: ClientResult): string {
   if (o.rate !== null && r.latencyUncorrectedUs) lines.push(row('uncorrected', r.latencyUncorrectedUs));
   const lag = r.client.sendLagUs;
   if (lag) lines.push(`  send lag µs  p50 ${fmt(lag.p50)}, p99 ${fmt(lag.p99)}, max ${fmt(lag.max)} (how late the client sent against the schedule: its share of the corrected latency)`);
-  if (r.client.sendBatchUs) lines.push(`  send batch   every ${fmt(r.client.sendBatchUs)} µs at most (the client was busy in warm-up, so it gathers its sends; the wait is in the send lag)`);
+  const why = o.sendBatchUs == null ? 'the client was busy in warm-up, so it gathers its sends' : 'as --send-batch asked';
+  if (r.client.sendBatchUs) lines.push(`  send batch   a gap of ${fmt(r.client.sendBatchUs)} µs between batches of sends (${why}; the wait is in the send lag)`);
   const errs = Object.entries(r.errors.byCode).map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
   lines.push(`  errors       ${r.errors.total === 0 ? 'none' : `${fmt(r.errors.total)} (${errs})`}`);
   if (o.churn) lines.push(`  connections  ${fmt(r.reconnects)} opened in the window, one per request; connect to first byte p50 ${fmt(r.connectUs?.p50 ?? 0)} µs, p99 ${fmt(r.connectUs?.p99 ?? 0)} µs`);

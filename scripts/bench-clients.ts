@@ -102,8 +102,8 @@ async function main(): Promise<number> {
             if (tool === 'native') closedNative = r.opsPerSec;
           }
           for (const fraction of closedNative > 0 ? fractions : []) {
+            const rate = Math.round(closedNative * fraction);
             for (const batch of batches) {
-              const rate = Math.round(closedNative * fraction);
               const r = await drive(port, protocol, 'native', connections, threads, warmupS, durationS, pinning.client, rate, batch);
               const key = `${server}\0${protocol}\0${fraction}\0${batch}`;
               const row = openRows.get(key) ?? { server, protocol, fraction, batch, rate: [], opsPerSec: [], cpuUsPerOp: [], sendBatchUs: [], sendLagP50Us: [], sendLagP99Us: [], latencyP50Us: [], saturated: 0 };
